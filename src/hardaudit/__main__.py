@@ -1,0 +1,3 @@
+from hardaudit.cli import main
+
+raise SystemExit(main())

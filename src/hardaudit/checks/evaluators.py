@@ -1,0 +1,275 @@
+"""Evaluators: generic ones driven by YAML params, and registered Python ones (escape hatch).
+
+An evaluator turns (check, facts, variables) into an Outcome. Facts that are Unknown give
+UNKNOWN with their reason, Absent gives SKIP: a missing fact is never a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hardaudit.checks.model import Check, Outcome, Severity, Status
+from hardaudit.facts.model import (
+    Absent,
+    FileStat,
+    HostFacts,
+    SshdConfig,
+    SshFiles,
+    Unknown,
+)
+
+FACT_NAMES = ("meta", "sshd", "ssh_files", "listeners", "firewall", "containers")
+
+EvalFn = Callable[[Check, HostFacts, Mapping[str, Any]], Outcome]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """A named evaluator and the params it accepts."""
+
+    name: str
+    run: EvalFn
+    required: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+
+    def validate(self, params: Mapping[str, Any]) -> str | None:
+        """A problem with `params`, or None when they fit."""
+        missing = self.required - set(params)
+        if missing:
+            return f"missing parameter(s) {', '.join(sorted(missing))}"
+        unknown = set(params) - self.required - self.optional
+        if unknown:
+            return f"unknown parameter(s) {', '.join(sorted(unknown))}"
+        return None
+
+
+EVALUATORS: dict[str, Evaluator] = {}
+
+
+def register(
+    name: str, *, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
+) -> Callable[[EvalFn], EvalFn]:
+    """Register a Python evaluator under `name` (the YAML `evaluator:` value)."""
+
+    def add(fn: EvalFn) -> EvalFn:
+        EVALUATORS[name] = Evaluator(name, fn, frozenset(required), frozenset(optional))
+        return fn
+
+    return add
+
+
+class _NotJudgedError(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+def need(value: T | Unknown | Absent) -> T:
+    """The fact's value, or abort the evaluation as UNKNOWN (unreadable) / SKIP (absent)."""
+    if isinstance(value, Unknown):
+        raise _NotJudgedError(Outcome(Status.UNKNOWN, reason=value.reason))
+    if isinstance(value, Absent):
+        raise _NotJudgedError(Outcome(Status.SKIP, reason=value.reason))
+    return value
+
+
+def run_evaluator(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Run the check's evaluator; unreadable facts and evaluator bugs end as UNKNOWN."""
+    evaluator = EVALUATORS[check.evaluator]
+    try:
+        return evaluator.run(check, facts, variables)
+    except _NotJudgedError as stop:
+        return stop.outcome
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return Outcome(Status.UNKNOWN, reason=f"evaluator {check.evaluator} failed: {exc!r}")
+
+
+def _octal(value: object) -> int:
+    return int(str(value), 8)
+
+
+def _origin(cfg: SshdConfig, keyword: str) -> str:
+    if cfg.effective:
+        return "sshd -T"
+    return f"parsed from {cfg.origins.get(keyword, 'files')}, no sshd -T: lower confidence"
+
+
+# --- generic evaluators -------------------------------------------------------------------
+
+
+@register("sshd_option", required=("options",), optional=("lesser", "allowed_by_var"))
+def sshd_option(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Each keyword in `options` must have one of its allowed values.
+
+    params: options {keyword: [allowed...]}; lesser {keyword: {value: severity}} (fail at a
+    lower severity); allowed_by_var {var: NAME, values: {keyword: [values]}} (values that
+    pass when the inventory variable NAME is true).
+    """
+    cfg = need(facts.sshd)
+    options: Mapping[str, list[str]] = check.params["options"]
+    lesser: Mapping[str, Mapping[str, str]] = check.params.get("lesser", {})
+    by_var: Mapping[str, Any] = check.params.get("allowed_by_var", {})
+    evidence: list[str] = []
+    failures: list[Severity] = []
+    for keyword, allowed in options.items():
+        value = cfg.get(keyword)
+        if value is None:
+            return Outcome(
+                Status.UNKNOWN, reason=f"{keyword} is not in the sshd configuration read"
+            )
+        line = f"{keyword} {value} ({_origin(cfg, keyword)})"
+        normalized = value.lower()
+        if normalized in [str(a).lower() for a in allowed]:
+            evidence.append(line)
+            continue
+        var = by_var.get("var")
+        if (
+            var
+            and variables.get(var)
+            and normalized in [str(v).lower() for v in by_var.get("values", {}).get(keyword, [])]
+        ):
+            evidence.append(f"{line}; allowed by {var}: true")
+            continue
+        want = " or ".join(str(a) for a in allowed)
+        evidence.append(f"{line}; expected {want}")
+        severity = lesser.get(keyword, {}).get(normalized)
+        failures.append(Severity.parse(severity) if severity else check.severity)
+    if failures:
+        return Outcome(Status.FAIL, tuple(evidence), severity=max(failures))
+    return Outcome(Status.PASS, tuple(evidence))
+
+
+def _fileset(files: SshFiles, name: str) -> list[tuple[FileStat, str]]:
+    """(file, the account that should own it) for a named set of files."""
+    if name == "ssh-dir":
+        return [(d.directory, d.user) for d in files.dirs]
+    if name == "ssh-privkey":
+        return [
+            (f, d.user)
+            for d in files.dirs
+            for f in d.files
+            if f.kind == "regular file"
+            and (
+                f.private_key
+                or (f.path.rsplit("/", 1)[-1].startswith("id_") and not f.path.endswith(".pub"))
+            )
+        ]
+    raise ValueError(f"unknown fileset {name!r}")
+
+
+@register("file_mode", required=("fileset", "max_mode"), optional=("owner",))
+def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Every file of `fileset` has no permission bit beyond `max_mode`, and the right owner.
+
+    params: fileset (ssh-dir | ssh-privkey), max_mode (octal, e.g. "0700"),
+    owner ("account": the ~/.ssh's user, or a user name).
+    """
+    files = need(facts.ssh_files)
+    limit = _octal(check.params["max_mode"])
+    owner_rule = check.params.get("owner")
+    chosen = _fileset(files, check.params["fileset"])
+    bad: list[str] = []
+    good: list[str] = []
+    for stat, account in chosen:
+        problems = []
+        if stat.mode & ~limit & 0o7777:
+            problems.append(f"mode {stat.mode_text} (max {limit:04o})")
+        expected_owner = account if owner_rule == "account" else owner_rule
+        if expected_owner and stat.owner != expected_owner:
+            problems.append(f"owned by {stat.owner}, expected {expected_owner}")
+        text = f"{stat.path} {stat.mode_text} {stat.owner}:{stat.group}"
+        (bad if problems else good).append(f"{text}: {'; '.join(problems)}" if problems else text)
+    if bad:
+        return Outcome(Status.FAIL, tuple(bad))
+    if files.unreadable:
+        return Outcome(
+            Status.UNKNOWN,
+            tuple(good),
+            reason="could not read: " + "; ".join(files.unreadable),
+        )
+    if not chosen:
+        return Outcome(
+            Status.PASS, (f"no matching files in {len(files.dirs)} ~/.ssh director(ies)",)
+        )
+    return Outcome(Status.PASS, tuple(good))
+
+
+def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
+    for entry in allowed:
+        text = str(entry)
+        number, _, wanted_proto = text.partition("/")
+        if number.isdigit() and int(number) == port and (not wanted_proto or wanted_proto == proto):
+            return True
+    return False
+
+
+@register("listeners_allowed", optional=("var",))
+def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Every socket listening on a non-loopback address has a port in the allow-list variable.
+
+    params: var (default "allowed_ports"); entries are ports (22) or port/proto ("53/udp").
+    """
+    sockets = need(facts.listeners)
+    var = str(check.params.get("var", "allowed_ports"))
+    allowed = list(variables.get(var) or [])
+    exposed = [s for s in sockets if not s.loopback]
+    evidence: list[str] = []
+    bad = False
+    for s in sorted(set(exposed), key=lambda s: (s.port, s.proto, s.address)):
+        where = f"{s.proto} {s.address}:{s.port}" + (f" ({s.process})" if s.process else "")
+        if _port_allowed(s.proto, s.port, allowed):
+            evidence.append(f"{where} allowed")
+        else:
+            bad = True
+            evidence.append(f"{where} not in {var} {allowed}")
+    if bad:
+        return Outcome(Status.FAIL, tuple(e for e in evidence if "not in" in e))
+    return Outcome(Status.PASS, tuple(evidence) or ("no socket listens beyond loopback",))
+
+
+# --- registered Python evaluators -------------------------------------------------------------
+
+
+@register("firewall_enabled")
+def firewall_enabled(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """A host firewall filters inbound traffic (any drop/reject or drop policy on input)."""
+    state = need(facts.firewall)
+    if state.backend == "none":
+        return Outcome(Status.FAIL, ("neither nft nor iptables-save is installed",))
+    if state.ipv4_filters or state.ipv6_filters:
+        families = [
+            f for f, on in (("IPv4", state.ipv4_filters), ("IPv6", state.ipv6_filters)) if on
+        ]
+        return Outcome(
+            Status.PASS, (f"inbound filtering for {' and '.join(families)}", *state.evidence)
+        )
+    return Outcome(
+        Status.FAIL,
+        ("no inbound filtering: no input chain drops or rejects anything", *state.evidence),
+    )
+
+
+@register("container_non_root")
+def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Every running container's main process has a non-zero effective UID (read in /proc)."""
+    containers = need(facts.containers)
+    if not containers:
+        return Outcome(Status.PASS, ("no running containers",))
+    bad, unread, good = [], [], []
+    for c in containers:
+        label = f"{c.name} ({c.image}) pid {c.pid}"
+        hint = f"Config.User {c.config_user!r}" if c.config_user else "no USER in config"
+        if c.effective_uid is None:
+            unread.append(f"{label}: /proc/{c.pid}/status unreadable; {hint}")
+        elif c.effective_uid == 0:
+            bad.append(f"{label}: process runs as uid 0; {hint}")
+        else:
+            good.append(f"{label}: process runs as uid {c.effective_uid}; {hint}")
+    if bad:
+        return Outcome(Status.FAIL, tuple(bad))
+    if unread:
+        return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
+    return Outcome(Status.PASS, tuple(good))

@@ -1,0 +1,87 @@
+"""Check definitions and results."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Ordered severities; a higher value is worse."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An inventory variable that tunes a check, with its default."""
+
+    name: str
+    default: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check definition, loaded from checks/<family>/<id>.yml."""
+
+    id: str
+    severity: Severity
+    title: str
+    rationale: str
+    remediation: str
+    evaluator: str
+    facts: tuple[str, ...]
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    references: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    tags: tuple[str, ...] = ()
+    variables: tuple[Variable, ...] = ()
+    source: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an evaluator decided, before it is stamped with the check's identity."""
+
+    status: Status
+    evidence: tuple[str, ...] = ()
+    reason: str = ""
+    severity: Severity | None = None  # overrides the check's severity (e.g. a lesser failure)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's result on one host (a `findings[]` entry of report.json)."""
+
+    check: str
+    status: Status
+    severity: Severity
+    title: str
+    evidence: tuple[str, ...] = ()
+    reason: str = ""

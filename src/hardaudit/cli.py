@@ -1,0 +1,392 @@
+"""Command line: argument parsing and wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hardaudit import __version__
+from hardaudit.checks.loader import load_checks, select_checks
+from hardaudit.checks.model import Check
+from hardaudit.errors import AuditError, UsageError
+from hardaudit.exitcodes import ExitStatus, exit_status_for
+from hardaudit.inventory.loader import describe_host, load_inventory
+from hardaudit.inventory.model import Host, Inventory
+from hardaudit.inventory.patterns import select_group, select_hosts
+from hardaudit.report.json import render_json
+from hardaudit.report.model import HostReport
+from hardaudit.report.terminal import render_table
+from hardaudit.runner import RunOptions, audit_hosts, make_report
+from hardaudit.transport.base import Transport
+
+
+def _log(verbose: bool):  # type: ignore[no-untyped-def]
+    def emit(line: str) -> None:
+        if verbose:
+            print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+    return emit
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i",
+        "--inventory",
+        type=Path,
+        default=Path("inventory"),
+        help="inventory file or directory (default: inventory/)",
+    )
+    parser.add_argument(
+        "--ssh-config",
+        type=Path,
+        default=None,
+        help="ssh_config file to honour (default: ~/.ssh/config)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log connection steps to stderr"
+    )
+
+
+def _connection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--known-hosts",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra known_hosts file (repeatable); ~/.ssh/known_hosts is always read",
+    )
+    parser.add_argument(
+        "--accept-new",
+        action="store_true",
+        help="record unknown host keys (never replaces a changed key)",
+    )
+    parser.add_argument(
+        "--host-timeout", type=float, default=60.0, help="budget per host in seconds"
+    )
+    parser.add_argument(
+        "--connect-timeout", type=float, default=10.0, help="TCP/banner/auth budget per hop"
+    )
+    parser.add_argument("--forks", type=int, default=10, help="hosts audited in parallel")
+
+
+def _audit_args(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    _connection(parser)
+    parser.add_argument("--limit", default=None, help="host pattern, e.g. 'web:&prod:!web3'")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="where reports go (default reports/<UTC timestamp>/)",
+    )
+    parser.add_argument(
+        "--checks", action="append", default=[], help="check id or glob (repeatable)"
+    )
+    parser.add_argument(
+        "--skip-checks", action="append", default=[], help="check id or glob to skip"
+    )
+    parser.add_argument(
+        "--checks-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="directory of your own check YAML files (repeatable)",
+    )
+    parser.add_argument(
+        "--capture-dir",
+        type=Path,
+        default=None,
+        help="also save each host's raw facts output here (for replay)",
+    )
+    parser.add_argument(
+        "--replay-dir",
+        type=Path,
+        default=None,
+        help="do not connect: replay captured outputs from this directory",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="audit", description="Agentless, read-only hardening audit over SSH."
+    )
+    parser.add_argument("--version", action="version", version=f"hardaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    host = sub.add_parser("host", help="audit the named hosts, a group or a pattern")
+    host.add_argument("names", nargs="*", help="inventory host names")
+    host.add_argument("--group", action="append", default=[], help="audit every host of a group")
+    _audit_args(host)
+
+    run = sub.add_parser("run", help="audit the whole inventory (optionally --limit)")
+    _audit_args(run)
+
+    inv = sub.add_parser("inventory", help="inspect the inventory")
+    inv_sub = inv.add_subparsers(dest="inventory_command", required=True)
+    inv_list = inv_sub.add_parser(
+        "list", help="resolved hosts, groups, connection settings and jumps"
+    )
+    _common(inv_list)
+    inv_list.add_argument("--limit", default=None)
+
+    checks = sub.add_parser("checks", help="list or show check definitions")
+    checks_sub = checks.add_subparsers(dest="checks_command", required=True)
+    checks_list = checks_sub.add_parser("list", help="every check with id, severity and title")
+    checks_list.add_argument("--checks-dir", type=Path, action="append", default=[])
+    checks_show = checks_sub.add_parser("show", help="one check in full")
+    checks_show.add_argument("id")
+    checks_show.add_argument("--checks-dir", type=Path, action="append", default=[])
+
+    doctor = sub.add_parser(
+        "doctor", help="can each host be reached, verified, authenticated, audited?"
+    )
+    _common(doctor)
+    _connection(doctor)
+    doctor.add_argument("--limit", default=None)
+
+    sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
+    sudoers.add_argument("--user", default="auditor")
+    return parser
+
+
+def _inventory(args: argparse.Namespace) -> Inventory:
+    return load_inventory(args.inventory, ssh_config=args.ssh_config)
+
+
+def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Host, ...], str]:
+    if args.command == "host":
+        if not args.names and not args.group and not args.limit:
+            raise UsageError(
+                "name at least one host, --group or --limit", hint="e.g. audit host web1"
+            )
+        parts = [*args.names, *args.group]
+        chosen: list[Host] = []
+        for name in args.names:
+            chosen.extend(select_hosts(inventory, name))
+        for group in args.group:
+            chosen.extend(select_group(inventory, group))
+        if args.limit:
+            limited = {h.name for h in select_hosts(inventory, args.limit)}
+            chosen = (
+                [h for h in chosen if h.name in limited]
+                if parts
+                else list(select_hosts(inventory, args.limit))
+            )
+            parts.append(f"limit {args.limit}")
+        seen: set[str] = set()
+        unique = [h for h in chosen if not (h.name in seen or seen.add(h.name))]  # type: ignore[func-returns-value]
+        if not unique:
+            raise UsageError("the selection matches no host", hint="see `audit inventory list`")
+        return tuple(unique), " ".join(parts)
+    pattern = getattr(args, "limit", None)
+    if pattern:
+        return select_hosts(inventory, pattern), f"limit {pattern}"
+    return inventory.hosts, "all"
+
+
+def _known_hosts(args: argparse.Namespace) -> list[Path]:
+    return list(args.known_hosts)
+
+
+def _transports(args: argparse.Namespace) -> tuple[object, object]:
+    from hardaudit.transport.local import LocalTransport
+    from hardaudit.transport.ssh import SshTransport
+
+    ssh = SshTransport(
+        known_hosts_files=_known_hosts(args),
+        accept_new=args.accept_new,
+        connect_timeout=args.connect_timeout,
+        banner_timeout=args.connect_timeout,
+        auth_timeout=args.connect_timeout,
+        log=_log(args.verbose),
+    )
+    return ssh, LocalTransport()
+
+
+def _checks(args: argparse.Namespace) -> tuple[Check, ...]:
+    return select_checks(load_checks(args.checks_dir), args.checks, args.skip_checks)
+
+
+def cmd_audit(args: argparse.Namespace) -> ExitStatus:
+    checks = _checks(args)
+    inventory = _inventory(args)
+    hosts, selection = _selected(args, inventory)
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    transports: list[Transport] = []
+    if args.replay_dir is not None:
+        from hardaudit.transport.replay import ReplayTransport
+
+        replay = ReplayTransport(args.replay_dir)
+        transports.append(replay)
+
+        def transport_for(host: Host) -> Transport:
+            return replay
+    else:
+        ssh, local = _transports(args)
+        transports += [ssh, local]  # type: ignore[list-item]
+
+        def transport_for(host: Host) -> Transport:
+            return local if host.connection == "local" else ssh  # type: ignore[return-value]
+
+    def progress(report: HostReport) -> None:
+        _log(args.verbose)(f"{report.name}: {report.status.value} in {report.duration_s:.2f}s")
+
+    options = RunOptions(
+        forks=args.forks, host_timeout=args.host_timeout, capture_dir=args.capture_dir
+    )
+    try:
+        reports = audit_hosts(hosts, checks, transport_for, options, progress)
+    finally:
+        for transport in transports:
+            transport.close()
+    report = make_report(
+        reports,
+        checks,
+        inventory=str(args.inventory),
+        selection=selection,
+        started_at=started_at,
+        duration_s=time.monotonic() - started,
+    )
+    out_dir = args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(render_json(report), encoding="utf-8")
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        sys.stdout.write(render_table(report))
+        print(
+            f"\n{len(reports)} host(s) in {report.duration_s:.1f}s; report: {out_dir / 'report.json'}"
+        )
+    return exit_status_for(
+        any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
+    )
+
+
+def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
+    from tabulate import tabulate
+
+    inventory = _inventory(args)
+    hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
+    rows = []
+    for host in hosts:
+        d = describe_host(host)
+        rows.append(
+            [
+                host.name,
+                ",".join(host.groups),
+                f"{host.user or ''}@{host.address}:{host.port}"
+                if host.connection == "ssh"
+                else "local",
+                " -> ".join(h.label for h in host.jump) or "-",
+                "sudo -n" if host.become else "-",
+                ",".join(str(k) for k in d.get("key_files", []) or []) or "agent/default",
+            ]
+        )
+    print(tabulate(rows, headers=["host", "groups", "connect", "jump", "become", "keys"]))
+    return ExitStatus.OK
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    import textwrap
+
+    return textwrap.fill(
+        " ".join(text.split()), width=96, initial_indent=indent, subsequent_indent=indent
+    )
+
+
+def cmd_checks(args: argparse.Namespace) -> ExitStatus:
+    checks = load_checks(args.checks_dir)
+    if args.checks_command == "list":
+        from tabulate import tabulate
+
+        print(
+            tabulate(
+                [[c.id, c.severity.label, c.title] for c in checks],
+                headers=["id", "severity", "title"],
+            )
+        )
+        return ExitStatus.OK
+    found = [c for c in checks if c.id == args.id]
+    if not found:
+        raise UsageError(f"no check with id {args.id!r}", hint="see `audit checks list`")
+    print(render_check(found[0]))
+    return ExitStatus.OK
+
+
+def render_check(check: Check) -> str:
+    """`audit checks show ID`: every field of a check definition."""
+    lines = [
+        f"{check.id}  [{check.severity.label}]",
+        f"  {check.title}",
+        "",
+        "Rationale:",
+        _wrap(check.rationale),
+        "",
+        "Remediation:",
+        _wrap(check.remediation),
+        "",
+    ]
+    lines.append(f"Facts: {', '.join(check.facts)}    Evaluator: {check.evaluator}")
+    if check.params:
+        lines.append("Parameters:")
+        lines.extend(f"  {k}: {v}" for k, v in check.params.items())
+    if check.variables:
+        lines.append("Inventory variables:")
+        lines.extend(
+            f"  {v.name} (default {v.default!r}): {v.description}" for v in check.variables
+        )
+    if check.references:
+        lines.append("References:")
+        lines.extend(f"  {k}: {v}" for k, v in check.references.items())
+    if check.tags:
+        lines.append(f"Tags: {', '.join(check.tags)}")
+    return "\n".join(lines)
+
+
+def cmd_doctor(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.doctor import run_doctor
+
+    inventory = _inventory(args)
+    hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
+    return run_doctor(hosts, args)
+
+
+def cmd_sudoers(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.facts.script import sudoers_example
+
+    sys.stdout.write(sudoers_example(args.user))
+    return ExitStatus.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        if args.command in ("host", "run"):
+            return int(cmd_audit(args))
+        if args.command == "inventory":
+            return int(cmd_inventory_list(args))
+        if args.command == "checks":
+            return int(cmd_checks(args))
+        if args.command == "doctor":
+            return int(cmd_doctor(args))
+        return int(cmd_sudoers(args))
+    except AuditError as exc:
+        print(f"audit: error: {exc}", file=sys.stderr)
+        return int(ExitStatus.USAGE_ERROR)
+    except KeyboardInterrupt:
+        print("audit: interrupted", file=sys.stderr)
+        return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitStatus.OK)

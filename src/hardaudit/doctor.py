@@ -1,0 +1,132 @@
+"""`audit doctor`: per host, every hop's reachability, host key and authentication, then
+whether `sudo -n` works for each command the facts script needs, and which tools exist.
+Prints what to fix. Read-only like the audit itself."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Sequence
+
+from hardaudit.errors import ConnectError
+from hardaudit.exitcodes import ExitStatus
+from hardaudit.facts.script import ROOT_COMMANDS, TOOLS
+from hardaudit.inventory.model import Host
+
+DOCTOR_TOOLS = ("ss", "nft", "iptables-save", "docker", "sshd", "stat", "find", "timeout", "sudo")
+
+
+def doctor_script() -> str:
+    """A tiny read-only script: identity, sudo per root command, tools."""
+    lines = [
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export LC_ALL=C",
+        'echo "uid=$(id -u) user=$(id -un)"',
+        'if sudo -n -l >/dev/null 2>&1 </dev/null; then echo "sudo=yes"; else echo "sudo=no"; fi',
+    ]
+    for cmd in ROOT_COMMANDS:
+        argv = cmd.command.replace("\\ ", "\x00").split()
+        # A sample argument stands in for the sudoers wildcard.
+        argv = [a.replace("\x00", " ") if a != "*" else "/root/.ssh" for a in argv]
+        quoted = " ".join(shlex.quote(a) for a in argv)
+        lines.append(
+            f"if sudo -n -l {quoted} >/dev/null 2>&1 </dev/null; then echo 'cmd=ok {cmd.command}';"
+            f" else echo 'cmd=no {cmd.command}'; fi"
+        )
+    tools = " ".join(t for t in TOOLS if t in DOCTOR_TOOLS)
+    lines.append(f'for t in {tools}; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done')
+    return "\n".join(lines) + "\n"
+
+
+def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
+    from hardaudit.transport.local import LocalTransport
+    from hardaudit.transport.ssh import SshTransport
+
+    out: list[str] = []
+    transport = SshTransport(
+        known_hosts_files=list(args.known_hosts),
+        connect_timeout=args.connect_timeout,
+        banner_timeout=args.connect_timeout,
+        auth_timeout=args.connect_timeout,
+    )
+    local = LocalTransport()
+    healthy = True
+    try:
+        if host.connection != "local":
+            for hop in transport.probe(host):
+                ok = hop.reachable and hop.hostkey == "ok" and hop.auth == "ok"
+                healthy = healthy and ok
+                out.append(
+                    f"  {'ok ' if ok else 'BAD'} {hop.hop_label}: reachable={'yes' if hop.reachable else 'no'}"
+                    f" hostkey={hop.hostkey} {hop.fingerprint} auth={hop.auth}"
+                    + (f" key={hop.key}" if hop.key else "")
+                    + (f" -- {hop.detail}" if hop.detail and not ok else "")
+                )
+                if hop.hostkey == "unknown":
+                    out.append(
+                        "      fix: verify the fingerprint out of band, then add it to known_hosts "
+                        "(or run once with --accept-new)"
+                    )
+                elif hop.hostkey == "mismatch":
+                    out.append(
+                        "      fix: the host key CHANGED: find out why before replacing the known_hosts line"
+                    )
+                elif hop.reachable and hop.auth == "failed":
+                    out.append(
+                        "      fix: install the auditor's public key in authorized_keys, or load the key in ssh-agent"
+                    )
+            if not healthy:
+                return False, out
+        chosen = local if host.connection == "local" else transport
+        try:
+            result = chosen.execute(host, "/bin/sh -s", doctor_script().encode(), args.host_timeout)
+        except ConnectError as exc:
+            out.append(f"  BAD exec: {exc.status}: {exc.message}")
+            return False, out
+        lines = result.stdout.decode("utf-8", errors="replace").splitlines()
+        ident = next((line for line in lines if line.startswith("uid=")), "uid=?")
+        root = ident.startswith("uid=0 ")
+        sudo = "sudo=yes" in lines
+        tools = [line[5:] for line in lines if line.startswith("tool=")]
+        missing = [t for t in DOCTOR_TOOLS if t not in tools]
+        out.append(
+            f"  identity: {ident}; privilege: {'root' if root else ('sudo -n' if sudo else 'none')}"
+        )
+        if not root:
+            denied = [line[7:] for line in lines if line.startswith("cmd=no ")]
+            if not host.become:
+                out.append(
+                    "  become is off: root-only facts (sshd -T, firewall, docker, other users' ~/.ssh) "
+                    "will be unknown; set ansible_become: true and install the sudoers file"
+                )
+            elif denied:
+                out.append(f"  sudo -n refused for {len(denied)} command(s); they will be unknown:")
+                out.extend(f"      {d}" for d in denied)
+                out.append(
+                    "      fix: install the file printed by `audit sudoers` as /etc/sudoers.d/hardaudit"
+                )
+            else:
+                out.append("  sudo -n allowed for every command the facts script needs")
+        out.append(
+            f"  tools: {' '.join(tools) or 'none'}"
+            + (f"; missing: {' '.join(missing)}" if missing else "")
+        )
+        return True, out
+    finally:
+        transport.close()
+
+
+def run_doctor(hosts: Sequence[Host], args: argparse.Namespace) -> ExitStatus:
+    """Print a diagnosis per host; exit 3 when some host cannot be audited."""
+    all_ok = True
+    for host in hosts:
+        ok, lines = _check_host(host, args)
+        all_ok = all_ok and ok
+        chain = " -> ".join(
+            [*(h.label for h in host.jump), f"{host.user or ''}@{host.address}:{host.port}"]
+        )
+        print(
+            f"{host.name} ({chain if host.connection != 'local' else 'local'}): {'ready' if ok else 'NOT READY'}"
+        )
+        for line in lines:
+            print(line)
+    return ExitStatus.OK if all_ok else ExitStatus.HOST_ERROR

@@ -1,0 +1,1 @@
+"""Facts: the one remote script that gathers everything, and pure parsers of its output."""

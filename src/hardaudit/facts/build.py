@@ -1,0 +1,131 @@
+"""Turn the sections of one host's output into HostFacts (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from hardaudit.errors import FactError
+from hardaudit.facts.model import (
+    Absent,
+    Container,
+    FirewallState,
+    HostFacts,
+    ListeningSocket,
+    Section,
+    SshdConfig,
+    SshFiles,
+    Unknown,
+)
+from hardaudit.facts.parsers.containers import parse_containers
+from hardaudit.facts.parsers.files import parse_ssh_files
+from hardaudit.facts.parsers.firewall import (
+    NO_FILTER,
+    FamilyFilter,
+    parse_iptables_save,
+    parse_nft_json,
+)
+from hardaudit.facts.parsers.listeners import parse_listeners
+from hardaudit.facts.parsers.meta import parse_meta
+from hardaudit.facts.parsers.sshd import parse_sshd_config, parse_sshd_t
+from hardaudit.facts.sections import failure_reason
+
+
+def _sshd(sections: Mapping[str, Section], nonce: str) -> tuple[SshdConfig | Unknown | Absent, str]:
+    effective = sections.get("sshd_t")
+    if effective is not None and effective.ok and effective.text.strip():
+        return parse_sshd_t(effective.text), ""
+    files = sections.get("sshd_config")
+    if effective is not None and effective.rc == 127 and (files is None or not files.ok):
+        return Absent("sshd is not installed"), ""
+    why = failure_reason(effective, "sshd -T")
+    if files is not None and files.ok:
+        return (
+            parse_sshd_config(files.text, nonce),
+            f"sshd settings parsed from sshd_config and its Includes ({why}); lower confidence",
+        )
+    return Unknown(f"{why}; {failure_reason(files, 'sshd_config')}"), ""
+
+
+def _ssh_files(section: Section | None, nonce: str) -> SshFiles | Unknown:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "~/.ssh listing"))
+    return parse_ssh_files(section.text, nonce)
+
+
+def _listeners(section: Section | None) -> tuple[ListeningSocket, ...] | Unknown:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "listening sockets"))
+    sockets = parse_listeners(section.text)
+    if not sockets:  # an empty list is never proof: at least sshd should be listening
+        return Unknown("listening sockets: the command printed no socket at all")
+    return sockets
+
+
+def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
+    nft, ipt, ip6t = sections.get("nft"), sections.get("iptables"), sections.get("ip6tables")
+    v4, v6 = NO_FILTER, NO_FILTER
+    backends: list[str] = []
+    if nft is not None and nft.ok:
+        try:
+            nv4, nv6 = parse_nft_json(nft.text)
+        except (json.JSONDecodeError, AttributeError) as exc:
+            return Unknown(f"nft -j list ruleset: unparsable JSON ({exc})")
+        v4, v6 = nv4, nv6
+        backends.append("nftables")
+    if ipt is not None and ipt.ok:
+        v4 = _join(v4, parse_iptables_save(ipt.text, "ipv4"))
+        backends.append("iptables")
+    if ip6t is not None and ip6t.ok:
+        v6 = _join(v6, parse_iptables_save(ip6t.text, "ipv6"))
+    if not backends:
+        reasons = [failure_reason(s, n) for s, n in ((nft, "nft"), (ipt, "iptables-save"))]
+        if all(s is not None and s.rc == 127 for s in (nft, ipt)):
+            return FirewallState("none", False, False, False, False, ("no nft or iptables-save",))
+        return Unknown("; ".join(reasons))
+    return FirewallState(
+        backend="+".join(backends),
+        ipv4_filters=v4.filters,
+        ipv6_filters=v6.filters,
+        ipv4_default_deny=v4.default_deny,
+        ipv6_default_deny=v6.default_deny,
+        evidence=v4.evidence + tuple(e for e in v6.evidence if e not in v4.evidence),
+    )
+
+
+def _join(a: FamilyFilter, b: FamilyFilter) -> FamilyFilter:
+    return FamilyFilter(
+        a.filters or b.filters, a.default_deny or b.default_deny, a.evidence + b.evidence
+    )
+
+
+def _containers(section: Section | None) -> tuple[Container, ...] | Unknown | Absent:
+    if section is None:
+        return Unknown(failure_reason(section, "containers"))
+    if section.rc == 127:
+        return Absent("no container engine (docker) on this host")
+    if not section.ok:
+        if "Cannot connect to the Docker daemon" in section.stderr and "permission denied" not in (
+            section.stderr.lower()
+        ):
+            return Absent("docker is installed but its engine is not running")
+        return Unknown(failure_reason(section, "docker ps/inspect"))
+    return parse_containers(section.text)
+
+
+def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
+    """Parse every section; a fact that cannot be read becomes Unknown with the reason."""
+    meta_section = sections.get("meta")
+    if meta_section is None or meta_section.rc is None:
+        raise FactError("the facts script produced no `meta` section: the script did not run")
+    sshd, sshd_note = _sshd(sections, nonce)
+    return HostFacts(
+        meta=parse_meta(meta_section.text),
+        sshd=sshd,
+        ssh_files=_ssh_files(sections.get("ssh_files"), nonce),
+        listeners=_listeners(sections.get("listeners")),
+        firewall=_firewall(sections),
+        containers=_containers(sections.get("containers")),
+        sections=sections,
+        notes=(sshd_note,) if sshd_note else (),
+    )

@@ -1,0 +1,194 @@
+"""Typed facts about one host, as parsed from the facts script's output.
+
+Every fact is either its value, `Unknown` (could not be read: the reason says why) or
+`Absent` (the subject does not exist on this host, e.g. no container engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A fact that could not be read; never to be judged as a pass."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Absent:
+    """The thing the fact describes is not on this host (no docker, no sshd)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One delimited section of the facts script's output."""
+
+    name: str
+    text: str
+    rc: int | None  # None when the END marker never came
+    truncated: bool = False
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.truncated
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who ran the script, with which privilege, on what system, with which tools."""
+
+    uid: int
+    user: str
+    privilege: str  # "root" | "sudo" | "user"
+    os_id: str = ""
+    os_version: str = ""
+    os_pretty: str = ""
+    kernel: str = ""
+    hostname: str = ""
+    tools: frozenset[str] = frozenset()
+
+    @property
+    def privileged(self) -> bool:
+        return self.privilege in ("root", "sudo")
+
+
+@dataclass(frozen=True)
+class SshdConfig:
+    """sshd settings, keywords lower-cased; `values` keeps every value of repeated keywords."""
+
+    values: Mapping[str, tuple[str, ...]]
+    source: str  # "sshd -T" (effective) or "sshd_config" (parsed, lower confidence)
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def get(self, keyword: str) -> str | None:
+        found = self.values.get(keyword.lower())
+        return found[0] if found else None
+
+    @property
+    def effective(self) -> bool:
+        return self.source == "sshd -T"
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """`stat -c` of one file: octal permission bits, owner, group, kind, path."""
+
+    path: str
+    mode: int
+    owner: str
+    group: str
+    kind: str  # "directory" | "regular file" | "symbolic link" | ...
+    private_key: bool = False
+
+    @property
+    def mode_text(self) -> str:
+        return f"{self.mode:04o}"
+
+
+@dataclass(frozen=True)
+class UserSshDir:
+    """One account's ~/.ssh and the files in it."""
+
+    user: str
+    home: str
+    directory: FileStat
+    files: tuple[FileStat, ...]
+
+
+@dataclass(frozen=True)
+class SshFiles:
+    """Every ~/.ssh found from /etc/passwd, and the ones that could not be read."""
+
+    dirs: tuple[UserSshDir, ...]
+    unreadable: tuple[str, ...]  # "path: reason"
+
+
+@dataclass(frozen=True)
+class ListeningSocket:
+    """A listening TCP socket or bound UDP socket."""
+
+    proto: str  # "tcp" | "udp"
+    address: str  # as printed, without brackets; "*" means all addresses
+    port: int
+    process: str = ""
+
+    @property
+    def all_addresses(self) -> bool:
+        return self.address in ("*", "0.0.0.0", "::", "")
+
+    @property
+    def loopback(self) -> bool:
+        addr = self.address.split("%", 1)[0]
+        return (
+            addr.startswith("127.")
+            or addr == "::1"
+            or addr.startswith("::ffff:127.")
+            or ("%" in self.address and self.address.endswith("%lo"))
+        )
+
+
+@dataclass(frozen=True)
+class FirewallState:
+    """Inbound filtering as the kernel holds it, per address family."""
+
+    backend: str  # "nftables" | "iptables" | "none"
+    ipv4_filters: bool
+    ipv6_filters: bool
+    ipv4_default_deny: bool
+    ipv6_default_deny: bool
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str
+    destination: str
+    rw: bool
+    kind: str
+
+
+@dataclass(frozen=True)
+class PublishedPort:
+    container_port: str  # "8080/tcp"
+    host_ip: str
+    host_port: int
+
+
+@dataclass(frozen=True)
+class Container:
+    """A running container, with the effective UID of its main process when readable."""
+
+    id: str
+    name: str
+    image: str
+    config_user: str
+    pid: int
+    effective_uid: int | None  # from /proc/<pid>/status; None if unreadable
+    privileged: bool = False
+    network_mode: str = ""
+    pid_mode: str = ""
+    ipc_mode: str = ""
+    cap_add: tuple[str, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    ports: tuple[PublishedPort, ...] = ()
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """Everything the checks may look at for one host."""
+
+    meta: Meta
+    sshd: SshdConfig | Unknown | Absent
+    ssh_files: SshFiles | Unknown
+    listeners: tuple[ListeningSocket, ...] | Unknown
+    firewall: FirewallState | Unknown
+    containers: tuple[Container, ...] | Unknown | Absent
+    sections: Mapping[str, Section] = field(default_factory=lambda: MappingProxyType({}))
+    notes: tuple[str, ...] = ()  # e.g. "sshd settings parsed from files: no root"

@@ -1,0 +1,80 @@
+"""Parse the `containers` section: docker inspect JSON lines and `## proc PID ruid euid`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hardaudit.facts.model import Container, Mount, PublishedPort
+
+
+def _ports(raw: Any) -> tuple[PublishedPort, ...]:
+    ports: list[PublishedPort] = []
+    if isinstance(raw, dict):
+        for container_port, bindings in raw.items():
+            for binding in bindings or []:
+                try:
+                    host_port = int(binding.get("HostPort") or 0)
+                except (TypeError, ValueError):
+                    continue
+                ports.append(PublishedPort(container_port, binding.get("HostIp") or "", host_port))
+    return tuple(ports)
+
+
+def _mounts(raw: Any) -> tuple[Mount, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        Mount(
+            source=str(m.get("Source", "")),
+            destination=str(m.get("Destination", "")),
+            rw=bool(m.get("RW", False)),
+            kind=str(m.get("Type", "")),
+        )
+        for m in raw
+        if isinstance(m, dict)
+    )
+
+
+def parse_containers(text: str) -> tuple[Container, ...]:
+    """Containers with the effective UID of their main process read from /proc.
+
+    Lines: one JSON object per container (the script's inspect template), then
+    `## proc <pid> <real uid> <effective uid>` or `## proc <pid> unreadable`.
+    """
+    euids: dict[int, int | None] = {}
+    records: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        if line.startswith("## proc "):
+            parts = line.split()
+            if len(parts) >= 3 and parts[2].isdigit():
+                pid = int(parts[2])
+                euids[pid] = int(parts[4]) if len(parts) >= 5 and parts[4].isdigit() else None
+        elif line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    containers: list[Container] = []
+    for rec in records:
+        pid = int(rec.get("pid") or 0)
+        containers.append(
+            Container(
+                id=str(rec.get("id", ""))[:12],
+                name=str(rec.get("name", "")).lstrip("/"),
+                image=str(rec.get("image", "")),
+                config_user=str(rec.get("user") or ""),
+                pid=pid,
+                effective_uid=euids.get(pid),
+                privileged=bool(rec.get("privileged")),
+                network_mode=str(rec.get("network_mode") or ""),
+                pid_mode=str(rec.get("pid_mode") or ""),
+                ipc_mode=str(rec.get("ipc_mode") or ""),
+                cap_add=tuple(str(c) for c in rec.get("cap_add") or ()),
+                mounts=_mounts(rec.get("mounts")),
+                ports=_ports(rec.get("ports")),
+            )
+        )
+    return tuple(containers)

@@ -1,0 +1,60 @@
+"""Parse `stat -c '%a|%U|%G|%F|%n'` lines and the `ssh_files` section."""
+
+from __future__ import annotations
+
+from hardaudit.facts.model import FileStat, SshFiles, UserSshDir
+
+
+def parse_stat_line(line: str) -> FileStat | None:
+    """One `mode|owner|group|kind|path` line; None if it is not one.
+
+    >>> parse_stat_line("700|app|app|directory|/home/app/.ssh").mode
+    448
+    """
+    parts = line.split("|", 4)
+    if len(parts) != 5:
+        return None
+    mode, owner, group, kind, path = parts
+    try:
+        bits = int(mode, 8)
+    except ValueError:
+        return None
+    return FileStat(path=path, mode=bits, owner=owner, group=group, kind=kind)
+
+
+def parse_ssh_files(text: str, nonce: str) -> SshFiles:
+    """Group stat lines per `@@nonce USER name home` marker; mark private keys by header."""
+    marker = f"@@{nonce} USER "
+    dirs: list[UserSshDir] = []
+    unreadable: list[str] = []
+    user = home = ""
+    directory: FileStat | None = None
+    files: list[FileStat] = []
+    keys: set[str] = set()
+
+    def flush() -> None:
+        if directory is not None:
+            marked = tuple(
+                FileStat(f.path, f.mode, f.owner, f.group, f.kind, f.path in keys) for f in files
+            )
+            dirs.append(UserSshDir(user, home, directory, marked))
+
+    for line in text.splitlines():
+        if line.startswith(marker):
+            flush()
+            user, _, home = line[len(marker) :].partition(" ")
+            directory, files, keys = None, [], set()
+        elif line.startswith("unreadable: "):
+            unreadable.append(line[len("unreadable: ") :])
+        elif line.startswith("privkey: "):
+            keys.add(line[len("privkey: ") :])
+        else:
+            stat = parse_stat_line(line)
+            if stat is None:
+                continue
+            if directory is None:
+                directory = stat
+            else:
+                files.append(stat)
+    flush()
+    return SshFiles(tuple(dirs), tuple(unreadable))

@@ -1,0 +1,1 @@
+"""Inventory: Ansible YAML/INI/JSON loading, variables, host patterns, ssh_config."""

@@ -1,0 +1,61 @@
+"""What the rest of the pipeline knows about a host: resolved connection settings and variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One SSH hop of a jump chain (a bastion)."""
+
+    name: str  # inventory name, or the user@host:port text it came from
+    address: str
+    port: int = 22
+    user: str | None = None
+    key_files: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        user = f"{self.user}@" if self.user else ""
+        return f"{user}{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Host:
+    """A resolved inventory host; `vars` holds every variable after Ansible precedence."""
+
+    name: str
+    address: str
+    port: int = 22
+    user: str | None = None
+    key_files: tuple[str, ...] = ()
+    jump: tuple[Hop, ...] = ()
+    become: bool = False
+    connection: str = "ssh"  # "ssh" | "local"
+    groups: tuple[str, ...] = ()
+    known_hosts_files: tuple[str, ...] = ()
+    vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+    def as_hop(self) -> Hop:
+        return Hop(self.name, self.address, self.port, self.user, self.key_files)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """All hosts of an inventory plus group membership, in file order."""
+
+    source: str
+    hosts: tuple[Host, ...]
+    groups: Mapping[str, tuple[str, ...]]  # group name -> host names (transitively)
+
+    def host(self, name: str) -> Host | None:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        return None

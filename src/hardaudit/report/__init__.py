@@ -1,0 +1,1 @@
+"""Reports: the run model and its renderers (terminal, JSON)."""

@@ -1,0 +1,168 @@
+"""Fan out over hosts: one exec per host, facts parsed and checks evaluated locally.
+
+One host's failure (unreachable, auth, host key, timeout, garbage output) becomes that
+host's status; the other hosts always finish.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hardaudit import __version__
+from hardaudit.checks.engine import evaluate
+from hardaudit.checks.model import Check
+from hardaudit.errors import ConnectError, FactError
+from hardaudit.facts.build import build_host_facts
+from hardaudit.facts.script import build_script
+from hardaudit.facts.sections import split_sections
+from hardaudit.inventory.model import Host
+from hardaudit.report.model import HostReport, RunReport
+from hardaudit.transport.base import HostStatus, Transport
+from hardaudit.transport.replay import save_capture
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    forks: int = 10
+    host_timeout: float = 60.0
+    capture_dir: Path | None = None
+
+
+TransportFor = Callable[[Host], Transport]
+Progress = Callable[[HostReport], None]
+
+
+def _failed(host: Host, status: HostStatus, reason: str, started: float) -> HostReport:
+    return HostReport(
+        name=host.name,
+        address=host.address,
+        groups=host.groups,
+        status=status,
+        reason=reason,
+        duration_s=time.monotonic() - started,
+        jump=tuple(h.label for h in host.jump),
+    )
+
+
+def audit_host(
+    host: Host, checks: Sequence[Check], transport: Transport, options: RunOptions
+) -> HostReport:
+    """Connect, run the facts script once, evaluate every check; never raises for host faults."""
+    started = time.monotonic()
+    script = build_script(become=host.become)
+    try:
+        result = transport.execute(
+            host, script.command, script.script.encode(), options.host_timeout
+        )
+    except ConnectError as exc:
+        status = (
+            HostStatus(exc.status)
+            if exc.status in HostStatus.__members__.values()
+            else HostStatus.ERROR
+        )
+        where = f"{exc.hop}: " if exc.hop and exc.hop not in exc.message else ""
+        return _failed(host, status, where + exc.message, started)
+    if options.capture_dir is not None:
+        save_capture(options.capture_dir, host.name, script.nonce, result)
+    stdout = result.stdout.decode("utf-8", errors="replace")
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    try:
+        sections = split_sections(stdout, stderr, script.nonce)
+        facts = build_host_facts(sections, script.nonce)
+    except FactError as exc:
+        detail = (
+            stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {result.exit_code}"
+        )
+        return _failed(host, HostStatus.ERROR, f"{exc.message} ({detail})", started)
+    findings = evaluate(checks, facts, host.vars)
+    notes = list(facts.notes)
+    if host.become and facts.meta.privilege == "user":
+        notes.append("become requested but `sudo -n` is not allowed: root-only facts are unknown")
+    return HostReport(
+        name=host.name,
+        address=host.address,
+        groups=host.groups,
+        status=HostStatus.OK,
+        reason="",
+        duration_s=time.monotonic() - started,
+        findings=findings,
+        privilege=facts.meta.privilege,
+        os=facts.meta.os_pretty,
+        notes=tuple(notes),
+        jump=tuple(h.label for h in host.jump),
+    )
+
+
+def audit_hosts(
+    hosts: Sequence[Host],
+    checks: Sequence[Check],
+    transport_for: TransportFor,
+    options: RunOptions,
+    progress: Progress | None = None,
+) -> tuple[HostReport, ...]:
+    """Audit every host with up to `forks` in parallel; results in inventory order."""
+    reports: dict[str, HostReport] = {}
+    grace = 5.0  # the transport enforces the budget; this only guards against a stuck thread
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.forks))
+    try:
+        futures = {
+            pool.submit(audit_host, host, checks, transport_for(host), options): host
+            for host in hosts
+        }
+        deadline = (
+            time.monotonic()
+            + options.host_timeout * (len(hosts) / max(1, options.forks) + 1)
+            + grace
+        )
+        try:
+            for future in concurrent.futures.as_completed(
+                futures, timeout=max(0.0, deadline - time.monotonic())
+            ):
+                host = futures[future]
+                try:
+                    report = future.result()
+                except Exception as exc:
+                    report = _failed(
+                        host, HostStatus.ERROR, f"internal error: {exc!r}", time.monotonic()
+                    )
+                reports[host.name] = report
+                if progress:
+                    progress(report)
+        except concurrent.futures.TimeoutError:
+            for future, host in futures.items():
+                if host.name not in reports:
+                    future.cancel()
+                    reports[host.name] = _failed(
+                        host,
+                        HostStatus.TIMEOUT,
+                        f"no answer within {options.host_timeout:.0f}s",
+                        time.monotonic(),
+                    )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return tuple(reports[h.name] for h in hosts)
+
+
+def make_report(
+    hosts: tuple[HostReport, ...],
+    checks: Sequence[Check],
+    *,
+    inventory: str,
+    selection: str,
+    started_at: datetime,
+    duration_s: float,
+) -> RunReport:
+    return RunReport(
+        tool_version=__version__,
+        started_at=started_at.astimezone(UTC).isoformat(timespec="seconds"),
+        duration_s=duration_s,
+        inventory=inventory,
+        selection=selection,
+        checks=tuple(c.id for c in checks),
+        hosts=hosts,
+    )
