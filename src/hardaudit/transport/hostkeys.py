@@ -1,0 +1,269 @@
+"""OpenSSH-compatible known_hosts handling: lookup names, matching, fingerprints, accept-new.
+
+paramiko.HostKeys is not used for verification because it crashes on `@revoked` /
+`@cert-authority` lines (InvalidHostKey is not an SSHException) and knows no wildcards or
+negated patterns. This module parses known_hosts itself, the way OpenSSH reads it:
+
+- the lookup name is `name` for port 22 and `[name]:port` otherwise, lower-cased;
+- a line's host field is a comma-separated pattern list with `*`/`?` wildcards and `!`
+  negation, or one hashed entry `|1|base64(salt)|base64(hmac-sha1(salt, name))`;
+- `@cert-authority` lines are ignored (hardaudit does not do host certificates);
+- `@revoked` lines mark a key that must never be accepted for the matching hosts;
+- lines that cannot be parsed are skipped, never fatal.
+
+Keys are compared as raw public-key blobs, so an unknown-to-paramiko key type in a file
+costs nothing and a file of thousands of lines is parsed cheaply (and cached by mtime).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import os
+import re
+import struct
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256")
+
+
+def known_hosts_name(address: str, port: int) -> str:
+    """The name OpenSSH looks up (and writes) for `address:port`."""
+    name = address.lower()
+    return name if port == 22 else f"[{name}]:{port}"
+
+
+def fingerprint(blob: bytes) -> str:
+    """OpenSSH SHA256 fingerprint of a public-key blob: `SHA256:<base64 without padding>`."""
+    digest = hashlib.sha256(blob).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def blob_type(blob: bytes) -> str:
+    """The key type string embedded at the start of a public-key blob ('' if malformed)."""
+    if len(blob) < 4:
+        return ""
+    (length,) = struct.unpack(">I", blob[:4])
+    if length > len(blob) - 4 or length > 64:
+        return ""
+    return blob[4 : 4 + length].decode("ascii", errors="replace")
+
+
+def describe(blob: bytes) -> str:
+    """`<type> <fingerprint>` for messages and logs; never key material."""
+    return f"{blob_type(blob)} {fingerprint(blob)}"
+
+
+def host_key_algorithms(known_types: Iterable[str], available: Sequence[str]) -> tuple[str, ...]:
+    """Reorder `available` host-key algorithms so the types already known come first.
+
+    This is what OpenSSH does: a server with several host keys then presents the one we
+    can verify instead of an equally valid one we have never seen.
+    """
+    wanted: list[str] = []
+    for key_type in known_types:
+        names = (*_RSA_ALGORITHMS, "ssh-rsa") if key_type == "ssh-rsa" else (key_type,)
+        wanted.extend(n for n in names if n in available and n not in wanted)
+    return tuple(wanted) + tuple(a for a in available if a not in wanted)
+
+
+class Marker(enum.Enum):
+    NONE = ""
+    REVOKED = "@revoked"
+    CERT_AUTHORITY = "@cert-authority"
+
+
+@dataclass(frozen=True)
+class KnownHostLine:
+    """One usable line of a known_hosts file."""
+
+    marker: Marker
+    patterns: tuple[str, ...]
+    blob: bytes
+    source: str  # "path:lineno"
+
+    @property
+    def key_type(self) -> str:
+        return blob_type(self.blob)
+
+    def matches(self, name: str) -> bool:
+        return host_matches(name, self.patterns)
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    parts = [".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _hashed_match(name: str, entry: str) -> bool:
+    fields = entry.split("|")
+    if len(fields) != 4:
+        return False
+    try:
+        salt = base64.b64decode(fields[2], validate=True)
+        expected = base64.b64decode(fields[3], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    actual = hmac.new(salt, name.encode("utf-8"), hashlib.sha1).digest()
+    return hmac.compare_digest(actual, expected)
+
+
+def host_matches(name: str, patterns: Sequence[str]) -> bool:
+    """OpenSSH match_hostname(): any positive match and no negated match."""
+    name = name.lower()
+    matched = False
+    for pattern in patterns:
+        if pattern.startswith("|1|"):
+            matched = matched or _hashed_match(name, pattern)
+            continue
+        negated = pattern.startswith("!")
+        body = pattern[1:] if negated else pattern
+        if not body:
+            continue
+        if _pattern_regex(body.lower()).fullmatch(name):
+            if negated:
+                return False
+            matched = True
+    return matched
+
+
+def parse_known_hosts(text: str, source: str) -> list[KnownHostLine]:
+    """Every usable line of a known_hosts file; anything unparseable is skipped."""
+    result: list[KnownHostLine] = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        marker = Marker.NONE
+        if fields[0].startswith("@"):
+            try:
+                marker = Marker(fields[0])
+            except ValueError:
+                continue
+            fields = fields[1:]
+        if len(fields) < 3:
+            continue
+        try:
+            blob = base64.b64decode(fields[2], validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if not blob or blob_type(blob) != fields[1]:
+            continue
+        patterns = tuple(p for p in fields[0].split(",") if p)
+        result.append(KnownHostLine(marker, patterns, blob, f"{source}:{lineno}"))
+    return result
+
+
+class Verdict(enum.Enum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    MISMATCH = "mismatch"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Result of checking one presented host key against the loaded known_hosts files."""
+
+    verdict: Verdict
+    name: str
+    presented: str  # "<type> SHA256:..."
+    expected: tuple[str, ...] = ()  # "<type> SHA256:... (file:line)" of the known keys
+    source: str = ""  # the line that matched, for OK / REVOKED
+
+
+class KnownHostsStore:
+    """Thread-safe, mtime-cached reader of known_hosts files, with OpenSSH semantics."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._cache: dict[Path, tuple[int, int, list[KnownHostLine]]] = {}
+
+    def _lines(self, path: Path) -> list[KnownHostLine]:
+        try:
+            st = path.stat()
+        except OSError:
+            return []
+        with self._lock:
+            cached = self._cache.get(path)
+            if cached is not None and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
+                return cached[2]
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        lines = parse_known_hosts(text, str(path))
+        with self._lock:
+            self._cache[path] = (st.st_mtime_ns, st.st_size, lines)
+        return lines
+
+    def entries(self, name: str, paths: Sequence[Path]) -> list[KnownHostLine]:
+        """Lines (except @cert-authority) whose host patterns match `name`."""
+        found: list[KnownHostLine] = []
+        for path in paths:
+            found.extend(
+                line
+                for line in self._lines(path)
+                if line.marker is not Marker.CERT_AUTHORITY and line.matches(name)
+            )
+        return found
+
+    def known_types(self, name: str, paths: Sequence[Path]) -> list[str]:
+        types: list[str] = []
+        for line in self.entries(name, paths):
+            if line.marker is Marker.NONE and line.key_type not in types:
+                types.append(line.key_type)
+        return types
+
+    def verify(self, name: str, blob: bytes, paths: Sequence[Path]) -> Verification:
+        """OK if a plain line holds this key; REVOKED if a @revoked line does; MISMATCH if
+        keys are known for the name but not this one (of this type or any other type);
+        UNKNOWN if nothing is known for the name."""
+        entries = self.entries(name, paths)
+        presented = describe(blob)
+        for line in entries:
+            if line.marker is Marker.REVOKED and line.blob == blob:
+                return Verification(Verdict.REVOKED, name, presented, source=line.source)
+        known = [line for line in entries if line.marker is Marker.NONE]
+        for line in known:
+            if line.blob == blob:
+                return Verification(Verdict.OK, name, presented, source=line.source)
+        if not known:
+            return Verification(Verdict.UNKNOWN, name, presented)
+        expected = tuple(f"{describe(line.blob)} ({line.source})" for line in known)
+        return Verification(Verdict.MISMATCH, name, presented, expected)
+
+    def record(self, path: Path, name: str, blob: bytes, paths: Sequence[Path]) -> Verification:
+        """accept-new: append `name type base64` to `path` unless something is known already.
+
+        Re-checks under the lock so concurrent connections to one new host write one line,
+        and never replaces or adds next to a known (changed) key.
+        """
+        with self._lock:
+            current = self.verify(name, blob, [*paths, path])
+            if current.verdict is not Verdict.UNKNOWN:
+                return current
+            append_known_host(path, name, blob)
+            self._cache.pop(path, None)
+            return Verification(Verdict.OK, name, current.presented, source=str(path))
+
+
+def append_known_host(path: Path, name: str, blob: bytes) -> None:
+    """Append one OpenSSH-format line; the file is created with mode 600 (its dir 700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    line = f"{name} {blob_type(blob)} {base64.b64encode(blob).decode('ascii')}\n"
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size > 0 and os.pread(fd, 1, size - 1) != b"\n":
+            line = "\n" + line
+        os.write(fd, line.encode("ascii"))
+    finally:
+        os.close(fd)

@@ -1,0 +1,855 @@
+"""SSH transport over plain paramiko (not fabric), with jump chains of any length.
+
+Why not fabric: its Connection/gateway model hides the moment between key exchange and
+authentication, and its default policy auto-accepts host keys. Here every hop is a bare
+`paramiko.Transport`:
+
+1. TCP connect (first hop) or a `direct-tcpip` channel through the previous hop's
+   transport (later hops and the target) -- that channel is the next Transport's socket;
+2. `start_client()` (banner + key exchange) with host-key algorithms ordered so the types
+   already in known_hosts come first, as OpenSSH does;
+3. the presented host key is checked against known_hosts (`~/.ssh/known_hosts`, the
+   transport's files, the accept-new file, the host's files) BEFORE any authentication;
+4. `auth_publickey()` with ssh-agent keys, then the hop's key files (or the default
+   ~/.ssh/id_ed25519, id_ecdsa, id_rsa); with explicit key files, agent keys that are not
+   one of them are offered last. Never passwords, never keyboard-interactive, never a
+   passphrase prompt (an encrypted key file not held by the agent is an auth failure).
+
+Bastion transports are cached per chain prefix ((address, port, user), ...) so all hosts
+behind one bastion share one authenticated connection (one TCP connection, many channels);
+creation is serialised per prefix with a lock whose wait counts against the host budget.
+A bastion that failed for a reason other than the caller's own budget is remembered, so
+the hosts behind it fail at once with the same reason instead of re-dialling it one by
+one. Target transports are closed after their one exec; `close()` closes the cached ones,
+innermost first.
+
+Budgets: `connect_timeout` caps TCP connect / channel open, `banner_timeout` caps banner +
+key exchange, `auth_timeout` caps authentication of one hop, and the `timeout` passed to
+`execute()` caps the whole host (wall clock from the start of execute, including the wait
+for a shared bastion); every wait is the smaller of its own cap and what is left.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import getpass
+import logging
+import os
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+from paramiko.ssh_exception import IncompatiblePeer
+
+from hardaudit.errors import ConnectError
+from hardaudit.inventory.model import Hop, Host
+from hardaudit.transport.base import ConnectStep, ExecResult, HostStatus
+from hardaudit.transport.hostkeys import (
+    KnownHostsStore,
+    Verdict,
+    blob_type,
+    fingerprint,
+    host_key_algorithms,
+    known_hosts_name,
+)
+
+# paramiko logs transport-thread failures (banner timeouts...) at ERROR; without a handler
+# Python's last-resort handler would print them on stderr. Errors reach the user as
+# ConnectError messages instead.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+
+DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
+_READ_CHUNK = 1 << 16
+
+ChainKey = tuple[tuple[str, int, str], ...]
+
+
+class _HopError(ConnectError):
+    """A ConnectError that knows whether it says something about the hop (cacheable) or
+    only that the caller's whole-host budget ran out."""
+
+    def __init__(self, status: HostStatus, message: str, *, hop: str, cacheable: bool = True):
+        super().__init__(status.value, message, hop=hop)
+        self.cacheable = cacheable
+
+
+class _Budget:
+    def __init__(self, seconds: float) -> None:
+        self.total = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
+    def cap(self, limit: float) -> tuple[float, bool]:
+        """(seconds to wait, True if the whole-host budget is the binding limit)."""
+        left = self.remaining()
+        return (left, True) if left <= limit else (limit, False)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """State of one execute()/probe() call: the host, its budget, its steps, its files."""
+
+    host: Host
+    budget: _Budget
+    steps: list[ConnectStep]
+    paths: list[Path]
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """One hop being connected: who, where, and how to name it in messages."""
+
+    hop: Hop
+    user: str
+    via: str  # label of the previous hop, "" for a direct TCP connection
+    is_jump: bool  # a bastion on the way, not the target itself
+
+    @property
+    def label(self) -> str:
+        return f"{self.user}@{self.hop.address}:{self.hop.port}"
+
+    @property
+    def where(self) -> str:
+        text = self.label
+        if self.hop.name not in (self.hop.address, self.hop.label, self.label):
+            text = f"{self.hop.name} ({text})"
+        return f"jump host {text}" if self.is_jump else text
+
+    @property
+    def known_name(self) -> str:
+        return known_hosts_name(self.hop.address, self.hop.port)
+
+
+@dataclass(frozen=True)
+class HopReport:
+    """What `audit doctor` prints for one hop of a chain (target last)."""
+
+    hop_label: str
+    reachable: bool
+    hostkey: str  # 'ok' | 'unknown' | 'mismatch' | 'n/a'
+    fingerprint: str  # "<type> SHA256:..." of the presented host key, '' if not reached
+    auth: str  # 'ok' | 'failed' | 'n/a'
+    detail: str
+    key: str = ""  # key that authenticated: a path or 'agent:SHA256:...'
+
+
+@dataclass
+class _KeyCandidate:
+    label: str  # file path or agent:<fingerprint>; never key material
+    key: paramiko.PKey
+
+
+class SshTransport:
+    """Transport protocol implementation over paramiko; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        known_hosts_files: Sequence[Path] = (),
+        accept_new: bool = False,
+        accept_new_file: Path | None = None,
+        connect_timeout: float = 10,
+        banner_timeout: float = 10,
+        auth_timeout: float = 10,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self._known_hosts_files = tuple(Path(p).expanduser() for p in known_hosts_files)
+        self._accept_new = accept_new
+        self._accept_new_file = Path(accept_new_file).expanduser() if accept_new_file else None
+        self._connect_timeout = connect_timeout
+        self._banner_timeout = banner_timeout
+        self._auth_timeout = auth_timeout
+        self._log = log
+        self._store = KnownHostsStore()
+        self._lock = threading.Lock()
+        self._key_locks: dict[ChainKey, threading.Lock] = {}
+        self._shared: dict[ChainKey, paramiko.Transport] = {}
+        self._shared_order: list[ChainKey] = []
+        # failures of jump hops, with the transport they were reached through
+        self._failed: dict[ChainKey, tuple[_HopError, paramiko.Transport | None]] = {}
+        self._in_use: set[paramiko.Transport] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+
+    def execute(self, host: Host, command: str, stdin: bytes, timeout: float) -> ExecResult:
+        run = _Run(host, _Budget(timeout), [], self._known_hosts_paths(host))
+        chain = [*host.jump, host.as_hop()]
+        if self._closed:
+            raise ConnectError(HostStatus.ERROR.value, "SSH transport already closed", hop=None)
+        owned: paramiko.Transport | None = None
+        prev: paramiko.Transport | None = None
+        via = ""
+        try:
+            for index, hop in enumerate(chain):
+                ctx = _Ctx(hop, _user(hop), via, index < len(chain) - 1)
+                key = _chain_key(chain[: index + 1])
+                if index < len(chain) - 1:
+                    prev = self._shared_hop(key, ctx, prev, run)
+                else:
+                    shared = self._live_shared(key)
+                    if shared is not None:
+                        self._step(run, ctx.label, "reusing shared connection", 0.0)
+                        prev = shared
+                    else:
+                        owned = self._connect_hop(ctx, prev, run)
+                        prev = owned
+                via = ctx.label
+            assert prev is not None
+            final = _Ctx(chain[-1], _user(chain[-1]), via, False)
+            stdout, stderr, code = self._exec(prev, final, command, stdin, run)
+        finally:
+            if owned is not None:
+                with self._lock:
+                    self._in_use.discard(owned)
+                owned.close()
+        return ExecResult(stdout, stderr, code, tuple(run.steps))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            in_use = list(self._in_use)
+            shared = [self._shared[k] for k in reversed(self._shared_order) if k in self._shared]
+            self._in_use.clear()
+            self._shared.clear()
+            self._shared_order.clear()
+        for transport in [*in_use, *shared]:  # targets first, then bastions innermost first
+            transport.close()
+
+    def probe(self, host: Host) -> list[HopReport]:
+        """Check every hop of `host`'s chain without raising; fresh connections, no cache."""
+        if host.connection == "local":
+            return [HopReport(f"local:{host.name}", True, "n/a", "", "n/a", "connection: local")]
+        chain = [*host.jump, host.as_hop()]
+        per_hop = self._connect_timeout + self._banner_timeout + self._auth_timeout
+        run = _Run(host, _Budget(per_hop * len(chain)), [], self._known_hosts_paths(host))
+        reports: list[HopReport] = []
+        opened: list[paramiko.Transport] = []
+        prev: paramiko.Transport | None = None
+        via = ""
+        blocked = ""
+        try:
+            for index, hop in enumerate(chain):
+                ctx = _Ctx(hop, _user(hop), via, index < len(chain) - 1)
+                via = ctx.label
+                if blocked:
+                    reports.append(HopReport(ctx.label, False, "n/a", "", "n/a", blocked))
+                    continue
+                report, transport = self._probe_hop(ctx, prev, run)
+                reports.append(report)
+                if transport is None:
+                    blocked = f"not tried: {ctx.label} failed"
+                else:
+                    opened.append(transport)
+                    prev = transport
+        finally:
+            for transport in reversed(opened):
+                transport.close()
+        return reports
+
+    # ------------------------------------------------------------- connection cache
+
+    def _live_shared(self, key: ChainKey) -> paramiko.Transport | None:
+        with self._lock:
+            transport = self._shared.get(key)
+        return transport if transport is not None and transport.is_active() else None
+
+    def _shared_hop(
+        self, key: ChainKey, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
+    ) -> paramiko.Transport:
+        budget = run.budget
+        with self._lock:
+            if self._closed:
+                raise _HopError(HostStatus.ERROR, "transport already closed", hop=ctx.label)
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        started = time.monotonic()
+        if not lock.acquire(timeout=budget.remaining()):
+            raise _HopError(
+                HostStatus.TIMEOUT,
+                f"{ctx.where}: whole-host budget of {budget.total:g}s ran out while waiting "
+                "for the shared connection to this jump host",
+                hop=ctx.label,
+                cacheable=False,
+            )
+        try:
+            waited = time.monotonic() - started
+            failure, through = self._failed.get(key, (None, None))
+            if failure is not None and through is prev:
+                raise ConnectError(failure.status, failure.message, hop=failure.hop)
+            transport = self._live_shared(key)
+            if transport is not None:
+                self._step(run, ctx.label, "reusing shared connection", waited)
+                return transport
+            try:
+                transport = self._connect_hop(ctx, prev, run)
+            except _HopError as exc:
+                if exc.cacheable:
+                    self._failed[key] = (exc, prev)
+                raise
+            with self._lock:
+                if self._closed:
+                    transport.close()
+                    raise _HopError(HostStatus.ERROR, "transport already closed", hop=ctx.label)
+                self._in_use.discard(transport)
+                self._shared.pop(key, None)
+                self._shared[key] = transport
+                if key in self._shared_order:
+                    self._shared_order.remove(key)
+                self._shared_order.append(key)
+            return transport
+        finally:
+            lock.release()
+
+    # ------------------------------------------------------------ one hop, phases
+
+    def _connect_hop(
+        self, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
+    ) -> paramiko.Transport:
+        """Socket, handshake, host key, auth -- the transport is closed on any failure."""
+        sock = self._open_socket(ctx, prev, run)
+        transport = self._handshake(ctx, sock, run)
+        with self._lock:
+            self._in_use.add(transport)
+        try:
+            self._check_host_key(ctx, transport, run)
+            self._authenticate(ctx, transport, run)
+        except BaseException:
+            with self._lock:
+                self._in_use.discard(transport)
+            transport.close()
+            raise
+        return transport
+
+    def _open_socket(
+        self, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
+    ) -> socket.socket | paramiko.Channel:
+        budget = run.budget
+        limit, bound = budget.cap(self._connect_timeout)
+        if limit <= 0:
+            raise self._budget_failure(ctx, budget, "before connecting")
+        started = time.monotonic()
+        address = (ctx.hop.address, ctx.hop.port)
+        if prev is None:
+            try:
+                sock = socket.create_connection(address, timeout=limit)
+            except socket.gaierror as exc:
+                raise _HopError(
+                    HostStatus.UNREACHABLE,
+                    f"{ctx.where}: cannot resolve {ctx.hop.address!r}: {exc.strerror or exc}",
+                    hop=ctx.label,
+                ) from exc
+            except TimeoutError as exc:
+                raise self._timeout_failure(
+                    ctx, budget, bound, f"TCP connect after {limit:g}s"
+                ) from exc
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                if isinstance(exc, ConnectionRefusedError):
+                    reason = "connection refused"
+                elif exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+                    reason = f"no route to host ({reason})"
+                raise _HopError(
+                    HostStatus.UNREACHABLE, f"{ctx.where}: {reason}", hop=ctx.label
+                ) from exc
+            self._step(run, ctx.label, "TCP connected", time.monotonic() - started)
+            return sock
+        try:
+            channel = prev.open_channel("direct-tcpip", address, ("127.0.0.1", 0), timeout=limit)
+        except paramiko.ChannelException as exc:
+            raise _HopError(
+                HostStatus.UNREACHABLE,
+                f"{ctx.where}: jump host {ctx.via} could not connect to it: {exc.text}",
+                hop=ctx.label,
+            ) from exc
+        except paramiko.SSHException as exc:
+            if "Timeout opening channel" in str(exc):
+                raise self._timeout_failure(
+                    ctx, budget, bound, f"channel open via {ctx.via} after {limit:g}s"
+                ) from exc
+            raise _HopError(
+                HostStatus.ERROR,
+                f"{ctx.where}: connection to jump host {ctx.via} failed: {_text(exc)}",
+                hop=ctx.label,
+            ) from exc
+        self._step(run, ctx.label, f"TCP connected via {ctx.via}", time.monotonic() - started)
+        return channel
+
+    def _handshake(
+        self, ctx: _Ctx, sock: socket.socket | paramiko.Channel, run: _Run
+    ) -> paramiko.Transport:
+        """Banner + key exchange within banner_timeout (and the host budget)."""
+        budget = run.budget
+        try:
+            transport = paramiko.Transport(sock)
+        except Exception as exc:
+            sock.close()
+            raise _HopError(HostStatus.ERROR, f"{ctx.where}: {_text(exc)}", hop=ctx.label) from exc
+        limit, bound = budget.cap(self._banner_timeout)
+        try:
+            options = transport.get_security_options()
+            known = self._store.known_types(ctx.known_name, run.paths)
+            options.key_types = host_key_algorithms(known, tuple(options.key_types))
+            transport.banner_timeout = max(limit, 0.01)
+            transport.handshake_timeout = max(limit, 0.01)
+            done = threading.Event()
+            transport.start_client(event=done)
+            finished = done.wait(limit)
+            if transport.is_active() and finished and transport.initial_kex_done:
+                return transport
+            error = transport.get_exception()
+            if error is None and not finished:
+                phase = "SSH banner" if not transport.remote_version else "key exchange"
+                raise self._timeout_failure(ctx, budget, bound, f"{phase} after {limit:g}s")
+            raise self._handshake_failure(ctx, error, budget, bound, limit)
+        except BaseException:
+            transport.close()
+            sock.close()
+            raise
+
+    def _handshake_failure(
+        self,
+        ctx: _Ctx,
+        error: Exception | None,
+        budget: _Budget,
+        bound: bool,
+        limit: float,
+    ) -> _HopError:
+        cause = error.__context__ if error is not None else None
+        if isinstance(cause, TimeoutError) or isinstance(error, TimeoutError):
+            return self._timeout_failure(ctx, budget, bound, f"SSH banner after {limit:g}s")
+        if isinstance(cause, EOFError) or isinstance(error, EOFError):
+            return _HopError(
+                HostStatus.ERROR,
+                f"{ctx.where}: connection closed before the SSH handshake completed",
+                hop=ctx.label,
+            )
+        if isinstance(error, IncompatiblePeer):
+            reason = f"no common SSH algorithms: {_text(error)}"
+        else:
+            reason = _text(error) if error is not None else "SSH negotiation failed"
+        return _HopError(HostStatus.ERROR, f"{ctx.where}: {reason}", hop=ctx.label)
+
+    def _check_host_key(self, ctx: _Ctx, transport: paramiko.Transport, run: _Run) -> str:
+        """Verify (or, with accept_new, record) the presented key; returns its description."""
+        started = time.monotonic()
+        blob = transport.get_remote_server_key().asbytes()
+        name = ctx.known_name
+        result = self._store.verify(name, blob, run.paths)
+        presented = result.presented
+        if result.verdict is Verdict.UNKNOWN and self._accept_new:
+            target = self._accept_new_path()
+            result = self._store.record(target, name, blob, run.paths)
+            if result.verdict is Verdict.OK:
+                self._step(
+                    run,
+                    ctx.label,
+                    f"host key {presented} was unknown; recorded for {name} in {target}",
+                    time.monotonic() - started,
+                )
+                return presented
+        if result.verdict is Verdict.OK:
+            self._step(
+                run,
+                ctx.label,
+                f"host key {presented} verified ({result.source})",
+                time.monotonic() - started,
+            )
+            return presented
+        if result.verdict is Verdict.UNKNOWN:
+            existing = [str(p) for p in run.paths if p.exists()]
+            looked = ", ".join(existing) if existing else "no known_hosts file exists"
+            raise _HopError(
+                HostStatus.HOSTKEY_UNKNOWN,
+                f"{ctx.where}: unknown host key {presented} for {name!r} (checked: {looked}); "
+                "verify the fingerprint out of band, then add it to known_hosts or rerun "
+                "with --accept-new",
+                hop=ctx.label,
+            )
+        if result.verdict is Verdict.REVOKED:
+            raise _HopError(
+                HostStatus.HOSTKEY_MISMATCH,
+                f"{ctx.where}: host key {presented} is marked @revoked ({result.source})",
+                hop=ctx.label,
+            )
+        raise _HopError(
+            HostStatus.HOSTKEY_MISMATCH,
+            f"{ctx.where}: HOST KEY MISMATCH for {name!r}: presented {presented}, "
+            f"known_hosts has {'; '.join(result.expected)}. This may be a man-in-the-middle "
+            f"attack; if the change is legitimate, remove the old entry "
+            f"(ssh-keygen -R {name!r}) and verify the new key",
+            hop=ctx.label,
+        )
+
+    def _authenticate(self, ctx: _Ctx, transport: paramiko.Transport, run: _Run) -> str:
+        """Publickey auth with agent keys, then key files; returns the label of the key used."""
+        budget = run.budget
+        started = time.monotonic()
+        limit, bound = budget.cap(self._auth_timeout)
+        deadline = started + limit
+        tried: list[str] = []
+        problems: list[str] = []
+        agent = _open_agent()
+        try:
+            for candidate in _candidates(ctx.hop, agent, problems):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._timeout_failure(
+                        ctx, budget, bound, f"authentication after {limit:g}s"
+                    )
+                transport.auth_timeout = left
+                try:
+                    remaining_methods = transport.auth_publickey(ctx.user, candidate.key)
+                except paramiko.BadAuthenticationType as exc:
+                    raise _HopError(
+                        HostStatus.AUTH_FAILED,
+                        f"{ctx.where}: server does not accept publickey authentication for "
+                        f"{ctx.user} (it allows: {', '.join(exc.allowed_types) or 'nothing'})",
+                        hop=ctx.label,
+                    ) from exc
+                except paramiko.AuthenticationException as exc:
+                    if "timeout" in str(exc).lower():
+                        raise self._timeout_failure(
+                            ctx, budget, bound, f"authentication after {limit:g}s"
+                        ) from exc
+                    tried.append(candidate.label)
+                    if not transport.is_active():
+                        problems.append(
+                            f"the server closed the connection after {len(tried)} attempt(s)"
+                        )
+                        break
+                    continue
+                except paramiko.SSHException as exc:
+                    raise _HopError(
+                        HostStatus.ERROR,
+                        f"{ctx.where}: authentication failed with a protocol error: {_text(exc)}",
+                        hop=ctx.label,
+                    ) from exc
+                if remaining_methods:
+                    raise _HopError(
+                        HostStatus.AUTH_FAILED,
+                        f"{ctx.where}: server wants more authentication after publickey "
+                        f"({', '.join(remaining_methods)}), which hardaudit never does",
+                        hop=ctx.label,
+                    )
+                self._step(
+                    run,
+                    ctx.label,
+                    f"authenticated as {ctx.user} with {candidate.label}",
+                    time.monotonic() - started,
+                )
+                return candidate.label
+        finally:
+            if agent is not None:
+                agent.close()
+        parts = list(problems)
+        if tried:
+            parts.append(
+                f"server rejected publickey auth for {ctx.label}; tried {', '.join(tried)}"
+            )
+        elif not problems:
+            looked = ", ".join(_key_paths(ctx.hop))
+            agent_state = (
+                "ssh-agent has no keys"
+                if os.environ.get("SSH_AUTH_SOCK")
+                else "no ssh-agent (SSH_AUTH_SOCK unset)"
+            )
+            parts.append(
+                f"no key to offer for {ctx.label}: {agent_state} and none of {looked} exists"
+            )
+        raise _HopError(HostStatus.AUTH_FAILED, f"{ctx.where}: {'; '.join(parts)}", hop=ctx.label)
+
+    def _probe_hop(
+        self, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
+    ) -> tuple[HopReport, paramiko.Transport | None]:
+        try:
+            sock = self._open_socket(ctx, prev, run)
+            transport = self._handshake(ctx, sock, run)
+        except ConnectError as exc:
+            reached = any(
+                s.hop == ctx.label and s.what.startswith("TCP connected") for s in run.steps
+            )
+            return HopReport(ctx.label, reached, "n/a", "", "n/a", exc.message), None
+        blob = transport.get_remote_server_key().asbytes()
+        presented = f"{blob_type(blob)} {fingerprint(blob)}"
+        try:
+            self._check_host_key(ctx, transport, run)
+        except ConnectError as exc:
+            transport.close()
+            state = "unknown" if exc.status == HostStatus.HOSTKEY_UNKNOWN else "mismatch"
+            return HopReport(ctx.label, True, state, presented, "n/a", exc.message), None
+        try:
+            used = self._authenticate(ctx, transport, run)
+        except ConnectError as exc:
+            transport.close()
+            return HopReport(ctx.label, True, "ok", presented, "failed", exc.message), None
+        report = HopReport(
+            ctx.label, True, "ok", presented, "ok", f"authenticated as {ctx.user}", used
+        )
+        return report, transport
+
+    # ---------------------------------------------------------------------- exec
+
+    def _exec(
+        self, transport: paramiko.Transport, ctx: _Ctx, command: str, stdin: bytes, run: _Run
+    ) -> tuple[bytes, bytes, int]:
+        budget = run.budget
+        started = time.monotonic()
+        limit, bound = budget.cap(self._connect_timeout)
+        if limit <= 0:
+            raise self._budget_failure(ctx, budget, "before the exec")
+        try:
+            channel = transport.open_session(timeout=limit)
+        except paramiko.SSHException as exc:
+            if "Timeout opening channel" in str(exc):
+                raise self._timeout_failure(ctx, budget, bound, "session open") from exc
+            raise _HopError(
+                HostStatus.ERROR, f"{ctx.where}: cannot open a session: {_text(exc)}", hop=ctx.label
+            ) from exc
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            channel.close()
+
+        watchdog = threading.Timer(budget.remaining(), expire)
+        watchdog.daemon = True
+        watchdog.start()
+        stdout = bytearray()
+        stderr = bytearray()
+        try:
+            try:
+                channel.exec_command(command)
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                if expired.is_set():
+                    raise self._budget_failure(
+                        ctx, budget, "waiting for the exec to start"
+                    ) from exc
+                raise _HopError(
+                    HostStatus.ERROR, f"{ctx.where}: exec refused: {_text(exc)}", hop=ctx.label
+                ) from exc
+            writer = threading.Thread(target=_feed, args=(channel, stdin), daemon=True)
+            writer.start()
+            self._drain(channel, stdout, stderr, expired)
+            if not expired.is_set():
+                channel.status_event.wait(budget.remaining())
+            if expired.is_set() or not channel.status_event.is_set():
+                raise self._budget_failure(ctx, budget, "while the command ran")
+            code = channel.exit_status
+            if code == -1 and not transport.is_active():
+                raise _HopError(
+                    HostStatus.ERROR,
+                    f"{ctx.where}: connection lost while the command ran",
+                    hop=ctx.label,
+                )
+        finally:
+            watchdog.cancel()
+            channel.close()
+        self._step(
+            run,
+            ctx.label,
+            f"exec finished (exit {code}, {len(stdout)} bytes stdout, {len(stderr)} bytes stderr)",
+            time.monotonic() - started,
+        )
+        return bytes(stdout), bytes(stderr), code
+
+    @staticmethod
+    def _drain(
+        channel: paramiko.Channel, stdout: bytearray, stderr: bytearray, expired: threading.Event
+    ) -> None:
+        """Read stdout and stderr together until EOF (or until the watchdog fires)."""
+        while not expired.is_set():
+            try:
+                select.select([channel], [], [], 0.5)
+            except (OSError, ValueError):
+                return  # pipe closed under us: the watchdog closed the channel
+            while channel.recv_ready():
+                data = channel.recv(_READ_CHUNK)
+                if not data:
+                    break
+                stdout += data
+            while channel.recv_stderr_ready():
+                data = channel.recv_stderr(_READ_CHUNK)
+                if not data:
+                    break
+                stderr += data
+            if (channel.eof_received or channel.closed) and not (
+                channel.recv_ready() or channel.recv_stderr_ready()
+            ):
+                return
+
+    # ------------------------------------------------------------------- helpers
+
+    def _base_paths(self) -> list[Path]:
+        paths = [Path.home() / ".ssh" / "known_hosts", *self._known_hosts_files]
+        if self._accept_new_file is not None:
+            paths.append(self._accept_new_file)
+        return paths
+
+    def _known_hosts_paths(self, host: Host) -> list[Path]:
+        paths = [*self._base_paths(), *(Path(p).expanduser() for p in host.known_hosts_files)]
+        return list(dict.fromkeys(paths))
+
+    def _accept_new_path(self) -> Path:
+        return self._accept_new_file or Path.home() / ".ssh" / "known_hosts"
+
+    def _step(self, run: _Run, hop: str, what: str, seconds: float) -> None:
+        run.steps.append(ConnectStep(hop, what, seconds))
+        if self._log is not None:
+            self._log(f"[{run.host.name}] {hop}: {what} ({seconds:.2f}s)")
+
+    @staticmethod
+    def _timeout_failure(ctx: _Ctx, budget: _Budget, bound: bool, what: str) -> _HopError:
+        if bound:
+            return SshTransport._budget_failure(
+                ctx, budget, f"during {what.split(' after ', maxsplit=1)[0]}"
+            )
+        return _HopError(HostStatus.TIMEOUT, f"{ctx.where}: timed out: {what}", hop=ctx.label)
+
+    @staticmethod
+    def _budget_failure(ctx: _Ctx, budget: _Budget, when: str) -> _HopError:
+        return _HopError(
+            HostStatus.TIMEOUT,
+            f"{ctx.where}: whole-host budget of {budget.total:g}s ran out {when}",
+            hop=ctx.label,
+            cacheable=False,
+        )
+
+
+def probe(
+    host: Host,
+    *,
+    known_hosts_files: Sequence[Path] = (),
+    connect_timeout: float = 10,
+    banner_timeout: float = 10,
+    auth_timeout: float = 10,
+    log: Callable[[str], None] | None = None,
+) -> list[HopReport]:
+    """`audit doctor`: the state of every hop of `host`'s chain; never raises, never records
+    host keys (accept-new is off)."""
+    transport = SshTransport(
+        known_hosts_files=known_hosts_files,
+        connect_timeout=connect_timeout,
+        banner_timeout=banner_timeout,
+        auth_timeout=auth_timeout,
+        log=log,
+    )
+    try:
+        return transport.probe(host)
+    finally:
+        transport.close()
+
+
+# ---------------------------------------------------------------------- module helpers
+
+
+def _user(hop: Hop) -> str:
+    if hop.user:
+        return hop.user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "root"
+
+
+def _chain_key(chain: Sequence[Hop]) -> ChainKey:
+    return tuple((hop.address, hop.port, _user(hop)) for hop in chain)
+
+
+def _text(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _feed(channel: paramiko.Channel, data: bytes) -> None:
+    """Write all of stdin, then EOF; runs in its own thread so reading never waits on it."""
+    try:
+        if data:
+            channel.sendall(data)
+        channel.shutdown_write()
+    except (OSError, EOFError, paramiko.SSHException):
+        pass  # the command exited without reading everything, or the watchdog closed it
+
+
+def _open_agent() -> paramiko.Agent | None:
+    if not os.environ.get("SSH_AUTH_SOCK"):
+        return None
+    try:
+        return paramiko.Agent()
+    except paramiko.SSHException:
+        return None
+
+
+def _key_paths(hop: Hop) -> list[str]:
+    if hop.key_files:
+        return [str(Path(p).expanduser()) for p in hop.key_files]
+    ssh_dir = Path.home() / ".ssh"
+    return [str(ssh_dir / name) for name in DEFAULT_IDENTITIES]
+
+
+def _public_blob(path: Path) -> bytes | None:
+    """Blob of `<path>.pub`, to tell whether the agent holds an encrypted key file."""
+    try:
+        fields = Path(f"{path}.pub").read_text(encoding="ascii").split()
+        return base64.b64decode(fields[1], validate=True)
+    except (OSError, IndexError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _candidates(
+    hop: Hop, agent: paramiko.Agent | None, problems: list[str]
+) -> Iterator[_KeyCandidate]:
+    """Agent keys, then the key files (or the default identities), never twice the same key.
+
+    With explicit key files, the agent keys matching them (by their `.pub`) go first and the
+    agent's other keys last, so a well-stocked agent cannot exhaust the server's
+    MaxAuthTries before the configured key is offered. Key files are loaded lazily -- only
+    if the keys before them did not get us in -- and a file that cannot be used adds a
+    one-line reason to `problems` instead of raising.
+    """
+    explicit = bool(hop.key_files)
+    paths = [Path(p) for p in _key_paths(hop)]
+    agent_keys: list[paramiko.AgentKey] = []
+    if agent is not None:
+        try:
+            agent_keys = list(agent.get_keys())
+        except paramiko.SSHException:
+            agent_keys = []
+    wanted = {blob for blob in (_public_blob(p) for p in paths) if blob is not None}
+    first = [k for k in agent_keys if k.asbytes() in wanted or not explicit]
+    last = [k for k in agent_keys if k not in first]
+    offered: set[bytes] = set()
+    for agent_key in first:
+        offered.add(agent_key.asbytes())
+        yield _KeyCandidate(f"agent:{fingerprint(agent_key.asbytes())}", agent_key)
+    for path in paths:
+        if not path.exists():
+            if explicit:
+                problems.append(f"key file {path} does not exist")
+            continue
+        try:
+            key = paramiko.PKey.from_path(path)
+        except (TypeError, paramiko.PasswordRequiredException):
+            if _public_blob(path) not in offered:
+                problems.append(
+                    f"key file {path} is encrypted and no ssh-agent holds it; add it with "
+                    "ssh-add or use an unencrypted deploy key"
+                )
+            continue
+        except (OSError, ValueError, paramiko.SSHException) as exc:
+            problems.append(f"key file {path} cannot be used: {_text(exc)}")
+            continue
+        if key.asbytes() in offered:
+            continue
+        offered.add(key.asbytes())
+        yield _KeyCandidate(str(path), key)
+    for agent_key in last:
+        if agent_key.asbytes() not in offered:
+            offered.add(agent_key.asbytes())
+            yield _KeyCandidate(f"agent:{fingerprint(agent_key.asbytes())}", agent_key)

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import base64
+import stat
+import struct
+import subprocess
+from pathlib import Path
+
+from hardaudit.transport.hostkeys import (
+    KnownHostsStore,
+    Verdict,
+    append_known_host,
+    blob_type,
+    fingerprint,
+    host_key_algorithms,
+    host_matches,
+    known_hosts_name,
+    parse_known_hosts,
+)
+
+from .sshlab import keygen, ssh_keygen_fingerprint
+
+
+def _sk_blob() -> str:
+    name = b"sk-ssh-ed25519@openssh.com"
+    raw = struct.pack(">I", len(name)) + name + struct.pack(">I", 32) + b"k" * 32
+    return base64.b64encode(raw).decode()
+
+
+def _blob(pub: Path) -> bytes:
+    return base64.b64decode(pub.read_text().split()[1])
+
+
+def test_lookup_name_follows_openssh() -> None:
+    assert known_hosts_name("Web1.Example.com", 22) == "web1.example.com"
+    assert known_hosts_name("10.0.0.5", 2222) == "[10.0.0.5]:2222"
+
+
+def test_fingerprint_matches_ssh_keygen(tmp_path: Path) -> None:
+    for key_type in ("ed25519", "ecdsa", "rsa"):
+        key = keygen(tmp_path / key_type, key_type)
+        pub = Path(f"{key}.pub")
+        assert fingerprint(_blob(pub)) == ssh_keygen_fingerprint(pub)
+        assert blob_type(_blob(pub)) == pub.read_text().split()[0]
+
+
+def test_patterns_wildcards_negation_and_brackets() -> None:
+    assert host_matches("[127.0.0.1]:2222", ["[127.0.0.1]:2222"])
+    assert not host_matches("[127.0.0.1]:2223", ["[127.0.0.1]:2222"])
+    assert not host_matches("1", ["[127.0.0.1]:2222"])  # brackets are literal, not a class
+    assert host_matches("web3.example.com", ["*.example.com"])
+    assert host_matches("web3.example.com", ["web?.example.com"])
+    assert not host_matches("db.example.com", ["*.example.com", "!db.example.com"])
+    assert host_matches("WEB1", ["web1"])
+
+
+def test_hashed_entries_match(tmp_path: Path) -> None:
+    key = keygen(tmp_path / "k")
+    path = tmp_path / "known_hosts"
+    pub = Path(f"{key}.pub").read_text().split()
+    path.write_text(f"[10.1.2.3]:2200 {pub[0]} {pub[1]}\n")
+    subprocess.run(["ssh-keygen", "-H", "-f", str(path)], check=True, capture_output=True)
+    assert path.read_text().startswith("|1|")
+    store = KnownHostsStore()
+    assert store.verify("[10.1.2.3]:2200", _blob(Path(f"{key}.pub")), [path]).verdict is Verdict.OK
+    verdict = store.verify("[10.1.2.3]:2201", _blob(Path(f"{key}.pub")), [path]).verdict
+    assert verdict is Verdict.UNKNOWN
+
+
+def test_markers_and_junk_do_not_crash(tmp_path: Path) -> None:
+    good = keygen(tmp_path / "good")
+    bad = keygen(tmp_path / "bad")
+    g = Path(f"{good}.pub").read_text().split()
+    b = Path(f"{bad}.pub").read_text().split()
+    text = (
+        "# comment\n\n"
+        "garbage\n"
+        "host ssh-ed25519 !!!notbase64\n"
+        f"@cert-authority *.example.com {g[0]} {g[1]}\n"
+        f"@revoked host1 {b[0]} {b[1]}\n"
+        f"@bogus host1 {g[0]} {g[1]}\n"
+        f"host1,host2 {g[0]} {g[1]} comment here\n"
+        f"host1 sk-ssh-ed25519@openssh.com {_sk_blob()}\n"  # type paramiko cannot load
+    )
+    lines = parse_known_hosts(text, "kh")
+    assert [line.marker.value for line in lines] == ["@cert-authority", "@revoked", "", ""]
+    path = tmp_path / "kh"
+    path.write_text(text)
+    store = KnownHostsStore()
+    assert store.verify("host2", _blob(Path(f"{good}.pub")), [path]).verdict is Verdict.OK
+    assert store.verify("host1", _blob(Path(f"{bad}.pub")), [path]).verdict is Verdict.REVOKED
+    # a cert-authority line is not a host key for web.example.com
+    assert store.verify("web.example.com", _blob(Path(f"{good}.pub")), [path]).verdict is (
+        Verdict.UNKNOWN
+    )
+
+
+def test_mismatch_lists_the_expected_keys(tmp_path: Path) -> None:
+    known = keygen(tmp_path / "known")
+    other = keygen(tmp_path / "other", "ecdsa")
+    path = tmp_path / "kh"
+    path.write_text("h " + " ".join(Path(f"{known}.pub").read_text().split()[:2]) + "\n")
+    result = KnownHostsStore().verify("h", _blob(Path(f"{other}.pub")), [path, tmp_path / "nope"])
+    assert result.verdict is Verdict.MISMATCH
+    assert ssh_keygen_fingerprint(Path(f"{known}.pub")) in result.expected[0]
+    assert ssh_keygen_fingerprint(Path(f"{other}.pub")) in result.presented
+
+
+def test_append_creates_private_file_and_fixes_missing_newline(tmp_path: Path) -> None:
+    key = keygen(tmp_path / "k")
+    blob = _blob(Path(f"{key}.pub"))
+    path = tmp_path / "new" / ".ssh" / "known_hosts"
+    append_known_host(path, "[h]:2", blob)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.write_text(path.read_text().rstrip("\n"))
+    append_known_host(path, "h3", blob)
+    lines = path.read_text().splitlines()
+    assert lines[0].split()[0] == "[h]:2"
+    assert lines[1].split()[0] == "h3"
+    assert lines[1].split()[1] == "ssh-ed25519"
+    # ssh-keygen can read what we wrote
+    out = subprocess.run(
+        ["ssh-keygen", "-F", "h3", "-f", str(path)], capture_output=True, text=True, check=True
+    )
+    assert "h3" in out.stdout
+
+
+def test_store_rereads_a_changed_file(tmp_path: Path) -> None:
+    key = keygen(tmp_path / "k")
+    blob = _blob(Path(f"{key}.pub"))
+    path = tmp_path / "kh"
+    path.write_text("")
+    store = KnownHostsStore()
+    assert store.verify("h", blob, [path]).verdict is Verdict.UNKNOWN
+    append_known_host(path, "h", blob)
+    assert store.verify("h", blob, [path]).verdict is Verdict.OK
+
+
+def test_known_types_come_first_in_algorithm_order() -> None:
+    available = ("ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256")
+    assert host_key_algorithms([], available) == available
+    assert host_key_algorithms(["ecdsa-sha2-nistp256"], available)[0] == "ecdsa-sha2-nistp256"
+    assert host_key_algorithms(["ssh-rsa"], available)[:2] == ("rsa-sha2-512", "rsa-sha2-256")
+    assert sorted(host_key_algorithms(["ssh-rsa", "x"], available)) == sorted(available)
