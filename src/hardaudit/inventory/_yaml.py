@@ -1,0 +1,168 @@
+"""YAML/JSON loading that remembers where every mapping key sits, so errors can point at it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from hardaudit.errors import InventoryError
+
+# Above this size, a JSON inventory (a big `ansible-inventory --list` dump) is read
+# without key positions: marking costs seconds there, and such files are generated.
+_MARK_JSON_LIMIT = 2_000_000
+
+
+class MarkedDict(dict[Any, Any]):
+    """A mapping plus the 1-based (line, column) of itself and of each of its keys.
+
+    Positions are None when the data did not come from a file we could mark (e.g. JSON
+    that PyYAML cannot read).
+    """
+
+    def __init__(self, line: int | None = None, column: int | None = None) -> None:
+        super().__init__()
+        self.line = line
+        self.column = column
+        self.key_marks: dict[Any, tuple[int, int]] = {}
+
+    def mark_of(self, key: Any) -> tuple[int | None, int | None]:
+        """Line and column of `key`, falling back to the mapping's own position."""
+        mark = self.key_marks.get(key)
+        if mark is not None:
+            return mark
+        return self.line, self.column
+
+
+@dataclass(frozen=True)
+class VaultedValue:
+    """Stand-in for an Ansible `!vault` value: kept opaque, never decrypted or shown."""
+
+    line: int
+    column: int
+
+    def __repr__(self) -> str:
+        return "<vaulted>"
+
+
+# libyaml's parser is ~10x faster (big `ansible-inventory --list` dumps) and keeps marks.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _MarkingLoader(_SafeBase):  # type: ignore[valid-type,misc]
+    """SafeLoader whose mappings are MarkedDicts (and which knows Ansible's two tags)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: Node) -> MarkedDict:
+    if not isinstance(node, MappingNode):  # pragma: no cover - PyYAML only routes maps here
+        raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+    loader.flatten_mapping(node)
+    data = MarkedDict(node.start_mark.line + 1, node.start_mark.column + 1)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                "found an unhashable key",
+                key_node.start_mark,
+            ) from exc
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    return data
+
+
+def _construct_vault(loader: yaml.SafeLoader, node: Node) -> VaultedValue:
+    # Why: group_vars/all.yml often holds a vaulted become password; we must still load.
+    del loader
+    return VaultedValue(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _construct_unsafe(loader: yaml.SafeLoader, node: Node) -> Any:
+    # `!unsafe` only tells Ansible not to template; the value itself is ordinary.
+    if isinstance(node, ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, MappingNode):
+        return _construct_mapping(loader, node)
+    return loader.construct_sequence(node, deep=True)  # type: ignore[arg-type]
+
+
+_MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_MarkingLoader.add_constructor("!vault", _construct_vault)
+_MarkingLoader.add_constructor("!unsafe", _construct_unsafe)
+
+
+def read_text(path: Path, shown: str) -> str:
+    """Read a UTF-8 file, turning OS and decoding failures into InventoryError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InventoryError(
+            "file not found", file=shown, hint="pass -i with an Ansible inventory file or directory"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InventoryError(f"not UTF-8 text ({exc.reason})", file=shown) from exc
+    except OSError as exc:
+        raise InventoryError(f"cannot read: {exc.strerror}", file=shown) from exc
+
+
+def parse_yaml(text: str, shown: str) -> Any:
+    """Parse YAML text into plain data with MarkedDict mappings; errors carry file:line:col."""
+    try:
+        return yaml.load(text, Loader=_MarkingLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            problem = f"{problem} {exc.context}"
+            # The context often starts far above the problem (an unclosed quote, say).
+            if exc.context_mark and mark and exc.context_mark.line != mark.line:
+                problem += f" started at line {exc.context_mark.line + 1}"
+        raise InventoryError(
+            f"YAML syntax error: {problem}",
+            file=shown,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise InventoryError(f"YAML error: {exc}", file=shown) from exc
+
+
+def parse_json(text: str, shown: str) -> Any:
+    """Parse JSON exactly (json module), then borrow key positions from a YAML parse."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InventoryError(
+            f"JSON syntax error: {exc.msg}", file=shown, line=exc.lineno, column=exc.colno
+        ) from exc
+    if len(text) > _MARK_JSON_LIMIT:
+        return _graft_marks(data, None)
+    try:
+        marked = yaml.load(text, Loader=_MarkingLoader)  # a SafeLoader subclass
+    except yaml.YAMLError:
+        marked = None  # JSON-valid but not YAML (a >1024-char key): positions unknown
+    return _graft_marks(data, marked)
+
+
+def _graft_marks(data: Any, marked: Any) -> Any:
+    # Values come from json (exact JSON semantics); only the positions come from YAML.
+    if isinstance(data, dict):
+        source = marked if isinstance(marked, MarkedDict) else None
+        out = MarkedDict(source.line if source else None, source.column if source else None)
+        for key, value in data.items():
+            out[key] = _graft_marks(value, source.get(key) if source else None)
+            if source is not None and key in source.key_marks:
+                out.key_marks[key] = source.key_marks[key]
+        return out
+    if isinstance(data, list):
+        others = marked if isinstance(marked, list) and len(marked) == len(data) else None
+        return [_graft_marks(v, others[i] if others else None) for i, v in enumerate(data)]
+    return data

@@ -1,0 +1,231 @@
+"""Settings + ssh_config + jump hops → final Host objects (with jump-cycle detection)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from hardaudit.errors import InventoryError
+from hardaudit.inventory._events import Var
+from hardaudit.inventory.connection import (
+    JumpRef,
+    Settings,
+    parse_hop_text,
+    settings_from_vars,
+    split_hops,
+)
+from hardaudit.inventory.graph import ALL, Graph
+from hardaudit.inventory.model import Hop, Host
+from hardaudit.inventory.sshconfig import SshConfigSource, SshEntry
+
+
+def resolve_hosts(
+    graph: Graph, merged: Mapping[str, Mapping[str, Var]], ssh: SshConfigSource | None
+) -> tuple[Host, ...]:
+    """Build every Host in inventory order.
+
+    ssh_config is looked up by the host's ansible_host (or name): HostName always applies
+    (it is how ssh translates that name); inventory port/user/keys/known_hosts win over
+    ssh_config's; ssh_config's ProxyJump is used only when the inventory names no jump.
+    """
+    settings = {name: settings_from_vars(name, merged[name]) for name in graph.hosts}
+    resolver = _Resolver(graph, settings, merged, ssh)
+    return tuple(resolver.host(name, ()) for name in graph.hosts)
+
+
+class _Resolver:
+    def __init__(
+        self,
+        graph: Graph,
+        settings: Mapping[str, Settings],
+        merged: Mapping[str, Mapping[str, Var]],
+        ssh: SshConfigSource | None,
+    ) -> None:
+        self.graph = graph
+        self.settings = settings
+        self.merged = merged
+        self.ssh = ssh
+        self.done: dict[str, Host] = {}
+
+    def lookup(self, alias: str) -> SshEntry | None:
+        return self.ssh.lookup(alias) if self.ssh else None
+
+    def host(self, name: str, chain: tuple[str, ...]) -> Host:
+        if name in self.done:
+            return self.done[name]
+        s = self.settings[name]
+        groups = tuple(sorted(g for g in self.graph.host_groups[name] if g != ALL))
+        plain = MappingProxyType({k: v.value for k, v in self.merged[name].items()})
+        if s.connection == "local":
+            # No ssh involved: ssh_config and jump hops are meaningless here.
+            host = Host(
+                name=name,
+                address=s.address or name,
+                port=s.port or 22,
+                user=s.user,
+                key_files=s.key_files or (),
+                become=s.become,
+                connection="local",
+                groups=groups,
+                known_hosts_files=s.known_hosts_files or (),
+                vars=plain,
+            )
+            self.done[name] = host
+            return host
+        alias = s.address or name
+        entry = self.lookup(alias)
+        user = s.user or (entry.user if entry else None)
+        if s.jump is not None:
+            jump = self.inventory_jump(name, s.jump, user, (*chain, name))
+        elif entry and entry.proxy_jump:
+            jump = self.ssh_jump(entry.proxy_jump, user, (alias,))
+        else:
+            self.refuse_proxy_command(entry, alias)
+            jump = ()
+        host = Host(
+            name=name,
+            address=entry.hostname if entry else alias,
+            port=s.port or (entry.port if entry else None) or 22,
+            user=user,
+            key_files=s.key_files if s.key_files is not None else _keys(entry),
+            jump=jump,
+            become=s.become,
+            connection="ssh",
+            groups=groups,
+            known_hosts_files=(
+                s.known_hosts_files
+                if s.known_hosts_files is not None
+                else (entry.known_hosts_files if entry else ())
+            ),
+            vars=plain,
+        )
+        self.done[name] = host
+        return host
+
+    def refuse_proxy_command(self, entry: SshEntry | None, alias: str) -> None:
+        if entry and entry.proxy_command and self.ssh:
+            raise InventoryError(
+                f"ProxyCommand for host {alias!r} is not supported",
+                file=self.ssh.file,
+                field="ProxyCommand",
+                hint="use ProxyJump in ssh_config, or audit_jump in the inventory",
+            )
+
+    def inventory_jump(
+        self, target: str, refs: tuple[JumpRef, ...], user: str | None, chain: tuple[str, ...]
+    ) -> tuple[Hop, ...]:
+        hops: list[Hop] = []
+        for ref in refs:
+            if ref.text in self.settings:
+                if ref.text in chain:
+                    loop = " -> ".join((*chain, ref.text))
+                    raise ref.origin.error(
+                        f"jump cycle for host {target}: {loop}",
+                        hint="a bastion cannot (indirectly) jump through itself",
+                    )
+                bastion = self.host(ref.text, chain)
+                if bastion.connection != "ssh":
+                    raise ref.origin.error(
+                        f"host {target} jumps through {ref.text}, whose connection is"
+                        f" {bastion.connection!r}, not ssh"
+                    )
+                _append_chain(hops, [*bastion.jump, bastion.as_hop()])
+                continue
+            parsed = parse_hop_text(ref.text)
+            if parsed is None:
+                close = difflib.get_close_matches(ref.text, list(self.settings), n=3)
+                raise ref.origin.error(
+                    f"{ref.variable} hop {ref.text!r} of host {target} is neither an inventory"
+                    " host nor [user@]host[:port]",
+                    hint=f"did you mean {', '.join(close)}?" if close else None,
+                )
+            hops.extend(
+                self.text_hop(
+                    ref.text,
+                    hop_user=parsed.user,
+                    hop_host=parsed.host,
+                    hop_port=parsed.port,
+                    default_user=user,
+                    ssh_chain=(),
+                )
+            )
+        return tuple(hops)
+
+    def text_hop(
+        self,
+        text: str,
+        *,
+        hop_user: str | None,
+        hop_host: str,
+        hop_port: int | None,
+        default_user: str | None,
+        ssh_chain: tuple[str, ...],
+    ) -> list[Hop]:
+        """A `user@host:port` hop, completed from ssh_config; its own ProxyJump goes first."""
+        entry = self.lookup(hop_host)
+        user = hop_user or (entry.user if entry else None) or default_user
+        before: list[Hop] = []
+        if entry and entry.proxy_jump:
+            before = list(self.ssh_jump(entry.proxy_jump, user, (*ssh_chain, hop_host)))
+        else:
+            self.refuse_proxy_command(entry, hop_host)
+        hop = Hop(
+            name=text,
+            address=entry.hostname if entry else hop_host,
+            port=hop_port or (entry.port if entry else None) or 22,
+            user=user,
+            key_files=_keys(entry),
+        )
+        return [*before, hop]
+
+    def ssh_jump(
+        self, value: str, default_user: str | None, ssh_chain: tuple[str, ...]
+    ) -> tuple[Hop, ...]:
+        """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again."""
+        file = self.ssh.file if self.ssh else None
+        hops: list[Hop] = []
+        for part in split_hops(value):
+            parsed = parse_hop_text(part)
+            if parsed is None:
+                raise InventoryError(
+                    f"ProxyJump {value!r} for host {ssh_chain[-1]!r}: cannot parse hop {part!r}",
+                    file=file,
+                    field="ProxyJump",
+                    hint="write ProxyJump [user@]host[:port][,...]",
+                )
+            if parsed.host in ssh_chain:
+                loop = " -> ".join((*ssh_chain, parsed.host))
+                raise InventoryError(
+                    f"ProxyJump cycle: {loop}",
+                    file=file,
+                    field="ProxyJump",
+                    hint=f"add 'ProxyJump none' to the Host block of {parsed.host}",
+                )
+            hops.extend(
+                self.text_hop(
+                    part,
+                    hop_user=parsed.user,
+                    hop_host=parsed.host,
+                    hop_port=parsed.port,
+                    default_user=default_user,
+                    ssh_chain=ssh_chain,
+                )
+            )
+        return tuple(hops)
+
+
+def _append_chain(hops: list[Hop], chain: list[Hop]) -> None:
+    """Append a bastion's route, skipping the part the list already spelled out.
+
+    `audit_jump: [b1, b2]` where b2 itself jumps through b1 means b1 -> b2, not b1 -> b1 -> b2.
+    """
+    for overlap in range(min(len(hops), len(chain) - 1), 0, -1):
+        if hops[-overlap:] == chain[:overlap]:
+            hops.extend(chain[overlap:])
+            return
+    hops.extend(chain)
+
+
+def _keys(entry: SshEntry | None) -> tuple[str, ...]:
+    return entry.identity_files if entry else ()
