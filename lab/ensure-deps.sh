@@ -14,9 +14,13 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # Installing openssh-server or docker.io must not start system services: deny via policy-rc.d.
+  created_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  trap '[ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  # Installing openssh-server must not leave a system sshd running.
-  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now ssh >/dev/null 2>&1 || true; fi
-  pkill -f '^sshd: /usr/sbin/sshd' >/dev/null 2>&1 || true
 fi

@@ -1,0 +1,996 @@
+#!/usr/bin/env python3
+"""Bring the hardaudit end-to-end lab up or down (stdlib only, run as root).
+
+    python3 lab/labctl.py up       # tear down leftovers, build/import the image, start hosts
+    python3 lab/labctl.py status   # exit 0 when the lab described by .lab/state.json is healthy
+    python3 lab/labctl.py down     # remove everything `up` made; keeps the cached image tarball
+
+Topology (container name == hostname == name the bastion resolves through Docker DNS):
+
+    127.0.0.1:42201 -> bastion  [ha-front, ha-int]
+    127.0.0.1:42202 -> dock1    [ha-front]        second engine's socket, --pid=host
+                       bastion2 [ha-int, ha-deep]
+                       web1, db1, stale1 [ha-int]
+                       deep1    [ha-deep]
+    127.0.0.1:42209    closed1: nothing listens
+
+ha-int and ha-deep are `--internal`; ha-front has masquerading off and a DOCKER-USER rule
+dropping anything leaving its bridge. The engines run with `--dns 127.0.0.1` and
+`--ip-forward=false`, so nothing in the lab can reach an address outside this machine.
+Files for clients are written to .lab/ (git-ignored); see the inventory in inventory/lab.yml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+REPO = Path(__file__).resolve().parent.parent
+LAB_DIR = REPO / "lab"
+STATE_DIR = REPO / ".lab"
+STATE_FILE = STATE_DIR / "state.json"
+CLIENT_KEY = STATE_DIR / "id_ed25519"
+ENCRYPTED_KEY = STATE_DIR / "id_encrypted"
+ENCRYPTED_KEY_PASSPHRASE = "labpass"
+KNOWN_HOSTS = STATE_DIR / "known_hosts"
+SSH_CONFIG = STATE_DIR / "ssh_config"
+SUDOERS_EXAMPLE = REPO / "docs" / "sudoers.example"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hardaudit-lab"
+TMP_PREFIX = "hardaudit-lab-"
+LOCK_FILE = Path(tempfile.gettempdir()) / "hardaudit-lab.lock"
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+LABEL_KEY = "hardaudit-lab"
+LABEL = f"{LABEL_KEY}=1"
+SUITE = "bookworm"
+# redis-server and nginx-light serve later checks; no init runs, so neither starts by itself.
+PACKAGES = ("openssh-server", "iproute2", "nftables", "iptables", "sudo", "procps", "python3",
+            "busybox", "util-linux", "redis-server", "nginx-light")  # fmt: skip
+RECIPE_VERSION = "1"  # bump when trim_rootfs() changes what goes into the tarball
+
+BASTION_PORT = 42201
+DOCK1_PORT = 42202
+CLOSED_PORT = 42209
+FRONT_BRIDGE = "ha-front0"
+# Whatever enters the front bridge may only leave through it (DOCKER-USER chain).
+FRONT_RULE = ("DOCKER-USER", "-i", FRONT_BRIDGE, "!", "-o", FRONT_BRIDGE, "-j", "DROP")
+DOCKER_CLIENT_FOR_DOCK1 = Path("/usr/bin/docker")
+SSHD_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    bridge: str
+    internal: bool
+
+
+@dataclass(frozen=True)
+class LabHost:
+    """One sshd container; its setup script is lab/hosts/<name>.sh."""
+
+    name: str
+    networks: tuple[str, ...]
+    published_port: int | None = None
+    run_args: tuple[str, ...] = ()
+
+    @property
+    def known_hosts_name(self) -> str:
+        """How a client names it: [127.0.0.1]:port, or the name it asks the bastion for."""
+        return f"[127.0.0.1]:{self.published_port}" if self.published_port else self.name
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A container in dock1's engine, and the uid its process must show in /proc."""
+
+    name: str
+    command: tuple[str, ...]
+    uid: int
+    run_args: tuple[str, ...] = ()
+
+
+NETWORKS = (
+    Network("ha-front", FRONT_BRIDGE, internal=False),
+    Network("ha-int", "ha-int0", internal=True),
+    Network("ha-deep", "ha-deep0", internal=True),
+)
+HOSTS = (
+    LabHost("bastion", ("ha-front", "ha-int"), BASTION_PORT),
+    LabHost("bastion2", ("ha-int", "ha-deep")),
+    LabHost("web1", ("ha-int",), run_args=("--cap-add=NET_ADMIN",)),  # loads nftables
+    LabHost("db1", ("ha-int",)),
+    LabHost("stale1", ("ha-int",)),
+    LabHost("deep1", ("ha-deep",)),
+    LabHost("dock1", ("ha-front",), DOCK1_PORT, run_args=("--pid=host",)),
+)
+SLEEP = ("sleep", "infinity")
+WORKLOADS = (
+    Workload("ctr-root", SLEEP, uid=0),
+    Workload("ctr-user", SLEEP, uid=1000, run_args=("--user=1000:1000",)),
+    # starts as root, then drops: what an entrypoint using gosu/su-exec does
+    Workload("ctr-drop", ("setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", *SLEEP),
+             uid=1000),
+)  # fmt: skip
+WRONG_KEY_HOSTS = ("stale1",)  # .lab/known_hosts gets an unrelated key for these
+
+
+class LabError(Exception):
+    """A step of the lab failed; the message says which and why."""
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class Engine:
+    """A Docker engine the lab talks to; `owned` engines were started by us."""
+
+    name: str
+    host: str  # docker -H value
+    owned: bool
+    root: str = ""  # our engine's directory (data, exec, socket, pidfile, log)
+    pid: int = 0
+    cgroup: str = ""  # parent cgroup of its containers, unique to this lab
+
+    @property
+    def socket(self) -> str:
+        return self.host.removeprefix("unix://")
+
+
+@dataclass
+class LabState:
+    """Everything `down` needs to undo `up`, written to .lab/state.json and <tmpdir>/."""
+
+    repo: str
+    tmpdir: str
+    engines: list[Engine] = field(default_factory=list)
+    image: str = ""
+    containers: list[str] = field(default_factory=list)
+    workloads: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    bridges: list[str] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+    iptables_saved: dict[str, str] = field(default_factory=dict)  # family -> snapshot file
+    ip_forward_saved: str = ""
+    front_rule: list[str] = field(default_factory=list)  # iptables rule args, for -D
+    client_key: str = str(CLIENT_KEY)
+    encrypted_key: str = str(ENCRYPTED_KEY)
+    known_hosts: str = str(KNOWN_HOSTS)
+    ssh_config: str = str(SSH_CONFIG)
+    inventory: str = str(REPO / "inventory" / "lab.yml")
+    complete: bool = False
+
+    def save(self) -> None:
+        text = json.dumps(asdict(self), indent=2) + "\n"
+        STATE_DIR.mkdir(exist_ok=True)
+        for path in (STATE_FILE, Path(self.tmpdir) / "state.json"):
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> LabState | None:
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        raw["engines"] = [Engine(**engine) for engine in raw.get("engines", [])]
+        return cls(**raw)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def log(message: str) -> None:
+    print(f"[lab] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def phase(name: str, timings: dict[str, float]) -> Iterator[None]:
+    start = time.monotonic()
+    log(f"{name} ...")
+    yield
+    timings[name] = time.monotonic() - start
+    log(f"{name}: {timings[name]:.1f}s")
+
+
+def run(
+    argv: Sequence[str | Path],
+    *,
+    check: bool = True,
+    input_text: str | None = None,
+    timeout: float | None = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, capturing text output; raise LabError with its stderr on failure."""
+    args = [str(arg) for arg in argv]
+    try:
+        result = subprocess.run(
+            args, input=input_text, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"timed out after {timeout}s: {' '.join(args)}") from exc
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip()
+        raise LabError(f"failed ({result.returncode}): {' '.join(args)}\n{detail}")
+    return result
+
+
+def docker(engine: Engine, *args: str, check: bool = True, timeout: float = 120) -> str:
+    return run(["docker", "-H", engine.host, *args], check=check, timeout=timeout).stdout.strip()
+
+
+def engine_answers(host: str) -> bool:
+    try:
+        argv = ["docker", "-H", host, "info", "--format", "{{.ServerVersion}}"]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def pid_alive(pid: int) -> bool:
+    """True if pid runs and is not a zombie (our detached dockerds may never be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def pid_cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def pids_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains text (our unique temp dir path)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and text in pid_cmdline(int(entry.name)):
+            pids.append(int(entry.name))
+    return [pid for pid in pids if pid != os.getpid() and pid_alive(pid)]
+
+
+def stop_pids(pids: Sequence[int], timeout: float = 20) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids):
+            time.sleep(0.1)
+        if not any(pid_alive(pid) for pid in pids):
+            return
+
+
+def unmount_under(path: str) -> None:
+    """Unmount every mount point below path, deepest first (dead engines leave some)."""
+    prefix = path.rstrip("/") + "/"
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if point.startswith(prefix) or point == path:
+            points.append(point)
+    for point in sorted(set(points), key=len, reverse=True):
+        if run(["umount", point], check=False).returncode != 0:
+            run(["umount", "-l", point], check=False)
+
+
+def port_state(port: int) -> str:
+    """'open', 'closed' (refused) or 'silent' for 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3):
+            return "open"
+    except ConnectionRefusedError:
+        return "closed"
+    except OSError:
+        return "silent"
+
+
+def ssh_banner(port: int, timeout: float = 5) -> str:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            return sock.recv(256).decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def global_lock() -> Iterator[None]:
+    """One up/down at a time on this machine: ports, bridge names and iptables are global."""
+    with LOCK_FILE.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- prerequisites
+
+
+def ensure_tools() -> None:
+    wanted = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
+    missing = [package for tool, package in wanted.items() if shutil.which(tool) is None]
+    if missing:
+        log(f"installing {', '.join(missing)} with apt-get")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+        if subprocess.run(install, env=env, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, check=True)
+            subprocess.run(install, env=env, check=True)
+    for tool in ("docker", "ssh-keygen", "iptables-save", "tar"):
+        if shutil.which(tool) is None:
+            raise LabError(f"{tool} not found on PATH")
+
+
+def debian_mirror() -> str:
+    """The host's Debian mirror for SUITE, from its apt sources (never hardcoded)."""
+    deb822 = Path("/etc/apt/sources.list.d/debian.sources")
+    if deb822.exists():
+        for stanza in re.split(r"\n\s*\n", deb822.read_text()):
+            fields: dict[str, str] = {}
+            for line in stanza.splitlines():
+                key, sep, value = line.partition(":")
+                if sep and not line.startswith("#"):
+                    fields[key.strip().lower()] = value.strip()
+            if SUITE in fields.get("suites", "").split() and fields.get("uris"):
+                return fields["uris"].split()[0]
+    legacy = Path("/etc/apt/sources.list")
+    if legacy.exists():
+        for line in legacy.read_text().splitlines():
+            words = re.sub(r"\[[^]]*\]", "", line).split()
+            if len(words) >= 3 and words[0] == "deb" and words[2] == SUITE:
+                return words[1]
+    raise LabError(f"no Debian mirror for {SUITE} in {deb822} or {legacy}")
+
+
+def ensure_client_keys() -> None:
+    STATE_DIR.mkdir(exist_ok=True)
+    for key, passphrase in ((CLIENT_KEY, ""), (ENCRYPTED_KEY, ENCRYPTED_KEY_PASSPHRASE)):
+        if not key.exists() or not key.with_suffix(".pub").exists():
+            key.unlink(missing_ok=True)
+            key.with_suffix(".pub").unlink(missing_ok=True)
+            comment = f"hardaudit-lab-{key.name}"
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", comment, "-f", key])
+        key.chmod(0o600)
+
+
+# --------------------------------------------------------------------------- base image
+
+
+def image_tag() -> str:
+    recipe = f"{SUITE}|minbase|{','.join(PACKAGES)}|{RECIPE_VERSION}"
+    return hashlib.sha256(recipe.encode()).hexdigest()[:12]
+
+
+def base_tarball() -> Path:
+    return CACHE_DIR / f"base-{image_tag()}.tar"
+
+
+def ensure_base_tarball() -> Path:
+    """debootstrap the base rootfs into a cached tarball unless it is cached already."""
+    tarball = base_tarball()
+    if tarball.exists():
+        log(f"cached base tarball {tarball}")
+        return tarball
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    rootfs = CACHE_DIR / f"rootfs-{image_tag()}"
+    build_log = CACHE_DIR / "debootstrap.log"
+    mirror = debian_mirror()
+    log(f"debootstrap {SUITE} from the host's mirror (cold cache, about a minute)")
+    remove_rootfs(rootfs)
+    try:
+        with build_log.open("w") as out:
+            include = f"--include={','.join(PACKAGES)}"
+            argv = ["debootstrap", "--variant=minbase", include, SUITE, str(rootfs), mirror]
+            if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
+                tail = build_log.read_text().splitlines()[-20:]
+                raise LabError("debootstrap failed; see " + str(build_log) + "\n" + "\n".join(tail))
+        kill_processes_in(rootfs)
+        trim_rootfs(rootfs)
+        partial = tarball.with_suffix(".partial")
+        with partial.open("wb") as out:
+            subprocess.run(
+                ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=out, check=True
+            )
+        partial.replace(tarball)
+    finally:
+        remove_rootfs(rootfs)
+    log(f"base tarball {tarball} ({tarball.stat().st_size // 2**20} MiB)")
+    return tarball
+
+
+def kill_processes_in(rootfs: Path) -> None:
+    """Safety net: a daemon started by a package script inside the chroot must not survive."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(entry / "root")) == rootfs:
+                    log(f"killing {pid_cmdline(int(entry.name))!r} left in the chroot")
+                    os.kill(int(entry.name), signal.SIGKILL)
+
+
+def trim_rootfs(rootfs: Path) -> None:
+    # Host keys are regenerated per container; resolv.conf is the host's (Docker replaces it).
+    junk = ("etc/ssh/ssh_host_*", "var/lib/apt/lists/*_*", "var/cache/apt/*.bin",
+            "var/cache/apt/archives/*.deb")  # fmt: skip
+    for pattern in junk:
+        for path in rootfs.glob(pattern):
+            path.unlink()
+    (rootfs / "etc/resolv.conf").write_text("")
+    # No init runs in the containers anyway; this also stops apt-get from starting services.
+    policy = rootfs / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+
+
+def remove_rootfs(rootfs: Path) -> None:
+    if rootfs.exists():
+        unmount_under(str(rootfs))
+        shutil.rmtree(rootfs)
+
+
+def import_image(engine: Engine, tarball: Path, image: str) -> None:
+    if docker(engine, "image", "ls", "-q", image):
+        return
+    with tarball.open("rb") as data:
+        argv = ["docker", "-H", engine.host, "import", "-", image]
+        result = subprocess.run(argv, stdin=data, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise LabError(f"docker import into {engine.name} failed: {result.stderr.strip()}")
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def default_engine() -> Engine | None:
+    if Path(DEFAULT_SOCKET).exists() and engine_answers(f"unix://{DEFAULT_SOCKET}"):
+        return Engine("lab", f"unix://{DEFAULT_SOCKET}", owned=False)
+    return None
+
+
+def start_engine(tmpdir: Path, name: str, extra: Sequence[str]) -> Engine:
+    """Start a private dockerd under tmpdir/name; it outlives this process (new session)."""
+    root = tmpdir / name
+    root.mkdir()
+    (root / "daemon.json").write_text("{}\n")  # ignore /etc/docker/daemon.json
+    engine = Engine(name, f"unix://{root / 'docker.sock'}", owned=True, root=str(root))
+    engine.cgroup = f"/{tmpdir.name}-{name}"
+    options = {
+        "--config-file": root / "daemon.json",
+        "--data-root": root / "data",
+        "--exec-root": root / "exec",
+        "--pidfile": root / "docker.pid",
+        "--host": engine.host,
+        "--cgroup-parent": engine.cgroup,  # so teardown finds the containers of a dead engine
+        "--bridge": "none",
+        "--dns": "127.0.0.1",  # the embedded DNS must never forward to the host's resolver
+        "--ipv6": "false",
+        "--ip6tables": "false",
+        "--ip-forward": "false",  # published ports go through docker-proxy; nothing is routed
+        "--log-level": "warn",
+    }
+    argv = ["dockerd", *(f"{flag}={value}" for flag, value in options.items()), *extra]
+    with (root / "dockerd.log").open("w") as out:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    engine.pid = process.pid
+    return engine
+
+
+def wait_engine(engine: Engine, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if engine_answers(engine.host):
+            return
+        if engine.owned and not pid_alive(engine.pid):
+            break
+        time.sleep(0.2)
+    tail = ""
+    if engine.root:
+        with contextlib.suppress(OSError):
+            tail = "\n".join((Path(engine.root) / "dockerd.log").read_text().splitlines()[-15:])
+    raise LabError(f"dockerd {engine.name} did not answer on {engine.host}\n{tail}")
+
+
+def stop_engines(engines: Sequence[Engine]) -> None:
+    """Stop our dockerds by pid (checked against their command line), then their leftovers."""
+    owned = [engine for engine in engines if engine.owned and engine.root]
+    pids = set()
+    for engine in owned:
+        for pid in (engine.pid, read_pidfile(Path(engine.root) / "docker.pid")):
+            if pid and pid_alive(pid) and engine.root in pid_cmdline(pid):
+                pids.add(pid)
+    stop_pids(sorted(pids))
+    for engine in owned:
+        # containerd and shims of a dockerd that was killed hard, then its containers
+        stop_pids(pids_mentioning(engine.root), timeout=5)
+        if engine.cgroup:
+            stop_pids(pids_in_cgroup(engine.cgroup), timeout=5)
+            remove_cgroup(engine.cgroup)
+
+
+def pids_in_cgroup(cgroup: str) -> list[int]:
+    """Live processes in cgroup or below it, in any hierarchy."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for line in (entry / "cgroup").read_text().splitlines():
+                path = line.split(":", 2)[2]
+                if path == cgroup or path.startswith(cgroup + "/"):
+                    found.append(int(entry.name))
+                    break
+    return [pid for pid in found if pid_alive(pid)]
+
+
+def remove_cgroup(cgroup: str) -> None:
+    """rmdir cgroup and its (then empty) children in every mounted hierarchy."""
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        top = hierarchy / cgroup.lstrip("/")
+        if top.is_dir():
+            children = [d for d in top.rglob("*") if d.is_dir()]
+            for directory in [*sorted(children, key=lambda d: -len(d.parts)), top]:
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+
+
+def read_pidfile(path: Path) -> int:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+# --------------------------------------------------------------------------- firewall
+
+
+def iptables_backend_is_nft() -> bool:
+    return "nf_tables" in run(["iptables", "--version"], check=False).stdout
+
+
+def iptables_tables(dump: str) -> set[str]:
+    return {line[1:].strip() for line in dump.splitlines() if line.startswith("*")}
+
+
+def normalised_rules(dump: str) -> str:
+    lines = [re.sub(r"\[\d+:\d+\]", "", line) for line in dump.splitlines()]
+    return "\n".join(line for line in lines if line and not line.startswith("#"))
+
+
+IPTABLES_FAMILIES = {"ipv4": ("iptables", "ip"), "ipv6": ("ip6tables", "ip6")}
+
+
+def snapshot_firewall(state: LabState) -> None:
+    for family, (tool, _nft_family) in IPTABLES_FAMILIES.items():
+        path = Path(state.tmpdir) / f"{tool}.rules"
+        path.write_text(run([f"{tool}-save"]).stdout)
+        state.iptables_saved[family] = str(path)
+    state.ip_forward_saved = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
+
+
+def restore_firewall(state: LabState) -> None:
+    """Put iptables back as the snapshot had it; tables that did not exist are deleted."""
+    nft = iptables_backend_is_nft()
+    for family, saved_path in state.iptables_saved.items():
+        tool, nft_family = IPTABLES_FAMILIES[family]
+        try:
+            saved = Path(saved_path).read_text()
+        except OSError:
+            log(f"warning: {tool} snapshot {saved_path} is gone; not restoring {family}")
+            continue
+        current = run([f"{tool}-save"]).stdout
+        if normalised_rules(current) == normalised_rules(saved):
+            continue
+        if saved.strip():
+            run([f"{tool}-restore"], input_text=saved)
+        for table in sorted(iptables_tables(current) - iptables_tables(saved)):
+            if nft:
+                run(["nft", "delete", "table", nft_family, table], check=False)
+            else:
+                run([tool, "-t", table, "-F"], check=False)
+                run([tool, "-t", table, "-X"], check=False)
+    if state.ip_forward_saved:
+        Path("/proc/sys/net/ipv4/ip_forward").write_text(state.ip_forward_saved + "\n")
+
+
+def add_front_rule(state: LabState) -> None:
+    run(["iptables", "-I", *FRONT_RULE])
+    state.front_rule = list(FRONT_RULE)
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def remove_labelled(engine: Engine) -> None:
+    ids = docker(engine, "ps", "-aq", f"--filter=label={LABEL}").split()
+    if ids:
+        docker(engine, "rm", "-f", *ids)
+    nets = docker(engine, "network", "ls", "-q", f"--filter=label={LABEL}").split()
+    if nets:
+        docker(engine, "network", "rm", *nets)
+
+
+def create_networks(engine: Engine, state: LabState) -> None:
+    for net in NETWORKS:
+        argv = ["network", "create", "--driver=bridge", f"--label={LABEL}",
+                f"--opt=com.docker.network.bridge.name={net.bridge}"]  # fmt: skip
+        if net.internal:
+            argv.append("--internal")
+        else:
+            argv.append("--opt=com.docker.network.bridge.enable_ip_masquerade=false")
+        docker(engine, *argv, net.name)
+        state.networks.append(net.name)
+        state.bridges.append(net.bridge)
+
+
+def authorized_keys() -> str:
+    keys = (CLIENT_KEY.with_suffix(".pub"), ENCRYPTED_KEY.with_suffix(".pub"))
+    return "\n".join(key.read_text().strip() for key in keys)
+
+
+def host_run_args(host: LabHost, ctr_engine: Engine) -> list[str]:
+    args = list(host.run_args)
+    if host.published_port:
+        args.append(f"--publish=127.0.0.1:{host.published_port}:22")
+    if host.name == "web1" and SUDOERS_EXAMPLE.exists():
+        args.append(f"--volume={SUDOERS_EXAMPLE}:/lab-input/sudoers:ro")
+    if host.name == "dock1":
+        client = DOCKER_CLIENT_FOR_DOCK1
+        if not client.exists():
+            client = Path(shutil.which("docker") or DOCKER_CLIENT_FOR_DOCK1)
+        args += [f"--volume={ctr_engine.socket}:/var/run/docker.sock",
+                 f"--volume={client}:/usr/bin/docker:ro"]  # fmt: skip
+    return args
+
+
+def start_hosts(engine: Engine, ctr_engine: Engine, state: LabState) -> None:
+    keys = authorized_keys()
+    for host in HOSTS:
+        # A name the bastion cannot resolve gets no DNS answer at all (no upstream):
+        # fail in a second instead of glibc's 2 x 5 s, as NXDOMAIN would on a real network.
+        dns = ["--dns=127.0.0.1", "--dns-option=timeout:1", "--dns-option=attempts:1"]
+        docker(
+            engine, "create", f"--name={host.name}", f"--hostname={host.name}",
+            f"--label={LABEL}", f"--network={host.networks[0]}", *dns,
+            f"--volume={LAB_DIR}:/lab:ro", f"--env=LAB_AUTHORIZED_KEYS={keys}",
+            *host_run_args(host, ctr_engine),
+            "--entrypoint=/bin/sh", state.image, f"/lab/hosts/{host.name}.sh",
+        )  # fmt: skip
+        state.containers.append(host.name)
+        for network in host.networks[1:]:
+            docker(engine, "network", "connect", network, host.name)
+        docker(engine, "start", host.name)
+
+
+def start_workloads(ctr_engine: Engine, state: LabState) -> None:
+    for load in WORKLOADS:
+        docker(ctr_engine, "run", "--detach", f"--name={load.name}", f"--hostname={load.name}",
+               f"--label={LABEL}", "--network=none", *load.run_args, state.image, *load.command)  # fmt: skip
+        state.workloads.append(load.name)
+
+
+def wait_sshd(engine: Engine, names: Sequence[str]) -> None:
+    """Wait until every host's sshd wrote its pid file; show its log if it died instead."""
+    deadline = time.monotonic() + SSHD_TIMEOUT
+    pending = list(names)
+    while pending:
+        for name in list(pending):
+            probe = ["docker", "-H", engine.host, "exec", name, "test", "-s", "/run/sshd.pid"]
+            if run(probe, check=False).returncode == 0:
+                pending.remove(name)
+                continue
+            running = docker(engine, "inspect", "-f", "{{.State.Running}}", name, check=False)
+            if running != "true":
+                logs = run(["docker", "-H", engine.host, "logs", "--tail", "30", name], check=False)
+                raise LabError(f"{name} exited during setup:\n{logs.stdout}{logs.stderr}")
+        if pending and time.monotonic() > deadline:
+            raise LabError(f"sshd did not start on {', '.join(pending)}")
+        if pending:
+            time.sleep(0.2)
+
+
+def write_ssh_config() -> None:
+    """Client settings for every hop: `ssh -J` passes -F to the jump hops, but not -i or -o."""
+    SSH_CONFIG.write_text(
+        "# written by lab/labctl.py: ssh -F .lab/ssh_config -J 127.0.0.1:42201 web1\n"
+        "Host *\n"
+        "    User auditor\n"
+        f"    IdentityFile {CLIENT_KEY}\n"
+        "    IdentitiesOnly yes\n"
+        f"    UserKnownHostsFile {KNOWN_HOSTS}\n"
+        "    GlobalKnownHostsFile /dev/null\n"
+        "    StrictHostKeyChecking yes\n"
+        "    BatchMode yes\n"
+        "    ConnectTimeout 10\n"
+    )
+
+
+def write_known_hosts(engine: Engine, tmpdir: Path) -> None:
+    wrong_key = tmpdir / "wrong_hostkey"
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", wrong_key])
+    lines = []
+    for host in HOSTS:
+        if host.name in WRONG_KEY_HOSTS:
+            key = wrong_key.with_suffix(".pub").read_text()
+        else:
+            key = docker(engine, "exec", host.name, "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
+        key_type, key_data = key.split()[:2]
+        lines.append(f"{host.known_hosts_name} {key_type} {key_data}\n")
+    wrong_key.unlink()
+    wrong_key.with_suffix(".pub").unlink()
+    partial = KNOWN_HOSTS.with_suffix(".partial")
+    partial.write_text("".join(lines))
+    partial.replace(KNOWN_HOSTS)
+
+
+def verify(engine: Engine) -> None:
+    """Cheap checks of what the tests rely on, so a broken lab fails here, not in a test."""
+    for port in (BASTION_PORT, DOCK1_PORT):
+        deadline = time.monotonic() + 10
+        while not ssh_banner(port).startswith("SSH-"):
+            if time.monotonic() > deadline:
+                raise LabError(f"no SSH banner on 127.0.0.1:{port}")
+            time.sleep(0.2)
+    if port_state(CLOSED_PORT) != "closed":
+        raise LabError(f"127.0.0.1:{CLOSED_PORT} must refuse connections (closed1)")
+    # From inside dock1: the second engine's pids must match /proc (it runs --pid=host).
+    script = (
+        'for c in "$@"; do pid=$(docker inspect -f "{{.State.Pid}}" "$c"); '
+        "echo \"$c $(awk '/^Uid:/ {print $2}' /proc/$pid/status)\"; done"
+    )
+    want = {load.name: str(load.uid) for load in WORKLOADS}
+    deadline = time.monotonic() + 10
+    while True:
+        out = docker(engine, "exec", "dock1", "sh", "-c", script, "sh", *want)
+        seen = dict(line.split(maxsplit=1) for line in out.splitlines() if " " in line)
+        if seen == want:
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"dock1 sees workload uids {seen}, expected {want}")
+        time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------- up / down
+
+
+def other_labs() -> list[LabState]:
+    """Labs recorded under the temp dir (this repo's and other clones')."""
+    found = []
+    for path in sorted(Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*/state.json")):
+        state = LabState.load(path)
+        if state is not None:
+            found.append(state)
+    return found
+
+
+def lab_is_alive(state: LabState) -> bool:
+    return any(engine.owned and pid_alive(engine.pid) for engine in state.engines)
+
+
+def teardown_leftovers(force: bool) -> None:
+    states = [s for s in [LabState.load(STATE_FILE), *other_labs()] if s is not None]
+    seen: set[str] = set()
+    for state in states:
+        if state.tmpdir in seen:
+            continue
+        seen.add(state.tmpdir)
+        if state.repo != str(REPO) and lab_is_alive(state) and not force:
+            raise LabError(
+                f"a lab from {state.repo} is running (state in {state.tmpdir}); run its "
+                "`labctl.py down`, or pass --force to tear it down"
+            )
+        log(f"tearing down leftover lab {state.tmpdir}")
+        teardown(state)
+    shared = default_engine()
+    if shared is not None:
+        remove_labelled(shared)
+        while run(["iptables", "-D", *FRONT_RULE], check=False).returncode == 0:
+            pass  # a rule left by a lab that used this shared engine
+
+
+def check_ports_free() -> None:
+    for port in (BASTION_PORT, DOCK1_PORT, CLOSED_PORT):
+        if port_state(port) == "open":
+            raise LabError(f"something already listens on 127.0.0.1:{port}")
+
+
+def up(force: bool) -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (dockerd, iptables, debootstrap)")
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    with global_lock():
+        with phase("prepare", timings):
+            ensure_tools()
+            teardown_leftovers(force)
+            check_ports_free()
+            ensure_client_keys()
+        with phase("base tarball", timings):
+            tarball = ensure_base_tarball()
+        state = LabState(repo=str(REPO), tmpdir=tempfile.mkdtemp(prefix=TMP_PREFIX))
+        state.image = f"hardaudit-lab-base:{image_tag()}"
+        state.ports = {"bastion": BASTION_PORT, "dock1": DOCK1_PORT, "closed1": CLOSED_PORT}
+        state.save()
+        try:
+            build(state, tarball, timings)
+        except BaseException:
+            log("up failed; tearing down what was started")
+            teardown(state)
+            raise
+    total = time.monotonic() - started
+    summary = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
+    log(f"lab is up in {total:.1f}s ({summary})")
+    log(f"try: ssh -F {SSH_CONFIG} -J 127.0.0.1:{BASTION_PORT} web1")
+
+
+def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
+    tmpdir = Path(state.tmpdir)
+    with phase("engines", timings):
+        lab_engine = default_engine()
+        if lab_engine is None:
+            snapshot_firewall(state)
+            lab_engine = start_engine(tmpdir, "lab", [])
+        ctr_engine = start_engine(tmpdir, "ctr", ["--iptables=false", "--ip-masq=false"])
+        state.engines = [lab_engine, ctr_engine]
+        state.save()
+        for engine in state.engines:
+            wait_engine(engine)
+    with phase("import image", timings):
+        errors: list[BaseException] = []
+
+        def import_into(engine: Engine) -> None:
+            try:
+                import_image(engine, tarball, state.image)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=import_into, args=(e,)) for e in state.engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+    with phase("networks", timings):
+        remove_labelled(lab_engine)
+        create_networks(lab_engine, state)
+        add_front_rule(state)
+        state.save()
+    with phase("containers", timings):
+        start_workloads(ctr_engine, state)
+        start_hosts(lab_engine, ctr_engine, state)
+        state.save()
+        wait_sshd(lab_engine, state.containers)
+    with phase("known_hosts + checks", timings):
+        write_known_hosts(lab_engine, tmpdir)
+        write_ssh_config()
+        verify(lab_engine)
+    state.complete = True
+    state.save()
+
+
+def teardown(state: LabState) -> None:
+    """Undo everything recorded in state; safe to repeat and to run on a half-built lab."""
+    for engine in reversed(state.engines):
+        if engine_answers(engine.host):
+            with contextlib.suppress(LabError):
+                remove_labelled(engine)
+    shared = [engine for engine in state.engines if not engine.owned]
+    if shared and state.front_rule:
+        run(["iptables", "-D", *state.front_rule], check=False)
+    stop_engines(state.engines)
+    if state.iptables_saved:
+        restore_firewall(state)
+    if any(engine.owned and engine.name == "lab" for engine in state.engines):
+        for bridge in state.bridges:
+            if Path(f"/sys/class/net/{bridge}").exists():
+                run(["ip", "link", "delete", bridge], check=False)
+    if state.tmpdir.startswith(str(Path(tempfile.gettempdir()) / TMP_PREFIX)):
+        stop_pids(pids_mentioning(state.tmpdir), timeout=5)
+        unmount_under(state.tmpdir)
+        shutil.rmtree(state.tmpdir, ignore_errors=True)
+    if state.repo == str(REPO):
+        current = LabState.load(STATE_FILE)
+        if current is None or current.tmpdir == state.tmpdir:
+            for path in (STATE_FILE, KNOWN_HOSTS, SSH_CONFIG):
+                path.unlink(missing_ok=True)
+
+
+def down() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root")
+    started = time.monotonic()
+    with global_lock():
+        states = [s for s in [LabState.load(STATE_FILE), *other_labs()] if s is not None]
+        mine = {s.tmpdir: s for s in states if s.repo == str(REPO)}
+        if not mine:
+            log("no lab state found; nothing to tear down")
+        for state in mine.values():
+            log(f"tearing down {state.tmpdir}")
+            teardown(state)
+        shared = default_engine()
+        if shared is not None:
+            remove_labelled(shared)
+    log(f"lab is down in {time.monotonic() - started:.1f}s")
+
+
+def status(out: TextIO) -> int:
+    """Print the lab's health; 0 when the state is complete and every part answers."""
+    state = LabState.load(STATE_FILE)
+    if state is None:
+        print("no lab (no .lab/state.json)", file=out)
+        return 1
+    problems = [] if state.complete else ["up did not finish"]
+    for engine in state.engines:
+        ok = engine_answers(engine.host)
+        print(f"engine {engine.name:4} {engine.host} {'ok' if ok else 'DOWN'}", file=out)
+        if not ok:
+            problems.append(f"engine {engine.name} down")
+            continue
+        names = state.containers if engine.name == "lab" else state.workloads
+        listing = docker(engine, "ps", "-a", f"--filter=label={LABEL}",
+                         "--format={{.Names}} {{.State}}")  # fmt: skip
+        running = dict(line.split(maxsplit=1) for line in listing.splitlines())
+        for name in names:
+            print(f"  {name:9} {running.get(name, 'missing')}", file=out)
+            if running.get(name) != "running":
+                problems.append(f"{name} not running")
+    for name, port in state.ports.items():
+        observed = "closed" if name == "closed1" else "ssh"
+        ok = port_state(port) == "closed" if name == "closed1" else bool(ssh_banner(port))
+        print(f"127.0.0.1:{port} ({name}, expect {observed}) {'ok' if ok else 'BAD'}", file=out)
+        if not ok:
+            problems.append(f"port {port}")
+    print("healthy" if not problems else "UNHEALTHY: " + "; ".join(problems), file=out)
+    return 0 if not problems else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_parser = sub.add_parser("up", help="(re)create the lab")
+    up_parser.add_argument(
+        "--force", action="store_true", help="also tear down a running lab of another clone"
+    )
+    sub.add_parser("down", help="remove the lab (keeps the cached image tarball)")
+    sub.add_parser("status", help="exit 0 when the lab is healthy")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            up(args.force)
+        elif args.command == "down":
+            down()
+        else:
+            return status(sys.stdout)
+    except LabError as exc:
+        print(f"[lab] error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
