@@ -18,7 +18,7 @@ from hardaudit.checks.engine import evaluate
 from hardaudit.checks.model import Check
 from hardaudit.errors import ConnectError, FactError
 from hardaudit.facts.build import build_host_facts
-from hardaudit.facts.script import build_script
+from hardaudit.facts.script import DEFAULT_APP_DIRS, build_script
 from hardaudit.facts.sections import split_sections
 from hardaudit.inventory.model import Host
 from hardaudit.report.model import HostReport, RunReport
@@ -49,12 +49,29 @@ def _failed(host: Host, status: HostStatus, reason: str, started: float) -> Host
     )
 
 
+def _str_list(host: Host, name: str, default: Sequence[str]) -> tuple[str, ...]:
+    """A list-of-strings inventory variable (a comma string is accepted too)."""
+    value = host.vars.get(name, default)
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise FactError(f"inventory variable {name} of host {host.name} must be a list of strings")
+    return tuple(str(v) for v in value)
+
+
 def audit_host(
     host: Host, checks: Sequence[Check], transport: Transport, options: RunOptions
 ) -> HostReport:
     """Connect, run the facts script once, evaluate every check; never raises for host faults."""
     started = time.monotonic()
-    script = build_script(become=host.become)
+    try:
+        script = build_script(
+            become=host.become,
+            app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
+            services=_str_list(host, "services", ()),
+        )
+    except FactError as exc:
+        return _failed(host, HostStatus.ERROR, exc.message, started)
     try:
         result = transport.execute(
             host, script.command, script.script.encode(), options.host_timeout

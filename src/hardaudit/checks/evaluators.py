@@ -20,7 +20,10 @@ from hardaudit.facts.model import (
     Unknown,
 )
 
-FACT_NAMES = ("meta", "sshd", "ssh_files", "listeners", "firewall", "containers")
+FACT_NAMES = (
+    "meta", "sshd", "sshd_contexts", "ssh_files", "etc_files", "world_writable", "env_files",
+    "listeners", "firewall", "ipv6", "processes", "containers", "units", "redis", "nginx",
+)
 
 EvalFn = Callable[[Check, HostFacts, Mapping[str, Any]], Outcome]
 T = TypeVar("T")
@@ -273,3 +276,17 @@ def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, A
     if unread:
         return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
     return Outcome(Status.PASS, tuple(good))
+
+
+def _load_rule_modules() -> None:
+    """Import every module of hardaudit.checks.rules so their @register calls run."""
+    import importlib
+    import pkgutil
+
+    from hardaudit.checks import rules
+
+    for module in pkgutil.iter_modules(rules.__path__):
+        importlib.import_module(f"{rules.__name__}.{module.name}")
+
+
+_load_rule_modules()

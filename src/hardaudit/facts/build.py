@@ -18,7 +18,12 @@ from hardaudit.facts.model import (
     Unknown,
 )
 from hardaudit.facts.parsers.containers import parse_containers
-from hardaudit.facts.parsers.files import parse_ssh_files
+from hardaudit.facts.parsers.files import (
+    parse_env_files,
+    parse_ssh_files,
+    parse_stat_lines,
+    parse_world_writable,
+)
 from hardaudit.facts.parsers.firewall import (
     NO_FILTER,
     FamilyFilter,
@@ -113,6 +118,69 @@ def _containers(section: Section | None) -> tuple[Container, ...] | Unknown | Ab
     return parse_containers(section.text)
 
 
+def _sshd_contexts(
+    section: Section | None, nonce: str
+) -> tuple[SshdContext, ...] | Unknown | Absent:
+    if section is not None and section.rc == 127:
+        return Absent("sshd is not installed")
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "sshd -T -C per Match context"))
+    return parse_sshd_contexts(section.text, nonce)
+
+
+def _etc_files(section: Section | None) -> tuple[FileStat, ...] | Unknown:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "stat of /etc files"))
+    return parse_stat_lines(section.text)
+
+
+def _world_writable(section: Section | None) -> WorldWritable | Unknown:
+    # find exits 1 when some directory could not be read: the walk is then incomplete.
+    if section is None or section.rc is None or section.truncated or section.rc not in (0, 1):
+        return Unknown(failure_reason(section, "world-writable walk"))
+    return parse_world_writable(section.text, section.stderr, WORLD_WRITABLE_CAP)
+
+
+def _env_files(section: Section | None) -> EnvFiles | Unknown:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, ".env search"))
+    return parse_env_files(section.text)
+
+
+def _ipv6(section: Section | None) -> Ipv6State | Unknown:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "IPv6 state"))
+    return parse_ipv6(section.text)
+
+
+def _processes(section: Section | None) -> Processes | Unknown:
+    if section is None or not section.ok or not section.text.strip():
+        return Unknown(failure_reason(section, "process list"))
+    return parse_processes(section.text)
+
+
+def _units(section: Section | None, nonce: str) -> tuple[ServiceUnit, ...] | Unknown:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "systemd units"))
+    return parse_units(section.text, nonce)
+
+
+def _redis(section: Section | None) -> tuple[RedisConfig, ...] | Unknown | Absent:
+    if section is None or section.rc is None or section.truncated:
+        return Unknown(failure_reason(section, "redis configuration"))
+    if section.rc not in (0, 1):  # grep exits 1 when no directive matched
+        return Unknown(failure_reason(section, "redis configuration"))
+    parsed = parse_redis(section.text)
+    return Absent("no Redis configuration on this host") if parsed is None else parsed
+
+
+def _nginx(section: Section | None, nonce: str) -> tuple[NginxServer, ...] | Unknown | Absent:
+    if section is None or not section.ok:
+        return Unknown(failure_reason(section, "nginx configuration"))
+    parsed = parse_nginx(section.text, nonce)
+    return Absent("nginx is not installed") if parsed is None else parsed
+
+
 def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
     """Parse every section; a fact that cannot be read becomes Unknown with the reason."""
     meta_section = sections.get("meta")
@@ -126,6 +194,15 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
         listeners=_listeners(sections.get("listeners")),
         firewall=_firewall(sections),
         containers=_containers(sections.get("containers")),
+        sshd_contexts=_sshd_contexts(sections.get("sshd_contexts"), nonce),
+        etc_files=_etc_files(sections.get("etc_files")),
+        world_writable=_world_writable(sections.get("world_writable")),
+        env_files=_env_files(sections.get("env_files")),
+        ipv6=_ipv6(sections.get("ipv6")),
+        processes=_processes(sections.get("processes")),
+        units=_units(sections.get("units"), nonce),
+        redis=_redis(sections.get("redis")),
+        nginx=_nginx(sections.get("nginx"), nonce),
         sections=sections,
         notes=(sshd_note,) if sshd_note else (),
     )

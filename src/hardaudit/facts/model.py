@@ -53,6 +53,7 @@ class Meta:
     kernel: str = ""
     hostname: str = ""
     tools: frozenset[str] = frozenset()
+    sshd_version: str = ""  # "OpenSSH_9.2p1"
 
     @property
     def privileged(self) -> bool:
@@ -144,6 +145,85 @@ class FirewallState:
     ipv4_default_deny: bool
     ipv6_default_deny: bool
     evidence: tuple[str, ...] = ()
+    ssh_rate_limited: bool = False  # a rule limits new connections to tcp/22
+    rate_limit_evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SshdContext:
+    """Effective sshd settings for one connection context named by a Match line."""
+
+    spec: str  # "user=root,host=localhost,addr=10.0.0.1"
+    match: str  # the Match line as written
+    config: SshdConfig | None  # None when `sshd -T -C` failed for this context
+
+
+@dataclass(frozen=True)
+class WorldWritable:
+    """World-writable files / non-sticky dirs found under the system directories."""
+
+    paths: tuple[str, ...]
+    capped: bool  # the walk stopped reporting at the cap
+    errors: tuple[str, ...] = ()  # `find:` complaints (permission denied...)
+
+
+@dataclass(frozen=True)
+class EnvFiles:
+    """`.env` files under the app directories: metadata only, never contents."""
+
+    dirs: tuple[str, ...]
+    files: tuple[FileStat, ...]
+
+
+@dataclass(frozen=True)
+class Ipv6State:
+    disabled: bool  # kernel has IPv6 off (disable_ipv6=1 or no IPv6 at all)
+    global_addresses: tuple[str, ...] = ()  # non-loopback, non-link-local
+
+
+@dataclass(frozen=True)
+class Processes:
+    names: frozenset[str]
+    engine_cmdlines: tuple[str, ...] = ()  # dockerd/containerd command lines
+    daemon_json: tuple[str, ...] = ()  # "hosts"/"tls" lines of /etc/docker/daemon.json
+
+
+@dataclass(frozen=True)
+class ServiceUnit:
+    """A systemd service unit's identity settings (unit file plus drop-ins)."""
+
+    name: str
+    path: str
+    user: str  # "" when no User= is set
+    group: str = ""
+    dynamic_user: bool = False
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    path: str
+    binds: tuple[str, ...]  # empty: redis default (all addresses on redis < 6 builds)
+    protected_mode: bool | None  # None: not set (redis default is yes)
+    requirepass: bool
+    acl_users: bool
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class NginxLocation:
+    path: str
+    line: int
+    headers: frozenset[str]  # lower-case add_header names set in this block
+
+
+@dataclass(frozen=True)
+class NginxServer:
+    file: str
+    line: int
+    listens: tuple[str, ...]
+    names: tuple[str, ...]
+    headers: frozenset[str]  # effective at server level (http-level ones inherited)
+    locations: tuple[NginxLocation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +260,10 @@ class Container:
     ports: tuple[PublishedPort, ...] = ()
 
 
+def _unread() -> Unknown:
+    return Unknown("not gathered")
+
+
 @dataclass(frozen=True)
 class HostFacts:
     """Everything the checks may look at for one host."""
@@ -190,5 +274,14 @@ class HostFacts:
     listeners: tuple[ListeningSocket, ...] | Unknown
     firewall: FirewallState | Unknown
     containers: tuple[Container, ...] | Unknown | Absent
+    sshd_contexts: tuple[SshdContext, ...] | Unknown | Absent = field(default_factory=_unread)
+    etc_files: tuple[FileStat, ...] | Unknown = field(default_factory=_unread)
+    world_writable: WorldWritable | Unknown = field(default_factory=_unread)
+    env_files: EnvFiles | Unknown = field(default_factory=_unread)
+    ipv6: Ipv6State | Unknown = field(default_factory=_unread)
+    processes: Processes | Unknown = field(default_factory=_unread)
+    units: tuple[ServiceUnit, ...] | Unknown = field(default_factory=_unread)
+    redis: tuple[RedisConfig, ...] | Unknown | Absent = field(default_factory=_unread)
+    nginx: tuple[NginxServer, ...] | Unknown | Absent = field(default_factory=_unread)
     sections: Mapping[str, Section] = field(default_factory=lambda: MappingProxyType({}))
     notes: tuple[str, ...] = ()  # e.g. "sshd settings parsed from files: no root"

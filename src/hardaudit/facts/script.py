@@ -8,7 +8,10 @@ file can list exactly those (see `sudoers_example`).
 
 from __future__ import annotations
 
+import re
 import secrets
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Per-section output caps in bytes: a hostile or huge host cannot flood the auditor.
@@ -36,15 +39,31 @@ class RootCommand:
 
 ROOT_COMMANDS: tuple[RootCommand, ...] = (
     RootCommand("/usr/sbin/sshd -T", "effective sshd configuration (sshd loads host keys)"),
+    RootCommand(
+        "/usr/sbin/sshd ^-T -C [A-Za-z0-9_.:%,=@-]+$",
+        "effective sshd configuration per Match context (regex: no other option can be added)",
+    ),
     RootCommand("/usr/bin/ss -H -tulpn", "listening sockets with their owning process"),
     RootCommand("/usr/sbin/nft -j list ruleset", "firewall ruleset as the kernel holds it"),
     RootCommand("/usr/sbin/iptables-save", "iptables ruleset (legacy or nft backend)"),
     RootCommand("/usr/sbin/ip6tables-save", "ip6tables ruleset"),
-    RootCommand("/usr/bin/stat -c %a|%U|%G|%F|%n -- *", "modes of ~/.ssh and its files"),
+    RootCommand("/usr/bin/stat -c %a|%U|%G|%F|%n -- *", "modes of ~/.ssh, its files and .env files"),
     RootCommand("/usr/bin/ls -A1 -- *", "names of files in each ~/.ssh"),
     RootCommand(
         "/usr/bin/grep -l -m1 -e PRIVATE\\ KEY----- -- *",
         "which ~/.ssh files are private keys (names only, never contents)",
+    ),
+    RootCommand(
+        "/usr/bin/grep -H -w -E -e ^ \\*(bind|protected-mode|requirepass|aclfile|user|port) -- *",
+        "redis directives (password values are redacted before they leave the host)",
+    ),
+    RootCommand(
+        "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print$",
+        "world-writable files under system directories (regex: paths only, no -exec)",
+    ),
+    RootCommand(
+        "/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth 6 -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print$",
+        ".env files under app_dirs (regex: paths only, no -exec)",
     ),
     RootCommand("/usr/bin/docker ps -q --no-trunc", "running containers"),
     RootCommand(
@@ -90,8 +109,8 @@ export PATH LC_ALL
 umask 077
 exec 5>&1
 has() { command -v "$1" >/dev/null 2>&1; }
-T=
-if has timeout; then T="timeout __TIMEOUT__"; fi
+# Per-command time cap where `timeout` exists (a function: no word splitting of a variable).
+if has timeout; then tmo() { timeout __TIMEOUT__ "$@"; }; else tmo() { "$@"; }; fi
 # run NAME CAP CMD...: one delimited section; stdout capped at CAP (+1 byte shows truncation),
 # stderr capped and sent to the stderr stream under the same marker; rc from the command.
 run() {
@@ -101,8 +120,8 @@ run() {
   _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 )
   printf '\n%s END %s rc=%s\n' "$N" "$_n" "${_rc:-255}"
 }
-root() { if [ -n "$HA_SUDO" ]; then $T $HA_SUDO "$@"; else $T "$@"; fi; }
-capped() { $T "$@"; }
+# root CMD...: through `sudo -n` when the wrapper found it allowed (only ROOT_COMMANDS use it).
+root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
 
 meta() {
   echo "uid=$(id -u)"
@@ -116,6 +135,9 @@ meta() {
   _t=
   for _x in __TOOLS__; do if has "$_x"; then _t="$_t $_x"; fi; done
   echo "tools=$_t"
+  if has sshd; then
+    echo "sshd_version=$( { sshd -V 2>&1; ssh -V 2>&1; } </dev/null | grep -o 'OpenSSH_[0-9][0-9.p]*' | head -n 1)"
+  fi
 }
 
 sshd_t() {
@@ -123,7 +145,8 @@ sshd_t() {
   root sshd -T
 }
 
-sshd_files() {
+# The sshd_config files in the order sshd reads them (Includes expanded, depth-limited).
+sshd_file_list() {
   _seen=
   _todo=/etc/ssh/sshd_config
   _depth=0
@@ -131,10 +154,9 @@ sshd_files() {
     _next=
     for _f in $_todo; do
       case " $_seen " in *" $_f "*) continue ;; esac
-      _seen="$_seen $_f"
       [ -f "$_f" ] || continue
-      printf '%s FILE %s\n' "$N" "$_f"
-      cat -- "$_f" || return 1
+      _seen="$_seen $_f"
+      echo "$_f"
       for _p in $(awk 'tolower($1)=="include" { for (i = 2; i <= NF; i++) print $i }' "$_f"); do
         case $_p in /*) ;; *) _p="/etc/ssh/$_p" ;; esac
         for _g in $_p; do [ -f "$_g" ] && _next="$_next $_g"; done
@@ -143,7 +165,90 @@ sshd_files() {
     _todo=$_next
     _depth=$((_depth + 1))
   done
-  [ -n "$_seen" ]
+}
+
+sshd_files() {
+  _list=$(sshd_file_list)
+  [ -n "$_list" ] || { echo "no /etc/ssh/sshd_config" >&2; return 127; }
+  for _f in $_list; do
+    printf '%s FILE %s\n' "$N" "$_f"
+    cat -- "$_f" || return 1
+  done
+}
+
+# One `sshd -T -C` per context named by a Match line (user, group member, address, host).
+sshd_contexts() {
+  if ! has sshd; then echo "sshd not installed" >&2; return 127; fi
+  _list=$(sshd_file_list)
+  [ -n "$_list" ] || return 0
+  # shellcheck disable=SC2086
+  awk '
+    tolower($1) == "match" {
+      user = ""; group = ""; addr = ""; host = ""; laddr = ""; lport = ""
+      for (i = 2; i < NF; i += 2) {
+        k = tolower($i); split($(i + 1), vals, ",")
+        v = ""
+        for (j = 1; j in vals; j++) if (vals[j] !~ /^!/ && vals[j] !~ /[*?]/) { v = vals[j]; break }
+        if (v == "" && (1 in vals)) { v = vals[1]; sub(/^!/, "", v); gsub(/[*?]/, "1", v) }
+        if (k == "user") user = v
+        else if (k == "group") group = v
+        else if (k == "address") { sub(/\/.*/, "", v); if (v ~ /\.0$/) sub(/\.0$/, ".1", v); addr = v }
+        else if (k == "host") host = v
+        else if (k == "localaddress") { sub(/\/.*/, "", v); laddr = v }
+        else if (k == "localport") lport = v
+      }
+      line = $0; sub(/^[ \t]+/, "", line)
+      print user "|" group "|" addr "|" host "|" laddr "|" lport "|" line
+    }' $_list | while IFS='|' read -r _u _g _a _h _la _lp _line; do
+    if [ -z "$_u" ] && [ -n "$_g" ] && has getent; then
+      _u=$(getent group "$_g" </dev/null | cut -d: -f4 | cut -d, -f1)
+    fi
+    _spec="user=${_u:-root},host=${_h:-localhost},addr=${_a:-127.0.0.1}"
+    [ -n "$_la" ] && _spec="$_spec,laddr=$_la"
+    [ -n "$_lp" ] && _spec="$_spec,lport=$_lp"
+    printf '%s CTX %s %s\n' "$N" "$_spec" "$_line"
+    root sshd -T -C "$_spec" </dev/null || echo "ctx-failed: $_spec"
+  done
+}
+
+# Modes of files whose owner and mode matter: shadow, sshd config and host keys.
+etc_files() {
+  _list=$(sshd_file_list)
+  set --
+  for _f in /etc/shadow /etc/gshadow $_list /etc/ssh/ssh_host_*_key; do
+    [ -e "$_f" ] && set -- "$@" "$_f"
+  done
+  [ $# -gt 0 ] || return 0
+  stat -c '%a|%U|%G|%F|%n' -- "$@"
+}
+
+# World-writable files and non-sticky world-writable directories, first __WWCAP__ only.
+world_writable() {
+  set --
+  for _d in /etc /usr /bin /sbin /lib /boot /srv /opt; do
+    [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
+  done
+  _out=$(root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print 2>&1); _rc=$?
+  printf '%s\n' "$_out" | grep -v '^find: ' | head -n __WWCAP__
+  printf '%s\n' "$_out" | grep '^find: ' | head -n 5 >&2
+  return $_rc
+}
+
+# .env files under the app directories: path, owner and mode only, never contents.
+env_files() {
+  set --
+  for _d in __APP_DIRS__; do [ -d "$_d" ] && set -- "$@" "$_d"; done
+  [ $# -gt 0 ] || { echo "## no app dir exists"; return 0; }
+  echo "## dirs $*"
+  _found=$(root find "$@" -xdev -maxdepth 6 -type f \( -name .env -o -name '.env.*' \) -print) || _rc=1
+  [ -n "$_found" ] || return ${_rc:-0}
+  set --
+  _ifs=$IFS; IFS='
+'
+  for _f in $_found; do set -- "$@" "$_f"; done
+  IFS=$_ifs
+  root stat -c '%a|%U|%G|%F|%n' -- "$@"
+  return ${_rc:-$?}
 }
 
 ssh_files() {
@@ -155,18 +260,28 @@ ssh_files() {
     esac
     printf '%s USER %s %s\n' "$N" "$_u" "$_h"
     case $_st in
-      [0-7]*"|"*) ;;
+      [0-7]*"|"*) echo "$_st" ;;
       *) echo "unreadable: $_d: $_st"; continue ;;
     esac
-    echo "$_st"
     _names=$(root ls -A1 -- "$_d" 2>&1 </dev/null) || { echo "unreadable: $_d: $_names"; continue; }
     [ -n "$_names" ] || continue
-    _paths=$(printf '%s\n' "$_names" | sed "s|^|$_d/|")
-    # shellcheck disable=SC2086
-    (IFS='
-'; root stat -c '%a|%U|%G|%F|%n' -- $_paths </dev/null)
-    (IFS='
-'; root grep -l -m1 -e 'PRIVATE KEY-----' -- $_paths </dev/null 2>/dev/null) | sed 's/^/privkey: /'
+    set --
+    _ifs=$IFS; IFS='
+'
+    for _f in $_names; do set -- "$@" "$_d/$_f"; done
+    IFS=$_ifs
+    _stats=$(root stat -c '%a|%U|%G|%F|%n' -- "$@" </dev/null) || echo "unreadable: $_d: stat failed"
+    [ -n "$_stats" ] && printf '%s\n' "$_stats"
+    # Only regular files are searched for a private-key header; names come back, never contents.
+    set --
+    IFS='
+'
+    for _f in $(printf '%s\n' "$_stats" | sed -n 's/^[0-7]*|[^|]*|[^|]*|regular file|//p'); do set -- "$@" "$_f"; done
+    IFS=$_ifs
+    [ $# -gt 0 ] || continue
+    _keys=$(root grep -l -m1 -e 'PRIVATE KEY-----' -- "$@" </dev/null); _grc=$?
+    [ -n "$_keys" ] && printf '%s\n' "$_keys" | sed 's/^/privkey: /'
+    [ $_grc -gt 1 ] && echo "unreadable: $_d: could not read the first line of some files"
   done
 }
 
@@ -186,6 +301,27 @@ fw_nft() { if has nft; then root nft -j list ruleset; else echo "nft not install
 fw_iptables() { if has iptables-save; then root iptables-save; else echo "iptables-save not installed" >&2; return 127; fi; }
 fw_ip6tables() { if has ip6tables-save; then root ip6tables-save; else echo "ip6tables-save not installed" >&2; return 127; fi; }
 
+ipv6() {
+  if [ -r /proc/sys/net/ipv6/conf/all/disable_ipv6 ]; then
+    echo "disable_ipv6=$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6)"
+  else
+    echo "disable_ipv6=absent"
+  fi
+  [ -r /proc/net/if_inet6 ] && awk '{ print "addr=" $1 " " $6 }' /proc/net/if_inet6
+  return 0
+}
+
+# Names of running processes, and how dockerd was started (for daemon-tcp, rate limiting).
+processes() {
+  for _p in /proc/[0-9]*; do
+    _c=$(cat "$_p/comm" 2>/dev/null) || continue
+    echo "comm=$_c"
+    case $_c in dockerd|containerd) echo "cmdline=$_c $(tr '\000' ' ' <"$_p/cmdline" 2>/dev/null)" ;; esac
+  done | sort -u
+  [ -r /etc/docker/daemon.json ] && grep -E '"hosts"|tcp://|"tls' /etc/docker/daemon.json | sed 's/^/daemon.json: /'
+  return 0
+}
+
 containers() {
   if ! has docker; then echo "docker not installed" >&2; return 127; fi
   _ids=$(root docker ps -q --no-trunc) || return 1
@@ -203,16 +339,71 @@ containers() {
   done
 }
 
+# Service units the admin added (regular files, not distro units or aliases) and any named
+# in the `services` variable: only their User=/Group=/DynamicUser= lines leave the host.
+units() {
+  set --
+  for _f in /etc/systemd/system/*.service /usr/local/lib/systemd/system/*.service; do
+    [ -f "$_f" ] && [ ! -L "$_f" ] && set -- "$@" "$_f"
+  done
+  for _s in __SERVICES__; do
+    for _d in /etc/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+      if [ -f "$_d/$_s.service" ]; then set -- "$@" "$_d/$_s.service"; break; fi
+    done
+  done
+  for _f in "$@"; do
+    printf '%s FILE %s\n' "$N" "$_f"
+    grep -E '^[[:space:]]*(\[|User=|Group=|DynamicUser=)' "$_f"
+    for _o in "$_f.d"/*.conf /etc/systemd/system/"${_f##*/}".d/*.conf; do
+      [ -f "$_o" ] || continue
+      printf '%s FILE %s\n' "$N" "$_o"
+      grep -E '^[[:space:]]*(\[|User=|Group=|DynamicUser=)' "$_o"
+    done
+  done
+  return 0
+}
+
+# Redis configs: only the directives the check reads; password values are redacted here.
+redis() {
+  set --
+  for _f in /etc/redis/*.conf /etc/redis.conf /etc/redis/*/*.conf /usr/local/etc/redis/*.conf; do
+    [ -f "$_f" ] && set -- "$@" "$_f"
+  done
+  [ $# -gt 0 ] || { echo "## none"; return 0; }
+  root grep -H -w -E -e '^ *(bind|protected-mode|requirepass|aclfile|user|port)' -- "$@" |
+    sed -E 's/(requirepass)[[:space:]]+.*/\1 <redacted>/; s/ >[^ ]+/ ><redacted>/g; s/ #[0-9a-fA-F]{64}/ #<redacted>/g'
+}
+
+# nginx: structure only (braces, listen, server_name, add_header, include), never other values.
+nginx() {
+  [ -d /etc/nginx ] || { echo "## none"; return 0; }
+  for _f in /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
+    [ -f "$_f" ] || continue
+    printf '%s FILE %s\n' "$N" "$_f"
+    grep -n -E '[{}]|^[[:space:]]*(listen|server_name|add_header|include)[[:space:]]' "$_f"
+  done
+  return 0
+}
+
 run meta 16384 meta
 run sshd_t __CAP__ sshd_t
 run sshd_config __CAP__ sshd_files
+run sshd_contexts __CAP__ sshd_contexts
 run ssh_files __CAP__ ssh_files
+run etc_files __CAP__ etc_files
+run world_writable __CAP__ world_writable
+run env_files __CAP__ env_files
 run listeners __CAP__ listeners
 run nft __CAP__ fw_nft
 run iptables __CAP__ fw_iptables
 run ip6tables __CAP__ fw_ip6tables
+run ipv6 __CAP__ ipv6
+run processes __CAP__ processes
 run containers __CAP__ containers
-printf '\n%s DONE\n' "$N"
+run units __CAP__ units
+run redis __CAP__ redis
+run nginx __CAP__ nginx
+__USER_FACTS__printf '\n%s DONE\n' "$N"
 """
 
 
@@ -230,16 +421,50 @@ def new_nonce() -> str:
     return secrets.token_hex(12)
 
 
-def build_script(*, become: bool, nonce: str | None = None) -> FactsScript:
-    """Build the wrapper command and facts script for one host."""
+@dataclass(frozen=True)
+class UserFact:
+    """A read-only command declared by a user check; runs as the login user, never via sudo."""
+
+    name: str
+    command: str
+
+
+DEFAULT_APP_DIRS = ("/srv", "/opt", "/var/www", "/home")
+WORLD_WRITABLE_CAP = 50
+
+
+def _words(values: Sequence[str]) -> str:
+    return " ".join(shlex.quote(v) for v in values)
+
+
+def build_script(
+    *,
+    become: bool,
+    nonce: str | None = None,
+    app_dirs: Sequence[str] = DEFAULT_APP_DIRS,
+    services: Sequence[str] = (),
+    user_facts: Sequence[UserFact] = (),
+) -> FactsScript:
+    """Build the wrapper command and facts script for one host.
+
+    `app_dirs` and `services` come from the host's inventory variables; `user_facts` from
+    user checks. Everything is shell-quoted: inventory text never becomes shell code.
+    """
     nonce = nonce or new_nonce()
+    user_runs = "".join(
+        f"run {fact.name} {DEFAULT_CAP} sh -c {shlex.quote(fact.command)}\n" for fact in user_facts
+    )
     script = (
         SCRIPT_TEMPLATE.replace("__NONCE__", nonce)
         .replace("__TIMEOUT__", str(COMMAND_TIMEOUT_S))
         .replace("__ERRCAP__", str(STDERR_CAP))
         .replace("__CAP__", str(DEFAULT_CAP))
+        .replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
         .replace("__TOOLS__", " ".join(TOOLS))
+        .replace("__APP_DIRS__", _words([d for d in app_dirs if d.startswith("/")]))
+        .replace("__SERVICES__", _words([re.sub(r"\.service$", "", s) for s in services]))
         .replace("__DOCKER_FORMAT__", DOCKER_INSPECT_FORMAT)
+        .replace("__USER_FACTS__", user_runs)
     )
     command = WRAPPER_TEMPLATE.format(become="1" if become else "0")
     return FactsScript(nonce=nonce, command=command, script=script.lstrip())

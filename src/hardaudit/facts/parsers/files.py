@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hardaudit.facts.model import FileStat, SshFiles, UserSshDir
+from hardaudit.facts.model import EnvFiles, FileStat, SshFiles, UserSshDir, WorldWritable
 
 
 def parse_stat_line(line: str) -> FileStat | None:
@@ -58,3 +58,24 @@ def parse_ssh_files(text: str, nonce: str) -> SshFiles:
                 files.append(stat)
     flush()
     return SshFiles(tuple(dirs), tuple(unreadable))
+
+
+def parse_stat_lines(text: str) -> tuple[FileStat, ...]:
+    """Every `stat -c '%a|%U|%G|%F|%n'` line of a section; other lines are ignored."""
+    return tuple(stat for stat in map(parse_stat_line, text.splitlines()) if stat is not None)
+
+
+def parse_world_writable(text: str, stderr: str, cap: int) -> WorldWritable:
+    """Paths printed by the bounded `find -perm -0002` walk; `capped` when the cap was hit."""
+    paths = tuple(line for line in text.splitlines() if line.startswith("/"))
+    errors = tuple(line for line in stderr.splitlines() if line.startswith("find:"))
+    return WorldWritable(paths=paths, capped=len(paths) >= cap, errors=errors)
+
+
+def parse_env_files(text: str) -> EnvFiles:
+    """`## dirs <d>...` then stat lines of the .env files found under them."""
+    dirs: tuple[str, ...] = ()
+    for line in text.splitlines():
+        if line.startswith("## dirs "):
+            dirs = tuple(line[len("## dirs ") :].split())
+    return EnvFiles(dirs=dirs, files=parse_stat_lines(text))

@@ -30,4 +30,5 @@ def parse_meta(text: str) -> Meta:
         kernel=values.get("kernel", ""),
         hostname=values.get("hostname", ""),
         tools=frozenset(values.get("tools", "").split()),
+        sshd_version=values.get("sshd_version", ""),
     )

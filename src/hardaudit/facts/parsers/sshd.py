@@ -8,7 +8,7 @@ import shlex
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from hardaudit.facts.model import SshdConfig
+from hardaudit.facts.model import SshdConfig, SshdContext
 
 # OpenSSH's compiled-in defaults for the keywords the checks read; used only when the
 # configuration is parsed from files (sshd -T already prints effective values).
@@ -139,3 +139,23 @@ def parse_sshd_config(text: str, nonce: str, main: str = "/etc/ssh/sshd_config")
         source="sshd_config",
         origins=MappingProxyType(origins),
     )
+
+
+def parse_sshd_contexts(text: str, nonce: str) -> tuple[SshdContext, ...]:
+    """Split `@@nonce CTX <spec> <Match line>` blocks, each followed by `sshd -T -C` output
+    (or `ctx-failed: <spec>` when sshd refused the context)."""
+    marker = f"@@{nonce} CTX "
+    blocks: list[tuple[str, str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith(marker):
+            spec, _, match = line[len(marker) :].partition(" ")
+            blocks.append((spec, match.strip(), []))
+        elif blocks:
+            blocks[-1][2].append(line)
+    contexts = []
+    for spec, match, lines in blocks:
+        failed = any(line.startswith("ctx-failed: ") for line in lines)
+        body = "\n".join(line for line in lines if not line.startswith("ctx-failed: "))
+        config = None if failed or not body.strip() else parse_sshd_t(body)
+        contexts.append(SshdContext(spec=spec, match=match, config=config))
+    return tuple(contexts)

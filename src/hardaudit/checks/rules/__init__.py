@@ -1,0 +1,1 @@
+"""Registered Python evaluators, one module per check family (imported for registration)."""

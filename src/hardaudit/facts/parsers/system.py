@@ -1,0 +1,39 @@
+"""Parse small system facts: IPv6 state and the process list."""
+
+from __future__ import annotations
+
+from hardaudit.facts.model import Ipv6State, Processes
+
+
+def parse_ipv6(text: str) -> Ipv6State:
+    """`disable_ipv6=0|1|absent` and `addr=<32 hex digits> <interface>` lines.
+
+    >>> parse_ipv6("disable_ipv6=absent").disabled
+    True
+    """
+    disabled = False
+    addresses: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("disable_ipv6="):
+            disabled = line.split("=", 1)[1].strip() in ("1", "absent")
+        elif line.startswith("addr="):
+            raw, _, iface = line[len("addr=") :].partition(" ")
+            if len(raw) != 32 or iface == "lo" or raw.startswith("fe80") or raw == "0" * 31 + "1":
+                continue
+            addresses.append(":".join(raw[i : i + 4] for i in range(0, 32, 4)) + f"%{iface}")
+    return Ipv6State(disabled=disabled, global_addresses=tuple(addresses))
+
+
+def parse_processes(text: str) -> Processes:
+    """`comm=<name>`, `cmdline=<engine command line>` and `daemon.json: <line>` lines."""
+    names: set[str] = set()
+    cmdlines: list[str] = []
+    daemon: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("comm="):
+            names.add(line[len("comm=") :])
+        elif line.startswith("cmdline="):
+            cmdlines.append(line[len("cmdline=") :].strip())
+        elif line.startswith("daemon.json: "):
+            daemon.append(line[len("daemon.json: ") :].strip())
+    return Processes(frozenset(names), tuple(cmdlines), tuple(daemon))
