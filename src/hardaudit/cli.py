@@ -15,7 +15,7 @@ from hardaudit.checks.loader import load_checks, select_checks
 from hardaudit.checks.model import Check
 from hardaudit.errors import AuditError, UsageError
 from hardaudit.exitcodes import ExitStatus, exit_status_for
-from hardaudit.inventory.loader import describe_host, load_inventory
+from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Host, Inventory
 from hardaudit.inventory.patterns import select_group, select_hosts
 from hardaudit.report.json import render_json
@@ -276,7 +276,6 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
     rows = []
     for host in hosts:
-        d = describe_host(host)
         rows.append(
             [
                 host.name,
@@ -286,7 +285,7 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
                 else "local",
                 " -> ".join(h.label for h in host.jump) or "-",
                 "sudo -n" if host.become else "-",
-                ",".join(str(k) for k in d.get("key_files", []) or []) or "agent/default",
+                ",".join(host.key_files) or "agent/default",
             ]
         )
     print(tabulate(rows, headers=["host", "groups", "connect", "jump", "become", "keys"]))

@@ -9,13 +9,22 @@ from hardaudit.errors import FactError
 from hardaudit.facts.model import (
     Absent,
     Container,
+    EnvFiles,
+    FileStat,
     FirewallState,
     HostFacts,
+    Ipv6State,
     ListeningSocket,
+    NginxServer,
+    Processes,
+    RedisConfig,
     Section,
+    ServiceUnit,
     SshdConfig,
+    SshdContext,
     SshFiles,
     Unknown,
+    WorldWritable,
 )
 from hardaudit.facts.parsers.containers import parse_containers
 from hardaudit.facts.parsers.files import (
@@ -32,7 +41,10 @@ from hardaudit.facts.parsers.firewall import (
 )
 from hardaudit.facts.parsers.listeners import parse_listeners
 from hardaudit.facts.parsers.meta import parse_meta
-from hardaudit.facts.parsers.sshd import parse_sshd_config, parse_sshd_t
+from hardaudit.facts.parsers.services import parse_nginx, parse_redis, parse_units
+from hardaudit.facts.parsers.sshd import parse_sshd_config, parse_sshd_contexts, parse_sshd_t
+from hardaudit.facts.parsers.system import parse_ipv6, parse_processes
+from hardaudit.facts.script import WORLD_WRITABLE_CAP
 from hardaudit.facts.sections import failure_reason
 
 
