@@ -91,6 +91,7 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-checks", action="append", default=[], help="check id or glob to skip"
     )
+    parser.add_argument("--tags", action="append", default=[], help="only checks with this tag (repeatable)")
     parser.add_argument(
         "--checks-dir",
         type=Path,
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     checks_sub = checks.add_subparsers(dest="checks_command", required=True)
     checks_list = checks_sub.add_parser("list", help="every check with id, severity and title")
     checks_list.add_argument("--checks-dir", type=Path, action="append", default=[])
+    checks_list.add_argument("--tags", action="append", default=[], help="only checks with this tag")
+    checks_docs = checks_sub.add_parser("docs", help="print the catalog as Markdown (docs/checks.md)")
+    checks_docs.add_argument("--checks-dir", type=Path, action="append", default=[])
     checks_show = checks_sub.add_parser("show", help="one check in full")
     checks_show.add_argument("id")
     checks_show.add_argument("--checks-dir", type=Path, action="append", default=[])
@@ -209,14 +213,29 @@ def _transports(args: argparse.Namespace) -> tuple[object, object]:
     return ssh, LocalTransport()
 
 
-def _checks(args: argparse.Namespace) -> tuple[Check, ...]:
-    return select_checks(load_checks(args.checks_dir), args.checks, args.skip_checks)
+def _inventory_checks_dirs(args: argparse.Namespace, hosts: Sequence[Host]) -> list[Path]:
+    """`audit_checks_dirs` set in the inventory (relative to the inventory's directory)."""
+    base = args.inventory if args.inventory.is_dir() else args.inventory.parent
+    found: list[Path] = []
+    for host in hosts:
+        value = host.vars.get("audit_checks_dirs", [])
+        for entry in [value] if isinstance(value, str) else list(value or []):
+            path = Path(str(entry)).expanduser()
+            path = path if path.is_absolute() else (base / path).resolve()
+            if path not in found:
+                found.append(path)
+    return found
+
+
+def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check, ...]:
+    dirs = [*args.checks_dir, *_inventory_checks_dirs(args, hosts)]
+    return select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
 
 
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
-    checks = _checks(args)
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
+    checks = _checks(args, hosts)
     started_at = datetime.now(UTC)
     started = time.monotonic()
     transports: list[Transport] = []
@@ -292,61 +311,25 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
-def _wrap(text: str, indent: str = "  ") -> str:
-    import textwrap
-
-    return textwrap.fill(
-        " ".join(text.split()), width=96, initial_indent=indent, subsequent_indent=indent
-    )
-
-
 def cmd_checks(args: argparse.Namespace) -> ExitStatus:
+    from tabulate import tabulate
+
+    from hardaudit.checks.docs import render_catalog_markdown, render_check_text
+
     checks = load_checks(args.checks_dir)
     if args.checks_command == "list":
-        from tabulate import tabulate
-
-        print(
-            tabulate(
-                [[c.id, c.severity.label, c.title] for c in checks],
-                headers=["id", "severity", "title"],
-            )
-        )
+        chosen = select_checks(checks, [], [], args.tags)
+        rows = [[c.id, c.severity.label, ",".join(c.tags), c.title] for c in chosen]
+        print(tabulate(rows, headers=["id", "severity", "tags", "title"]))
+        return ExitStatus.OK
+    if args.checks_command == "docs":
+        sys.stdout.write(render_catalog_markdown(checks))
         return ExitStatus.OK
     found = [c for c in checks if c.id == args.id]
     if not found:
         raise UsageError(f"no check with id {args.id!r}", hint="see `audit checks list`")
-    print(render_check(found[0]))
+    print(render_check_text(found[0]))
     return ExitStatus.OK
-
-
-def render_check(check: Check) -> str:
-    """`audit checks show ID`: every field of a check definition."""
-    lines = [
-        f"{check.id}  [{check.severity.label}]",
-        f"  {check.title}",
-        "",
-        "Rationale:",
-        _wrap(check.rationale),
-        "",
-        "Remediation:",
-        _wrap(check.remediation),
-        "",
-    ]
-    lines.append(f"Facts: {', '.join(check.facts)}    Evaluator: {check.evaluator}")
-    if check.params:
-        lines.append("Parameters:")
-        lines.extend(f"  {k}: {v}" for k, v in check.params.items())
-    if check.variables:
-        lines.append("Inventory variables:")
-        lines.extend(
-            f"  {v.name} (default {v.default!r}): {v.description}" for v in check.variables
-        )
-    if check.references:
-        lines.append("References:")
-        lines.extend(f"  {k}: {v}" for k, v in check.references.items())
-    if check.tags:
-        lines.append(f"Tags: {', '.join(check.tags)}")
-    return "\n".join(lines)
 
 
 def cmd_doctor(args: argparse.Namespace) -> ExitStatus:

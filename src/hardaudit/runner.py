@@ -18,7 +18,7 @@ from hardaudit.checks.engine import evaluate
 from hardaudit.checks.model import Check
 from hardaudit.errors import ConnectError, FactError
 from hardaudit.facts.build import build_host_facts
-from hardaudit.facts.script import DEFAULT_APP_DIRS, build_script
+from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
 from hardaudit.facts.sections import split_sections
 from hardaudit.inventory.model import Host
 from hardaudit.report.model import HostReport, RunReport
@@ -69,6 +69,7 @@ def audit_host(
             become=host.become,
             app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
             services=_str_list(host, "services", ()),
+            user_facts=[UserFact(c.command_fact, c.command) for c in checks if c.command],
         )
     except FactError as exc:
         return _failed(host, HostStatus.ERROR, exc.message, started)

@@ -23,6 +23,7 @@ from hardaudit.facts.model import (
 FACT_NAMES = (
     "meta", "sshd", "sshd_contexts", "ssh_files", "etc_files", "world_writable", "env_files",
     "listeners", "firewall", "ipv6", "processes", "containers", "units", "redis", "nginx",
+    "command",
 )
 
 EvalFn = Callable[[Check, HostFacts, Mapping[str, Any]], Outcome]

@@ -18,7 +18,7 @@ from hardaudit.errors import CheckDefinitionError
 
 _ID = re.compile(r"^[a-z0-9]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REQUIRED = ("id", "severity", "title", "rationale", "remediation", "evaluator", "facts")
-_KNOWN = {*_REQUIRED, "params", "references", "tags", "variables"}
+_KNOWN = {*_REQUIRED, "params", "references", "tags", "variables", "command"}
 
 
 class _LineMap(dict[str, Any]):
@@ -156,6 +156,13 @@ def load_check_file(path: Path) -> Check:
     if not isinstance(tags, list):
         raise _fail(path, doc, "tags", "must be a list", "e.g. tags: [cis, ssh]")
     variables = _variables(path, doc)
+    command = doc.get("command", "")
+    if ("command" in facts) != bool(command):
+        raise _fail(path, doc, "command" if command else "facts",
+                    "`command:` and the `command` fact go together",
+                    "declare `facts: [command]` and a `command:` string, or neither")
+    if command and not isinstance(command, str):
+        raise _fail(path, doc, "command", "must be a string", "a read-only shell command")
     return Check(
         id=check_id,
         severity=severity,
@@ -169,6 +176,7 @@ def load_check_file(path: Path) -> Check:
         tags=tuple(str(t) for t in tags),
         variables=variables,
         source=str(path),
+        command=str(command),
     )
 
 
@@ -210,9 +218,17 @@ def load_checks(dirs: Iterable[Path] = ()) -> tuple[Check, ...]:
 
 
 def select_checks(
-    checks: Sequence[Check], include: Sequence[str] = (), exclude: Sequence[str] = ()
+    checks: Sequence[Check],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    tags: Sequence[str] = (),
 ) -> tuple[Check, ...]:
-    """Filter by id globs (`ssh.*`); an include pattern that matches nothing is an error."""
+    """Filter by id globs (`ssh.*`, or a family name) and tags; a selector matching nothing is an error."""
+    include = [p if ("." in p or any(ch in p for ch in "*?[")) else f"{p}.*" for p in include]
+    for tag in tags:
+        if not any(tag in c.tags for c in checks):
+            raise CheckDefinitionError(f"--tags {tag!r} matches no check", hint="see `audit checks list`")
+    checks = [c for c in checks if not tags or any(t in c.tags for t in tags)]
     for pattern in include:
         if not any(fnmatch.fnmatchcase(c.id, pattern) for c in checks):
             raise CheckDefinitionError(

@@ -59,6 +59,12 @@ class Check:
     tags: tuple[str, ...] = ()
     variables: tuple[Variable, ...] = ()
     source: str = ""
+    command: str = ""  # a user check's own read-only command (the `command` fact)
+
+    @property
+    def command_fact(self) -> str:
+        """Section name of this check's own command in the facts script output."""
+        return f"user.{self.id}"
 
     @property
     def family(self) -> str:
