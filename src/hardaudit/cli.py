@@ -63,7 +63,8 @@ def _connection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--accept-new",
         action="store_true",
-        help="record unknown host keys (never replaces a changed key)",
+        help="record unknown host keys in the first --known-hosts file (default "
+        "~/.ssh/known_hosts); never replaces a changed key",
     )
     parser.add_argument(
         "--host-timeout", type=float, default=60.0, help="budget per host in seconds"
@@ -205,6 +206,8 @@ def _transports(args: argparse.Namespace) -> tuple[object, object]:
     ssh = SshTransport(
         known_hosts_files=_known_hosts(args),
         accept_new=args.accept_new,
+        # New keys go to the first --known-hosts file if given, else ~/.ssh/known_hosts.
+        accept_new_file=args.known_hosts[0] if args.known_hosts else None,
         connect_timeout=args.connect_timeout,
         banner_timeout=args.connect_timeout,
         auth_timeout=args.connect_timeout,

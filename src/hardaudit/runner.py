@@ -70,6 +70,7 @@ def audit_host(
             app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
             services=_str_list(host, "services", ()),
             user_facts=[UserFact(c.command_fact, c.command) for c in checks if c.command],
+            facts={fact for check in checks for fact in check.facts},
         )
     except FactError as exc:
         return _failed(host, HostStatus.ERROR, exc.message, started)

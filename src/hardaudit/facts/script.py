@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 # Per-section output caps in bytes: a hostile or huge host cannot flood the auditor.
@@ -430,6 +430,27 @@ class UserFact:
 
 
 DEFAULT_APP_DIRS = ("/srv", "/opt", "/var/www", "/home")
+
+# Which script sections each fact reads; `meta` always runs. Checks declare their facts, so a
+# run of `--checks 'ssh.*'` gathers only what those checks need.
+FACT_SECTIONS: dict[str, tuple[str, ...]] = {
+    "meta": (),
+    "sshd": ("sshd_t", "sshd_config"),
+    "sshd_contexts": ("sshd_contexts",),
+    "ssh_files": ("ssh_files",),
+    "etc_files": ("etc_files",),
+    "world_writable": ("world_writable",),
+    "env_files": ("env_files",),
+    "listeners": ("listeners",),
+    "firewall": ("nft", "iptables", "ip6tables"),
+    "ipv6": ("ipv6",),
+    "processes": ("processes",),
+    "containers": ("containers",),
+    "units": ("units",),
+    "redis": ("redis",),
+    "nginx": ("nginx",),
+    "command": (),
+}
 WORLD_WRITABLE_CAP = 50
 
 
@@ -444,6 +465,7 @@ def build_script(
     app_dirs: Sequence[str] = DEFAULT_APP_DIRS,
     services: Sequence[str] = (),
     user_facts: Sequence[UserFact] = (),
+    facts: Collection[str] | None = None,
 ) -> FactsScript:
     """Build the wrapper command and facts script for one host.
 
@@ -466,6 +488,13 @@ def build_script(
         .replace("__DOCKER_FORMAT__", DOCKER_INSPECT_FORMAT)
         .replace("__USER_FACTS__", user_runs)
     )
+    if facts is not None:
+        wanted = {"meta"} | {section for fact in facts for section in FACT_SECTIONS.get(fact, ())}
+        script = "\n".join(
+            line
+            for line in script.splitlines()
+            if not line.startswith("run ") or line.split()[1] in wanted or line.startswith("run user.")
+        ) + "\n"
     command = WRAPPER_TEMPLATE.format(become="1" if become else "0")
     return FactsScript(nonce=nonce, command=command, script=script.lstrip())
 
