@@ -1,0 +1,39 @@
+"""The installed wheel carries the built-in checks and templates: no source tree needed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.slow
+def test_wheel_ships_builtin_checks(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path / "wheel")],
+        check=True, capture_output=True,
+    )
+    (wheel,) = (tmp_path / "wheel").glob("hardaudit-*.whl")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True, capture_output=True,
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import hardaudit; print(hardaudit.__file__)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+    )
+    assert where.stdout.startswith(str(target))
+    listing = subprocess.run(
+        [sys.executable, "-m", "hardaudit", "checks", "list"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+    )
+    ids = {c.name.removesuffix(".yml") for c in (ROOT / "checks").rglob("*.yml")}
+    for check_id in ids:
+        assert check_id in listing.stdout
