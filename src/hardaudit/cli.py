@@ -18,9 +18,8 @@ from hardaudit.exitcodes import ExitStatus, exit_status_for
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Host, Inventory
 from hardaudit.inventory.patterns import select_group, select_hosts
-from hardaudit.report.json import render_json
 from hardaudit.report.model import HostReport
-from hardaudit.report.terminal import render_table
+from hardaudit.report.writers import FORMATS, render, write_report
 from hardaudit.runner import RunOptions, audit_hosts, make_report
 from hardaudit.transport.base import Transport
 
@@ -79,7 +78,13 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
     _common(parser)
     _connection(parser)
     parser.add_argument("--limit", default=None, help="host pattern, e.g. 'web:&prod:!web3'")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table and json print to stdout; every format is also written to --output-dir "
+        "(report.json always)",
+    )
     parser.add_argument(
         "--output-dir",
         type=Path,
@@ -277,15 +282,16 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
         duration_s=time.monotonic() - started,
     )
     out_dir = args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(render_json(report), encoding="utf-8")
+    checks_by_id = {c.id: c for c in checks}
+    written = [write_report(report, "json", out_dir)]  # the machine-readable contract, always
+    if args.format != "json":
+        written.append(write_report(report, args.format, out_dir, checks_by_id))
     if args.format == "json":
-        sys.stdout.write(render_json(report))
+        sys.stdout.write(render(report, "json"))
     else:
-        sys.stdout.write(render_table(report))
-        print(
-            f"\n{len(reports)} host(s) in {report.duration_s:.1f}s; report: {out_dir / 'report.json'}"
-        )
+        sys.stdout.write(render(report, "table"))
+        where = ", ".join(str(path) for path in written)
+        print(f"\n{len(reports)} host(s) in {report.duration_s:.1f}s; reports: {where}")
     return exit_status_for(
         any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
     )

@@ -1,1 +1,1 @@
-"""Reports: the run model and its renderers (terminal, JSON)."""
+"""Reports: the run model and its renderers (terminal, JSON, HTML, JUnit, SARIF)."""

@@ -1,0 +1,125 @@
+"""HTML: one self-contained page (inline CSS, no scripts, nothing fetched) for people.
+
+Every value is escaped by the template engine: evidence comes from the audited hosts, which
+may be hostile. A Content-Security-Policy forbidding scripts is the second line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import jinja2
+
+from hardaudit.checks.model import Check, CheckResult, Status
+from hardaudit.report.junit import xml_safe
+from hardaudit.report.model import HostReport, RunReport
+from hardaudit.transport.base import HostStatus
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """A finding as the page shows it, with its check's remediation when known."""
+
+    check: str
+    severity: str
+    title: str
+    evidence: tuple[str, ...]
+    reason: str
+    remediation: str
+
+
+@dataclass(frozen=True)
+class HostView:
+    """One host's section and summary row."""
+
+    anchor: str
+    name: str
+    address: str
+    groups: str
+    status: str
+    reason: str
+    audited: bool
+    duration: str
+    jump: str
+    privilege: str
+    os: str
+    notes: tuple[str, ...]
+    passed: int
+    failed: int
+    unknown: int
+    skipped: int
+    score: str
+    worst: str
+    failures: tuple[FindingView, ...]
+    unknowns: tuple[FindingView, ...]
+    passes: tuple[FindingView, ...]
+    skips: tuple[FindingView, ...]
+
+
+def _finding(result: CheckResult, checks: Mapping[str, Check]) -> FindingView:
+    check = checks.get(result.check)
+    return FindingView(
+        check=result.check,
+        severity=result.severity.label,
+        title=xml_safe(result.title),
+        evidence=tuple(xml_safe(line) for line in result.evidence),
+        reason=xml_safe(result.reason),
+        remediation=" ".join(check.remediation.split()) if check else "",
+    )
+
+
+def _host(index: int, host: HostReport, checks: Mapping[str, Check]) -> HostView:
+    def of(status: Status) -> tuple[FindingView, ...]:
+        chosen = [f for f in host.findings if f.status == status]
+        if status == Status.FAIL:
+            chosen.sort(key=lambda f: -f.severity)  # worst first, as in the terminal report
+        return tuple(_finding(f, checks) for f in chosen)
+
+    worst = host.worst_failure
+    return HostView(
+        anchor=f"host-{index}",
+        name=host.name,
+        address=host.address,
+        groups=", ".join(host.groups),
+        status=host.status.value,
+        reason=xml_safe(host.reason),
+        audited=host.status == HostStatus.OK,
+        duration=f"{host.duration_s:.2f}s",
+        jump=" → ".join(host.jump),
+        privilege=xml_safe(host.privilege),
+        os=xml_safe(host.os),
+        notes=tuple(xml_safe(n) for n in host.notes),
+        passed=host.count(Status.PASS),
+        failed=host.count(Status.FAIL),
+        unknown=host.count(Status.UNKNOWN),
+        skipped=host.count(Status.SKIP),
+        score="-" if host.score is None else f"{host.score:g}",
+        worst=worst.label if worst else "-",
+        failures=of(Status.FAIL),
+        unknowns=of(Status.UNKNOWN),
+        passes=of(Status.PASS),
+        skips=of(Status.SKIP),
+    )
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("hardaudit.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) -> str:
+    """The report as one HTML page; `checks` (by id) adds remediation to failed findings."""
+    hosts = [_host(i, h, checks or {}) for i, h in enumerate(report.hosts, start=1)]
+    return _ENV.get_template("report.html.j2").render(
+        report=report,
+        hosts=hosts,
+        audited=[h for h in hosts if h.audited],
+        not_audited=[h for h in hosts if not h.audited],
+        duration=f"{report.duration_s:.2f}s",
+    )

@@ -1,0 +1,120 @@
+"""JUnit XML: one testsuite per host, one testcase per check, for CI systems to ingest.
+
+fail -> <failure>, unknown -> <error>, skip -> <skipped>; a host that could not be audited
+is one `connect` testcase carrying an <error> with its status and reason.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from hardaudit.checks.model import CheckResult, Status
+from hardaudit.report.model import HostReport, RunReport
+from hardaudit.transport.base import HostStatus
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline, surrogates, U+FFFE/F) plus
+# CR, DEL and C1 controls: hostile evidence must not break the document or a terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    r"""Text with every character XML cannot carry (or a terminal would obey) shown escaped.
+
+    >>> xml_safe("red \x1b[31m")
+    'red \\x1b[31m'
+    """
+    return _UNSAFE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _testcase(host: HostReport, result: CheckResult) -> ET.Element:
+    case = ET.Element("testcase", classname=xml_safe(host.name), name=xml_safe(result.check))
+    if result.status == Status.FAIL:
+        failure = ET.SubElement(
+            case, "failure", message=xml_safe(result.title), type=result.severity.label
+        )
+        failure.text = xml_safe("\n".join(result.evidence))
+    elif result.status == Status.UNKNOWN:
+        error = ET.SubElement(case, "error", message=xml_safe(result.reason), type="unknown")
+        error.text = xml_safe("\n".join(result.evidence))
+    elif result.status == Status.SKIP:
+        ET.SubElement(case, "skipped", message=xml_safe(result.reason))
+    return case
+
+
+def _connect_case(host: HostReport) -> ET.Element:
+    case = ET.Element("testcase", classname=xml_safe(host.name), name="connect")
+    error = ET.SubElement(
+        case,
+        "error",
+        message=xml_safe(f"{host.status.value}: {host.reason}"),
+        type=host.status.value,
+    )
+    error.text = xml_safe(host.reason)
+    return case
+
+
+def _suite(host: HostReport, timestamp: str) -> tuple[ET.Element, dict[str, int]]:
+    if host.status == HostStatus.OK:
+        cases = [_testcase(host, f) for f in host.findings]
+        counts = {
+            "tests": len(host.findings),
+            "failures": host.count(Status.FAIL),
+            "errors": host.count(Status.UNKNOWN),
+            "skipped": host.count(Status.SKIP),
+        }
+    else:
+        cases = [_connect_case(host)]
+        counts = {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}
+    attributes = {
+        "name": xml_safe(host.name),
+        **{key: str(value) for key, value in counts.items()},
+        "time": _seconds(host.duration_s),
+        "timestamp": timestamp,
+        "hostname": xml_safe(host.address),
+    }
+    suite = ET.Element("testsuite", attributes)
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("status", host.status.value),
+        ("reason", host.reason),
+        ("groups", ",".join(host.groups)),
+        ("jump", ",".join(host.jump)),
+        ("privilege", host.privilege),
+        ("os", host.os),
+        ("score", "" if host.score is None else f"{host.score:g}"),
+    ):
+        if value:
+            ET.SubElement(properties, "property", name=name, value=xml_safe(value))
+    suite.extend(cases)
+    return suite, counts
+
+
+def render_junit(report: RunReport) -> str:
+    """The JUnit XML document (UTF-8 declaration, indented, trailing newline)."""
+    # JUnit timestamps carry no zone; started_at is UTC.
+    timestamp = report.started_at.removesuffix("+00:00").removesuffix("Z")
+    root = ET.Element("testsuites", name="hardaudit")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    suites = []
+    for host in report.hosts:
+        suite, counts = _suite(host, timestamp)
+        suites.append(suite)
+        for key, value in counts.items():
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", _seconds(report.duration_s))
+    root.set("timestamp", timestamp)
+    root.extend(suites)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
