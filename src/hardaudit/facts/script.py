@@ -236,6 +236,7 @@ world_writable() {
 
 # .env files under the app directories: path, owner and mode only, never contents.
 env_files() {
+  _rc=  # run() sets _rc in the parent shell: without this the previous section's rc leaks in
   set --
   for _d in __APP_DIRS__; do [ -d "$_d" ] && set -- "$@" "$_d"; done
   [ $# -gt 0 ] || { echo "## no app dir exists"; return 0; }
@@ -256,7 +257,7 @@ ssh_files() {
     _d="$_h/.ssh"
     _st=$(root stat -c '%a|%U|%G|%F|%n' -- "$_d" 2>&1 </dev/null)
     case $_st in
-      *"No such file"*|*"can't stat"*|*"cannot stat"*) continue ;;
+      *"No such file"*|*"Not a directory"*) continue ;;  # "Permission denied": unreadable
     esac
     printf '%s USER %s %s\n' "$N" "$_u" "$_h"
     case $_st in
@@ -280,8 +281,9 @@ ssh_files() {
     IFS=$_ifs
     [ $# -gt 0 ] || continue
     _keys=$(root grep -l -m1 -e 'PRIVATE KEY-----' -- "$@" </dev/null); _grc=$?
-    [ -n "$_keys" ] && printf '%s\n' "$_keys" | sed 's/^/privkey: /'
-    [ $_grc -gt 1 ] && echo "unreadable: $_d: could not read the first line of some files"
+    # `if`, not `&&`: a false test as the loop's last command would become the section's rc
+    if [ -n "$_keys" ]; then printf '%s\n' "$_keys" | sed 's/^/privkey: /'; fi
+    if [ $_grc -gt 1 ]; then echo "unreadable: $_d: could not read the first line of some files"; fi
   done
 }
 
@@ -341,6 +343,7 @@ containers() {
 
 # Service units the admin added (regular files, not distro units or aliases) and any named
 # in the `services` variable: only their User=/Group=/DynamicUser= lines leave the host.
+# An unreadable unit file makes the section fail: a unit judged without its lines would fail.
 units() {
   set --
   for _f in /etc/systemd/system/*.service /usr/local/lib/systemd/system/*.service; do
@@ -351,38 +354,72 @@ units() {
       if [ -f "$_d/$_s.service" ]; then set -- "$@" "$_d/$_s.service"; break; fi
     done
   done
+  _rc=0
   for _f in "$@"; do
-    printf '%s FILE %s\n' "$N" "$_f"
-    grep -E '^[[:space:]]*(\[|User=|Group=|DynamicUser=)' "$_f"
-    for _o in "$_f.d"/*.conf /etc/systemd/system/"${_f##*/}".d/*.conf; do
-      [ -f "$_o" ] || continue
+    # drop-ins: the unit's own directory, and /etc/systemd/system for units installed elsewhere
+    _dd="$_f.d"
+    case $_f in /etc/systemd/system/*) ;; *) _dd="$_dd /etc/systemd/system/${_f##*/}.d" ;; esac
+    for _o in "$_f" $(for _x in $_dd; do for _y in "$_x"/*.conf; do [ -f "$_y" ] && echo "$_y"; done; done); do
       printf '%s FILE %s\n' "$N" "$_o"
-      grep -E '^[[:space:]]*(\[|User=|Group=|DynamicUser=)' "$_o"
+      grep -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
     done
   done
-  return 0
+  return $_rc
 }
 
-# Redis configs: only the directives the check reads; password values are redacted here.
+# Redis configs: only the directives the check reads. Values leave the host only for bind,
+# port, protected-mode and aclfile; requirepass and ACL passwords become <redacted>, and of a
+# `user` line only its name and on/off/nopass/resetpass/reset flags are kept.
 redis() {
   set --
-  for _f in /etc/redis/*.conf /etc/redis.conf /etc/redis/*/*.conf /usr/local/etc/redis/*.conf; do
-    [ -f "$_f" ] && set -- "$@" "$_f"
+  for _d in /etc/redis /usr/local/etc/redis; do
+    [ -d "$_d" ] || continue
+    if [ -r "$_d" ] && [ -x "$_d" ]; then
+      for _f in "$_d"/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
+      [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
+    else
+      # Debian's /etc/redis is redis:redis 2770: only its names are listed, through sudo.
+      _names=$(root ls -A1 -- "$_d" </dev/null) || { echo "cannot list $_d" >&2; return 1; }
+      _ifs=$IFS; IFS='
+'
+      set -f
+      for _n in $_names; do case $_n in *.conf) set -- "$@" "$_d/$_n" ;; esac; done
+      set +f
+      IFS=$_ifs
+    fi
   done
+  [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
   [ $# -gt 0 ] || { echo "## none"; return 0; }
-  root grep -H -w -E -e '^ *(bind|protected-mode|requirepass|aclfile|user|port)' -- "$@" |
-    sed -E 's/(requirepass)[[:space:]]+.*/\1 <redacted>/; s/ >[^ ]+/ ><redacted>/g; s/ #[0-9a-fA-F]{64}/ #<redacted>/g'
+  for _f in "$@"; do echo "## file $_f"; done
+  _out=$(root grep -H -w -E -e '^ *(bind|protected-mode|requirepass|aclfile|user|port)' -- "$@"); _rc=$?
+  [ -n "$_out" ] && printf '%s\n' "$_out" | awk -v q="'" '{
+    i = index($0, ":"); rest = substr($0, i + 1); n = split(rest, w)
+    if (w[1] == "requirepass") {
+      out = (n == 2 && (w[2] == "\"\"" || w[2] == q q)) ? "requirepass \"\"" : "requirepass <redacted>"
+    } else if (w[1] == "user") {
+      out = "user " w[2]
+      for (j = 3; j <= n; j++) {
+        t = w[j]; c = substr(t, 1, 1)
+        if (c == "\"" || c == q) { t = substr(t, 2); c = substr(t, 1, 1) }
+        if (c == ">" || c == "#" || c == "<" || c == "!") out = out " " c "<redacted>"
+        else if (t ~ /^(on|off|nopass|resetpass|reset)$/) out = out " " t
+      }
+    } else out = rest
+    print substr($0, 1, i) out
+  }'
+  return $_rc
 }
 
-# nginx: structure only (braces, listen, server_name, add_header, include), never other values.
+# nginx: structure only (braces, block headers, listen, server_name, add_header, include).
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
+  _rc=0
   for _f in /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
     [ -f "$_f" ] || continue
     printf '%s FILE %s\n' "$N" "$_f"
-    grep -n -E '[{}]|^[[:space:]]*(listen|server_name|add_header|include)[[:space:]]' "$_f"
+    grep -n -E '[{}]|^[[:space:]]*(listen|server_name|add_header|include)[[:space:]]|^[[:space:]]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([[:space:]][^;]*)?$' "$_f" || [ $? -eq 1 ] || _rc=1
   done
-  return 0
+  return $_rc
 }
 
 run meta 16384 meta

@@ -1,0 +1,136 @@
+"""The facts script's ssh_files/env_files/etc_files functions, run for real on temporary trees.
+
+Each function is cut out of the script and runs under dash (and BusyBox sh when installed)
+with /etc re-rooted under a temporary directory; `root` is the test's own function, so a
+permission error can be played without dropping privileges.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hardaudit.facts.parsers.files import parse_env_files, parse_ssh_files
+from hardaudit.facts.script import SCRIPT_TEMPLATE
+
+NONCE = "NONCE"
+SHELLS = [["sh"]] + ([["busybox", "sh"]] if shutil.which("busybox") else [])
+PLAIN_ROOT = 'root() { "$@"; }'
+
+
+def _function(name: str) -> str:
+    found = re.search(rf"^{name}\(\) {{\n.*?^}}\n", SCRIPT_TEMPLATE, re.MULTILINE | re.DOTALL)
+    assert found, name
+    return found.group(0)
+
+
+def run_function(
+    name: str,
+    tmp: Path,
+    shell: list[str],
+    *,
+    root_fn: str = PLAIN_ROOT,
+    app_dirs: tuple[str, ...] = (),
+    before: str = "",
+) -> tuple[str, int, str]:
+    """(stdout, exit status, stderr) of one script function, /etc re-rooted under `tmp`."""
+    body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", _function(name))
+    body = body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs))
+    program = f"N='@@{NONCE}'\n{root_fn}\n{before}\n{body}{name}\n"
+    done = subprocess.run(
+        [*shell, "-c", program],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C"},
+        check=False,
+    )
+    return done.stdout, done.returncode, done.stderr
+
+
+def home_with_keys(tmp: Path, user: str) -> Path:
+    home = tmp / "home" / user
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "authorized_keys").write_text("ssh-ed25519 AAAA test\n")
+    return home
+
+
+def passwd(tmp: Path, *homes: tuple[str, Path]) -> None:
+    (tmp / "etc").mkdir(exist_ok=True)
+    lines = [
+        f"{user}:x:{1000 + i}:{1000 + i}::{home}:/bin/sh" for i, (user, home) in enumerate(homes)
+    ]
+    (tmp / "etc" / "passwd").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_ssh_files_lists_dirs_and_stats(tmp_path: Path, shell: list[str]) -> None:
+    alice = home_with_keys(tmp_path, "alice")
+    passwd(tmp_path, ("alice", alice), ("nohome", tmp_path / "missing"))
+    out, _rc, _err = run_function("ssh_files", tmp_path, shell)
+    parsed = parse_ssh_files(out, NONCE)
+    assert [d.user for d in parsed.dirs] == ["alice"]
+    assert [f.path for f in parsed.dirs[0].files] == [f"{alice}/.ssh/authorized_keys"]
+    assert parsed.unreadable == ()
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_ssh_files_succeeds_when_the_last_dir_has_files_and_no_key(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    passwd(tmp_path, ("alice", home_with_keys(tmp_path, "alice")))
+    assert run_function("ssh_files", tmp_path, shell)[1] == 0
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_ssh_dir_that_cannot_be_stat_is_unreadable_not_absent(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    bob = home_with_keys(tmp_path, "bob")
+    passwd(tmp_path, ("bob", bob))
+    denied = r"""root() {
+  for _a; do :; done
+  case "$1 $_a" in
+    "stat "*/bob/.ssh) printf "stat: cannot statx '%s': Permission denied\n" "$_a" >&2; return 1 ;;
+  esac
+  "$@"
+}"""
+    out, _rc, _err = run_function("ssh_files", tmp_path, shell, root_fn=denied)
+    parsed = parse_ssh_files(out, NONCE)
+    assert parsed.unreadable == (f"{bob}/.ssh: stat: cannot statx '{bob}/.ssh': Permission denied",)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_env_files_prints_metadata_never_contents(tmp_path: Path, shell: list[str]) -> None:
+    app = tmp_path / "srv" / "app"
+    app.mkdir(parents=True)
+    (app / ".env").write_text("SECRET=do-not-read\n")
+    (app / ".env").chmod(0o640)
+    (app / "not-env").write_text("x\n")
+    out, rc, err = run_function("env_files", tmp_path, shell, app_dirs=(str(tmp_path / "srv"),))
+    assert (rc, err) == (0, "")
+    assert "do-not-read" not in out
+    parsed = parse_env_files(out)
+    assert parsed.dirs == (str(tmp_path / "srv"),)
+    assert [(f.path, f.mode_text) for f in parsed.files] == [(f"{app}/.env", "0640")]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_env_files_without_any_app_dir(tmp_path: Path, shell: list[str]) -> None:
+    out, rc, _err = run_function("env_files", tmp_path, shell, app_dirs=(str(tmp_path / "none"),))
+    assert (out, rc) == ("## no app dir exists\n", 0)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_env_files_ignores_the_previous_sections_status(tmp_path: Path, shell: list[str]) -> None:
+    (tmp_path / "srv").mkdir()
+    # run() leaves the previous section's exit status in _rc of the calling shell
+    _out, rc, _err = run_function(
+        "env_files", tmp_path, shell, app_dirs=(str(tmp_path / "srv"),), before="_rc=1"
+    )
+    assert rc == 0
