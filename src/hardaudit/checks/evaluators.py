@@ -6,7 +6,7 @@ UNKNOWN with their reason, Absent gives SKIP: a missing fact is never a pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,8 +16,14 @@ from hardaudit.facts.model import (
     FileStat,
     HostFacts,
     SshdConfig,
+    SshdContext,
     SshFiles,
     Unknown,
+)
+from hardaudit.facts.parsers.sshd import (
+    contexts_from_files,
+    fill_failed_contexts,
+    sshd_config_nonce,
 )
 
 FACT_NAMES = (
@@ -95,55 +101,124 @@ def _octal(value: object) -> int:
     return int(str(value), 8)
 
 
-def _origin(cfg: SshdConfig, keyword: str) -> str:
+def sshd_origin(cfg: SshdConfig, keyword: str) -> str:
+    """Where a global sshd setting was read: `sshd -T`, or the file and line (lower confidence)."""
     if cfg.effective:
         return "sshd -T"
-    return f"parsed from {cfg.origins.get(keyword, 'files')}, no sshd -T: lower confidence"
+    origin = cfg.origins.get(keyword, "files")
+    if origin == "default":
+        return "OpenSSH default, set in no file; no sshd -T: lower confidence"
+    return f"parsed from {origin}, no sshd -T: lower confidence"
 
 
-# --- generic evaluators -------------------------------------------------------------------
+def sshd_context_origin(context: SshdContext, keyword: str) -> str:
+    """Where a Match context's setting was read: `sshd -T -C spec`, or the block's file:line."""
+    if context.config is not None and context.config.effective:
+        return f"sshd -T -C {context.spec}"
+    where = context.config.origins.get(keyword, context.spec) if context.config else context.spec
+    return f"parsed from {where}, no sshd -T -C: lower confidence"
 
 
-@register("sshd_option", required=("options",), optional=("lesser", "allowed_by_var"))
-def sshd_option(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
-    """Each keyword in `options` must have one of its allowed values.
+def sshd_contexts(facts: HostFacts) -> tuple[SshdContext, ...] | Unknown | Absent:
+    """The Match contexts to judge: `sshd -T -C` per Match line; where that could not run (no
+    root), the Match block parsed from sshd_config, laid over the global settings."""
+    contexts = facts.sshd_contexts
+    if isinstance(contexts, Absent):
+        return contexts
+    if isinstance(contexts, tuple) and all(c.config is not None for c in contexts):
+        return contexts
+    section = facts.sections.get("sshd_config")
+    if section is None or not section.ok or not isinstance(facts.sshd, SshdConfig):
+        return contexts
+    # HostFacts does not carry the nonce; the section's first line is the script's own marker.
+    nonce = sshd_config_nonce(section.text)
+    if nonce is None:
+        return contexts
+    parsed = contexts_from_files(section.text, nonce, facts.sshd)
+    return parsed if isinstance(contexts, Unknown) else fill_failed_contexts(contexts, parsed)
 
-    params: options {keyword: [allowed...]}; lesser {keyword: {value: severity}} (fail at a
-    lower severity); allowed_by_var {var: NAME, values: {keyword: [values]}} (values that
-    pass when the inventory variable NAME is true).
+
+# (the config judged, keyword, its value) -> (severity when it fails else None, evidence suffix)
+SshdRule = Callable[[SshdConfig, str, str], tuple[Severity | None, str]]
+
+
+def judge_sshd(
+    facts: HostFacts, keywords: Sequence[str], rule: SshdRule, *, contexts: bool = True
+) -> Outcome:
+    """Judge sshd keywords globally and in every Match context with one `rule`.
+
+    Each keyword's global value is evidence whatever the verdict. A context adds a failure
+    when the rule fails its value, unless the global value already failed with that same
+    value. Contexts that could not be read are left to ssh.match-override.
     """
     cfg = need(facts.sshd)
-    options: Mapping[str, list[str]] = check.params["options"]
-    lesser: Mapping[str, Mapping[str, str]] = check.params.get("lesser", {})
-    by_var: Mapping[str, Any] = check.params.get("allowed_by_var", {})
     evidence: list[str] = []
     failures: list[Severity] = []
-    for keyword, allowed in options.items():
+    failed_globally: dict[str, str] = {}
+    for keyword in keywords:
         value = cfg.get(keyword)
         if value is None:
             return Outcome(
                 Status.UNKNOWN, reason=f"{keyword} is not in the sshd configuration read"
             )
-        line = f"{keyword} {value} ({_origin(cfg, keyword)})"
+        severity, note = rule(cfg, keyword, value)
+        evidence.append(f"{keyword} {value} ({sshd_origin(cfg, keyword)}){note}")
+        if severity is not None:
+            failures.append(severity)
+            failed_globally[keyword] = value.lower()
+    found = sshd_contexts(facts) if contexts else ()
+    for context in found if isinstance(found, tuple) else ():
+        if context.config is None:
+            continue
+        for keyword in keywords:
+            value = context.config.get(keyword)
+            if value is None or failed_globally.get(keyword) == value.lower():
+                continue
+            severity, note = rule(context.config, keyword, value)
+            if severity is None:
+                continue
+            where = sshd_context_origin(context, keyword)
+            evidence.append(f"{keyword} {value} in {context.match} ({where}){note}")
+            failures.append(severity)
+    if failures:
+        return Outcome(Status.FAIL, tuple(evidence), severity=max(failures))
+    return Outcome(Status.PASS, tuple(evidence))
+
+
+# --- generic evaluators -------------------------------------------------------------------
+
+
+@register("sshd_option", required=("options",), optional=("lesser", "allowed_by_var", "contexts"))
+def sshd_option(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Each keyword in `options` must have one of its allowed values, globally and in every
+    Match context (a context that weakens a keyword fails the check and is named).
+
+    params: options {keyword: [allowed...]}; lesser {keyword: {value: severity}} (fail at a
+    lower severity); allowed_by_var {var: NAME, values: {keyword: [values]}} (values that
+    pass when the inventory variable NAME is true); contexts (default true: judge the
+    Match contexts too).
+    """
+    options: Mapping[str, list[str]] = check.params["options"]
+    lesser: Mapping[str, Mapping[str, str]] = check.params.get("lesser", {})
+    by_var: Mapping[str, Any] = check.params.get("allowed_by_var", {})
+    var = by_var.get("var")
+
+    def rule(_cfg: SshdConfig, keyword: str, value: str) -> tuple[Severity | None, str]:
+        allowed = options[keyword]
         normalized = value.lower()
         if normalized in [str(a).lower() for a in allowed]:
-            evidence.append(line)
-            continue
-        var = by_var.get("var")
+            return None, ""
         if (
             var
             and variables.get(var)
             and normalized in [str(v).lower() for v in by_var.get("values", {}).get(keyword, [])]
         ):
-            evidence.append(f"{line}; allowed by {var}: true")
-            continue
-        want = " or ".join(str(a) for a in allowed)
-        evidence.append(f"{line}; expected {want}")
+            return None, f"; allowed by {var}: true"
         severity = lesser.get(keyword, {}).get(normalized)
-        failures.append(Severity.parse(severity) if severity else check.severity)
-    if failures:
-        return Outcome(Status.FAIL, tuple(evidence), severity=max(failures))
-    return Outcome(Status.PASS, tuple(evidence))
+        want = " or ".join(str(a) for a in allowed)
+        return (Severity.parse(severity) if severity else check.severity), f"; expected {want}"
+
+    return judge_sshd(facts, list(options), rule, contexts=bool(check.params.get("contexts", True)))
 
 
 def _fileset(files: SshFiles, name: str) -> list[tuple[FileStat, str]]:

@@ -35,14 +35,21 @@ from hardaudit.facts.parsers.files import (
 )
 from hardaudit.facts.parsers.firewall import (
     NO_FILTER,
-    FamilyFilter,
+    add_iptables,
+    merge,
     parse_iptables_save,
     parse_nft_json,
 )
 from hardaudit.facts.parsers.listeners import parse_listeners
 from hardaudit.facts.parsers.meta import parse_meta
 from hardaudit.facts.parsers.services import parse_nginx, parse_redis, parse_units
-from hardaudit.facts.parsers.sshd import parse_sshd_config, parse_sshd_contexts, parse_sshd_t
+from hardaudit.facts.parsers.sshd import (
+    contexts_from_files,
+    fill_failed_contexts,
+    parse_sshd_config,
+    parse_sshd_contexts,
+    parse_sshd_t,
+)
 from hardaudit.facts.parsers.system import parse_ipv6, parse_processes
 from hardaudit.facts.script import WORLD_WRITABLE_CAP
 from hardaudit.facts.sections import failure_reason
@@ -83,36 +90,35 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
     nft, ipt, ip6t = sections.get("nft"), sections.get("iptables"), sections.get("ip6tables")
     v4, v6 = NO_FILTER, NO_FILTER
     backends: list[str] = []
+    notes: list[str] = []
     if nft is not None and nft.ok:
         try:
-            nv4, nv6 = parse_nft_json(nft.text)
-        except (json.JSONDecodeError, AttributeError) as exc:
+            v4, v6 = parse_nft_json(nft.text)
+        except json.JSONDecodeError as exc:
             return Unknown(f"nft -j list ruleset: unparsable JSON ({exc})")
-        v4, v6 = nv4, nv6
         backends.append("nftables")
     if ipt is not None and ipt.ok:
-        v4 = _join(v4, parse_iptables_save(ipt.text, "ipv4"))
+        v4 = add_iptables(v4, parse_iptables_save(ipt.text, "ipv4"))
         backends.append("iptables")
-    if ip6t is not None and ip6t.ok:
-        v6 = _join(v6, parse_iptables_save(ip6t.text, "ipv6"))
+        if ip6t is not None and ip6t.ok:
+            v6 = add_iptables(v6, parse_iptables_save(ip6t.text, "ipv6"))
+        elif not v6.filters:  # IPv6 judged from nft alone: say what could not be read
+            notes.append(failure_reason(ip6t, "ip6tables-save"))
     if not backends:
         reasons = [failure_reason(s, n) for s, n in ((nft, "nft"), (ipt, "iptables-save"))]
         if all(s is not None and s.rc == 127 for s in (nft, ipt)):
             return FirewallState("none", False, False, False, False, ("no nft or iptables-save",))
         return Unknown("; ".join(reasons))
+    limits = merge(v4, v6).rate_limit
     return FirewallState(
         backend="+".join(backends),
         ipv4_filters=v4.filters,
         ipv6_filters=v6.filters,
         ipv4_default_deny=v4.default_deny,
         ipv6_default_deny=v6.default_deny,
-        evidence=v4.evidence + tuple(e for e in v6.evidence if e not in v4.evidence),
-    )
-
-
-def _join(a: FamilyFilter, b: FamilyFilter) -> FamilyFilter:
-    return FamilyFilter(
-        a.filters or b.filters, a.default_deny or b.default_deny, a.evidence + b.evidence
+        evidence=merge(v4, v6).evidence + tuple(notes),
+        ssh_rate_limited=bool(limits),
+        rate_limit_evidence=limits,
     )
 
 
@@ -131,13 +137,24 @@ def _containers(section: Section | None) -> tuple[Container, ...] | Unknown | Ab
 
 
 def _sshd_contexts(
-    section: Section | None, nonce: str
+    section: Section | None,
+    files: Section | None,
+    sshd: SshdConfig | Unknown | Absent,
+    nonce: str,
 ) -> tuple[SshdContext, ...] | Unknown | Absent:
+    """`sshd -T -C` per Match line; where that could not run (no root), the Match blocks
+    parsed from sshd_config laid over the global settings (lower confidence)."""
     if section is not None and section.rc == 127:
         return Absent("sshd is not installed")
+    parsed = None
+    if files is not None and files.ok and isinstance(sshd, SshdConfig):
+        parsed = contexts_from_files(files.text, nonce, sshd)
     if section is None or not section.ok:
+        if parsed is not None:
+            return parsed
         return Unknown(failure_reason(section, "sshd -T -C per Match context"))
-    return parse_sshd_contexts(section.text, nonce)
+    contexts = parse_sshd_contexts(section.text, nonce)
+    return contexts if parsed is None else fill_failed_contexts(contexts, parsed)
 
 
 def _etc_files(section: Section | None) -> tuple[FileStat, ...] | Unknown:
@@ -206,7 +223,9 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
         listeners=_listeners(sections.get("listeners")),
         firewall=_firewall(sections),
         containers=_containers(sections.get("containers")),
-        sshd_contexts=_sshd_contexts(sections.get("sshd_contexts"), nonce),
+        sshd_contexts=_sshd_contexts(
+            sections.get("sshd_contexts"), sections.get("sshd_config"), sshd, nonce
+        ),
         etc_files=_etc_files(sections.get("etc_files")),
         world_writable=_world_writable(sections.get("world_writable")),
         env_files=_env_files(sections.get("env_files")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -23,11 +24,13 @@ SSHD_DEFAULTS: dict[str, str] = {
     "x11forwarding": "no",
     "allowtcpforwarding": "yes",
     "allowagentforwarding": "yes",
+    "disableforwarding": "no",
     "loglevel": "INFO",
 }
 
 # Keywords whose every occurrence counts (sshd accumulates them) rather than the first one.
-_MULTI = {"hostkey", "include", "listenaddress", "port", "acceptenv", "subsystem", "setenv"}
+_MULTI = {"hostkey", "hostcertificate", "include", "listenaddress", "port", "acceptenv"}
+_MULTI |= {"subsystem", "setenv", "allowusers", "allowgroups", "denyusers", "denygroups"}
 _ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication"}
 
 
@@ -88,28 +91,32 @@ def _expand(pattern: str, files: dict[str, list[str]]) -> list[str]:
     return sorted(path for path in files if fnmatch.fnmatchcase(path, pattern))
 
 
-def _walk(path: str, files: dict[str, list[str]], depth: int = 0) -> list[tuple[_Line, bool]]:
-    """Flatten a config file and its Includes in order; bool = inside a Match block."""
-    out: list[tuple[_Line, bool]] = []
-    in_match = False
+def _walk(
+    path: str, files: dict[str, list[str]], depth: int = 0
+) -> list[tuple[_Line, _Line | None]]:
+    """Flatten a config file and its Includes in order, each line with the Match line whose
+    block it is in (None: global). `Match all` ends a block: sshd applies what follows it to
+    every connection. A Match inside an included file ends with that file, as in sshd."""
+    out: list[tuple[_Line, _Line | None]] = []
+    block: _Line | None = None
     for number, raw in enumerate(files.get(path, []), start=1):
         token = _tokenize(raw)
         if token is None:
             continue
         keyword, args = token
         if keyword == "match":
-            in_match = args.lower() != "all"
-            out.append((_Line(path, number, keyword, args), in_match))
+            line = _Line(path, number, keyword, args)
+            block = None if args.lower() == "all" else line
+            out.append((line, block))
             continue
         if keyword == "include" and depth < 8:
             for pattern in shlex.split(args):
                 for included in _expand(pattern, files):
                     out.extend(
-                        (line, in_match or inner)
-                        for line, inner in _walk(included, files, depth + 1)
+                        (line, inner or block) for line, inner in _walk(included, files, depth + 1)
                     )
             continue
-        out.append((_Line(path, number, _ALIASES.get(keyword, keyword), args), in_match))
+        out.append((_Line(path, number, _ALIASES.get(keyword, keyword), args), block))
     return out
 
 
@@ -123,8 +130,8 @@ def parse_sshd_config(text: str, nonce: str, main: str = "/etc/ssh/sshd_config")
     files = split_files(text, nonce)
     values: dict[str, list[str]] = {}
     origins: dict[str, str] = {}
-    for line, in_match in _walk(main, files):
-        if in_match or line.keyword == "match":
+    for line, block in _walk(main, files):
+        if block is not None or line.keyword == "match":
             continue
         if line.keyword in values and line.keyword not in _MULTI:
             continue
@@ -159,3 +166,133 @@ def parse_sshd_contexts(text: str, nonce: str) -> tuple[SshdContext, ...]:
         config = None if failed or not body.strip() else parse_sshd_t(body)
         contexts.append(SshdContext(spec=spec, match=match, config=config))
     return tuple(contexts)
+
+
+@dataclass(frozen=True)
+class MatchBlock:
+    """One `Match` block of sshd_config and the keywords it sets (the first value wins)."""
+
+    criteria: str  # the Match line's arguments as written: "User deploy"
+    file: str
+    line: int
+    values: Mapping[str, tuple[str, ...]]
+    origins: Mapping[str, str]  # keyword -> "file:line"
+
+    @property
+    def match(self) -> str:
+        return f"Match {self.criteria}"
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def parse_match_blocks(
+    text: str, nonce: str, main: str = "/etc/ssh/sshd_config"
+) -> tuple[MatchBlock, ...]:
+    """The Match blocks of sshd_config and its Includes, in the order sshd reads them.
+
+    `Match all` is not a block (what follows it applies globally); keywords are lower-cased.
+
+    >>> text = "@@n FILE /etc/ssh/sshd_config\\nMatch User deploy\\n  PasswordAuthentication yes"
+    >>> parse_match_blocks(text, "n")[0].values["passwordauthentication"]
+    ('yes',)
+    """
+    files = split_files(text, nonce)
+    order: list[_Line] = []
+    values: dict[_Line, dict[str, list[str]]] = {}
+    origins: dict[_Line, dict[str, str]] = {}
+    for line, block in _walk(main, files):
+        if block is None:
+            continue
+        if block not in values:
+            order.append(block)
+            values[block], origins[block] = {}, {}
+        if line.keyword == "match":
+            continue
+        seen = values[block]
+        if line.keyword in seen and line.keyword not in _MULTI:
+            continue
+        seen.setdefault(line.keyword, []).append(line.args)
+        origins[block].setdefault(line.keyword, f"{line.file}:{line.number}")
+    return tuple(
+        MatchBlock(
+            criteria=block.args,
+            file=block.file,
+            line=block.number,
+            values=MappingProxyType({k: tuple(v) for k, v in values[block].items()}),
+            origins=MappingProxyType(origins[block]),
+        )
+        for block in order
+    )
+
+
+def contexts_from_files(
+    text: str, nonce: str, base: SshdConfig, main: str = "/etc/ssh/sshd_config"
+) -> tuple[SshdContext, ...]:
+    """One context per Match block, its settings laid over `base` (the global settings), as
+    sshd applies a matching block; parsed, not effective: lower confidence.
+
+    A connection that matches several blocks gets the first value of each keyword; judging
+    each block alone still finds every block that weakens a setting. `spec` is the block's
+    "file:line" since no `sshd -T -C` context was evaluated.
+    """
+    contexts = []
+    for block in parse_match_blocks(text, nonce, main):
+        values = dict(base.values)
+        values.update(block.values)
+        origins = dict(base.origins)
+        origins.update(block.origins)
+        config = SshdConfig(
+            values=MappingProxyType(values),
+            source="sshd_config",
+            origins=MappingProxyType(origins),
+        )
+        contexts.append(SshdContext(spec=block.location, match=block.match, config=config))
+    return tuple(contexts)
+
+
+_FIRST_FILE_MARKER = re.compile(r"^@@(?P<nonce>[0-9A-Za-z]+) FILE /")
+
+
+def sshd_config_nonce(text: str) -> str | None:
+    """The nonce of an `sshd_config` section, read from its first line.
+
+    The script prints a `@@nonce FILE path` marker before each file, so the section's first
+    line is always the script's own (no file content precedes it). For evaluators, which are
+    not given the nonce.
+    """
+    first = text.lstrip("\n").split("\n", 1)[0]
+    found = _FIRST_FILE_MARKER.match(first)
+    return found.group("nonce") if found else None
+
+
+def match_key(line: str) -> str:
+    """A Match line compared loosely: without the keyword, whitespace collapsed, lower-case.
+
+    >>> match_key("  match   User deploy") == match_key("Match user deploy")
+    True
+    """
+    words = line.split()
+    if words and words[0].lower() == "match":
+        words = words[1:]
+    return " ".join(words).lower()
+
+
+def fill_failed_contexts(
+    contexts: tuple[SshdContext, ...], parsed: tuple[SshdContext, ...]
+) -> tuple[SshdContext, ...]:
+    """Replace each context whose `sshd -T -C` failed (config None) by the context parsed from
+    the files for the same Match line (in order, for repeated lines); keep it when none is."""
+    pool = list(parsed)
+    out = []
+    for context in contexts:
+        twin = None
+        if context.config is None:
+            twin = next((p for p in pool if match_key(p.match) == match_key(context.match)), None)
+        if twin is None:
+            out.append(context)
+        else:
+            pool.remove(twin)
+            out.append(twin)
+    return tuple(out)

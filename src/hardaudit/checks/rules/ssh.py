@@ -1,0 +1,386 @@
+"""Python evaluators of the ssh.* checks that a `sshd_option` table cannot express.
+
+Each one skips when sshd is not installed and is UNKNOWN (with the reason) when a fact it
+needs could not be read, unless another fact already decides the result.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hardaudit.checks.evaluators import (
+    judge_sshd,
+    need,
+    register,
+    sshd_contexts,
+    sshd_origin,
+)
+from hardaudit.checks.model import Check, Outcome, Severity, Status
+from hardaudit.facts.model import Absent, HostFacts, SshdConfig, SshdContext, Unknown
+
+# --- ssh.protocol ------------------------------------------------------------------------------
+
+# OpenSSH 7.4 removed the server side of SSH protocol 1; 5.4 made protocol 2 the only default.
+_PROTOCOL_2_ONLY = (7, 4)
+_PROTOCOL_2_DEFAULT = (5, 4)
+
+
+def openssh_version(text: str) -> tuple[int, int] | None:
+    """(major, minor) of an `OpenSSH_9.2p1` banner, None when there is none.
+
+    >>> openssh_version("OpenSSH_10.0p2")
+    (10, 0)
+    """
+    found = re.search(r"OpenSSH_(\d+)\.(\d+)", text)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+@register("ssh_protocol")
+def ssh_protocol(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Only SSH protocol 2: proven by the OpenSSH version (>= 7.4) or by `protocol 2`."""
+    if isinstance(facts.sshd, Absent):
+        return Outcome(Status.SKIP, reason=facts.sshd.reason)
+    banner = facts.meta.sshd_version
+    version = openssh_version(banner)
+    if version is not None and version >= _PROTOCOL_2_ONLY:
+        return Outcome(Status.PASS, (f"{banner}: OpenSSH 7.4 and later speak protocol 2 only",))
+    cfg = facts.sshd
+    value = cfg.get("protocol") if isinstance(cfg, SshdConfig) else None
+    if isinstance(cfg, SshdConfig) and value is not None:
+        line = f"protocol {value} ({sshd_origin(cfg, 'protocol')})"
+        if [v.strip() for v in value.split(",")] == ["2"]:
+            return Outcome(Status.PASS, (line,))
+        return Outcome(Status.FAIL, (f"{line}; expected 2",))
+    if isinstance(cfg, SshdConfig) and version is not None:
+        if version >= _PROTOCOL_2_DEFAULT:
+            return Outcome(
+                Status.PASS,
+                (f"no protocol setting; {banner} defaults to protocol 2 (OpenSSH 5.4 and later)",),
+            )
+        return Outcome(
+            Status.FAIL, (f"no protocol setting; {banner} defaults to protocol 2,1; expected 2",)
+        )
+    why = "no OpenSSH version in the facts (sshd -V printed none)"
+    if version is not None:
+        why = f"{banner} is older than OpenSSH 7.4"
+    if isinstance(cfg, Unknown):
+        return Outcome(Status.UNKNOWN, reason=f"{why}, and the sshd configuration: {cfg.reason}")
+    return Outcome(Status.UNKNOWN, reason=f"{why}, and no protocol line in the sshd configuration")
+
+
+# --- ssh.max-auth-tries ------------------------------------------------------------------------
+
+
+@register("sshd_max", required=("keyword", "max"))
+def sshd_max(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """A numeric sshd keyword is at most `max`, globally and in every Match context.
+
+    params: keyword (e.g. maxauthtries), max (integer).
+    """
+    limit = int(check.params["max"])
+
+    def rule(_cfg: SshdConfig, _keyword: str, value: str) -> tuple[Severity | None, str]:
+        if not value.strip().isdigit():
+            return check.severity, f"; not a number, expected at most {limit}"
+        if int(value) > limit:
+            return check.severity, f"; expected at most {limit}"
+        return None, ""
+
+    return judge_sshd(facts, [str(check.params["keyword"])], rule)
+
+
+# --- ssh.forwarding, ssh.x11-forwarding --------------------------------------------------------
+
+_PARTIAL = {"local": "local (-L) forwarding only", "remote": "remote (-R) forwarding only"}
+
+
+@register("sshd_forwarding", required=("options",), optional=("var",))
+def sshd_forwarding(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """Each forwarding keyword in `options` is `no` (or `disableforwarding yes` overrides it),
+    globally and in every Match context, unless the inventory variable `var` is true.
+
+    params: options (list of keywords), var (inventory variable that allows forwarding, e.g.
+    ssh_allow_forwarding on a jump host).
+    """
+    var = check.params.get("var")
+    allowed = bool(var and variables.get(var))
+
+    def rule(cfg: SshdConfig, _keyword: str, value: str) -> tuple[Severity | None, str]:
+        normalized = value.lower()
+        if normalized == "no":
+            return None, ""
+        if (cfg.get("disableforwarding") or "").lower() == "yes":
+            return None, "; overridden by disableforwarding yes"
+        if allowed:
+            return None, f"; allowed for jump host ({var}: true)"
+        if normalized in _PARTIAL:
+            return check.severity, f"; partial: {_PARTIAL[normalized]}; expected no"
+        return check.severity, "; expected no"
+
+    return judge_sshd(facts, [str(k) for k in check.params["options"]], rule)
+
+
+# --- ssh.rate-limit ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaxStartups:
+    """sshd's `MaxStartups start:rate:full`: refuse new unauthenticated connections with
+    probability `rate`% from `start` of them, rising linearly to 100% at `full`."""
+
+    start: int
+    rate: int
+    full: int
+
+    @classmethod
+    def parse(cls, text: str) -> MaxStartups | None:
+        """`10:30:100`, or `N` (sshd reads it as start = full = N: refuse all from N on)."""
+        parts = text.strip().split(":")
+        if not all(p.isdigit() for p in parts):
+            return None
+        if len(parts) == 1:
+            return cls(int(parts[0]), 100, int(parts[0]))
+        if len(parts) == 3:
+            return cls(int(parts[0]), int(parts[1]), int(parts[2]))
+        return None
+
+    def refusal(self, unauthenticated: int) -> float:
+        """Percent chance that sshd refuses a new connection with this many unauthenticated."""
+        if unauthenticated < self.start:
+            return 0.0
+        if unauthenticated >= self.full:
+            return 100.0
+        span = self.full - self.start
+        return self.rate + (100 - self.rate) * (unauthenticated - self.start) / span
+
+    def tighter_than(self, other: MaxStartups) -> bool:
+        """Refuses at least as often as `other` at every count, and more often at some."""
+        counts = range(max(self.full, other.full) + 2)
+        mine = [self.refusal(n) for n in counts]
+        theirs = [other.refusal(n) for n in counts]
+        return all(a >= b for a, b in zip(mine, theirs, strict=True)) and mine != theirs
+
+
+@register("ssh_rate_limit", optional=("default", "daemons"))
+def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """New SSH connections are rate-limited: sshd's maxstartups is tighter than the default,
+    or the firewall limits new connections to tcp/22, or a ban daemon runs.
+
+    params: default (maxstartups to beat, "10:30:100"); daemons (process names, default
+    fail2ban-server, sshguard, sshg-blocker). UNKNOWN only when nothing proves a limit and a
+    fact that might have could not be read.
+    """
+    if isinstance(facts.sshd, Absent):
+        return Outcome(Status.SKIP, reason=facts.sshd.reason)
+    default_text = str(check.params.get("default", "10:30:100"))
+    default = MaxStartups.parse(default_text)
+    if default is None:
+        raise ValueError(f"default {default_text!r} is not start:rate:full")
+    daemons: Sequence[str] = check.params.get(
+        "daemons", ["fail2ban-server", "sshguard", "sshg-blocker"]
+    )
+    proofs: list[str] = []
+    misses: list[str] = []
+    unread: list[str] = []
+
+    cfg = facts.sshd
+    if isinstance(cfg, Unknown):
+        unread.append(f"maxstartups: {cfg.reason}")
+    else:
+        value = cfg.get("maxstartups") or default_text
+        line = f"maxstartups {value} ({sshd_origin(cfg, 'maxstartups')})"
+        parsed = MaxStartups.parse(value)
+        if parsed is not None and parsed.tighter_than(default):
+            proofs.append(f"{line}: tighter than the default {default_text}")
+        else:
+            misses.append(f"{line}: not tighter than the default {default_text}")
+
+    firewall = facts.firewall
+    if isinstance(firewall, Unknown):
+        unread.append(f"firewall: {firewall.reason}")
+    elif firewall.ssh_rate_limited:
+        proofs.append(f"firewall ({firewall.backend}) limits new connections to tcp/22")
+        proofs.extend(firewall.rate_limit_evidence)
+    else:
+        misses.append(f"firewall ({firewall.backend}): no rule limits new connections to tcp/22")
+
+    processes = facts.processes
+    if isinstance(processes, Unknown):
+        unread.append(f"processes: {processes.reason}")
+    else:
+        running = [d for d in daemons if d in processes.names]
+        if running:
+            proofs.extend(f"{name} is running" for name in running)
+        else:
+            misses.append(f"none of {', '.join(daemons)} is running")
+
+    if proofs:
+        return Outcome(Status.PASS, tuple(proofs))
+    if unread:
+        return Outcome(
+            Status.UNKNOWN,
+            tuple(misses),
+            reason="nothing read proves a rate limit; could not read " + "; ".join(unread),
+        )
+    return Outcome(Status.FAIL, tuple(misses))
+
+
+# --- ssh.weak-crypto ---------------------------------------------------------------------------
+
+# A DSA host key file (`ssh_host_dsa_key`), not an ECDSA one.
+_DSA_KEY = re.compile(r"(?<!ec)dsa_", re.IGNORECASE)
+# OpenSSH 7.7 dropped ssh_host_dsa_key from the host keys loaded when none is configured.
+_NO_DEFAULT_DSA_KEY = (7, 7)
+
+
+@register("ssh_weak_crypto", required=("weak",))
+def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """No algorithm of sshd's ciphers, MACs, key exchanges or host key algorithms matches a
+    weak pattern, and no host key is a DSA key. Evidence names each offending algorithm.
+
+    params: weak {keyword: {fnmatch pattern: why it is weak}}, e.g.
+    {macs: {"hmac-sha1*": "SHA-1 MAC"}}.
+    """
+    cfg = need(facts.sshd)
+    weak: Mapping[str, Mapping[str, str]] = check.params["weak"]
+    bad: list[str] = []
+    good: list[str] = []
+    undecided: list[str] = []
+    for keyword, patterns in weak.items():
+        value = cfg.get(keyword)
+        where = sshd_origin(cfg, keyword)
+        if value is None or cfg.origins.get(keyword) == "default":
+            undecided.append(f"{keyword} is not set: sshd's compiled-in default applies")
+            continue
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        # In sshd_config, +list appends to, -list removes from, ^list prepends to the default.
+        if names and names[0][:1] in "+-^":
+            undecided.append(f"{keyword} {value} ({where}) changes sshd's compiled-in default")
+            names = [] if names[0][0] == "-" else [names[0][1:], *names[1:]]
+        offending = [
+            f"{keyword} {name} ({where}): {why}"
+            for name in names
+            for pattern, why in [_first_match(name, patterns)]
+            if pattern
+        ]
+        bad.extend(offending)
+        if not offending and names:
+            good.append(f"{keyword} ({where}): no weak algorithm among {len(names)}")
+    keys = cfg.values.get("hostkey", ())
+    if keys:
+        dsa = [k for k in keys if _DSA_KEY.search(k.rsplit("/", 1)[-1])]
+        where = sshd_origin(cfg, "hostkey")
+        bad.extend(f"hostkey {k} ({where}): DSA host key" for k in dsa)
+        if not dsa:
+            good.append(f"hostkey ({where}): no DSA key among {len(keys)}")
+    else:
+        version = openssh_version(facts.meta.sshd_version)
+        if version is not None and version >= _NO_DEFAULT_DSA_KEY:
+            good.append(f"hostkey not set: {facts.meta.sshd_version} loads no DSA key by default")
+        else:
+            undecided.append("hostkey is not set and the OpenSSH version is unknown or < 7.7")
+    if bad:
+        return Outcome(Status.FAIL, tuple(bad))
+    if undecided:
+        return Outcome(
+            Status.UNKNOWN,
+            tuple(good),
+            reason="; ".join(undecided) + " (only sshd -T, as root, shows the result)",
+        )
+    return Outcome(Status.PASS, tuple(good))
+
+
+def _first_match(name: str, patterns: Mapping[str, str]) -> tuple[str, str]:
+    """(pattern, why) of the first weak pattern `name` matches, ("", "") when none does."""
+    for pattern, why in patterns.items():
+        if fnmatch.fnmatchcase(name.lower(), str(pattern).lower()):
+            return str(pattern), str(why)
+    return "", ""
+
+
+# --- ssh.access-list ---------------------------------------------------------------------------
+
+
+@register("ssh_access_list")
+def ssh_access_list(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """AllowUsers or AllowGroups names who may log in (sshd -T prints nothing when unset)."""
+    cfg = need(facts.sshd)
+    listed = [
+        f"{keyword} {' '.join(values)} ({sshd_origin(cfg, keyword)})"
+        for keyword in ("allowusers", "allowgroups")
+        if (values := [v for v in cfg.values.get(keyword, ()) if v.strip()])
+    ]
+    if listed:
+        return Outcome(Status.PASS, tuple(listed))
+    where = "sshd -T" if cfg.effective else "parsed from files, no sshd -T: lower confidence"
+    evidence = [
+        f"neither allowusers nor allowgroups is set ({where}): every account may log in",
+        *(
+            f"{keyword} {' '.join(values)} is a deny-list, not an allow-list"
+            for keyword in ("denyusers", "denygroups")
+            if (values := [v for v in cfg.values.get(keyword, ()) if v.strip()])
+        ),
+    ]
+    return Outcome(Status.FAIL, tuple(evidence))
+
+
+# --- ssh.match-override ------------------------------------------------------------------------
+
+_SAME_AS = {"without-password": "prohibit-password"}
+
+
+def _strength(order: Sequence[str], value: str) -> int:
+    """Position of `value` in `order` (strongest first); an unlisted value counts as weakest."""
+    normalized = _SAME_AS.get(value.lower(), value.lower())
+    listed = [str(v).lower() for v in order]
+    return listed.index(normalized) if normalized in listed else len(listed)
+
+
+def _context_label(context: SshdContext) -> str:
+    if context.config is not None and not context.config.effective:
+        return (
+            f"{context.match} ({context.spec}, parsed from files, no sshd -T -C: lower confidence)"
+        )
+    return f"{context.match} (sshd -T -C {context.spec})"
+
+
+@register("ssh_match_override", required=("order",))
+def ssh_match_override(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
+    """No Match context makes a keyword of `order` weaker than its global value.
+
+    params: order {keyword: [values, strongest first]}; an unlisted value is the weakest.
+    """
+    cfg = need(facts.sshd)
+    contexts = need(sshd_contexts(facts))
+    if not contexts:
+        return Outcome(Status.SKIP, reason="no Match lines in the sshd configuration")
+    order: Mapping[str, Sequence[str]] = check.params["order"]
+    bad: list[str] = []
+    good: list[str] = []
+    unread: list[str] = []
+    for context in contexts:
+        if context.config is None:
+            unread.append(f"{context.match}: sshd -T -C {context.spec} failed")
+            continue
+        weakened = []
+        for keyword, ranks in order.items():
+            mine, theirs = context.config.get(keyword), cfg.get(keyword)
+            if mine is None or theirs is None:
+                continue
+            if _strength(ranks, mine) > _strength(ranks, theirs):
+                line = context.config.origins.get(keyword, context.spec)
+                where = "" if context.config.effective else f" at {line}"
+                weakened.append(f"{keyword} {mine}{where}, global {theirs}")
+        if weakened:
+            bad.append(f"{_context_label(context)}: {'; '.join(weakened)}")
+        else:
+            good.append(f"{_context_label(context)}: weakens none of {', '.join(order)}")
+    if bad:
+        return Outcome(Status.FAIL, tuple(bad))
+    if unread:
+        return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
+    return Outcome(Status.PASS, tuple(good))

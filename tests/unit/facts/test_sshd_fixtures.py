@@ -1,0 +1,252 @@
+"""sshd parsers on real `sshd -T` / sshd_config captures (tests/fixtures/sshd, see its README)."""
+
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from hardaudit.facts.model import SshdConfig, SshdContext
+from hardaudit.facts.parsers.sshd import (
+    contexts_from_files,
+    fill_failed_contexts,
+    match_key,
+    parse_match_blocks,
+    parse_sshd_config,
+    parse_sshd_contexts,
+    parse_sshd_t,
+    sshd_config_nonce,
+)
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "sshd"
+MATCH_NONCE = "fixturenonce0123456789ab"
+DB1_NONCE = "c2113f3f0e403a503db92ff4"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+# sshd -T ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "root", "password"),
+    [
+        ("openssh-9.2-web1.txt", "no", "no"),
+        ("openssh-9.2-db1.txt", "yes", "yes"),
+        ("openssh-9.2-bastion.txt", "no", "no"),
+    ],
+)
+def test_openssh_9_2_effective_settings(name: str, root: str, password: str) -> None:
+    cfg = parse_sshd_t(fixture(name))
+    assert cfg.effective
+    assert cfg.get("permitrootlogin") == root
+    assert cfg.get("passwordauthentication") == password
+    assert cfg.get("kbdinteractiveauthentication") == "no"
+    assert cfg.get("maxstartups") == "10:30:100"
+    assert cfg.get("loglevel") == "INFO"
+    assert cfg.values["hostkey"] == (
+        "/etc/ssh/ssh_host_rsa_key",
+        "/etc/ssh/ssh_host_ecdsa_key",
+        "/etc/ssh/ssh_host_ed25519_key",
+    )
+    assert cfg.values["acceptenv"] == ("LANG", "LC_*")
+    assert cfg.get("subsystem") == "sftp /usr/lib/openssh/sftp-server"
+    assert cfg.get("allowusers") is None  # sshd -T prints nothing for an unset list
+    assert cfg.origins["permitrootlogin"] == "sshd -T"
+
+
+def test_openssh_9_2_prints_prohibit_password_as_without_password() -> None:
+    contexts = parse_sshd_contexts(fixture("openssh-9.2-match-contexts.txt"), MATCH_NONCE)
+    assert contexts[1].config is not None
+    assert contexts[1].config.get("permitrootlogin") == "without-password"
+
+
+def test_one_line_per_allowgroups_value_is_kept() -> None:
+    cfg = parse_sshd_t(fixture("openssh-9.2-match.txt"))
+    assert cfg.values["allowgroups"] == ("ssh-users",)
+
+
+def test_openssh_10_output_with_mixed_case_keywords() -> None:
+    cfg = parse_sshd_t(fixture("openssh-10-hardened-mixedcase.txt"))
+    assert cfg.get("PermitRootLogin") == cfg.get("permitrootlogin") == "no"
+    assert cfg.get("maxstartups") == "10:30:60"
+    assert cfg.get("disableforwarding") == "yes"
+    assert cfg.get("loglevel") == "VERBOSE"
+    assert cfg.values["allowgroups"] == ("ssh-users", "admins")
+    assert cfg.values["hostkey"] == ("/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ecdsa_key")
+    assert (cfg.get("kexalgorithms") or "").startswith("mlkem768x25519-sha256,")
+    assert (cfg.get("persourcepenalties") or "").startswith("crash:90s ")
+    assert "PermitRootLogin" not in cfg.values
+
+
+# sshd -T -C per Match line ----------------------------------------------------------------------
+
+
+def test_contexts_section_from_openssh_9_2() -> None:
+    contexts = parse_sshd_contexts(fixture("openssh-9.2-match-contexts.txt"), MATCH_NONCE)
+    assert [(c.spec, c.match) for c in contexts] == [
+        ("user=deploy,host=localhost,addr=127.0.0.1", "Match User deploy"),
+        ("user=root,host=localhost,addr=10.0.0.1", "Match Address 10.0.0.0/8"),
+    ]
+    deploy, address = (c.config for c in contexts)
+    assert deploy is not None
+    assert address is not None
+    assert deploy.effective
+    assert (deploy.get("passwordauthentication"), deploy.get("permitrootlogin")) == ("yes", "no")
+    assert (address.get("passwordauthentication"), address.get("x11forwarding")) == ("no", "no")
+
+
+def test_failed_context_has_no_config() -> None:
+    text = (
+        f"@@{MATCH_NONCE} CTX user=deploy,host=localhost,addr=127.0.0.1 Match User deploy\n"
+        "ctx-failed: user=deploy,host=localhost,addr=127.0.0.1\n"
+    )
+    (context,) = parse_sshd_contexts(text, MATCH_NONCE)
+    assert context == SshdContext(
+        "user=deploy,host=localhost,addr=127.0.0.1", "Match User deploy", None
+    )
+
+
+# sshd_config files (no root) --------------------------------------------------------------------
+
+
+def test_db1_capture_drop_in_beats_main_file() -> None:
+    cfg = parse_sshd_config(fixture("openssh-9.2-db1-files.txt"), DB1_NONCE)
+    assert not cfg.effective
+    assert cfg.get("passwordauthentication") == "yes"
+    assert cfg.origins["passwordauthentication"] == "/etc/ssh/sshd_config.d/50-cloud-init.conf:1"
+    assert cfg.get("permitrootlogin") == "yes"
+    assert cfg.origins["permitrootlogin"] == "/etc/ssh/sshd_config:124"
+    assert cfg.get("kbdinteractiveauthentication") == "no"
+    assert (cfg.get("disableforwarding"), cfg.origins["disableforwarding"]) == ("no", "default")
+    assert parse_match_blocks(fixture("openssh-9.2-db1-files.txt"), DB1_NONCE) == ()
+
+
+def test_nonce_is_read_from_the_sections_first_marker() -> None:
+    assert sshd_config_nonce(fixture("openssh-9.2-db1-files.txt")) == DB1_NONCE
+    assert sshd_config_nonce(fixture("openssh-9.2-match-files.txt")) == MATCH_NONCE
+    assert sshd_config_nonce("PermitRootLogin yes\n@@abc FILE /etc/ssh/x\n") is None
+
+
+def test_match_blocks_of_the_files() -> None:
+    blocks = parse_match_blocks(fixture("openssh-9.2-match-files.txt"), MATCH_NONCE)
+    assert [(b.match, b.location) for b in blocks] == [
+        ("Match User deploy", "/etc/ssh/sshd_config:123"),
+        ("Match Address 10.0.0.0/8", "/etc/ssh/sshd_config:125"),
+    ]
+    assert dict(blocks[0].values) == {"passwordauthentication": ("yes",)}
+    assert dict(blocks[1].values) == {
+        "permitrootlogin": ("prohibit-password",),
+        "x11forwarding": ("no",),
+    }
+    assert blocks[1].origins["x11forwarding"] == "/etc/ssh/sshd_config:127"
+
+
+def test_global_settings_ignore_the_match_blocks() -> None:
+    cfg = parse_sshd_config(fixture("openssh-9.2-match-files.txt"), MATCH_NONCE)
+    assert cfg.get("passwordauthentication") == "no"
+    assert cfg.get("permitrootlogin") == "no"
+    assert cfg.values["allowgroups"] == ("ssh-users",)
+
+
+def test_contexts_from_files_lay_each_block_over_the_global_settings() -> None:
+    text = fixture("openssh-9.2-match-files.txt")
+    base = parse_sshd_t(fixture("openssh-9.2-match.txt"))
+    deploy, address = contexts_from_files(text, MATCH_NONCE, base)
+    assert (deploy.spec, deploy.match) == ("/etc/ssh/sshd_config:123", "Match User deploy")
+    assert deploy.config is not None
+    assert address.config is not None
+    assert not deploy.config.effective
+    assert deploy.config.get("passwordauthentication") == "yes"
+    assert deploy.config.origins["passwordauthentication"] == "/etc/ssh/sshd_config:124"
+    assert deploy.config.get("permitrootlogin") == "no"
+    assert deploy.config.origins["permitrootlogin"] == "sshd -T"
+    assert address.config.get("permitrootlogin") == "prohibit-password"
+    assert address.config.get("passwordauthentication") == "no"
+
+
+NONCE = "abc123"
+
+
+def dump(files: dict[str, str]) -> str:
+    return "".join(f"@@{NONCE} FILE {path}\n{body}" for path, body in files.items())
+
+
+def test_match_all_ends_a_block_and_an_include_inside_a_block_belongs_to_it() -> None:
+    text = dump(
+        {
+            "/etc/ssh/sshd_config": (
+                "Match Group admins\n"
+                "  Include /etc/ssh/admins.conf\n"
+                "Match all\n"
+                "MaxAuthTries 3\n"
+                "Include /etc/ssh/tail.conf\n"
+                "LogLevel VERBOSE\n"
+            ),
+            "/etc/ssh/admins.conf": "PermitRootLogin yes\n",
+            "/etc/ssh/tail.conf": "Match User ops\nPasswordAuthentication yes\n",
+        }
+    )
+    blocks = parse_match_blocks(text, NONCE)
+    assert [(b.match, dict(b.values)) for b in blocks] == [
+        ("Match Group admins", {"permitrootlogin": ("yes",)}),
+        ("Match User ops", {"passwordauthentication": ("yes",)}),
+    ]
+    assert blocks[0].origins["permitrootlogin"] == "/etc/ssh/admins.conf:1"
+    cfg = parse_sshd_config(text, NONCE)
+    # A Match in an included file ends with that file: LogLevel is global again.
+    assert (cfg.get("maxauthtries"), cfg.get("loglevel")) == ("3", "VERBOSE")
+    assert cfg.origins["loglevel"] == "/etc/ssh/sshd_config:6"
+    assert cfg.get("permitrootlogin") == "prohibit-password"
+
+
+def test_first_value_wins_inside_a_block_too() -> None:
+    text = dump(
+        {"/etc/ssh/sshd_config": "Match User a\n PermitRootLogin no\n PermitRootLogin yes\n"}
+    )
+    (block,) = parse_match_blocks(text, NONCE)
+    assert block.values["permitrootlogin"] == ("no",)
+
+
+def test_repeated_allow_and_deny_lists_accumulate() -> None:
+    text = dump(
+        {
+            "/etc/ssh/sshd_config": (
+                "AllowUsers alice bob\nAllowUsers carol\nDenyGroups guests\nDenyGroups temps\n"
+            )
+        }
+    )
+    cfg = parse_sshd_config(text, NONCE)
+    assert cfg.values["allowusers"] == ("alice bob", "carol")
+    assert cfg.values["denygroups"] == ("guests", "temps")
+
+
+def test_match_key_ignores_case_spacing_and_the_keyword() -> None:
+    assert match_key("Match  User deploy ") == match_key("match user deploy") == "user deploy"
+
+
+def _context(spec: str, match: str, value: str | None) -> SshdContext:
+    if value is None:
+        return SshdContext(spec, match, None)
+    values = MappingProxyType({"permitrootlogin": (value,)})
+    return SshdContext(spec, match, SshdConfig(values, "sshd -T"))
+
+
+def test_failed_contexts_are_filled_from_the_files_in_order() -> None:
+    ran = (
+        _context("user=a,host=localhost,addr=127.0.0.1", "Match User a", None),
+        _context("user=root,host=localhost,addr=10.0.0.1", "Match Address 10.0.0.0/8", "no"),
+        _context("user=root,host=localhost,addr=127.0.0.1", "Match Group g", None),
+    )
+    parsed = (
+        _context("/etc/ssh/sshd_config:3", "Match user  a", "yes"),
+        _context("/etc/ssh/sshd_config:5", "Match Address 10.0.0.0/8", "no"),
+    )
+    filled = fill_failed_contexts(ran, parsed)
+    assert [c.spec for c in filled] == [
+        "/etc/ssh/sshd_config:3",
+        "user=root,host=localhost,addr=10.0.0.1",
+        "user=root,host=localhost,addr=127.0.0.1",
+    ]
+    assert filled[2].config is None
