@@ -177,7 +177,7 @@ class EnvFiles:
 
 @dataclass(frozen=True)
 class Ipv6State:
-    disabled: bool  # kernel has IPv6 off (disable_ipv6=1 or no IPv6 at all)
+    disabled: bool  # IPv6 off: disable_ipv6=1, no IPv6 at all, or no address on any interface but lo
     global_addresses: tuple[str, ...] = ()  # non-loopback, non-link-local
 
 

@@ -9,15 +9,24 @@ from hardaudit.facts.model import Container, Mount, PublishedPort
 
 
 def _ports(raw: Any) -> tuple[PublishedPort, ...]:
+    """`NetworkSettings.Ports`: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "443/tcp": null}.
+
+    A port that is only exposed (null bindings) is not published and yields nothing.
+    """
     ports: list[PublishedPort] = []
-    if isinstance(raw, dict):
-        for container_port, bindings in raw.items():
-            for binding in bindings or []:
-                try:
-                    host_port = int(binding.get("HostPort") or 0)
-                except (TypeError, ValueError):
-                    continue
-                ports.append(PublishedPort(container_port, binding.get("HostIp") or "", host_port))
+    if not isinstance(raw, dict):
+        return ()
+    for container_port, bindings in raw.items():
+        for binding in bindings if isinstance(bindings, list) else []:
+            if not isinstance(binding, dict):
+                continue
+            try:
+                host_port = int(binding.get("HostPort") or 0)
+            except (TypeError, ValueError):
+                continue
+            ports.append(
+                PublishedPort(str(container_port), str(binding.get("HostIp") or ""), host_port)
+            )
     return tuple(ports)
 
 
@@ -34,6 +43,10 @@ def _mounts(raw: Any) -> tuple[Mount, ...]:
         for m in raw
         if isinstance(m, dict)
     )
+
+
+def _strings(raw: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in raw) if isinstance(raw, list) else ()
 
 
 def parse_containers(text: str) -> tuple[Container, ...]:
@@ -72,7 +85,7 @@ def parse_containers(text: str) -> tuple[Container, ...]:
                 network_mode=str(rec.get("network_mode") or ""),
                 pid_mode=str(rec.get("pid_mode") or ""),
                 ipc_mode=str(rec.get("ipc_mode") or ""),
-                cap_add=tuple(str(c) for c in rec.get("cap_add") or ()),
+                cap_add=_strings(rec.get("cap_add")),
                 mounts=_mounts(rec.get("mounts")),
                 ports=_ports(rec.get("ports")),
             )

@@ -1,12 +1,37 @@
-"""Firewall state from the kernel's ruleset: `nft -j list ruleset` and `iptables-save`."""
+"""Firewall state from the kernel's ruleset: `nft -j list ruleset` and `iptables-save`.
+
+Both formats become the same small graph: chains of rules, each rule reduced to whether it is
+conditional, its verdict, the chain it jumps to and the address families it can match. One
+analysis then answers, for every base chain on the `input` hook and each family, what happens
+to an inbound packet that no explicit rule matched ("unmatched packets"): that is what
+"default deny" means, whether it comes from the chain policy (`policy drop`, `:INPUT DROP`)
+or from a catch-all rule at the end of the path (firewalld: `filter_INPUT` has policy accept
+and its zone chain ends in `reject`).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-_BLOCKING = ("drop", "reject")
+IPV4, IPV6 = "ipv4", "ipv6"
+BOTH = frozenset((IPV4, IPV6))
+_NFT_FAMILIES = {"ip": frozenset((IPV4,)), "ip6": frozenset((IPV6,)), "inet": BOTH}
+_DENY = ("drop", "reject")
+SSH_PORT = 22
+# Expressions that rate- or connection-limit what a rule matches.
+_NFT_LIMITS = ("limit", "meter", "ct count", "quota")
+_XT_LIMITS = ("limit", "hashlimit", "recent", "connlimit")
+# nft statements that never stop a rule from matching; any other expression is a condition.
+_NFT_STATEMENTS = ("counter", "log", "mangle", "notrack", "ct helper", "ct timeout", "continue")
+# iptables targets that end the chain; any other non-chain target (LOG, NFLOG...) does not.
+_IPT_VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return"}
+_INCOMPATIBLE = "# Table `filter' contains incompatible base-chains"
+_MAX_DEPTH = 64  # jumps followed from a base chain (the kernel itself allows 16 in nft)
+_SHOWN_PATH = 6
 
 
 @dataclass(frozen=True)
@@ -16,100 +41,562 @@ class FamilyFilter:
     filters: bool
     default_deny: bool
     evidence: tuple[str, ...]
+    rate_limit: tuple[str, ...] = ()  # rules that rate-limit tcp/22 on an input path
 
 
 NO_FILTER = FamilyFilter(False, False, ())
 
 
-def _merge(a: FamilyFilter, b: FamilyFilter) -> FamilyFilter:
+def merge(a: FamilyFilter, b: FamilyFilter) -> FamilyFilter:
+    """Two views of one family: it filters (denies by default) if either does."""
     return FamilyFilter(
-        a.filters or b.filters, a.default_deny or b.default_deny, a.evidence + b.evidence
+        a.filters or b.filters,
+        a.default_deny or b.default_deny,
+        _unique(a.evidence + b.evidence),
+        _unique(a.rate_limit + b.rate_limit),
     )
 
 
-def _verdicts(expr: list[Any]) -> set[str]:
-    found: set[str] = set()
-    for item in expr:
-        if isinstance(item, dict):
-            found.update(key for key in item if key in _BLOCKING or key in ("jump", "goto"))
+def add_iptables(seen: FamilyFilter, ipt: FamilyFilter) -> FamilyFilter:
+    """Add the iptables-save view of a family to what nft showed.
+
+    iptables-nft prints stand-in chains (`:INPUT ACCEPT`, no rules) for tables it cannot
+    read or that hold nothing of its own: an iptables view that filters nothing adds no
+    evidence next to nft's (but still its rate limits, if any).
+    """
+    if seen.evidence and not ipt.filters:
+        ipt = FamilyFilter(False, False, (), ipt.rate_limit)
+    return merge(seen, ipt)
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule, reduced to what the analysis needs."""
+
+    verdict: str  # accept | drop | reject | return | jump | goto | "" (none: counter, log)
+    target: str = ""  # the chain of a jump/goto
+    conditional: bool = True
+    families: frozenset[str] = BOTH
+    ssh: bool = False  # matches tcp destination port 22
+    limit: bool = False  # carries a rate or connection limit
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Chain:
+    name: str
+    label: str  # "nft inet filter input", "iptables filter INPUT"
+    rules: tuple[Rule, ...] = ()
+    hook: str = ""  # "input" for a base chain on the input hook
+    policy: str = ""  # as written: "drop", "DROP"
+    families: frozenset[str] = BOTH
+
+
+@dataclass
+class _Table:
+    chains: dict[str, Chain] = field(default_factory=dict)
+
+
+# --- the analysis ----------------------------------------------------------------------------
+
+# outcome ("accept", "drop", "reject", "fall") -> (the chain path to it, the deciding rule)
+Fate = dict[str, tuple[tuple[str, ...], str]]
+
+
+def _unmatched(
+    chains: Mapping[str, Chain],
+    name: str,
+    family: str,
+    seen: frozenset[str] = frozenset(),
+    memo: dict[str, Fate] | None = None,
+) -> Fate:
+    """What may happen to a packet that matches no explicit rule, from chain `name` on.
+
+    Conditional accept/drop rules are the explicit rules themselves: such a packet skips them.
+    A conditional `return` (or a conditional goto into a chain that falls off its end) may be
+    taken, so falling back to the caller stays possible. "fall" means the packet reaches the
+    end of the chain (then the caller continues, or a base chain applies its policy).
+    Results are memoised per chain (rulesets have no loops; `seen` guards malformed ones).
+    """
+    memo = {} if memo is None else memo
+    chain = chains.get(name)
+    if chain is None or name in seen or len(seen) > _MAX_DEPTH:
+        return {"fall": ((name,), "")}
+    if name in memo:
+        return memo[name]
+    seen = seen | {name}
+    found: Fate = {}
+
+    def into(target: str) -> Fate:
+        sub = _unmatched(chains, target, family, seen, memo)
+        return {outcome: ((name, *path), text) for outcome, (path, text) in sub.items()}
+
+    for rule in chain.rules:
+        if family not in rule.families:
+            continue
+        if rule.conditional:
+            if rule.verdict == "return" or (rule.verdict == "goto" and "fall" in into(rule.target)):
+                found.setdefault("fall", ((name,), rule.text))
+            continue
+        if rule.verdict in ("accept", *_DENY):
+            found.setdefault(rule.verdict, ((name,), rule.text))
+            break
+        if rule.verdict == "return":
+            found.setdefault("fall", ((name,), rule.text))
+            break
+        if rule.verdict == "goto":
+            for outcome, decided in into(rule.target).items():
+                found.setdefault(outcome, decided)
+            break
+        if rule.verdict == "jump":
+            sub = into(rule.target)
+            for outcome, decided in sub.items():
+                if outcome != "fall":
+                    found.setdefault(outcome, decided)
+            if "fall" not in sub:
+                break
+    else:
+        found.setdefault("fall", ((name,), ""))
+    memo[name] = found
     return found
 
 
-def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
-    """(ipv4, ipv6) inbound filtering from base chains hooked on `input`.
+def _reachable(chains: Mapping[str, Chain], start: str, family: str) -> list[Chain]:
+    """The chains a packet of `family` can visit from `start` through jumps and gotos."""
+    order: list[Chain] = []
+    todo = [start]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop(0)
+        chain = chains.get(name)
+        if chain is None or name in seen:
+            continue
+        seen.add(name)
+        order.append(chain)
+        todo.extend(
+            r.target for r in chain.rules if r.verdict in ("jump", "goto") and family in r.families
+        )
+    return order
 
-    `inet` chains cover both families. A chain filters when its policy is drop or a rule
-    drops/rejects; it denies by default when its policy is drop or it ends with an
-    unconditional drop/reject.
+
+def _limited(chains: Mapping[str, Chain], rule: Rule, family: str) -> bool:
+    if rule.limit:
+        return True
+    if rule.verdict not in ("jump", "goto"):
+        return False
+    return any(r.limit for c in _reachable(chains, rule.target, family) for r in c.rules)
+
+
+def _describe(chain: Chain, fate: Fate, deny: bool) -> str:
+    policy = f"policy {chain.policy or 'accept'}"
+    if deny and "fall" in fate:
+        return policy
+    for outcome in ("drop", "reject") if deny else ("accept",):
+        if outcome in fate:
+            path, text = fate[outcome]
+            shown = path if len(path) <= _SHOWN_PATH else (*path[:2], "...", *path[-2:])
+            via = f" ({' -> '.join(shown)})" if len(path) > 1 else ""
+            return f"{policy}, unmatched packets: {outcome} in {path[-1]} by `{text}`{via}"
+    return f"{policy}, no catch-all drop or reject"
+
+
+def _judge(chains: Mapping[str, Chain], base: Chain, family: str) -> tuple[FamilyFilter, str]:
+    fate = _unmatched(chains, base.name, family)
+    policy_drop = base.policy.lower() in _DENY
+    deny = "accept" not in fate and ("fall" not in fate or policy_drop)
+    visited = _reachable(chains, base.name, family)
+    blocks = any(r.verdict in _DENY and family in r.families for c in visited for r in c.rules)
+    limits = tuple(
+        f"{c.label}: {r.text}"
+        for c in visited
+        for r in c.rules
+        if family in r.families and r.ssh and _limited(chains, r, family)
+    )
+    summary = _describe(base, fate, deny)
+    return FamilyFilter(deny or blocks or policy_drop, deny, (), limits), summary
+
+
+def _analyse(tables: Iterable[_Table]) -> tuple[FamilyFilter, FamilyFilter]:
+    """(ipv4, ipv6) from every base chain hooked on input, across tables."""
+    result = {IPV4: NO_FILTER, IPV6: NO_FILTER}
+    for table in tables:
+        for base in table.chains.values():
+            if base.hook != "input":
+                continue
+            judged = {f: _judge(table.chains, base, f) for f in sorted(base.families)}
+            same = len({summary for _, summary in judged.values()}) == 1
+            for family, (found, summary) in judged.items():
+                tag = "" if same else f" ({'IPv4' if family == IPV4 else 'IPv6'})"
+                line = f"{base.label}{tag}: {summary}"
+                result[family] = merge(result[family], replace(found, evidence=(line,)))
+    return result[IPV4], result[IPV6]
+
+
+# --- nft -j list ruleset -----------------------------------------------------------------------
+
+
+def _has_port(value: Any, sets: Mapping[str, list[Any]], port: int = SSH_PORT) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value == port
+    if isinstance(value, str):
+        if value.startswith("@"):
+            return any(_has_port(v, {}, port) for v in sets.get(value[1:], []))
+        return value in (str(port), "ssh")
+    if isinstance(value, list):
+        return any(_has_port(v, sets, port) for v in value)
+    if isinstance(value, dict):
+        if "set" in value:
+            return _has_port(value["set"], sets, port)
+        if "range" in value and isinstance(value["range"], list) and len(value["range"]) == 2:
+            low, high = value["range"]
+            return isinstance(low, int) and isinstance(high, int) and low <= port <= high
+        if "elem" in value and isinstance(value["elem"], dict):
+            return _has_port(value["elem"].get("val"), sets, port)
+    return False
+
+
+def _nft_value(value: Any) -> str:
+    if isinstance(value, dict):
+        if "set" in value:
+            return _nft_value(value["set"])
+        if "range" in value and isinstance(value["range"], list):
+            return "-".join(_nft_value(v) for v in value["range"])
+        if "prefix" in value and isinstance(value["prefix"], dict):
+            return f"{value['prefix'].get('addr')}/{value['prefix'].get('len')}"
+        if "payload" in value and isinstance(value["payload"], dict):
+            return f"{value['payload'].get('protocol', '')} {value['payload'].get('field', '')}"
+        for key in ("meta", "ct"):
+            if key in value and isinstance(value[key], dict):
+                return f"{key} {value[key].get('key', '')}"
+        return " ".join(str(k) for k in value)
+    if isinstance(value, list):
+        return "{ " + ", ".join(_nft_value(v) for v in value) + " }"
+    return str(value)
+
+
+def _nft_text(expr: Mapping[str, Any]) -> str:
+    """One expression in nft's own words, close enough for evidence."""
+    key, body = next(iter(expr.items()))
+    if key == "match" and isinstance(body, dict):
+        op = body.get("op", "==")
+        op_text = "" if op in ("==", "in") else f"{op} "
+        return f"{_nft_value(body.get('left'))} {op_text}{_nft_value(body.get('right'))}"
+    if key == "limit" and isinstance(body, dict):
+        over = "over " if body.get("inv") else ""
+        return f"limit rate {over}{body.get('rate')}/{body.get('per', 'second')}"
+    if key == "ct count" and isinstance(body, dict):
+        return f"ct count {'over ' if body.get('inv') else ''}{body.get('val')}"
+    if key == "quota" and isinstance(body, dict):
+        over = "over " if body.get("inv") else ""
+        return f"quota {over}{body.get('val')} {body.get('val_unit', 'bytes')}"
+    if key == "meter" and isinstance(body, dict):
+        return f"meter {body.get('name', '')} {{ {_nft_value(body.get('key'))} {_stmt_text(body.get('stmt'))} }}"
+    if key == "set" and isinstance(body, dict):
+        return f"{body.get('op', 'add')} {body.get('set', '')} {{ {_nft_value(body.get('elem'))} {_stmt_text(body.get('stmt'))} }}"
+    if key == "xt" and isinstance(body, dict):
+        return f"xt {body.get('type', '')} {body.get('name', '')}"
+    if key in ("jump", "goto") and isinstance(body, dict):
+        return f"{key} {body.get('target', '')}"
+    if key == "reject" and isinstance(body, dict) and body.get("expr"):
+        return f"reject with {body.get('type', '')} {body['expr']}"
+    return key
+
+
+def _stmt_text(stmt: Any) -> str:
+    items = stmt if isinstance(stmt, list) else [stmt]
+    return " ".join(_nft_text(s) for s in items if isinstance(s, dict) and s)
+
+
+def _nft_limits(expr: Mapping[str, Any]) -> bool:
+    key, body = next(iter(expr.items()))
+    if key in _NFT_LIMITS:
+        return True
+    if key == "xt" and isinstance(body, dict):
+        return body.get("type") == "match" and body.get("name") in _XT_LIMITS
+    if key == "set" and isinstance(body, dict):
+        stmts = body.get("stmt")
+        items = stmts if isinstance(stmts, list) else [stmts]
+        return any(isinstance(s, dict) and s and _nft_limits(s) for s in items)
+    return False
+
+
+def _family_match(body: Mapping[str, Any]) -> frozenset[str] | None:
+    """Families a `meta nfproto`/`meta protocol` match admits, None for any other match."""
+    left = body.get("left")
+    if not (isinstance(left, dict) and isinstance(left.get("meta"), dict)):
+        return None
+    if left["meta"].get("key") not in ("nfproto", "protocol"):
+        return None
+    right = body.get("right")
+    values = right.get("set", []) if isinstance(right, dict) else right
+    names = {str(v) for v in (values if isinstance(values, list) else [values])}
+    named = {IPV4 for n in names if n in ("ipv4", "ip")} | {
+        IPV6 for n in names if n in ("ipv6", "ip6")
+    }
+    return frozenset(BOTH - named if body.get("op") == "!=" else named)
+
+
+def _l3_families(body: Mapping[str, Any]) -> frozenset[str]:
+    """An `ip ...`/`icmp ...` match only sees IPv4 packets, `ip6 ...`/`icmpv6 ...` only IPv6."""
+    found = BOTH
+    for side in (body.get("left"), body.get("right")):
+        if isinstance(side, dict) and isinstance(side.get("payload"), dict):
+            protocol = side["payload"].get("protocol")
+            if protocol in ("ip", "icmp"):
+                found = found & {IPV4}
+            elif protocol in ("ip6", "icmpv6"):
+                found = found & {IPV6}
+    return found
+
+
+def _nft_rules(
+    exprs: list[Any], families: frozenset[str], sets: Mapping[str, list[Any]]
+) -> list[Rule]:
+    """One rule, or one per entry of a verdict map (`ct state vmap { invalid : drop }`)."""
+    verdicts: list[tuple[str, str]] = []
+    conditional = False
+    unknown = False
+    ssh = False
+    limit = False
+    texts: list[str] = []
+    for expr in exprs:
+        if not isinstance(expr, dict) or not expr:
+            continue
+        key, body = next(iter(expr.items()))
+        if key != "counter":
+            texts.append(_nft_text(expr))
+        if key in ("accept", "drop", "reject", "return"):
+            verdicts.append((key, ""))
+        elif key == "queue":
+            verdicts.append(("accept", ""))  # userspace decides: not a drop we can vouch for
+        elif key in ("jump", "goto") and isinstance(body, dict):
+            verdicts.append((key, str(body.get("target", ""))))
+        elif key == "vmap" and isinstance(body, dict):
+            conditional = True
+            data = body.get("data")
+            entries = data.get("set", []) if isinstance(data, dict) else []
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict):
+                    verdict, target = next(iter(entry[1].items()), ("", None))
+                    name = target.get("target", "") if isinstance(target, dict) else ""
+                    verdicts.append((str(verdict), str(name)))
+        elif key == "xt" and isinstance(body, dict) and body.get("type") == "target":
+            name = str(body.get("name", ""))
+            if name in _IPT_VERDICTS:
+                verdicts.append((_IPT_VERDICTS[name], ""))
+        elif key == "match" and isinstance(body, dict):
+            admitted = _family_match(body)
+            if admitted is not None:
+                families = families & admitted
+                continue
+            families = families & _l3_families(body)
+            conditional = True
+            left = body.get("left")
+            payload = left.get("payload") if isinstance(left, dict) else None
+            if (
+                isinstance(payload, dict)
+                and payload.get("protocol") in ("tcp", "th")
+                and payload.get("field") == "dport"
+                and body.get("op", "==") in ("==", "in")
+                and _has_port(body.get("right"), sets)
+            ):
+                ssh = True
+        elif key in _NFT_STATEMENTS:
+            continue
+        elif key == "set" and isinstance(body, dict) and not body.get("stmt"):
+            continue  # a plain `add @set { ip saddr }` records, it does not match
+        elif key in (*_NFT_LIMITS, "xt", "set"):
+            conditional = True  # limits, xt matches, `add @set { ip saddr limit ... }`
+        else:
+            unknown = True
+        limit = limit or _nft_limits(expr)
+    if not families:
+        return []
+    text = " ".join(texts)
+    rules = []
+    for verdict, target in verdicts or [("", "")]:
+        # An expression we do not know: assume it may match everything when that lets a
+        # packet through (accept), and that it may match nothing when it would block one.
+        cond = conditional or (unknown and verdict != "accept")
+        rules.append(Rule(verdict, target, cond, families, ssh, limit, text))
+    return rules
+
+
+def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
+    """(ipv4, ipv6) inbound filtering from the base chains hooked on `input`.
+
+    `inet` tables cover both families, `ip` and `ip6` one each (iptables-nft's tables appear
+    here too, as `ip filter INPUT` with `xt` expressions). Raises ValueError on bad JSON.
     """
     data = json.loads(text) if text.strip() else {"nftables": []}
     items = data.get("nftables", []) if isinstance(data, dict) else []
-    chains: dict[tuple[str, str, str], dict[str, Any]] = {}
-    rules: dict[tuple[str, str, str], list[list[Any]]] = {}
+    items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    tables: dict[tuple[str, str], _Table] = {}
+    sets: dict[tuple[str, str], dict[str, list[Any]]] = {}
+    raw_rules: dict[tuple[str, str, str], list[list[Any]]] = {}
+    chain_info: dict[tuple[str, str, str], dict[str, Any]] = {}
     for item in items:
-        if not isinstance(item, dict):
-            continue
-        if "chain" in item:
-            chain = item["chain"]
-            chains[(chain.get("family", ""), chain.get("table", ""), chain.get("name", ""))] = chain
-        elif "rule" in item:
-            rule = item["rule"]
-            key = (rule.get("family", ""), rule.get("table", ""), rule.get("chain", ""))
-            rules.setdefault(key, []).append(list(rule.get("expr", [])))
-    v4, v6 = NO_FILTER, NO_FILTER
-    for key, chain in chains.items():
-        if chain.get("hook") != "input" or chain.get("type", "filter") != "filter":
-            continue
-        family = key[0]
-        chain_rules = rules.get(key, [])
-        policy_drop = chain.get("policy") == "drop"
-        rule_blocks = any(_verdicts(expr) & set(_BLOCKING) for expr in chain_rules)
-        last_blocks = (
-            bool(chain_rules)
-            and len(chain_rules[-1]) == 1
-            and bool(_verdicts(chain_rules[-1]) & set(_BLOCKING))
+        for kind in ("chain", "set", "rule"):
+            body = item.get(kind)
+            if not isinstance(body, dict):
+                continue
+            family, table = str(body.get("family", "")), str(body.get("table", ""))
+            if family not in _NFT_FAMILIES:
+                continue
+            if kind == "chain":
+                chain_info[(family, table, str(body.get("name", "")))] = body
+            elif kind == "set":
+                elems = body.get("elem", [])
+                sets.setdefault((family, table), {})[str(body.get("name", ""))] = (
+                    elems if isinstance(elems, list) else []
+                )
+            else:
+                exprs = body.get("expr", [])
+                key = (family, table, str(body.get("chain", "")))
+                raw_rules.setdefault(key, []).append(exprs if isinstance(exprs, list) else [])
+    for (family, table, name), info in chain_info.items():
+        families = _NFT_FAMILIES[family]
+        table_sets = sets.get((family, table), {})
+        rules = tuple(
+            rule
+            for exprs in raw_rules.get((family, table, name), [])
+            for rule in _nft_rules(exprs, families, table_sets)
         )
-        label = f"nft {family} {key[1]} {key[2]}: policy {chain.get('policy', 'accept')}, {len(chain_rules)} rules"
-        found = FamilyFilter(policy_drop or rule_blocks, policy_drop or last_blocks, (label,))
-        if family in ("ip", "inet"):
-            v4 = _merge(v4, found)
-        if family in ("ip6", "inet"):
-            v6 = _merge(v6, found)
-    return v4, v6
+        is_input_filter = info.get("hook") == "input" and info.get("type", "filter") == "filter"
+        tables.setdefault((family, table), _Table()).chains[name] = Chain(
+            name=name,
+            label=f"nft {family} {table} {name}",
+            rules=rules,
+            hook="input" if is_input_filter else "",
+            policy=str(info.get("policy", "accept")),
+            families=families,
+        )
+    return _analyse(tables.values())
 
 
-def parse_iptables_save(text: str, family: str = "ipv4") -> FamilyFilter:
-    """Inbound filtering in the `filter` table's INPUT chain of `iptables-save` output."""
+# --- iptables-save ------------------------------------------------------------------------------
+
+
+def _ipt_tokens(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError:
+        return line.split()
+
+
+def _negated(tokens: list[str], index: int) -> bool:
+    return index > 0 and tokens[index - 1] == "!"
+
+
+def _port_spec_has(spec: str, port: int = SSH_PORT) -> bool:
+    for part in spec.split(","):
+        low, _, high = part.partition(":")
+        if low.isdigit() and (high.isdigit() or not high):
+            if int(low) <= port <= int(high or low):
+                return True
+        elif low == "ssh":
+            return True
+    return False
+
+
+def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
+    """`-A CHAIN [matches] -j TARGET [target options]` (or `-g CHAIN`) as a Rule."""
+    jump = next((i for i, t in enumerate(tokens) if t in ("-j", "--jump", "-g", "--goto")), None)
+    matches = tokens[2:jump] if jump is not None else tokens[2:]
+    target = tokens[jump + 1] if jump is not None and jump + 1 < len(tokens) else ""
+    # A comment is no condition: `-m comment --comment "text"`.
+    conditions = list(matches)
+    while "--comment" in conditions:
+        at = conditions.index("--comment")
+        del conditions[at : at + 2]
+        if at >= 2 and conditions[at - 2 : at] == ["-m", "comment"]:
+            del conditions[at - 2 : at]
+    if target in _IPT_VERDICTS:
+        verdict = _IPT_VERDICTS[target]
+    elif target in chains:
+        verdict = "goto" if tokens[jump or 0] in ("-g", "--goto") else "jump"
+    else:
+        verdict = ""  # LOG, NFLOG, MARK...: the packet goes on
+    proto = any(
+        t in ("-p", "--protocol")
+        and i + 1 < len(matches)
+        and matches[i + 1] in ("tcp", "6")
+        and not _negated(matches, i)
+        for i, t in enumerate(matches)
+    )
+    ssh = proto and any(
+        t in ("--dport", "--destination-port", "--dports", "--destination-ports")
+        and i + 1 < len(matches)
+        and not _negated(matches, i)
+        and _port_spec_has(matches[i + 1])
+        for i, t in enumerate(matches)
+    )
+    limit = any(
+        t in ("-m", "--match") and i + 1 < len(matches) and matches[i + 1] in _XT_LIMITS
+        for i, t in enumerate(matches)
+    )
+    return Rule(
+        verdict=verdict,
+        target=target if verdict in ("jump", "goto") else "",
+        conditional=bool(conditions),
+        families=frozenset((family,)),
+        ssh=ssh,
+        limit=limit,
+        text=" ".join(tokens[2:]),
+    )
+
+
+def parse_iptables_save(text: str, family: str = IPV4) -> FamilyFilter:
+    """Inbound filtering from the `filter` table of `iptables-save` (`ip6tables-save`) output.
+
+    The INPUT chain and every chain it can reach are followed (ufw's `ufw-before-input` ...
+    `ufw-user-input`, Docker's chains), so a catch-all DROP in a user chain counts.
+    """
+    tool = "ip6tables" if family == IPV6 else "iptables"
     table = ""
-    policy = ""
-    blocks = False
-    last_rule = ""
-    jumps: set[str] = set()
-    chain_blocks: dict[str, bool] = {}
+    policies: dict[str, str] = {}
+    lines: list[list[str]] = []
     for raw in text.splitlines():
         line = raw.strip()
+        if line.startswith(_INCOMPATIBLE):
+            # iptables-nft cannot show a native nft `filter` table (lower-case `input` chain)
+            # and prints stand-in INPUT/FORWARD/OUTPUT chains with policy ACCEPT instead:
+            # that table is judged from `nft -j list ruleset`, never from this view.
+            return NO_FILTER
         if line.startswith("*"):
             table = line[1:]
+        elif table != "filter":
             continue
-        if table != "filter":
-            continue
-        if line.startswith(":INPUT "):
-            policy = line.split()[1]
+        elif line.startswith(":"):
+            name, _, rest = line[1:].partition(" ")
+            policies[name] = rest.split()[0] if rest.split() else "-"
         elif line.startswith("-A "):
-            parts = line.split()
-            chain = parts[1]
-            target = parts[parts.index("-j") + 1] if "-j" in parts else ""
-            if target in ("DROP", "REJECT"):
-                chain_blocks[chain] = True
-            if chain == "INPUT":
-                last_rule = line
-                if target in ("DROP", "REJECT"):
-                    blocks = True
-                elif target:
-                    jumps.add(target)
-    blocks = blocks or any(chain_blocks.get(chain, False) for chain in jumps)
-    deny = policy in ("DROP", "REJECT") or last_rule in ("-A INPUT -j DROP", "-A INPUT -j REJECT")
-    if not policy:
+            tokens = _ipt_tokens(line)
+            if len(tokens) >= 2:
+                lines.append(tokens)
+    if "INPUT" not in policies:
         return NO_FILTER
-    evidence = (f"{'ip6tables' if family == 'ipv6' else 'iptables'} filter INPUT: policy {policy}",)
-    return FamilyFilter(blocks or deny, deny, evidence)
+    names = set(policies)
+    rules: dict[str, list[Rule]] = {name: [] for name in names}
+    for tokens in lines:
+        rules.setdefault(tokens[1], []).append(_ipt_rule(tokens, names, family))
+    families = frozenset((family,))
+    chains = {
+        name: Chain(
+            name=name,
+            label=f"{tool} filter {name}",
+            rules=tuple(chain_rules),
+            hook="input" if name == "INPUT" else "",
+            policy=policies.get(name, "-") if name == "INPUT" else "",
+            families=families,
+        )
+        for name, chain_rules in rules.items()
+    }
+    v4, v6 = _analyse([_Table(chains)])
+    return v6 if family == IPV6 else v4

@@ -1,0 +1,65 @@
+"""parse_containers on the lab's dock2 capture and on hand-written inspect lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hardaudit.facts.model import Mount, PublishedPort
+from hardaudit.facts.parsers.containers import parse_containers
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "containers"
+
+
+def test_lab_dock2_containers_with_their_risky_settings() -> None:
+    found = {c.name: c for c in parse_containers((FIXTURES / "lab-dock2.txt").read_text())}
+    assert sorted(found) == ["caps", "etcrw", "hostnet", "priv", "rootly", "sock", "web"]
+    assert found["priv"].privileged
+    assert not found["web"].privileged
+    assert found["caps"].cap_add == ("SYS_ADMIN",)
+    assert found["rootly"].cap_add == ()  # "cap_add":null
+    assert found["hostnet"].network_mode == "host"
+    assert found["web"].network_mode == "default"
+    assert found["sock"].mounts == (
+        Mount("/var/run/docker.sock", "/var/run/docker.sock", True, "bind"),
+    )
+    assert found["etcrw"].mounts == (Mount("/etc", "/host-etc", True, "bind"),)
+    assert found["web"].ports == (PublishedPort("8080/tcp", "0.0.0.0", 8080),)
+    assert found["rootly"].effective_uid == 0
+    assert found["web"].effective_uid == 1000
+    assert found["web"].id == "5ec0b7fcb1a0"
+
+
+def test_handwritten_volumes_bindings_and_capabilities() -> None:
+    found = {c.name: c for c in parse_containers((FIXTURES / "handwritten.txt").read_text())}
+    db, proxy, cache = found["db"], found["proxy"], found["cache"]
+    assert db.ports == (
+        PublishedPort("5432/tcp", "0.0.0.0", 5432),
+        PublishedPort("5432/tcp", "::", 5432),
+    )  # 8008/tcp is exposed, not published
+    assert db.cap_add == ("cap_net_admin", "CAP_SYS_PTRACE", "NET_BIND_SERVICE")
+    assert db.mounts[0] == Mount(
+        "/var/lib/docker/volumes/pgdata/_data", "/var/lib/postgresql/data", True, "volume"
+    )
+    assert db.mounts[1].rw is False
+    assert (proxy.network_mode, proxy.pid_mode, proxy.ipc_mode) == ("host", "host", "host")
+    assert cache.ports == (
+        PublishedPort("6379/tcp", "127.0.0.1", 6379),
+        PublishedPort("9121/tcp", "", 9121),
+    )
+    assert cache.effective_uid is None  # `## proc 4303 unreadable`
+    assert proxy.effective_uid == 0
+
+
+def test_malformed_lines_and_odd_values_are_skipped() -> None:
+    text = "\n".join(
+        [
+            "## engine-ok",
+            "{not json",
+            '["a list"]',
+            '{"id":"x","name":"/odd","pid":7,"cap_add":"SYS_ADMIN","mounts":{},'
+            '"ports":{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"http"},"junk"],"81/tcp":"x"}}',
+        ]
+    )
+    (odd,) = parse_containers(text)
+    assert (odd.name, odd.cap_add, odd.mounts, odd.ports) == ("odd", (), (), ())
+    assert parse_containers("## engine-ok\n") == ()
