@@ -379,7 +379,8 @@ redis() {
       [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
     else
       # Debian's /etc/redis is redis:redis 2770: only its names are listed, through sudo.
-      _names=$(root ls -A1 -- "$_d" </dev/null) || { echo "cannot list $_d" >&2; return 1; }
+      # Exit 2 like grep's errors (1 means "no directive matched").
+      _names=$(root ls -A1 -- "$_d" </dev/null) || { echo "cannot list $_d" >&2; return 2; }
       _ifs=$IFS; IFS='
 '
       set -f
