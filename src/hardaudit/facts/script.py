@@ -415,7 +415,8 @@ redis() {
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
   _rc=0
-  for _f in /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
+  # snippets/ and default.d/ (RHEL) are read so that included header files are judged.
+  for _f in /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/* /etc/nginx/snippets/*.conf /etc/nginx/default.d/*.conf; do
     [ -f "$_f" ] || continue
     printf '%s FILE %s\n' "$N" "$_f"
     grep -n -E '[{}]|^[[:space:]]*(listen|server_name|add_header|include)[[:space:]]|^[[:space:]]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([[:space:]][^;]*)?$' "$_f" || [ $? -eq 1 ] || _rc=1

@@ -65,7 +65,7 @@ def test_location_add_header_hides_the_server_headers() -> None:
     assert result.reason == (
         "also not judged: /etc/nginx/conf.d/internal.conf:1 server internal.example.com:"
         " X-Frame-Options, X-Content-Type-Options, Referrer-Policy, Content-Security-Policy"
-        " not seen; include snippets/security-headers.conf not read; "
+        " not seen; include custom/security-headers.conf not read; "
         "/etc/nginx/conf.d/internal.conf:8 location /api/ in server internal.example.com:"
         " include snippets/cors.conf not read; an add_header in it would hide the server's headers"
     )
@@ -78,7 +78,7 @@ def test_location_repeating_every_header_passes() -> None:
 
 def test_headers_from_an_unread_snippet_are_unknown_not_pass() -> None:
     snippet = server(
-        headers=frozenset({"include snippets/security-headers.conf"}),
+        headers=frozenset({"include custom/security-headers.conf"}),
     )
     good = server(line=30)
     result = run(nginx=(snippet, good))
@@ -90,7 +90,7 @@ def test_headers_from_an_unread_snippet_are_unknown_not_pass() -> None:
     assert result.reason == (
         f"{SITE}:1 server app.example.com: X-Frame-Options, X-Content-Type-Options,"
         " Referrer-Policy, Content-Security-Policy not seen;"
-        " include snippets/security-headers.conf not read"
+        " include custom/security-headers.conf not read"
     )
 
 

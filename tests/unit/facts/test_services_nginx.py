@@ -43,7 +43,7 @@ def test_app_fixture_servers_in_include_order_stream_servers_excluded() -> None:
     # conf.d/*.conf is included before sites-enabled/*
     assert (internal.file, internal.line) == ("/etc/nginx/conf.d/internal.conf", 1)
     # the snippet is not printed by the script: its headers are unknown, not absent
-    assert unseen_includes(internal.headers) == ("snippets/security-headers.conf",)
+    assert unseen_includes(internal.headers) == ("custom/security-headers.conf",)
     assert seen_headers(internal.headers) == frozenset()
     assert internal.locations == (
         NginxLocation("/", 6, frozenset()),
