@@ -8,11 +8,15 @@
 Topology (container name == hostname == name the bastion resolves through Docker DNS):
 
     127.0.0.1:42201 -> bastion  [ha-front, ha-int]
-    127.0.0.1:42202 -> dock1    [ha-front]        second engine's socket, --pid=host
+    127.0.0.1:42202 -> dock1    [ha-front]        engine "ctr"'s socket, --pid=host
                        bastion2 [ha-int, ha-deep]
-                       web1, db1, stale1 [ha-int]
+                       web1, db1, stale1, bbox1, svc1, match1 [ha-int]
+                       gold     [ha-int]          engine "gold"'s socket, --pid=host
+                       dock2    [ha-int]          runs its own dockerd (iptables on)
                        deep1    [ha-deep]
     127.0.0.1:42209    closed1: nothing listens
+
+Every host gets NET_ADMIN (nft and iptables-save read the kernel's ruleset).
 
 ha-int and ha-deep are `--internal`; ha-front has masquerading off and a DOCKER-USER rule
 dropping anything leaving its bridge. The engines run with `--dns 127.0.0.1` and
@@ -72,6 +76,18 @@ FRONT_BRIDGE = "ha-front0"
 # Whatever enters the front bridge may only leave through it (DOCKER-USER chain).
 FRONT_RULE = ("DOCKER-USER", "-i", FRONT_BRIDGE, "!", "-o", FRONT_BRIDGE, "-j", "DROP")
 DOCKER_CLIENT_FOR_DOCK1 = Path("/usr/bin/docker")
+# dock2 runs its own dockerd from the host's binaries (the base image has no docker.io):
+# path inside dock2 -> command looked up on the host. docker-init is optional.
+DOCK2_BINARIES = {
+    "/usr/sbin/dockerd": "dockerd",
+    "/usr/bin/containerd": "containerd",
+    "/usr/bin/containerd-shim-runc-v2": "containerd-shim-runc-v2",
+    "/usr/sbin/runc": "runc",
+    "/usr/sbin/docker-proxy": "docker-proxy",
+    "/usr/bin/docker-init": "docker-init",
+}
+DOCK2_LIBRARIES = ("libdevmapper.so",)  # dockerd links it; minbase lacks it
+DOCK2_CONTAINERS = ("web", "priv", "sock", "hostnet", "caps", "etcrw", "rootly")
 SSHD_TIMEOUT = 60.0
 
 
@@ -90,6 +106,7 @@ class LabHost:
     networks: tuple[str, ...]
     published_port: int | None = None
     run_args: tuple[str, ...] = ()
+    engine: str = ""  # a side engine whose socket (and the docker client) it gets mounted
 
     @property
     def known_hosts_name(self) -> str:
@@ -105,6 +122,7 @@ class Workload:
     command: tuple[str, ...]
     uid: int
     run_args: tuple[str, ...] = ()
+    engine: str = "ctr"  # the side engine it runs in; its host sees it
 
 
 NETWORKS = (
@@ -115,12 +133,25 @@ NETWORKS = (
 HOSTS = (
     LabHost("bastion", ("ha-front", "ha-int"), BASTION_PORT),
     LabHost("bastion2", ("ha-int", "ha-deep")),
-    LabHost("web1", ("ha-int",), run_args=("--cap-add=NET_ADMIN",)),  # loads nftables
+    LabHost("web1", ("ha-int",)),
     LabHost("db1", ("ha-int",)),
     LabHost("stale1", ("ha-int",)),
     LabHost("deep1", ("ha-deep",)),
-    LabHost("dock1", ("ha-front",), DOCK1_PORT, run_args=("--pid=host",)),
-)
+    LabHost("dock1", ("ha-front",), DOCK1_PORT, run_args=("--pid=host",), engine="ctr"),
+    LabHost("gold", ("ha-int",), run_args=("--pid=host",), engine="gold"),
+    LabHost("bbox1", ("ha-int",)),
+    LabHost("svc1", ("ha-int",)),
+    LabHost("match1", ("ha-int",), run_args=("--sysctl=net.ipv6.conf.all.disable_ipv6=0",)),
+    # An engine inside, without --privileged (see docs/lab.md); the device rule lets its
+    # runc give a --privileged (non-root) container every device ("a *:* rwm"). With
+    # SYS_ADMIN and the host's cgroupfs writable, root in dock2 is root on this machine
+    # anyway: only the lab's own scripts run there.
+    LabHost("dock2", ("ha-int",), run_args=(
+        "--cap-add=SYS_ADMIN", "--security-opt=seccomp=unconfined",
+        "--security-opt=apparmor=unconfined", "--security-opt=systempaths=unconfined",
+        "--device-cgroup-rule=a *:* rwm", "--volume=/sys/fs/cgroup:/sys/fs/cgroup")),
+)  # fmt: skip
+SIDE_ENGINES = ("ctr", "gold")  # our own dockerds beside the lab's: --bridge=none, no iptables
 SLEEP = ("sleep", "infinity")
 WORKLOADS = (
     Workload("ctr-root", SLEEP, uid=0),
@@ -128,6 +159,8 @@ WORKLOADS = (
     # starts as root, then drops: what an entrypoint using gosu/su-exec does
     Workload("ctr-drop", ("setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", *SLEEP),
              uid=1000),
+    Workload("gold-app", SLEEP, uid=1000, engine="gold",
+             run_args=("--user=1000:1000", "--cap-drop=ALL", "--read-only")),
 )  # fmt: skip
 WRONG_KEY_HOSTS = ("stale1",)  # .lab/known_hosts gets an unrelated key for these
 
@@ -169,6 +202,7 @@ class LabState:
     bridges: list[str] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     iptables_saved: dict[str, str] = field(default_factory=dict)  # family -> snapshot file
+    cgroups: list[str] = field(default_factory=list)  # made by engines inside lab hosts (dock2)
     ip_forward_saved: str = ""
     front_rule: list[str] = field(default_factory=list)  # iptables rule args, for -D
     client_key: str = str(CLIENT_KEY)
@@ -652,45 +686,119 @@ def authorized_keys() -> str:
     return "\n".join(key.read_text().strip() for key in keys)
 
 
-def host_run_args(host: LabHost, ctr_engine: Engine) -> list[str]:
-    args = list(host.run_args)
+def docker_client() -> Path:
+    client = DOCKER_CLIENT_FOR_DOCK1
+    if not client.exists():
+        client = Path(shutil.which("docker") or DOCKER_CLIENT_FOR_DOCK1)
+    return client
+
+
+def dock2_mounts() -> list[str]:
+    """The host's engine binaries (and libraries minbase lacks), read-only, for dock2."""
+    mounts = []
+    for inside, command in DOCK2_BINARIES.items():
+        found = shutil.which(command)
+        if found is None:
+            if command == "docker-init":
+                continue
+            raise LabError(f"{command} not found on PATH (dock2 runs the host's docker binaries)")
+        mounts.append(f"--volume={Path(found).resolve()}:{inside}:ro")
+    mounts.append(f"--volume={docker_client()}:/usr/bin/docker:ro")
+    linked = run(["ldd", shutil.which("dockerd") or "dockerd"], check=False).stdout
+    for line in linked.splitlines():
+        name, _, rest = line.strip().partition(" => ")
+        path = rest.split(" (")[0].strip()
+        if name.startswith(DOCK2_LIBRARIES) and path.startswith("/"):
+            mounts.append(f"--volume={Path(path).resolve()}:{path}:ro")
+    return mounts
+
+
+def host_run_args(
+    host: LabHost, engines: dict[str, Engine], state: LabState, tarball: Path
+) -> list[str]:
+    args = ["--cap-add=NET_ADMIN", *host.run_args]  # nft/iptables-save need it, even as root
     if host.published_port:
         args.append(f"--publish=127.0.0.1:{host.published_port}:22")
     if host.name == "web1" and SUDOERS_EXAMPLE.exists():
         args.append(f"--volume={SUDOERS_EXAMPLE}:/lab-input/sudoers:ro")
-    if host.name == "dock1":
-        client = DOCKER_CLIENT_FOR_DOCK1
-        if not client.exists():
-            client = Path(shutil.which("docker") or DOCKER_CLIENT_FOR_DOCK1)
-        args += [f"--volume={ctr_engine.socket}:/var/run/docker.sock",
-                 f"--volume={client}:/usr/bin/docker:ro"]  # fmt: skip
+    if host.engine:
+        args += [f"--volume={engines[host.engine].socket}:/var/run/docker.sock",
+                 f"--volume={docker_client()}:/usr/bin/docker:ro"]  # fmt: skip
+    if host.name == "dock2":
+        # Its /var/lib/docker lives in the lab's temp dir (removed by down), not a volume.
+        data = Path(state.tmpdir) / "dock2-docker"
+        data.mkdir(exist_ok=True)
+        args += [f"--volume={data}:/var/lib/docker", f"--volume={tarball}:/lab-input/base.tar:ro",
+                 f"--env=LAB_IMAGE={state.image}", f"--env=LAB_CGROUP_PARENT={dock2_cgroup(state).lstrip('/')}",
+                 *dock2_mounts()]  # fmt: skip
     return args
 
 
-def start_hosts(engine: Engine, ctr_engine: Engine, state: LabState) -> None:
-    keys = authorized_keys()
-    for host in HOSTS:
-        # A name the bastion cannot resolve gets no DNS answer at all (no upstream):
-        # fail in a second instead of glibc's 2 x 5 s, as NXDOMAIN would on a real network.
-        dns = ["--dns=127.0.0.1", "--dns-option=timeout:1", "--dns-option=attempts:1"]
-        docker(
-            engine, "create", f"--name={host.name}", f"--hostname={host.name}",
-            f"--label={LABEL}", f"--network={host.networks[0]}", *dns,
-            f"--volume={LAB_DIR}:/lab:ro", f"--env=LAB_AUTHORIZED_KEYS={keys}",
-            *host_run_args(host, ctr_engine),
-            "--entrypoint=/bin/sh", state.image, f"/lab/hosts/{host.name}.sh",
-        )  # fmt: skip
-        state.containers.append(host.name)
-        for network in host.networks[1:]:
-            docker(engine, "network", "connect", network, host.name)
-        docker(engine, "start", host.name)
+def dock2_cgroup(state: LabState) -> str:
+    """Where dock2's engine leaves cgroups on the host, for teardown to remove.
+
+    dock2 gets it without the leading slash: relative to its own cgroup, so in the v1
+    hierarchies its containers nest under dock2's (and go with it), but runc creates the
+    cgroup2 ("unified") part of a relative parent at that hierarchy's top: /sys/fs/cgroup/
+    unified/<name>, left behind when dock2 dies. A name unique to this lab finds it.
+    """
+    return f"/{Path(state.tmpdir).name}-dock2"
 
 
-def start_workloads(ctr_engine: Engine, state: LabState) -> None:
-    for load in WORKLOADS:
-        docker(ctr_engine, "run", "--detach", f"--name={load.name}", f"--hostname={load.name}",
-               f"--label={LABEL}", "--network=none", *load.run_args, state.image, *load.command)  # fmt: skip
-        state.workloads.append(load.name)
+def create_host(
+    engine: Engine, host: LabHost, engines: dict[str, Engine], state: LabState, tarball: Path
+) -> None:
+    # A name the bastion cannot resolve gets no DNS answer at all (no upstream):
+    # fail in a second instead of glibc's 2 x 5 s, as NXDOMAIN would on a real network.
+    dns = ["--dns=127.0.0.1", "--dns-option=timeout:1", "--dns-option=attempts:1"]
+    docker(
+        engine, "create", f"--name={host.name}", f"--hostname={host.name}",
+        f"--label={LABEL}", f"--network={host.networks[0]}", *dns,
+        f"--volume={LAB_DIR}:/lab:ro", f"--env=LAB_AUTHORIZED_KEYS={authorized_keys()}",
+        *host_run_args(host, engines, state, tarball),
+        "--entrypoint=/bin/sh", state.image, f"/lab/hosts/{host.name}.sh",
+    )  # fmt: skip
+    for network in host.networks[1:]:
+        docker(engine, "network", "connect", network, host.name)
+    docker(engine, "start", host.name)
+
+
+def in_parallel(jobs: Sequence[tuple[Any, tuple[Any, ...]]]) -> None:
+    """Run each (function, args) in its own thread; raise the first error after all end."""
+    errors: list[BaseException] = []
+
+    def call(function: Any, args: tuple[Any, ...]) -> None:
+        try:
+            function(*args)
+        except BaseException as exc:  # re-raised below, in the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def start_hosts(engines: dict[str, Engine], state: LabState, tarball: Path) -> None:
+    engine = engines["lab"]
+    # Recorded first, so that a failure part way still leaves everything for teardown.
+    state.containers.extend(host.name for host in HOSTS)
+    state.cgroups.append(dock2_cgroup(state))
+    state.save()
+    in_parallel([(create_host, (engine, host, engines, state, tarball)) for host in HOSTS])
+
+
+def start_workloads(engines: dict[str, Engine], state: LabState) -> None:
+    def start(load: Workload) -> None:
+        docker(engines[load.engine], "run", "--detach", f"--name={load.name}",
+               f"--hostname={load.name}", f"--label={LABEL}", "--network=none", *load.run_args,
+               state.image, *load.command)  # fmt: skip
+
+    state.workloads.extend(load.name for load in WORKLOADS)
+    in_parallel([(start, (load,)) for load in WORKLOADS])
 
 
 def wait_sshd(engine: Engine, names: Sequence[str]) -> None:
@@ -747,6 +855,18 @@ def write_known_hosts(engine: Engine, tmpdir: Path) -> None:
     partial.replace(KNOWN_HOSTS)
 
 
+# Each check: (host, sh script run there as root, what its output must contain).
+HOST_CHECKS = (
+    ("bbox1", "readlink -f /bin/sh; command -v ss || echo no-ss", "/usr/bin/busybox\nno-ss"),
+    ("match1", "ss -Htln 'sport = 22'", "[::]:22"),
+    ("gold", "nft list chain inet filter input", "policy drop"),
+    ("svc1", "ss -Htln 'sport = 6379'", "0.0.0.0:6379"),
+    ("dock2", "docker ps --format '{{.Names}}' | sort | tr '\\n' ' '",
+     " ".join(sorted(DOCK2_CONTAINERS)) + " "),
+    ("dock2", "iptables-save -t nat", "--dport 8080 -j DNAT"),
+)  # fmt: skip
+
+
 def verify(engine: Engine) -> None:
     """Cheap checks of what the tests rely on, so a broken lab fails here, not in a test."""
     for port in (BASTION_PORT, DOCK1_PORT):
@@ -757,21 +877,29 @@ def verify(engine: Engine) -> None:
             time.sleep(0.2)
     if port_state(CLOSED_PORT) != "closed":
         raise LabError(f"127.0.0.1:{CLOSED_PORT} must refuse connections (closed1)")
-    # From inside dock1: the second engine's pids must match /proc (it runs --pid=host).
+    for name, check, expected in HOST_CHECKS:
+        result = run(["docker", "-H", engine.host, "exec", name, "sh", "-c", check], check=False)
+        if expected not in result.stdout:
+            raise LabError(f"{name}: `{check}` gave {result.stdout + result.stderr!r}, "
+                           f"expected {expected!r} in it")  # fmt: skip
+    # From inside each host with a side engine: its pids must match /proc (--pid=host).
     script = (
         'for c in "$@"; do pid=$(docker inspect -f "{{.State.Pid}}" "$c"); '
         "echo \"$c $(awk '/^Uid:/ {print $2}' /proc/$pid/status)\"; done"
     )
-    want = {load.name: str(load.uid) for load in WORKLOADS}
-    deadline = time.monotonic() + 10
-    while True:
-        out = docker(engine, "exec", "dock1", "sh", "-c", script, "sh", *want)
-        seen = dict(line.split(maxsplit=1) for line in out.splitlines() if " " in line)
-        if seen == want:
-            return
-        if time.monotonic() > deadline:
-            raise LabError(f"dock1 sees workload uids {seen}, expected {want}")
-        time.sleep(0.2)
+    for host in HOSTS:
+        if not host.engine:
+            continue
+        want = {load.name: str(load.uid) for load in WORKLOADS if load.engine == host.engine}
+        deadline = time.monotonic() + 10
+        while True:
+            out = docker(engine, "exec", host.name, "sh", "-c", script, "sh", *want)
+            seen = dict(line.split(maxsplit=1) for line in out.splitlines() if " " in line)
+            if seen == want:
+                break
+            if time.monotonic() > deadline:
+                raise LabError(f"{host.name} sees workload uids {seen}, expected {want}")
+            time.sleep(0.2)
 
 
 # --------------------------------------------------------------------------- up / down
@@ -854,35 +982,23 @@ def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
         if lab_engine is None:
             snapshot_firewall(state)
             lab_engine = start_engine(tmpdir, "lab", [])
-        ctr_engine = start_engine(tmpdir, "ctr", ["--iptables=false", "--ip-masq=false"])
-        state.engines = [lab_engine, ctr_engine]
+        side = [start_engine(tmpdir, name, ["--iptables=false", "--ip-masq=false"])
+                for name in SIDE_ENGINES]  # fmt: skip
+        state.engines = [lab_engine, *side]
         state.save()
         for engine in state.engines:
             wait_engine(engine)
+        engines = {engine.name: engine for engine in state.engines}
     with phase("import image", timings):
-        errors: list[BaseException] = []
-
-        def import_into(engine: Engine) -> None:
-            try:
-                import_image(engine, tarball, state.image)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=import_into, args=(e,)) for e in state.engines]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        in_parallel([(import_image, (engine, tarball, state.image)) for engine in state.engines])
     with phase("networks", timings):
         remove_labelled(lab_engine)
         create_networks(lab_engine, state)
         add_front_rule(state)
         state.save()
     with phase("containers", timings):
-        start_workloads(ctr_engine, state)
-        start_hosts(lab_engine, ctr_engine, state)
+        start_workloads(engines, state)
+        start_hosts(engines, state, tarball)
         state.save()
         wait_sshd(lab_engine, state.containers)
     with phase("known_hosts + checks", timings):
@@ -903,6 +1019,9 @@ def teardown(state: LabState) -> None:
     if shared and state.front_rule:
         run(["iptables", "-D", *state.front_rule], check=False)
     stop_engines(state.engines)
+    for cgroup in state.cgroups:  # dock2's engine died with dock2; its cgroups stay behind
+        stop_pids(pids_in_cgroup(cgroup), timeout=5)
+        remove_cgroup(cgroup)
     if state.iptables_saved:
         restore_firewall(state)
     if any(engine.owned and engine.name == "lab" for engine in state.engines):
@@ -951,7 +1070,9 @@ def status(out: TextIO) -> int:
         if not ok:
             problems.append(f"engine {engine.name} down")
             continue
-        names = state.containers if engine.name == "lab" else state.workloads
+        engine_of = {load.name: load.engine for load in WORKLOADS}
+        names = (state.containers if engine.name == "lab" else
+                 [name for name in state.workloads if engine_of.get(name) == engine.name])  # fmt: skip
         listing = docker(engine, "ps", "-a", f"--filter=label={LABEL}",
                          "--format={{.Names}} {{.State}}")  # fmt: skip
         running = dict(line.split(maxsplit=1) for line in listing.splitlines())
@@ -959,6 +1080,13 @@ def status(out: TextIO) -> int:
             print(f"  {name:9} {running.get(name, 'missing')}", file=out)
             if running.get(name) != "running":
                 problems.append(f"{name} not running")
+    if "dock2" in state.containers and engine_answers(state.engines[0].host):
+        argv = ["docker", "-H", state.engines[0].host, "exec", "dock2", "docker", "ps", "-q"]
+        inner = len(run(argv, check=False).stdout.split())
+        ok = inner == len(DOCK2_CONTAINERS)
+        print(f"dock2's engine: {inner} containers running {'ok' if ok else 'BAD'}", file=out)
+        if not ok:
+            problems.append("dock2's containers")
     for name, port in state.ports.items():
         observed = "closed" if name == "closed1" else "ssh"
         ok = port_state(port) == "closed" if name == "closed1" else bool(ssh_banner(port))

@@ -11,7 +11,5 @@ if [ -f /lab-input/sudoers ]; then
 else
     lab_sudo_all
 fi
-# Only our own table: a "flush ruleset" would also drop Docker's DNS rules in this netns.
-nft delete table inet filter 2>/dev/null || true
-nft -f /lab/hosts/web1.nft
+lab_nft /lab/hosts/deny-inbound.nft inet filter
 lab_exec_sshd

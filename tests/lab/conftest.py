@@ -36,6 +36,7 @@ class Lab:
     closed_port: int
     docker_socket: str  # the engine running the lab hosts (unix://...)
     ctr_docker_socket: str  # dock1's engine
+    gold_docker_socket: str = ""  # gold's engine (dock2 runs its own engine inside)
 
     def ssh_argv(
         self, host: str, *command: str, port: int = 22, jumps: Sequence[str] = ()
@@ -75,6 +76,7 @@ def _lab_from_state() -> Lab:
         closed_port=state["ports"]["closed1"],
         docker_socket=engines["lab"],
         ctr_docker_socket=engines["ctr"],
+        gold_docker_socket=engines.get("gold", ""),
     )
 
 
