@@ -98,3 +98,8 @@ lab_sshd_hardened() {
         >/etc/ssh/sshd_config.d/10-lab.conf
     rm -f /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_ecdsa_key.pub
 }
+
+# nginx is in the base image only for the hosts whose role includes it (svc1, gold, which
+# write their own sites); elsewhere Debian's default site would be a finding of the image,
+# not of the host's role.
+lab_no_default_site

@@ -24,14 +24,14 @@ def doctor_script() -> str:
         'if sudo -n -l >/dev/null 2>&1 </dev/null; then echo "sudo=yes"; else echo "sudo=no"; fi',
     ]
     for cmd in ROOT_COMMANDS:
-        argv = cmd.command.replace("\\ ", "\x00").split()
-        # A sample argument stands in for the sudoers wildcard.
-        argv = [a.replace("\x00", " ") if a != "*" else "/root/.ssh" for a in argv]
-        quoted = " ".join(shlex.quote(a) for a in argv)
-        lines.append(
-            f"if sudo -n -l {quoted} >/dev/null 2>&1 </dev/null; then echo 'cmd=ok {cmd.command}';"
-            f" else echo 'cmd=no {cmd.command}'; fi"
+        label = shlex.quote(cmd.command)
+        probe = (
+            f"if sudo -n -l {cmd.probe_line} >/dev/null 2>&1 </dev/null;"
+            f" then echo cmd=ok {label}; else echo cmd=no {label}; fi"
         )
+        if "/docker " in cmd.command:  # docker entries only matter where docker is installed
+            probe = f"if command -v docker >/dev/null 2>&1; then {probe}; fi"
+        lines.append(probe)
     tools = " ".join(t for t in TOOLS if t in DOCTOR_TOOLS)
     lines.append(f'for t in {tools}; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done')
     return "\n".join(lines) + "\n"

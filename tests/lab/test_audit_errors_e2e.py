@@ -64,7 +64,8 @@ def test_hung_host_times_out_within_budget_while_others_finish(
         tmp_path,
         lab,
         f"    hung:\n      ansible_host: 127.0.0.1\n      ansible_port: {tarpit}\n"
-        f"    web1:\n      audit_jump: ['auditor@127.0.0.1:{lab.bastion_port}']\n",
+        f"    bastion:\n      ansible_host: 127.0.0.1\n      ansible_port: {lab.bastion_port}\n"
+        "    web1:\n      audit_jump: [bastion]\n",
     )
     run = run_audit(
         "run",

@@ -35,6 +35,11 @@ class RootCommand:
 
     command: str  # as it appears in sudoers (absolute path + arguments, regex allowed)
     why: str
+    probe: str = ""  # a real invocation, for `sudo -n -l` in `audit doctor` (default: command)
+
+    @property
+    def probe_line(self) -> str:
+        return self.probe or self.command
 
 
 ROOT_COMMANDS: tuple[RootCommand, ...] = (
@@ -42,33 +47,46 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
     RootCommand(
         "/usr/sbin/sshd ^-T -C [A-Za-z0-9_.:%,=@-]+$",
         "effective sshd configuration per Match context (regex: no other option can be added)",
+        "/usr/sbin/sshd -T -C user=root,host=localhost,addr=127.0.0.1",
     ),
     RootCommand("/usr/bin/ss -H -tulpn", "listening sockets with their owning process"),
     RootCommand("/usr/sbin/nft -j list ruleset", "firewall ruleset as the kernel holds it"),
     RootCommand("/usr/sbin/iptables-save", "iptables ruleset (legacy or nft backend)"),
     RootCommand("/usr/sbin/ip6tables-save", "ip6tables ruleset"),
-    RootCommand("/usr/bin/stat -c %a|%U|%G|%F|%n -- *", "modes of ~/.ssh, its files and .env files"),
-    RootCommand("/usr/bin/ls -A1 -- *", "names of files in each ~/.ssh"),
+    RootCommand(
+        "/usr/bin/stat -c %a|%U|%G|%F|%n -- *",
+        "modes of ~/.ssh, its files and .env files",
+        "/usr/bin/stat -c '%a|%U|%G|%F|%n' -- /root/.ssh",
+    ),
+    RootCommand(
+        "/usr/bin/ls -A1 -- *", "names of files in each ~/.ssh", "/usr/bin/ls -A1 -- /root/.ssh"
+    ),
     RootCommand(
         "/usr/bin/grep -l -m1 -e PRIVATE\\ KEY----- -- *",
         "which ~/.ssh files are private keys (names only, never contents)",
+        "/usr/bin/grep -l -m1 -e 'PRIVATE KEY-----' -- /root/.ssh/id_ed25519",
     ),
     RootCommand(
         "/usr/bin/grep -H -w -E -e ^ \\*(bind|protected-mode|requirepass|aclfile|user|port) -- *",
         "redis directives (password values are redacted before they leave the host)",
+        "/usr/bin/grep -H -w -E -e '^ *(bind|protected-mode|requirepass|aclfile|user|port)'"
+        " -- /etc/redis/redis.conf",
     ),
     RootCommand(
         "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print$",
         "world-writable files under system directories (regex: paths only, no -exec)",
+        "/usr/bin/find /etc /usr -xdev '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print",
     ),
     RootCommand(
         "/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth 6 -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print$",
         ".env files under app_dirs (regex: paths only, no -exec)",
+        "/usr/bin/find /srv /home -xdev -maxdepth 6 -type f '(' -name .env -o -name '.env.*' ')' -print",
     ),
     RootCommand("/usr/bin/docker ps -q --no-trunc", "running containers"),
     RootCommand(
         "/usr/bin/docker inspect --format *",
         "container settings (the script's template omits environment values)",
+        "/usr/bin/docker inspect --format '{{.Id}}' 0123456789ab",
     ),
 )
 
@@ -529,11 +547,16 @@ def build_script(
     )
     if facts is not None:
         wanted = {"meta"} | {section for fact in facts for section in FACT_SECTIONS.get(fact, ())}
-        script = "\n".join(
-            line
-            for line in script.splitlines()
-            if not line.startswith("run ") or line.split()[1] in wanted or line.startswith("run user.")
-        ) + "\n"
+        script = (
+            "\n".join(
+                line
+                for line in script.splitlines()
+                if not line.startswith("run ")
+                or line.split()[1] in wanted
+                or line.startswith("run user.")
+            )
+            + "\n"
+        )
     command = WRAPPER_TEMPLATE.format(become="1" if become else "0")
     return FactsScript(nonce=nonce, command=command, script=script.lstrip())
 

@@ -1,0 +1,237 @@
+"""End to end against the lab: the exact result of every check on every lab host.
+
+One `audit run` over inventory/lab.yml (real sshd, real containers, real firewalls); the
+matrix below is the contract. Letters: P pass, F fail, U unknown, S skip.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .audit_cli import AuditRun, run_audit
+from .conftest import Lab
+
+pytestmark = pytest.mark.lab
+
+HOSTS = (
+    "bastion",
+    "bastion2",
+    "web1",
+    "db1",
+    "gold",
+    "bbox1",
+    "svc1",
+    "match1",
+    "match1-nosudo",
+    "dock2",
+    "deep1",
+    "dock1",
+)
+LETTER = {"pass": "P", "fail": "F", "unknown": "U", "skip": "S"}
+
+# fmt: off
+#                          bastion, bastion2, web1, db1, gold, bbox1, svc1, match1,
+#                          match1-nosudo, dock2, deep1, dock1
+EXPECTED = {
+    "ctr.capabilities": "SSSSPSSSSFSP",
+    "ctr.daemon-tcp": "SSSSPSSSSFSP",
+    "ctr.host-namespaces": "SSSSPSSSSFSP",
+    "ctr.non-root": "SSSSPSSSSFSF",
+    "ctr.privileged": "SSSSPSSSSFSP",
+    "ctr.runtime-socket": "SSSSPSSSSFSP",
+    "ctr.sensitive-mounts": "SSSSPSSSSFSP",
+    "file.env-mode": "PPPPPPFPPPPP",
+    "file.shadow": "PPPPPPPPPPPP",
+    "file.ssh-dir": "PPPFPPPPUPPP",
+    "file.ssh-privkey": "PPPFPPPPUPPP",
+    "file.ssh-pubkey": "PPPUPPPPUPPP",
+    "file.sshd-config": "PPPPPPPPPPPP",
+    "file.sshd-hostkeys": "PPPPPPPPPPPP",
+    "file.world-writable": "PPPUPPFPUPPP",
+    "fw.container-bypass": "SSSSPSSSSFSP",
+    "fw.default-deny-in": "FFPUPPPFUPFF",
+    "fw.enabled": "FFPUPPPPUPFF",
+    "fw.ipv6-parity": "SSPUPPPFUPSS",
+    "net.db-exposed": "SSSFPSFSSSSS",
+    "net.exposed-ports": "PPPFPPFPPFPP",
+    "ssh.access-list": "FFFFPFFFFFFF",
+    "ssh.empty-passwords": "PPPPPPPPPPPP",
+    "ssh.forwarding": "PPFFPFFPPFFF",
+    "ssh.log-level": "PPPPPPPPPPPP",
+    "ssh.match-override": "SSSSSSSFFSSS",
+    "ssh.max-auth-tries": "FFFFPFFPPFFF",
+    "ssh.password-auth": "PPPFPPPFFPPP",
+    "ssh.permit-root-login": "PPPFPPPFFPPP",
+    "ssh.protocol": "PPPPPPPPPPPP",
+    "ssh.pubkey-auth": "PPPPPPPPPPPP",
+    "ssh.rate-limit": "FFFUPFFPPFFF",
+    "ssh.weak-crypto": "FFFUPFFPUFFF",
+    "ssh.x11-forwarding": "FFFFPFFPPFFF",
+    "svc.non-root": "SSSSPSFSSSSS",
+    "svc.redis-auth": "PPPUPPFPUPPP",
+    "web.security-headers": "SSSSPSFSSSSS",
+}
+# fmt: on
+
+
+@pytest.fixture(scope="module")
+def lab_run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditRun, Path]:
+    out = tmp_path_factory.mktemp("catalog")
+    run = run_audit(
+        "run",
+        "-i",
+        str(lab.inventory),
+        "--capture-dir",
+        str(out / "capture"),
+        out_dir=out / "report",
+        cwd=lab.repo,
+    )
+    return run, out / "capture"
+
+
+def test_exit_code_and_broken_hosts(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    assert run.exit_code == 3, run.stderr
+    assert run.host("stale1")["status"] == "hostkey-mismatch"
+    assert run.host("closed1")["status"] == "unreachable"
+    assert [h["name"] for h in run.report["hosts"] if h["status"] == "ok"] == list(HOSTS)
+
+
+def test_every_check_on_every_host(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    seen = {
+        check: "".join(LETTER[run.statuses(host)[check]] for host in HOSTS)
+        for check in sorted(run.statuses(HOSTS[0]))
+    }
+    differences = {
+        c: (EXPECTED.get(c), seen.get(c))
+        for c in EXPECTED.keys() | seen.keys()
+        if EXPECTED.get(c) != seen.get(c)
+    }
+    assert not differences, differences
+
+
+def test_gold_has_no_fail_and_no_unknown(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    gold = run.host("gold")
+    assert gold["privilege"] == "sudo"
+    assert gold["summary"]["fail"] == 0
+    assert gold["summary"]["unknown"] == 0
+    assert gold["score"] == 100.0
+
+
+def test_drop_in_password_auth_found_by_parsing_without_sudo(
+    lab_run: tuple[AuditRun, Path],
+) -> None:
+    run, _ = lab_run
+    db1 = run.host("db1")
+    assert db1["privilege"] == "user"
+    assert any("sudo -n` is not allowed" in note for note in db1["notes"])
+    evidence = run.finding("db1", "ssh.password-auth")["evidence"]
+    assert any(
+        "passwordauthentication yes" in e
+        and "/etc/ssh/sshd_config.d/50-cloud-init.conf:1" in e
+        and "lower confidence" in e
+        for e in evidence
+    ), evidence
+    assert run.finding("db1", "fw.enabled")["reason"].startswith("nft: exit status 1")
+
+
+def test_match_blocks_weakening_sshd_fail_with_and_without_sudo(
+    lab_run: tuple[AuditRun, Path],
+) -> None:
+    run, _ = lab_run
+    for host in ("match1", "match1-nosudo"):
+        text = " ".join(run.finding(host, "ssh.match-override")["evidence"])
+        assert "Match Address 198.51.100.0/24" in text, text
+        assert "Match User deploy" in text, text
+        root = " ".join(run.finding(host, "ssh.permit-root-login")["evidence"])
+        assert "permitrootlogin yes in Match Address 198.51.100.0/24" in root, root
+    assert "lower confidence" in " ".join(
+        run.finding("match1-nosudo", "ssh.match-override")["evidence"]
+    )
+    assert run.host("match1")["privilege"] == "sudo"
+    assert run.host("match1-nosudo")["privilege"] == "user"
+
+
+def test_container_uid_is_read_from_proc_not_image(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    evidence = " ".join(run.finding("dock1", "ctr.non-root")["evidence"])
+    assert "ctr-root" in evidence
+    assert "ctr-drop" not in evidence  # no USER in the image, but setpriv drops to uid 1000
+    assert "ctr-user" not in evidence
+
+
+def test_dock2_container_settings_and_firewall_bypass(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    expectations = {
+        "fw.container-bypass": "8080",
+        "ctr.privileged": "priv",
+        "ctr.runtime-socket": "sock",
+        "ctr.host-namespaces": "hostnet",
+        "ctr.capabilities": "SYS_ADMIN",
+        "ctr.sensitive-mounts": "/etc",
+        "ctr.daemon-tcp": "2375",
+        "ctr.non-root": "rootly",
+    }
+    for check, needle in expectations.items():
+        text = " ".join(run.finding("dock2", check)["evidence"])
+        assert needle in text, (check, text)
+    assert run.statuses("dock2")["fw.default-deny-in"] == "pass"
+
+
+def test_service_mistakes_on_svc1_and_no_secret_leaves_the_host(
+    lab_run: tuple[AuditRun, Path], lab: Lab
+) -> None:
+    run, capture = lab_run
+    expectations = {
+        "file.env-mode": "/srv/app/.env 0644",
+        "file.world-writable": "/etc/hardaudit-ww.conf",
+        "svc.non-root": "api.service",
+        "svc.redis-auth": "/etc/redis/redis.conf",
+        "net.db-exposed": "6379",
+        "web.security-headers": "location /api",
+    }
+    for check, needle in expectations.items():
+        text = " ".join(run.finding("svc1", check)["evidence"])
+        assert needle in text, (check, text)
+    everything = run.stdout + run.stderr + json.dumps(run.report)
+    everything += "".join(p.read_text() for p in capture.glob("*.json"))
+    assert "hunter2" not in everything
+    assert "requirepass" in (capture / "gold.json").read_text()
+    gold_conf = run_ssh(lab, "gold", "sudo cat /etc/redis/redis.conf")
+    password = next(
+        line.split()[1] for line in gold_conf.splitlines() if line.startswith("requirepass")
+    )
+    assert password not in everything
+
+
+def run_ssh(lab: Lab, host: str, command: str) -> str:
+    import subprocess
+
+    argv = lab.ssh_argv(host, command, jumps=(f"127.0.0.1:{lab.bastion_port}",))
+    return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30).stdout
+
+
+def test_busybox_host_falls_back_to_proc_net(lab_run: tuple[AuditRun, Path]) -> None:
+    run, capture = lab_run
+    stdout = json.loads((capture / "bbox1.json").read_text())["stdout"]
+    assert "## /proc/net/tcp" in stdout
+    assert run.statuses("bbox1")["net.exposed-ports"] == "pass"
+    assert "tcp 0.0.0.0:22 allowed" in run.finding("bbox1", "net.exposed-ports")["evidence"]
+
+
+def test_least_privilege_sudoers_is_enough(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    web1 = run.host("web1")
+    assert web1["privilege"] == "sudo"  # docs/sudoers.example only, not NOPASSWD: ALL
+    assert web1["summary"]["unknown"] == 0
+
+
+def test_run_within_budget(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    assert run.seconds < 30
+    assert all(h["duration_s"] < 15 for h in run.report["hosts"])
