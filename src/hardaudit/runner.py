@@ -46,6 +46,7 @@ def _failed(host: Host, status: HostStatus, reason: str, started: float) -> Host
         reason=reason,
         duration_s=time.monotonic() - started,
         jump=tuple(h.label for h in host.jump),
+        port=host.port,
     )
 
 
@@ -114,6 +115,7 @@ def audit_host(
         os=facts.meta.os_pretty,
         notes=tuple(notes),
         jump=tuple(h.label for h in host.jump),
+        port=host.port,
     )
 
 

@@ -28,6 +28,7 @@ def _host(host: HostReport) -> dict[str, Any]:
     return {
         "name": host.name,
         "address": host.address,
+        "port": host.port,
         "groups": list(host.groups),
         "status": host.status.value,
         "reason": host.reason,

@@ -34,6 +34,7 @@ class HostReport:
     os: str = ""
     notes: tuple[str, ...] = ()
     jump: tuple[str, ...] = ()
+    port: int = 22
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
