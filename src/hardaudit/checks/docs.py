@@ -75,15 +75,26 @@ def render_catalog_markdown(checks: Sequence[Check]) -> str:
         "| id | severity | title |",
         "|---|---|---|",
     ]
-    out.extend(f"| [{c.id}](#{c.id.replace('.', '')}) | {c.severity.label} | {c.title} |" for c in checks)
+    out.extend(
+        f"| [{c.id}](#{c.id.replace('.', '')}) | {c.severity.label} | {c.title} |" for c in checks
+    )
     for c in checks:
         out += ["", f"## {c.id}", "", f"**{c.title}** — severity `{c.severity.label}`", ""]
-        out += [" ".join(c.rationale.split()), "", f"**Remediation.** {' '.join(c.remediation.split())}", ""]
+        out += [
+            " ".join(c.rationale.split()),
+            "",
+            f"**Remediation.** {' '.join(c.remediation.split())}",
+            "",
+        ]
         out.append(f"- Facts: {', '.join(f'`{f}`' for f in c.facts)}; evaluator `{c.evaluator}`")
         if c.params:
-            out.append(f"- Parameters: {'; '.join(f'`{k}`: {_value(v)}' for k, v in c.params.items())}")
+            out.append(
+                f"- Parameters: {'; '.join(f'`{k}`: {_value(v)}' for k, v in c.params.items())}"
+            )
         for v in c.variables:
-            out.append(f"- Inventory variable `{v.name}` (default `{_value(v.default)}`): {v.description}")
+            out.append(
+                f"- Inventory variable `{v.name}` (default `{_value(v.default)}`): {v.description}"
+            )
         if c.references:
             out.append(f"- References: {'; '.join(f'{k} {v}' for k, v in c.references.items())}")
         if c.tags:

@@ -27,8 +27,21 @@ from hardaudit.facts.parsers.sshd import (
 )
 
 FACT_NAMES = (
-    "meta", "sshd", "sshd_contexts", "ssh_files", "etc_files", "world_writable", "env_files",
-    "listeners", "firewall", "ipv6", "processes", "containers", "units", "redis", "nginx",
+    "meta",
+    "sshd",
+    "sshd_contexts",
+    "ssh_files",
+    "etc_files",
+    "world_writable",
+    "env_files",
+    "listeners",
+    "firewall",
+    "ipv6",
+    "processes",
+    "containers",
+    "units",
+    "redis",
+    "nginx",
     "command",
 )
 
@@ -84,6 +97,16 @@ def need(value: T | Unknown | Absent) -> T:
     if isinstance(value, Absent):
         raise _NotJudgedError(Outcome(Status.SKIP, reason=value.reason))
     return value
+
+
+def verdict(bad: Sequence[str], good: Sequence[str], unread: Sequence[str] = ()) -> Outcome:
+    """The usual precedence: any failure fails (with the failures as evidence); otherwise
+    anything that could not be read makes it unknown; otherwise it passes."""
+    if bad:
+        return Outcome(Status.FAIL, tuple(bad))
+    if unread:
+        return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
+    return Outcome(Status.PASS, tuple(good))
 
 
 def run_evaluator(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
@@ -347,11 +370,7 @@ def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, A
             bad.append(f"{label}: process runs as uid 0; {hint}")
         else:
             good.append(f"{label}: process runs as uid {c.effective_uid}; {hint}")
-    if bad:
-        return Outcome(Status.FAIL, tuple(bad))
-    if unread:
-        return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
-    return Outcome(Status.PASS, tuple(good))
+    return verdict(bad, good, unread)
 
 
 def _load_rule_modules() -> None:

@@ -158,9 +158,13 @@ def load_check_file(path: Path) -> Check:
     variables = _variables(path, doc)
     command = doc.get("command", "")
     if ("command" in facts) != bool(command):
-        raise _fail(path, doc, "command" if command else "facts",
-                    "`command:` and the `command` fact go together",
-                    "declare `facts: [command]` and a `command:` string, or neither")
+        raise _fail(
+            path,
+            doc,
+            "command" if command else "facts",
+            "`command:` and the `command` fact go together",
+            "declare `facts: [command]` and a `command:` string, or neither",
+        )
     if command and not isinstance(command, str):
         raise _fail(path, doc, "command", "must be a string", "a read-only shell command")
     return Check(
@@ -227,7 +231,9 @@ def select_checks(
     include = [p if ("." in p or any(ch in p for ch in "*?[")) else f"{p}.*" for p in include]
     for tag in tags:
         if not any(tag in c.tags for c in checks):
-            raise CheckDefinitionError(f"--tags {tag!r} matches no check", hint="see `audit checks list`")
+            raise CheckDefinitionError(
+                f"--tags {tag!r} matches no check", hint="see `audit checks list`"
+            )
     checks = [c for c in checks if not tags or any(t in c.tags for t in tags)]
     for pattern in include:
         if not any(fnmatch.fnmatchcase(c.id, pattern) for c in checks):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hardaudit.checks.evaluators import need, register
+from hardaudit.checks.evaluators import need, register, verdict
 from hardaudit.checks.model import Check, Outcome, Severity, Status
 from hardaudit.facts.model import Absent, Container, HostFacts, Mount, Unknown
 
@@ -36,9 +36,7 @@ def judge_containers(facts: HostFacts, judge: Judge) -> Outcome:
         bad.extend(f"{_label(c)}: {p}" for p in problems)
         if not problems:
             good.append(f"{_label(c)}: {fine}")
-    if bad:
-        return Outcome(Status.FAIL, tuple(bad))
-    return Outcome(Status.PASS, tuple(good))
+    return verdict(bad, good)
 
 
 def _path(path: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hardaudit.checks.evaluators import need, register
+from hardaudit.checks.evaluators import need, register, verdict
 from hardaudit.checks.model import Check, Outcome, Status
 from hardaudit.facts.model import HostFacts, NginxServer, RedisConfig, ServiceUnit
 from hardaudit.facts.parsers.services import seen_headers, unseen_includes
@@ -133,9 +133,7 @@ def redis_auth(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> 
     for cfg in configs:
         ok, line = _redis_verdict(cfg)
         (good if ok else bad).append(line)
-    if bad:
-        return Outcome(Status.FAIL, tuple(bad))
-    return Outcome(Status.PASS, tuple(good))
+    return verdict(bad, good)
 
 
 # --- web.security-headers ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from hardaudit.checks.evaluators import (
     register,
     sshd_contexts,
     sshd_origin,
+    verdict,
 )
 from hardaudit.checks.model import Check, Outcome, Severity, Status
 from hardaudit.facts.model import Absent, HostFacts, SshdConfig, SshdContext, Unknown
@@ -379,8 +380,4 @@ def ssh_match_override(check: Check, facts: HostFacts, variables: Mapping[str, A
             bad.append(f"{_context_label(context)}: {'; '.join(weakened)}")
         else:
             good.append(f"{_context_label(context)}: weakens none of {', '.join(order)}")
-    if bad:
-        return Outcome(Status.FAIL, tuple(bad))
-    if unread:
-        return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
-    return Outcome(Status.PASS, tuple(good))
+    return verdict(bad, good, unread)
