@@ -1,0 +1,113 @@
+"""The whole pipeline (CLI -> runner -> replay transport -> parsers -> checks -> reports) on
+outputs captured from lab hosts, without any network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hardaudit.cli import main
+
+REPLAY = Path(__file__).parents[1] / "fixtures" / "replay"
+
+
+def _run(tmp_path: Path, *extra: str) -> tuple[int, dict[str, object]]:
+    code = main(
+        [
+            "run",
+            "-i",
+            str(REPLAY / "inventory.yml"),
+            "--replay-dir",
+            str(REPLAY / "captures"),
+            "--output-dir",
+            str(tmp_path),
+            *extra,
+        ]
+    )
+    return code, json.loads((tmp_path / "report.json").read_text())
+
+
+def _statuses(report: dict[str, object], host: str) -> dict[str, str]:
+    hosts = {h["name"]: h for h in report["hosts"]}  # type: ignore[attr-defined]
+    return {f["check"]: f["status"] for f in hosts[host]["findings"]}
+
+
+def test_replayed_run_gives_the_lab_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _run(tmp_path)
+    assert code == 3  # `nocapture` has no capture: unreachable, like a dead host
+    hosts = {h["name"]: h for h in report["hosts"]}  # type: ignore[attr-defined]
+    assert hosts["nocapture"]["status"] == "unreachable"
+    gold = _statuses(report, "gold")
+    assert set(gold.values()) == {"pass", "skip"}
+    db1 = _statuses(report, "db1")
+    assert {c for c, s in db1.items() if s == "fail"} == {
+        "file.ssh-dir",
+        "file.ssh-privkey",
+        "net.db-exposed",
+        "net.exposed-ports",
+        "ssh.access-list",
+        "ssh.forwarding",
+        "ssh.max-auth-tries",
+        "ssh.password-auth",
+        "ssh.permit-root-login",
+        "ssh.x11-forwarding",
+    }
+    assert _statuses(report, "dock1")["ctr.non-root"] == "fail"
+    assert _statuses(report, "svc1")["svc.redis-auth"] == "fail"
+    assert _statuses(report, "match1-nosudo")["ssh.match-override"] == "fail"
+    out = capsys.readouterr().out
+    assert "nocapture: unreachable" in out
+
+
+def test_replay_with_a_check_selection_and_every_format(tmp_path: Path) -> None:
+    for fmt in ("table", "json", "html", "junit", "sarif"):
+        out = tmp_path / fmt
+        code, report = _run(
+            out, "--checks", "ssh.permit-root-login", "--limit", "db1:gold", "--format", fmt
+        )
+        assert code == 1
+        assert _statuses(report, "db1") == {"ssh.permit-root-login": "fail"}
+        assert _statuses(report, "gold") == {"ssh.permit-root-login": "pass"}
+        assert len(list(out.iterdir())) == (1 if fmt == "json" else 2)
+
+
+def test_usage_and_definition_errors_are_exit_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["checks", "show", "no.such-check"]) == 2
+    assert "no check with id 'no.such-check'" in capsys.readouterr().err
+    assert main(["run", "-i", str(tmp_path / "missing.yml")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.yml" in err
+    assert "Traceback" not in err
+    assert (
+        main(["run", "--checks-dir", str(tmp_path / "nodir"), "-i", str(REPLAY / "inventory.yml")])
+        == 2
+    )
+    assert "checks directory not found" in capsys.readouterr().err
+
+
+def test_interrupt_is_exit_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("hardaudit.cli.audit_hosts", interrupted)
+    assert _run_code(tmp_path) == 130
+
+
+def _run_code(tmp_path: Path) -> int:
+    return main(
+        [
+            "run",
+            "-i",
+            str(REPLAY / "inventory.yml"),
+            "--replay-dir",
+            str(REPLAY / "captures"),
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
