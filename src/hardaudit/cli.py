@@ -13,7 +13,8 @@ from pathlib import Path
 from hardaudit import __version__
 from hardaudit.checks.loader import load_checks, select_checks
 from hardaudit.checks.model import Check
-from hardaudit.errors import AuditError, UsageError
+from hardaudit.checks.waivers import load_waivers
+from hardaudit.errors import AuditError, InventoryError, UsageError
 from hardaudit.exitcodes import ExitStatus, exit_status_for
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Host, Inventory
@@ -97,13 +98,21 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-checks", action="append", default=[], help="check id or glob to skip"
     )
-    parser.add_argument("--tags", action="append", default=[], help="only checks with this tag (repeatable)")
+    parser.add_argument(
+        "--tags", action="append", default=[], help="only checks with this tag (repeatable)"
+    )
     parser.add_argument(
         "--checks-dir",
         type=Path,
         action="append",
         default=[],
         help="directory of your own check YAML files (repeatable)",
+    )
+    parser.add_argument(
+        "--waivers",
+        type=Path,
+        default=None,
+        help="YAML file of accepted exceptions (check, hosts, reason, expires)",
     )
     parser.add_argument(
         "--capture-dir",
@@ -146,8 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     checks_sub = checks.add_subparsers(dest="checks_command", required=True)
     checks_list = checks_sub.add_parser("list", help="every check with id, severity and title")
     checks_list.add_argument("--checks-dir", type=Path, action="append", default=[])
-    checks_list.add_argument("--tags", action="append", default=[], help="only checks with this tag")
-    checks_docs = checks_sub.add_parser("docs", help="print the catalog as Markdown (docs/checks.md)")
+    checks_list.add_argument(
+        "--tags", action="append", default=[], help="only checks with this tag"
+    )
+    checks_docs = checks_sub.add_parser(
+        "docs", help="print the catalog as Markdown (docs/checks.md)"
+    )
     checks_docs.add_argument("--checks-dir", type=Path, action="append", default=[])
     checks_show = checks_sub.add_parser("show", help="one check in full")
     checks_show.add_argument("id")
@@ -198,6 +211,15 @@ def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Hos
     if pattern:
         return select_hosts(inventory, pattern), f"limit {pattern}"
     return inventory.hosts, "all"
+
+
+def _pattern_hosts(inventory: Inventory, pattern: str) -> frozenset[str]:
+    """Host names a waiver's pattern selects; one naming no host here simply applies nowhere
+    (a waivers file is often shared by several inventories)."""
+    try:
+        return frozenset(h.name for h in select_hosts(inventory, pattern))
+    except InventoryError:
+        return frozenset()
 
 
 def _known_hosts(args: argparse.Namespace) -> list[Path]:
@@ -265,8 +287,13 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
     def progress(report: HostReport) -> None:
         _log(args.verbose)(f"{report.name}: {report.status.value} in {report.duration_s:.2f}s")
 
+    waivers = load_waivers(args.waivers) if args.waivers else ()
     options = RunOptions(
-        forks=args.forks, host_timeout=args.host_timeout, capture_dir=args.capture_dir
+        waivers=waivers,
+        waiver_hosts={w.hosts: _pattern_hosts(inventory, w.hosts) for w in waivers},
+        forks=args.forks,
+        host_timeout=args.host_timeout,
+        capture_dir=args.capture_dir,
     )
     try:
         reports = audit_hosts(hosts, checks, transport_for, options, progress)

@@ -7,15 +7,17 @@ host's status; the other hosts always finish.
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hardaudit import __version__
 from hardaudit.checks.engine import evaluate
 from hardaudit.checks.model import Check
+from hardaudit.checks.waivers import Waiver, apply_waivers
 from hardaudit.errors import ConnectError, FactError
 from hardaudit.facts.build import build_host_facts
 from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
@@ -31,6 +33,9 @@ class RunOptions:
     forks: int = 10
     host_timeout: float = 60.0
     capture_dir: Path | None = None
+    waivers: tuple[Waiver, ...] = ()
+    waiver_hosts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # pattern -> names
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(UTC).date())
 
 
 TransportFor = Callable[[Host], Transport]
@@ -99,8 +104,14 @@ def audit_host(
             stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {result.exit_code}"
         )
         return _failed(host, HostStatus.ERROR, f"{exc.message} ({detail})", started)
-    findings = evaluate(checks, facts, host.vars)
-    notes = list(facts.notes)
+    findings, waiver_notes = apply_waivers(
+        evaluate(checks, facts, host.vars),
+        host.name,
+        options.waivers,
+        lambda waiver: options.waiver_hosts.get(waiver.hosts, frozenset()),
+        options.today,
+    )
+    notes = [*facts.notes, *waiver_notes]
     if host.become and facts.meta.privilege == "user":
         notes.append("become requested but `sudo -n` is not allowed: root-only facts are unknown")
     return HostReport(

@@ -111,3 +111,29 @@ def _run_code(tmp_path: Path) -> int:
             str(tmp_path),
         ]
     )
+
+
+def test_waived_failures_do_not_fail_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waivers = tmp_path / "waivers.yml"
+    waivers.write_text(
+        "waivers:\n  - check: ssh.permit-root-login\n    hosts: db1\n    reason: CHG-42 console-only host\n"
+    )
+    code, report = _run(
+        tmp_path / "out",
+        "--checks",
+        "ssh.permit-root-login",
+        "--limit",
+        "db1:gold",
+        "--waivers",
+        str(waivers),
+    )
+    assert code == 0
+    (finding,) = next(h for h in report["hosts"] if h["name"] == "db1")["findings"]  # type: ignore[index]
+    assert finding["status"] == "waived"
+    assert finding["waived_from"] == "fail"
+    assert finding["waiver"] == f"CHG-42 console-only host ({waivers}:2)"
+    assert (
+        "WAIVED (fail)   ssh.permit-root-login: CHG-42 console-only host" in capsys.readouterr().out
+    )

@@ -32,6 +32,7 @@ class Status(enum.StrEnum):
     FAIL = "fail"
     UNKNOWN = "unknown"
     SKIP = "skip"
+    WAIVED = "waived"  # a fail or unknown that a waiver (with a reason) accepts
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Outcome:
     status: Status
     evidence: tuple[str, ...] = ()
     reason: str = ""
+    waived_from: Status | None = None  # the status a waiver replaced
+    waiver_reason: str = ""
     severity: Severity | None = None  # overrides the check's severity (e.g. a lesser failure)
 
 
@@ -91,3 +94,5 @@ class CheckResult:
     title: str
     evidence: tuple[str, ...] = ()
     reason: str = ""
+    waived_from: Status | None = None  # the status a waiver replaced
+    waiver_reason: str = ""

@@ -55,6 +55,7 @@ class HostView:
     unknowns: tuple[FindingView, ...]
     passes: tuple[FindingView, ...]
     skips: tuple[FindingView, ...]
+    waived: tuple[FindingView, ...] = ()
 
 
 def _finding(result: CheckResult, checks: Mapping[str, Check]) -> FindingView:
@@ -64,7 +65,11 @@ def _finding(result: CheckResult, checks: Mapping[str, Check]) -> FindingView:
         severity=result.severity.label,
         title=xml_safe(result.title),
         evidence=tuple(xml_safe(line) for line in result.evidence),
-        reason=xml_safe(result.reason),
+        reason=xml_safe(
+            f"waived ({result.waived_from.value}): {result.waiver_reason}"
+            if result.waived_from is not None
+            else result.reason
+        ),
         remediation=" ".join(check.remediation.split()) if check else "",
     )
 
@@ -100,6 +105,7 @@ def _host(index: int, host: HostReport, checks: Mapping[str, Check]) -> HostView
         unknowns=of(Status.UNKNOWN),
         passes=of(Status.PASS),
         skips=of(Status.SKIP),
+        waived=of(Status.WAIVED),
     )
 
 

@@ -13,7 +13,7 @@ from hardaudit.report.model import SCHEMA, HostReport, RunReport
 
 
 def _finding(result: CheckResult) -> dict[str, Any]:
-    return {
+    finding: dict[str, Any] = {
         "check": result.check,
         "status": result.status.value,
         "severity": result.severity.label,
@@ -21,6 +21,10 @@ def _finding(result: CheckResult) -> dict[str, Any]:
         "evidence": list(result.evidence),
         "reason": result.reason,
     }
+    if result.waived_from is not None:
+        finding["waived_from"] = result.waived_from.value
+        finding["waiver"] = result.waiver_reason
+    return finding
 
 
 def _host(host: HostReport) -> dict[str, Any]:

@@ -48,6 +48,12 @@ def _testcase(host: HostReport, result: CheckResult) -> ET.Element:
         error.text = xml_safe("\n".join(result.evidence))
     elif result.status == Status.SKIP:
         ET.SubElement(case, "skipped", message=xml_safe(result.reason))
+    elif result.status == Status.WAIVED:
+        was = result.waived_from.value if result.waived_from else "?"
+        skipped = ET.SubElement(
+            case, "skipped", message=xml_safe(f"waived ({was}): {result.waiver_reason}")
+        )
+        skipped.text = xml_safe("\n".join(result.evidence))
     return case
 
 
@@ -70,7 +76,7 @@ def _suite(host: HostReport, timestamp: str) -> tuple[ET.Element, dict[str, int]
             "tests": len(host.findings),
             "failures": host.count(Status.FAIL),
             "errors": host.count(Status.UNKNOWN),
-            "skipped": host.count(Status.SKIP),
+            "skipped": host.count(Status.SKIP) + host.count(Status.WAIVED),
         }
     else:
         cases = [_connect_case(host)]

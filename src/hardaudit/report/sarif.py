@@ -49,7 +49,7 @@ def _utc(moment: datetime) -> str:
 
 
 def _reported(host: HostReport) -> list[CheckResult]:
-    return [f for f in host.findings if f.status in (Status.FAIL, Status.UNKNOWN)]
+    return [f for f in host.findings if f.status in (Status.FAIL, Status.UNKNOWN, Status.WAIVED)]
 
 
 def _rule(check_id: str, results: list[CheckResult], check: Check | None) -> dict[str, Any]:
@@ -104,8 +104,10 @@ def _message(result: CheckResult) -> str:
 
 
 def _result(host: HostReport, result: CheckResult, rule_index: int) -> dict[str, Any]:
-    failed = result.status == Status.FAIL
-    return {
+    # A waived result is reported as what it was, with a suppression carrying the reason.
+    status = result.waived_from if result.status == Status.WAIVED else result.status
+    failed = status == Status.FAIL
+    sarif: dict[str, Any] = {
         "ruleId": result.check,
         "ruleIndex": rule_index,
         "kind": "fail" if failed else "open",
@@ -119,6 +121,9 @@ def _result(host: HostReport, result: CheckResult, rule_index: int) -> dict[str,
             "severity": result.severity.label,
         },
     }
+    if result.status == Status.WAIVED:
+        sarif["suppressions"] = [{"kind": "external", "justification": result.waiver_reason}]
+    return sarif
 
 
 def _invocation(report: RunReport) -> dict[str, Any]:

@@ -11,27 +11,18 @@ from hardaudit.transport.base import HostStatus
 
 def render_table(report: RunReport) -> str:
     """The summary table and the failures, as plain text."""
+    any_waived = any(h.count(Status.WAIVED) for h in report.hosts)
     rows = []
     for h in report.hosts:
         worst = h.worst_failure
-        rows.append(
-            [
-                h.name,
-                h.status.value,
-                h.count(Status.PASS),
-                h.count(Status.FAIL),
-                h.count(Status.UNKNOWN),
-                "-" if h.score is None else f"{h.score:.0f}",
-                worst.label if worst else "-",
-            ]
-        )
-    out = [
-        tabulate(
-            rows,
-            headers=["host", "status", "pass", "fail", "unknown", "score", "worst"],
-            tablefmt="simple",
-        )
-    ]
+        counts = [h.count(Status.PASS), h.count(Status.FAIL), h.count(Status.UNKNOWN)]
+        if any_waived:  # the column appears only in runs that use waivers
+            counts.append(h.count(Status.WAIVED))
+        score = "-" if h.score is None else f"{h.score:.0f}"
+        rows.append([h.name, h.status.value, *counts, score, worst.label if worst else "-"])
+    headers = ["host", "status", "pass", "fail", "unknown"]
+    headers += ["waived"] if any_waived else []
+    out = [tabulate(rows, headers=[*headers, "score", "worst"], tablefmt="simple")]
     problems = [h for h in report.hosts if h.status != HostStatus.OK]
     if problems:
         out.append("\nHosts not audited:")
@@ -39,7 +30,8 @@ def render_table(report: RunReport) -> str:
     for h in report.hosts:
         failed = [f for f in h.findings if f.status == Status.FAIL]
         unknown = [f for f in h.findings if f.status == Status.UNKNOWN]
-        if not failed and not unknown:
+        waived = [f for f in h.findings if f.status == Status.WAIVED]
+        if not failed and not unknown and not waived:
             continue
         out.append(f"\n{h.name}")
         for f in sorted(failed, key=lambda f: -f.severity):
@@ -47,4 +39,7 @@ def render_table(report: RunReport) -> str:
             out.extend(f"       - {line}" for line in f.evidence)
         for f in unknown:
             out.append(f"  UNKNOWN         {f.check}: {f.reason}")
+        for f in waived:
+            was = f.waived_from.value if f.waived_from else "?"
+            out.append(f"  WAIVED ({was})   {f.check}: {f.waiver_reason}")
     return "\n".join(out) + "\n"

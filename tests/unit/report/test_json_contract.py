@@ -82,5 +82,5 @@ def test_findings_carry_the_documented_fields() -> None:
 
 def test_summary_counts_every_status() -> None:
     web1 = _doc()["hosts"][0]
-    assert web1["summary"] == {"pass": 1, "fail": 3, "unknown": 1, "skip": 1}
+    assert web1["summary"] == {"pass": 1, "fail": 3, "unknown": 1, "skip": 1, "waived": 0}
     assert web1["worst_failed_severity"] == "critical"

@@ -1,0 +1,83 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from hardaudit.checks.model import CheckResult, Severity, Status
+from hardaudit.checks.waivers import Waiver, apply_waivers, load_waivers
+from hardaudit.errors import CheckDefinitionError
+
+EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "waivers.yml"
+TODAY = dt.date(2026, 11, 26)
+
+
+def result(check: str, status: Status) -> CheckResult:
+    return CheckResult(check, status, Severity.HIGH, "t", ("evidence",), "why")
+
+
+def test_example_file_loads_with_sources() -> None:
+    waivers = load_waivers(EXAMPLE)
+    assert [(w.check, w.hosts, w.expires) for w in waivers] == [
+        ("ssh.forwarding", "bastions", None),
+        ("net.*", "db1", dt.date(2027, 3, 31)),
+    ]
+    assert waivers[0].source == f"{EXAMPLE}:5"
+
+
+def test_a_waiver_without_reason_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text("waivers:\n  - check: ssh.*\n    hosts: all\n  - check: x\n    reason: ''\n")
+    with pytest.raises(CheckDefinitionError) as err:
+        load_waivers(path)
+    assert str(err.value).startswith(f"{path}:2: waivers[0].reason: a waiver without a reason")
+
+
+def test_bad_expiry_and_unknown_field(tmp_path: Path) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text("waivers:\n  - check: a.b\n    reason: r\n    expires: soon\n")
+    with pytest.raises(CheckDefinitionError, match="expires: must be a date"):
+        load_waivers(path)
+    path.write_text("waivers:\n  - check: a.b\n    reason: r\n    owner: me\n")
+    with pytest.raises(CheckDefinitionError, match=r"waivers\[0\].owner: unknown field"):
+        load_waivers(path)
+
+
+def _apply(
+    results: list[CheckResult], waivers: tuple[Waiver, ...], host: str = "db1"
+) -> tuple[tuple[CheckResult, ...], tuple[str, ...]]:
+    return apply_waivers(results, host, waivers, lambda w: frozenset({"db1"}), TODAY)
+
+
+def test_fail_and_unknown_are_waived_pass_is_untouched() -> None:
+    waiver = Waiver("net.*", "db1", "CHG-1", None, "w.yml:3")
+    out, notes = _apply(
+        [
+            result("net.db-exposed", Status.FAIL),
+            result("net.exposed-ports", Status.UNKNOWN),
+            result("net.other", Status.PASS),
+            result("ssh.x", Status.FAIL),
+        ],
+        (waiver,),
+    )
+    assert [(r.status, r.waived_from) for r in out] == [
+        (Status.WAIVED, Status.FAIL),
+        (Status.WAIVED, Status.UNKNOWN),
+        (Status.PASS, None),
+        (Status.FAIL, None),
+    ]
+    assert out[0].waiver_reason == "CHG-1 (w.yml:3)"
+    assert out[0].evidence == ("evidence",)
+    assert notes == ()
+
+
+def test_expired_waiver_no_longer_applies_and_says_so() -> None:
+    waiver = Waiver("net.*", "db1", "CHG-1", dt.date(2026, 1, 1), "w.yml:3")
+    out, notes = _apply([result("net.db-exposed", Status.FAIL)], (waiver,))
+    assert out[0].status == Status.FAIL
+    assert notes == ("waiver for net.db-exposed (w.yml:3) expired on 2026-01-01",)
+
+
+def test_other_hosts_are_not_waived() -> None:
+    waiver = Waiver("net.*", "db1", "CHG-1", None, "w.yml:3")
+    out, _ = _apply([result("net.db-exposed", Status.FAIL)], (waiver,), host="web1")
+    assert out[0].status == Status.FAIL
