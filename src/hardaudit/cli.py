@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -31,6 +32,27 @@ def _log(verbose: bool):  # type: ignore[no-untyped-def]
             print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
     return emit
+
+
+def _seconds(text: str) -> float:
+    """A finite, positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0 or value > 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds between 0 and 86400")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -67,18 +89,18 @@ def _connection(parser: argparse.ArgumentParser) -> None:
         "~/.ssh/known_hosts); never replaces a changed key",
     )
     parser.add_argument(
-        "--host-timeout", type=float, default=60.0, help="budget per host in seconds"
+        "--host-timeout", type=_seconds, default=60.0, help="budget per host in seconds"
     )
     parser.add_argument(
-        "--connect-timeout", type=float, default=10.0, help="TCP/banner/auth budget per hop"
+        "--connect-timeout", type=_seconds, default=10.0, help="TCP/banner/auth budget per hop"
     )
-    parser.add_argument("--forks", type=int, default=10, help="hosts audited in parallel")
+    parser.add_argument("--forks", type=_positive_int, default=10, help="hosts audited in parallel")
 
 
 def _audit_args(parser: argparse.ArgumentParser) -> None:
     _common(parser)
     _connection(parser)
-    parser.add_argument("--limit", default=None, help="host pattern, e.g. 'web:&prod:!web3'")
+    parser.add_argument("-l", "--limit", default=None, help="host pattern, e.g. 'web:&prod:!web3'")
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -149,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="resolved hosts, groups, connection settings and jumps"
     )
     _common(inv_list)
-    inv_list.add_argument("--limit", default=None)
+    inv_list.add_argument("-l", "--limit", default=None)
 
     checks = sub.add_parser("checks", help="list or show check definitions")
     checks_sub = checks.add_subparsers(dest="checks_command", required=True)
@@ -171,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(doctor)
     _connection(doctor)
-    doctor.add_argument("--limit", default=None)
+    doctor.add_argument("-l", "--limit", default=None)
 
     sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
     sudoers.add_argument("--user", default="auditor")
@@ -210,6 +232,12 @@ def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Hos
     pattern = getattr(args, "limit", None)
     if pattern:
         return select_hosts(inventory, pattern), f"limit {pattern}"
+    if not inventory.hosts:  # an empty export must not pass a nightly gate
+        raise InventoryError(
+            "the inventory has no host",
+            file=str(args.inventory),
+            hint="check the inventory file or the dynamic inventory export",
+        )
     return inventory.hosts, "all"
 
 
@@ -262,11 +290,47 @@ def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check
     return select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
 
 
+def _writable_dir(path: Path, what: str) -> Path:
+    """Create a directory up front (0700: reports map the fleet) so a bad path fails before
+    any host is contacted."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".hardaudit-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {what} to {path}: {exc.strerror}",
+            hint=f"pass a writable --{what.split(maxsplit=1)[0]}-dir",
+        ) from None
+    return path
+
+
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
+    # Reports and captures name users, paths and firewall rules: owner only.
+    previous = os.umask(0o077)
+    try:
+        return _audit(args)
+    finally:
+        os.umask(previous)
+
+
+def _audit(args: argparse.Namespace) -> ExitStatus:
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
     checks = _checks(args, hosts)
+    waivers = load_waivers(args.waivers) if args.waivers else ()
     started_at = datetime.now(UTC)
+    out_dir = _writable_dir(
+        args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ"), "output reports"
+    )
+    if args.capture_dir is not None:
+        _writable_dir(args.capture_dir, "capture files")
+    if args.replay_dir is not None and not args.replay_dir.is_dir():
+        raise UsageError(
+            f"replay directory {args.replay_dir} does not exist",
+            hint="pass the --capture-dir of an earlier run",
+        )
     started = time.monotonic()
     transports: list[Transport] = []
     if args.replay_dir is not None:
@@ -287,7 +351,6 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
     def progress(report: HostReport) -> None:
         _log(args.verbose)(f"{report.name}: {report.status.value} in {report.duration_s:.2f}s")
 
-    waivers = load_waivers(args.waivers) if args.waivers else ()
     options = RunOptions(
         waivers=waivers,
         waiver_hosts={w.hosts: _pattern_hosts(inventory, w.hosts) for w in waivers},
@@ -308,20 +371,27 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )
-    out_dir = args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ")
-    checks_by_id = {c.id: c for c in checks}
-    written = [write_report(report, "json", out_dir)]  # the machine-readable contract, always
-    if args.format != "json":
-        written.append(write_report(report, args.format, out_dir, checks_by_id))
-    if args.format == "json":
-        sys.stdout.write(render(report, "json"))
-    else:
-        sys.stdout.write(render(report, "table"))
-        where = ", ".join(str(path) for path in written)
-        print(f"\n{len(reports)} host(s) in {report.duration_s:.1f}s; reports: {where}")
-    return exit_status_for(
+    status = exit_status_for(
         any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
     )
+    checks_by_id = {c.id: c for c in checks}
+    try:
+        written = [write_report(report, "json", out_dir)]  # the machine-readable contract
+        if args.format != "json":
+            written.append(write_report(report, args.format, out_dir, checks_by_id))
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+    try:
+        if args.format == "json":
+            sys.stdout.write(render(report, "json"))
+        else:
+            sys.stdout.write(render(report, "table"))
+            where = ", ".join(str(path) for path in written)
+            print(f"\n{len(reports)} host(s) in {report.duration_s:.1f}s; reports: {where}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `audit run | head`: the exit status still tells the truth
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return status
 
 
 def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
@@ -372,7 +442,7 @@ def cmd_doctor(args: argparse.Namespace) -> ExitStatus:
     from hardaudit.doctor import run_doctor
 
     inventory = _inventory(args)
-    hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
+    hosts, _ = _selected(args, inventory)
     return run_doctor(hosts, args)
 
 

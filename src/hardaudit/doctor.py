@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from collections.abc import Sequence
 
 from hardaudit.errors import ConnectError
@@ -37,6 +38,10 @@ def doctor_script() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stderr_log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
     from hardaudit.transport.local import LocalTransport
     from hardaudit.transport.ssh import SshTransport
@@ -47,6 +52,7 @@ def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
         connect_timeout=args.connect_timeout,
         banner_timeout=args.connect_timeout,
         auth_timeout=args.connect_timeout,
+        log=_stderr_log if args.verbose else None,
     )
     local = LocalTransport()
     healthy = True

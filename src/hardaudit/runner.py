@@ -6,8 +6,9 @@ host's status; the other hosts always finish.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
+import queue
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from hardaudit.facts.build import build_host_facts
 from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
 from hardaudit.facts.sections import split_sections
 from hardaudit.inventory.model import Host
+from hardaudit.printable import printable
 from hardaudit.report.model import HostReport, RunReport
 from hardaudit.transport.base import HostStatus, Transport
 from hardaudit.transport.replay import save_capture
@@ -48,7 +50,7 @@ def _failed(host: Host, status: HostStatus, reason: str, started: float) -> Host
         address=host.address,
         groups=host.groups,
         status=status,
-        reason=reason,
+        reason=printable(reason),  # may quote a target's stderr
         duration_s=time.monotonic() - started,
         jump=tuple(h.label for h in host.jump),
         port=host.port,
@@ -137,46 +139,53 @@ def audit_hosts(
     options: RunOptions,
     progress: Progress | None = None,
 ) -> tuple[HostReport, ...]:
-    """Audit every host with up to `forks` in parallel; results in inventory order."""
+    """Audit every host with up to `forks` in parallel; results in inventory order.
+
+    Workers are daemon threads: the transport enforces each host's budget, and a worker
+    that is still stuck `grace` seconds past it is reported as `timeout` and abandoned, so
+    neither the run nor the process can hang on one host (ThreadPoolExecutor would join it).
+    """
+    grace = 5.0
+    forks = max(1, options.forks)
+    by_name = {h.name: h for h in hosts}
+    finished: queue.Queue[tuple[str, HostReport]] = queue.Queue()
     reports: dict[str, HostReport] = {}
-    grace = 5.0  # the transport enforces the budget; this only guards against a stuck thread
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.forks))
-    try:
-        futures = {
-            pool.submit(audit_host, host, checks, transport_for(host), options): host
-            for host in hosts
-        }
-        deadline = (
-            time.monotonic()
-            + options.host_timeout * (len(hosts) / max(1, options.forks) + 1)
-            + grace
-        )
+    running: dict[str, float] = {}  # host name -> start time
+
+    def work(host: Host) -> None:
+        started = time.monotonic()
         try:
-            for future in concurrent.futures.as_completed(
-                futures, timeout=max(0.0, deadline - time.monotonic())
-            ):
-                host = futures[future]
-                try:
-                    report = future.result()
-                except Exception as exc:
-                    report = _failed(
-                        host, HostStatus.ERROR, f"internal error: {exc!r}", time.monotonic()
-                    )
-                reports[host.name] = report
-                if progress:
-                    progress(report)
-        except concurrent.futures.TimeoutError:
-            for future, host in futures.items():
-                if host.name not in reports:
-                    future.cancel()
-                    reports[host.name] = _failed(
-                        host,
-                        HostStatus.TIMEOUT,
-                        f"no answer within {options.host_timeout:.0f}s",
-                        time.monotonic(),
-                    )
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+            report = audit_host(host, checks, transport_for(host), options)
+        except Exception as exc:  # a bug on one host must not stop the run
+            report = _failed(host, HostStatus.ERROR, f"internal error: {exc!r}", started)
+        finished.put((host.name, report))
+
+    def done(name: str, report: HostReport) -> None:
+        reports[name] = report
+        if progress:
+            progress(report)
+
+    queued = list(hosts)
+    while len(reports) < len(hosts):
+        while queued and len(running) < forks:
+            host = queued.pop(0)
+            running[host.name] = time.monotonic()
+            threading.Thread(
+                target=work, args=(host,), name=f"audit {host.name}", daemon=True
+            ).start()
+        deadline = min(start for start in running.values()) + options.host_timeout + grace
+        try:
+            name, report = finished.get(timeout=max(0.05, deadline - time.monotonic()))
+        except queue.Empty:
+            now = time.monotonic()
+            for name, start in list(running.items()):
+                if now >= start + options.host_timeout + grace:
+                    del running[name]
+                    reason = f"no answer within {options.host_timeout:g}s (worker abandoned)"
+                    done(name, _failed(by_name[name], HostStatus.TIMEOUT, reason, start))
+            continue
+        if running.pop(name, None) is not None:  # else it came back after we gave up on it
+            done(name, report)
     return tuple(reports[h.name] for h in hosts)
 
 

@@ -137,3 +137,40 @@ def test_waived_failures_do_not_fail_the_run(
     assert (
         "WAIVED (fail)   ssh.permit-root-login: CHG-42 console-only host" in capsys.readouterr().out
     )
+
+
+def test_bad_budgets_paths_and_empty_inventories_are_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["run", "-i", str(REPLAY / "inventory.yml"), "--replay-dir", str(REPLAY / "captures")]
+    assert main([*base, "--host-timeout", "inf", "--output-dir", str(tmp_path / "a")]) == 2
+    assert main([*base, "--forks", "0", "--output-dir", str(tmp_path / "b")]) == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main([*base, "--output-dir", str(blocker / "sub")]) == 2
+    assert "cannot write output reports to" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "run",
+                "-i",
+                str(REPLAY / "inventory.yml"),
+                "--replay-dir",
+                str(tmp_path / "nope"),
+                "--output-dir",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 2
+    )
+    assert "replay directory" in capsys.readouterr().err
+    empty = tmp_path / "empty.yml"
+    empty.write_text("all:\n  hosts: {}\n")
+    assert main(["run", "-i", str(empty), "--output-dir", str(tmp_path / "d")]) == 2
+    assert "the inventory has no host" in capsys.readouterr().err
+
+
+def test_reports_are_private_to_the_owner(tmp_path: Path) -> None:
+    _run(tmp_path / "out", "--checks", "ssh.permit-root-login", "--limit", "gold")
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "out" / "report.json").stat().st_mode & 0o777 == 0o600

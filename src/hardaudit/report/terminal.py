@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from hardaudit.checks.model import Status
+from hardaudit.printable import printable
 from hardaudit.report.model import RunReport
 from hardaudit.transport.base import HostStatus
 
@@ -26,7 +27,7 @@ def render_table(report: RunReport) -> str:
     problems = [h for h in report.hosts if h.status != HostStatus.OK]
     if problems:
         out.append("\nHosts not audited:")
-        out.extend(f"  {h.name}: {h.status.value}: {h.reason}" for h in problems)
+        out.extend(f"  {h.name}: {h.status.value}: {printable(h.reason)}" for h in problems)
     for h in report.hosts:
         failed = [f for f in h.findings if f.status == Status.FAIL]
         unknown = [f for f in h.findings if f.status == Status.UNKNOWN]
@@ -36,9 +37,9 @@ def render_table(report: RunReport) -> str:
         out.append(f"\n{h.name}")
         for f in sorted(failed, key=lambda f: -f.severity):
             out.append(f"  FAIL {f.severity.label:<8} {f.check}: {f.title}")
-            out.extend(f"       - {line}" for line in f.evidence)
+            out.extend(f"       - {printable(line)}" for line in f.evidence)
         for f in unknown:
-            out.append(f"  UNKNOWN         {f.check}: {f.reason}")
+            out.append(f"  UNKNOWN         {f.check}: {printable(f.reason)}")
         for f in waived:
             was = f.waived_from.value if f.waived_from else "?"
             out.append(f"  WAIVED ({was})   {f.check}: {f.waiver_reason}")
