@@ -10,9 +10,10 @@ from hardaudit.facts.model import Section
 
 
 def _markers(nonce: str) -> re.Pattern[str]:
+    # A marker counts only with its newline: a stream cut inside `rc=124` must not read as 1.
     return re.compile(
         rf"^@@{re.escape(nonce)} (?P<kind>BEGIN|END) (?P<name>[\w.-]+)"
-        rf"(?: cap=(?P<cap>\d+))?(?: rc=(?P<rc>\d+))?$",
+        rf"(?: cap=(?P<cap>\d+))?(?: rc=(?P<rc>\d+))?(?=\n)",
         re.MULTILINE,
     )
 

@@ -35,3 +35,8 @@ def test_section_without_end_has_no_rc() -> None:
     section = split_sections(out, "", N)["sshd_t"]
     assert section.rc is None
     assert "did not finish" in failure_reason(section, "sshd -T")
+
+
+def test_a_stream_cut_inside_the_end_marker_has_no_rc() -> None:
+    out = f"@@{N} BEGIN redis cap=100\nbind 0.0.0.0\n\n@@{N} END redis rc=12"
+    assert split_sections(out, "", N)["redis"].rc is None
