@@ -12,13 +12,21 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 @dataclass(frozen=True)
 class Hop:
-    """One SSH hop of a jump chain (a bastion)."""
+    """One SSH hop of a jump chain (a bastion).
+
+    `known_hosts_files` are the files this hop's host key is verified against, on top of
+    ~/.ssh/known_hosts and the run's --known-hosts / accept-new files: for an inventory
+    host, its own `audit_known_hosts_file` (or ssh_config UserKnownHostsFile); for a
+    `user@host:port` hop, the files of the host whose jump chain names it plus ssh_config's
+    UserKnownHostsFile for that hop, if any.
+    """
 
     name: str  # inventory name, or the user@host:port text it came from
     address: str
     port: int = 22
     user: str | None = None
     key_files: tuple[str, ...] = ()
+    known_hosts_files: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -43,7 +51,14 @@ class Host:
     vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     def as_hop(self) -> Hop:
-        return Hop(self.name, self.address, self.port, self.user, self.key_files)
+        return Hop(
+            self.name,
+            self.address,
+            self.port,
+            self.user,
+            self.key_files,
+            self.known_hosts_files,
+        )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from hardaudit.errors import InventoryError
@@ -76,10 +77,15 @@ class _Resolver:
         alias = s.address or name
         entry = self.lookup(alias)
         user = s.user or (entry.user if entry else None)
+        known_hosts_files = (
+            s.known_hosts_files
+            if s.known_hosts_files is not None
+            else (entry.known_hosts_files if entry else ())
+        )
         if s.jump is not None:
-            jump = self.inventory_jump(name, s.jump, user, (*chain, name))
+            jump = self.inventory_jump(name, s.jump, user, known_hosts_files, (*chain, name))
         elif entry and entry.proxy_jump:
-            jump = self.ssh_jump(entry.proxy_jump, user, (alias,))
+            jump = self.ssh_jump(entry.proxy_jump, user, known_hosts_files, (alias,))
         else:
             self.refuse_proxy_command(entry, alias)
             jump = ()
@@ -93,11 +99,7 @@ class _Resolver:
             become=s.become,
             connection="ssh",
             groups=groups,
-            known_hosts_files=(
-                s.known_hosts_files
-                if s.known_hosts_files is not None
-                else (entry.known_hosts_files if entry else ())
-            ),
+            known_hosts_files=known_hosts_files,
             vars=plain,
         )
         self.done[name] = host
@@ -113,8 +115,16 @@ class _Resolver:
             )
 
     def inventory_jump(
-        self, target: str, refs: tuple[JumpRef, ...], user: str | None, chain: tuple[str, ...]
+        self,
+        target: str,
+        refs: tuple[JumpRef, ...],
+        user: str | None,
+        known_hosts_files: tuple[str, ...],
+        chain: tuple[str, ...],
     ) -> tuple[Hop, ...]:
+        """Hops of audit_jump / -J. An inventory host hop carries that host's own
+        known_hosts files (`Host.as_hop()`); a `user@host:port` hop carries the target's
+        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it."""
         hops: list[Hop] = []
         for ref in refs:
             if ref.text in self.settings:
@@ -147,6 +157,7 @@ class _Resolver:
                     hop_host=parsed.host,
                     hop_port=parsed.port,
                     default_user=user,
+                    known_hosts_files=known_hosts_files,
                     ssh_chain=(),
                 )
             )
@@ -160,27 +171,40 @@ class _Resolver:
         hop_host: str,
         hop_port: int | None,
         default_user: str | None,
+        known_hosts_files: tuple[str, ...],
         ssh_chain: tuple[str, ...],
     ) -> list[Hop]:
-        """A `user@host:port` hop, completed from ssh_config; its own ProxyJump goes first."""
+        """A `user@host:port` hop, completed from ssh_config; its own ProxyJump goes first.
+
+        Its host key is checked against `known_hosts_files` (those of the host whose chain
+        names it) plus ssh_config's UserKnownHostsFile for `hop_host`, if any.
+        """
         entry = self.lookup(hop_host)
         user = hop_user or (entry.user if entry else None) or default_user
         before: list[Hop] = []
         if entry and entry.proxy_jump:
-            before = list(self.ssh_jump(entry.proxy_jump, user, (*ssh_chain, hop_host)))
+            before = list(
+                self.ssh_jump(entry.proxy_jump, user, known_hosts_files, (*ssh_chain, hop_host))
+            )
         else:
             self.refuse_proxy_command(entry, hop_host)
+        own = entry.known_hosts_files if entry else ()
         hop = Hop(
             name=text,
             address=entry.hostname if entry else hop_host,
             port=hop_port or (entry.port if entry else None) or 22,
             user=user,
             key_files=_keys(entry),
+            known_hosts_files=_merge(known_hosts_files, own),
         )
         return [*before, hop]
 
     def ssh_jump(
-        self, value: str, default_user: str | None, ssh_chain: tuple[str, ...]
+        self,
+        value: str,
+        default_user: str | None,
+        known_hosts_files: tuple[str, ...],
+        ssh_chain: tuple[str, ...],
     ) -> tuple[Hop, ...]:
         """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again."""
         file = self.ssh.file if self.ssh else None
@@ -209,6 +233,7 @@ class _Resolver:
                     hop_host=parsed.host,
                     hop_port=parsed.port,
                     default_user=default_user,
+                    known_hosts_files=known_hosts_files,
                     ssh_chain=ssh_chain,
                 )
             )
@@ -219,12 +244,27 @@ def _append_chain(hops: list[Hop], chain: list[Hop]) -> None:
     """Append a bastion's route, skipping the part the list already spelled out.
 
     `audit_jump: [b1, b2]` where b2 itself jumps through b1 means b1 -> b2, not b1 -> b1 -> b2.
+    Hops are the same if they differ only in known_hosts files (a text hop carries the files
+    of the host that named it); the merged hop is checked against both sets of files.
     """
     for overlap in range(min(len(hops), len(chain) - 1), 0, -1):
-        if hops[-overlap:] == chain[:overlap]:
+        if all(map(_same_hop, hops[-overlap:], chain[:overlap])):
+            start = len(hops) - overlap
+            for index, hop in enumerate(chain[:overlap]):
+                mine = hops[start + index]
+                files = _merge(mine.known_hosts_files, hop.known_hosts_files)
+                hops[start + index] = replace(mine, known_hosts_files=files)
             hops.extend(chain[overlap:])
             return
     hops.extend(chain)
+
+
+def _same_hop(a: Hop, b: Hop) -> bool:
+    return replace(a, known_hosts_files=()) == replace(b, known_hosts_files=())
+
+
+def _merge(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
 
 
 def _keys(entry: SshEntry | None) -> tuple[str, ...]:

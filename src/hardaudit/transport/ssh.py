@@ -8,20 +8,33 @@ authentication, and its default policy auto-accepts host keys. Here every hop is
    transport (later hops and the target) -- that channel is the next Transport's socket;
 2. `start_client()` (banner + key exchange) with host-key algorithms ordered so the types
    already in known_hosts come first, as OpenSSH does;
-3. the presented host key is checked against known_hosts (`~/.ssh/known_hosts`, the
-   transport's files, the accept-new file, the host's files) BEFORE any authentication;
+3. the presented host key is checked BEFORE any authentication, each hop against its own
+   files: `~/.ssh/known_hosts`, the transport's files and the accept-new file, plus that
+   hop's `Hop.known_hosts_files` (for the target: the host's `known_hosts_files`). A key
+   that differs from what any of those files holds for the name is a mismatch, never
+   "unknown" (so --accept-new never records it);
 4. `auth_publickey()` with ssh-agent keys, then the hop's key files (or the default
    ~/.ssh/id_ed25519, id_ecdsa, id_rsa); with explicit key files, agent keys that are not
    one of them are offered last. Never passwords, never keyboard-interactive, never a
    passphrase prompt (an encrypted key file not held by the agent is an auth failure).
+   The agent is spoken to over a socket with a timeout (`AGENT_TIMEOUT` to list its keys,
+   the auth budget to sign): a hung agent costs one timeout, then it is skipped.
 
-Bastion transports are cached per chain prefix ((address, port, user), ...) so all hosts
-behind one bastion share one authenticated connection (one TCP connection, many channels);
-creation is serialised per prefix with a lock whose wait counts against the host budget.
-A bastion that failed for a reason other than the caller's own budget is remembered, so
-the hosts behind it fail at once with the same reason instead of re-dialling it one by
-one. Target transports are closed after their one exec; `close()` closes the cached ones,
-innermost first.
+Bastion transports are cached per chain prefix -- for each hop its address, port, user,
+the known_hosts files it was verified against and its key files -- so all hosts behind one
+bastion share one authenticated connection (one TCP connection, many channels), but a host
+whose files would have rejected that bastion never reuses it. Creation is serialised per
+prefix with a lock whose wait counts against the host budget. A bastion that failed for a
+reason other than the caller's own budget is remembered (under the same key), so the hosts
+behind it fail at once with the same reason instead of re-dialling it one by one. Target
+transports are closed after their one exec; `close()` closes the cached ones, innermost
+first, and every transport being connected or running a command (so Ctrl-C interrupts a
+handshake in progress).
+
+Output: stdout + stderr of the one exec are capped at `MAX_OUTPUT_BYTES` in all; beyond it
+the channel is closed and the host fails with status "error". Text that comes from the far
+end (a bastion's channel-open refusal, protocol errors) has its control characters escaped
+before it is put into a message.
 
 Budgets: `connect_timeout` caps TCP connect / channel open, `banner_timeout` caps banner +
 key exchange, `auth_timeout` caps authentication of one hop, and the `timeout` passed to
@@ -36,7 +49,8 @@ import errno
 import getpass
 import logging
 import os
-import select
+import re
+import selectors
 import socket
 import threading
 import time
@@ -45,6 +59,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from cryptography.exceptions import UnsupportedAlgorithm
+from paramiko.agent import AgentSSH
+from paramiko.pkey import UnknownKeyType
 from paramiko.ssh_exception import IncompatiblePeer
 
 from hardaudit.errors import ConnectError
@@ -65,9 +82,15 @@ from hardaudit.transport.hostkeys import (
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # stdout + stderr of one exec, in all
+AGENT_TIMEOUT = 2.0  # seconds for ssh-agent to list its keys (a live agent takes ms)
 _READ_CHUNK = 1 << 16
+_POLL = 0.02  # seconds between polls when the channel cannot be watched by a selector
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
-ChainKey = tuple[tuple[str, int, str], ...]
+# per hop: address, port, user, known_hosts paths it is verified against, key files
+HopKey = tuple[str, int, str, tuple[str, ...], tuple[str, ...]]
+ChainKey = tuple[HopKey, ...]
 
 
 class _HopError(ConnectError):
@@ -95,22 +118,22 @@ class _Budget:
 
 @dataclass(frozen=True)
 class _Run:
-    """State of one execute()/probe() call: the host, its budget, its steps, its files."""
+    """State of one execute()/probe() call: the host, its budget, its steps."""
 
     host: Host
     budget: _Budget
     steps: list[ConnectStep]
-    paths: list[Path]
 
 
 @dataclass(frozen=True)
 class _Ctx:
-    """One hop being connected: who, where, and how to name it in messages."""
+    """One hop being connected: who, where, its known_hosts files, how to name it."""
 
     hop: Hop
     user: str
     via: str  # label of the previous hop, "" for a direct TCP connection
     is_jump: bool  # a bastion on the way, not the target itself
+    paths: tuple[Path, ...]  # known_hosts files this hop's host key is verified against
 
     @property
     def label(self) -> str:
@@ -126,6 +149,16 @@ class _Ctx:
     @property
     def known_name(self) -> str:
         return known_hosts_name(self.hop.address, self.hop.port)
+
+    @property
+    def cache_key(self) -> HopKey:
+        return (
+            self.hop.address,
+            self.hop.port,
+            self.user,
+            tuple(str(p) for p in self.paths),
+            tuple(_key_paths(self.hop)),
+        )
 
 
 @dataclass(frozen=True)
@@ -175,24 +208,24 @@ class SshTransport:
         self._shared_order: list[ChainKey] = []
         # failures of jump hops, with the transport they were reached through
         self._failed: dict[ChainKey, tuple[_HopError, paramiko.Transport | None]] = {}
+        # transports being connected or running the exec: close() closes them too
         self._in_use: set[paramiko.Transport] = set()
         self._closed = False
+        self._agent_hung = ""  # set once ssh-agent failed to answer: later auths skip it
 
     # ------------------------------------------------------------------ public API
 
     def execute(self, host: Host, command: str, stdin: bytes, timeout: float) -> ExecResult:
-        run = _Run(host, _Budget(timeout), [], self._known_hosts_paths(host))
-        chain = [*host.jump, host.as_hop()]
+        run = _Run(host, _Budget(timeout), [])
+        chain = self._contexts(host)
         if self._closed:
             raise ConnectError(HostStatus.ERROR.value, "SSH transport already closed", hop=None)
         owned: paramiko.Transport | None = None
         prev: paramiko.Transport | None = None
-        via = ""
         try:
-            for index, hop in enumerate(chain):
-                ctx = _Ctx(hop, _user(hop), via, index < len(chain) - 1)
-                key = _chain_key(chain[: index + 1])
-                if index < len(chain) - 1:
+            for index, ctx in enumerate(chain):
+                key = tuple(c.cache_key for c in chain[: index + 1])
+                if ctx.is_jump:
                     prev = self._shared_hop(key, ctx, prev, run)
                 else:
                     shared = self._live_shared(key)
@@ -202,10 +235,8 @@ class SshTransport:
                     else:
                         owned = self._connect_hop(ctx, prev, run)
                         prev = owned
-                via = ctx.label
             assert prev is not None
-            final = _Ctx(chain[-1], _user(chain[-1]), via, False)
-            stdout, stderr, code = self._exec(prev, final, command, stdin, run)
+            stdout, stderr, code = self._exec(prev, chain[-1], command, stdin, run)
         finally:
             if owned is not None:
                 with self._lock:
@@ -228,18 +259,17 @@ class SshTransport:
         """Check every hop of `host`'s chain without raising; fresh connections, no cache."""
         if host.connection == "local":
             return [HopReport(f"local:{host.name}", True, "n/a", "", "n/a", "connection: local")]
-        chain = [*host.jump, host.as_hop()]
+        chain = self._contexts(host)
         per_hop = self._connect_timeout + self._banner_timeout + self._auth_timeout
-        run = _Run(host, _Budget(per_hop * len(chain)), [], self._known_hosts_paths(host))
+        run = _Run(host, _Budget(per_hop * len(chain)), [])
         reports: list[HopReport] = []
         opened: list[paramiko.Transport] = []
         prev: paramiko.Transport | None = None
-        via = ""
         blocked = ""
         try:
-            for index, hop in enumerate(chain):
-                ctx = _Ctx(hop, _user(hop), via, index < len(chain) - 1)
-                via = ctx.label
+            for ctx in chain:
+                if self._closed and not blocked:
+                    blocked = "not tried: interrupted (the SSH transport was closed)"
                 if blocked:
                     reports.append(HopReport(ctx.label, False, "n/a", "", "n/a", blocked))
                     continue
@@ -252,8 +282,26 @@ class SshTransport:
                     prev = transport
         finally:
             for transport in reversed(opened):
-                transport.close()
+                self._drop(transport)
         return reports
+
+    def _contexts(self, host: Host) -> list[_Ctx]:
+        """The chain of `host` (jump hops, then the target), each with its known_hosts files:
+        the base files plus the hop's own (for the target, also the host's)."""
+        hops = [*host.jump, host.as_hop()]
+        chain: list[_Ctx] = []
+        via = ""
+        for index, hop in enumerate(hops):
+            is_jump = index < len(hops) - 1
+            own = (
+                hop.known_hosts_files
+                if is_jump
+                else (*hop.known_hosts_files, *host.known_hosts_files)
+            )
+            ctx = _Ctx(hop, _user(hop), via, is_jump, self._paths(own))
+            chain.append(ctx)
+            via = ctx.label
+        return chain
 
     # ------------------------------------------------------------- connection cache
 
@@ -315,9 +363,7 @@ class SshTransport:
     ) -> paramiko.Transport:
         """Socket, handshake, host key, auth -- the transport is closed on any failure."""
         sock = self._open_socket(ctx, prev, run)
-        transport = self._handshake(ctx, sock, run)
-        with self._lock:
-            self._in_use.add(transport)
+        transport = self._handshake(ctx, sock, run)  # registered in self._in_use
         try:
             self._check_host_key(ctx, transport, run)
             self._authenticate(ctx, transport, run)
@@ -366,7 +412,8 @@ class SshTransport:
         except paramiko.ChannelException as exc:
             raise _HopError(
                 HostStatus.UNREACHABLE,
-                f"{ctx.where}: jump host {ctx.via} could not connect to it: {exc.text}",
+                f"{ctx.where}: jump host {ctx.via} could not connect to it: "
+                f"{_clean(str(exc.text))}",
                 hop=ctx.label,
             ) from exc
         except paramiko.SSHException as exc:
@@ -385,23 +432,43 @@ class SshTransport:
     def _handshake(
         self, ctx: _Ctx, sock: socket.socket | paramiko.Channel, run: _Run
     ) -> paramiko.Transport:
-        """Banner + key exchange within banner_timeout (and the host budget)."""
+        """Banner + key exchange within banner_timeout (and the host budget).
+
+        The transport is in `self._in_use` from its creation, so close() (Ctrl-C) ends a
+        handshake in progress; it stays there on success (the caller takes it out)."""
         budget = run.budget
         try:
             transport = paramiko.Transport(sock)
         except Exception as exc:
             sock.close()
             raise _HopError(HostStatus.ERROR, f"{ctx.where}: {_text(exc)}", hop=ctx.label) from exc
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._in_use.add(transport)
+        if closed:
+            transport.close()
+            sock.close()
+            raise self._closed_failure(ctx)
         limit, bound = budget.cap(self._banner_timeout)
         try:
             options = transport.get_security_options()
-            known = self._store.known_types(ctx.known_name, run.paths)
+            known = self._store.known_types(ctx.known_name, ctx.paths)
             options.key_types = host_key_algorithms(known, tuple(options.key_types))
             transport.banner_timeout = max(limit, 0.01)
             transport.handshake_timeout = max(limit, 0.01)
             done = threading.Event()
             transport.start_client(event=done)
-            finished = done.wait(limit)
+            deadline = time.monotonic() + limit
+            # close() stops the transport without setting `done`: poll for it
+            finished = done.wait(min(limit, _POLL * 5))
+            while not finished and transport.is_active() and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                finished = done.wait(min(left, _POLL * 5))
+            if self._closed:
+                raise self._closed_failure(ctx)
             if transport.is_active() and finished and transport.initial_kex_done:
                 return transport
             error = transport.get_exception()
@@ -410,6 +477,8 @@ class SshTransport:
                 raise self._timeout_failure(ctx, budget, bound, f"{phase} after {limit:g}s")
             raise self._handshake_failure(ctx, error, budget, bound, limit)
         except BaseException:
+            with self._lock:
+                self._in_use.discard(transport)
             transport.close()
             sock.close()
             raise
@@ -442,11 +511,11 @@ class SshTransport:
         started = time.monotonic()
         blob = transport.get_remote_server_key().asbytes()
         name = ctx.known_name
-        result = self._store.verify(name, blob, run.paths)
+        result = self._store.verify(name, blob, ctx.paths)
         presented = result.presented
         if result.verdict is Verdict.UNKNOWN and self._accept_new:
             target = self._accept_new_path()
-            result = self._store.record(target, name, blob, run.paths)
+            result = self._store.record(target, name, blob, ctx.paths)
             if result.verdict is Verdict.OK:
                 self._step(
                     run,
@@ -464,7 +533,7 @@ class SshTransport:
             )
             return presented
         if result.verdict is Verdict.UNKNOWN:
-            existing = [str(p) for p in run.paths if p.exists()]
+            existing = [str(p) for p in ctx.paths if p.exists()]
             looked = ", ".join(existing) if existing else "no known_hosts file exists"
             raise _HopError(
                 HostStatus.HOSTKEY_UNKNOWN,
@@ -496,7 +565,7 @@ class SshTransport:
         deadline = started + limit
         tried: list[str] = []
         problems: list[str] = []
-        agent = _open_agent()
+        agent = self._open_agent(deadline, problems)
         try:
             for candidate in _candidates(ctx.hop, agent, problems):
                 left = deadline - time.monotonic()
@@ -505,13 +574,16 @@ class SshTransport:
                         ctx, budget, bound, f"authentication after {limit:g}s"
                     )
                 transport.auth_timeout = left
+                if agent is not None:
+                    agent.settimeout(left)  # bounds a signature by a hung agent
                 try:
                     remaining_methods = transport.auth_publickey(ctx.user, candidate.key)
                 except paramiko.BadAuthenticationType as exc:
+                    allowed = _clean(", ".join(exc.allowed_types)) or "nothing"
                     raise _HopError(
                         HostStatus.AUTH_FAILED,
                         f"{ctx.where}: server does not accept publickey authentication for "
-                        f"{ctx.user} (it allows: {', '.join(exc.allowed_types) or 'nothing'})",
+                        f"{ctx.user} (it allows: {allowed})",
                         hop=ctx.label,
                     ) from exc
                 except paramiko.AuthenticationException as exc:
@@ -532,11 +604,25 @@ class SshTransport:
                         f"{ctx.where}: authentication failed with a protocol error: {_text(exc)}",
                         hop=ctx.label,
                     ) from exc
+                except (OSError, EOFError) as exc:
+                    # the transport thread died: lost connection, or the agent timed out
+                    if self._closed:
+                        raise self._closed_failure(ctx) from exc
+                    if time.monotonic() >= deadline:
+                        raise self._timeout_failure(
+                            ctx, budget, bound, f"authentication after {limit:g}s"
+                        ) from exc
+                    raise _HopError(
+                        HostStatus.ERROR,
+                        f"{ctx.where}: connection lost during authentication with "
+                        f"{candidate.label}: {_text(exc)}",
+                        hop=ctx.label,
+                    ) from exc
                 if remaining_methods:
                     raise _HopError(
                         HostStatus.AUTH_FAILED,
                         f"{ctx.where}: server wants more authentication after publickey "
-                        f"({', '.join(remaining_methods)}), which hardaudit never does",
+                        f"({_clean(', '.join(remaining_methods))}), which hardaudit never does",
                         hop=ctx.label,
                     )
                 self._step(
@@ -549,51 +635,99 @@ class SshTransport:
         finally:
             if agent is not None:
                 agent.close()
-        parts = list(problems)
+        parts = list(dict.fromkeys(problems))
         if tried:
             parts.append(
                 f"server rejected publickey auth for {ctx.label}; tried {', '.join(tried)}"
             )
-        elif not problems:
+        elif not any(p.startswith("key file ") for p in problems):
             looked = ", ".join(_key_paths(ctx.hop))
-            agent_state = (
-                "ssh-agent has no keys"
-                if os.environ.get("SSH_AUTH_SOCK")
-                else "no ssh-agent (SSH_AUTH_SOCK unset)"
-            )
+            if agent is not None:
+                agent_state = "ssh-agent has no keys"
+            elif os.environ.get("SSH_AUTH_SOCK"):
+                agent_state = "no usable ssh-agent"
+            else:
+                agent_state = "no ssh-agent (SSH_AUTH_SOCK unset)"
             parts.append(
                 f"no key to offer for {ctx.label}: {agent_state} and none of {looked} exists"
             )
         raise _HopError(HostStatus.AUTH_FAILED, f"{ctx.where}: {'; '.join(parts)}", hop=ctx.label)
 
+    def _open_agent(self, deadline: float, problems: list[str]) -> _Agent | None:
+        """The ssh-agent, its keys listed within AGENT_TIMEOUT (and what is left of the auth
+        budget); None, with the reason in `problems`, if it is unusable. An agent that
+        timed out on a full AGENT_TIMEOUT is skipped for the rest of this transport."""
+        path = os.environ.get("SSH_AUTH_SOCK")
+        if not path:
+            return None
+        with self._lock:
+            hung = self._agent_hung
+        if hung:
+            problems.append(hung)
+            return None
+        limit = min(AGENT_TIMEOUT, deadline - time.monotonic())
+        if limit <= 0:
+            return None
+        try:
+            return _Agent(path, limit)
+        except TimeoutError:
+            problem = (
+                f"ssh-agent ({_clean(path)}) did not answer within {limit:g}s; "
+                "its keys were not offered"
+            )
+            if limit >= AGENT_TIMEOUT:
+                with self._lock:
+                    self._agent_hung = problem
+            problems.append(problem)
+        except Exception as exc:  # refused, gone, or an answer paramiko cannot parse
+            problems.append(f"ssh-agent ({_clean(path)}) cannot be used: {_text(exc)}")
+        return None
+
     def _probe_hop(
         self, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
     ) -> tuple[HopReport, paramiko.Transport | None]:
+        """One hop for `audit doctor`: never raises, whatever paramiko or the far end does."""
+        transport: paramiko.Transport | None = None
+        presented = ""
+        hostkey = "n/a"
         try:
-            sock = self._open_socket(ctx, prev, run)
-            transport = self._handshake(ctx, sock, run)
-        except ConnectError as exc:
-            reached = any(
-                s.hop == ctx.label and s.what.startswith("TCP connected") for s in run.steps
-            )
-            return HopReport(ctx.label, reached, "n/a", "", "n/a", exc.message), None
-        blob = transport.get_remote_server_key().asbytes()
-        presented = f"{blob_type(blob)} {fingerprint(blob)}"
-        try:
-            self._check_host_key(ctx, transport, run)
-        except ConnectError as exc:
-            transport.close()
-            state = "unknown" if exc.status == HostStatus.HOSTKEY_UNKNOWN else "mismatch"
-            return HopReport(ctx.label, True, state, presented, "n/a", exc.message), None
-        try:
-            used = self._authenticate(ctx, transport, run)
-        except ConnectError as exc:
-            transport.close()
-            return HopReport(ctx.label, True, "ok", presented, "failed", exc.message), None
+            try:
+                sock = self._open_socket(ctx, prev, run)
+                transport = self._handshake(ctx, sock, run)
+            except ConnectError as exc:
+                reached = any(
+                    s.hop == ctx.label and s.what.startswith("TCP connected") for s in run.steps
+                )
+                return HopReport(ctx.label, reached, "n/a", "", "n/a", exc.message), None
+            blob = transport.get_remote_server_key().asbytes()
+            presented = f"{blob_type(blob)} {fingerprint(blob)}"
+            try:
+                self._check_host_key(ctx, transport, run)
+            except ConnectError as exc:
+                self._drop(transport)
+                state = "unknown" if exc.status == HostStatus.HOSTKEY_UNKNOWN else "mismatch"
+                return HopReport(ctx.label, True, state, presented, "n/a", exc.message), None
+            hostkey = "ok"
+            try:
+                used = self._authenticate(ctx, transport, run)
+            except ConnectError as exc:
+                self._drop(transport)
+                return HopReport(ctx.label, True, "ok", presented, "failed", exc.message), None
+        except Exception as exc:  # a bug or an unforeseen library error: report, never raise
+            if transport is not None:
+                self._drop(transport)
+            detail = f"{ctx.where}: unexpected error: {type(exc).__name__}: {_text(exc)}"
+            auth = "failed" if hostkey == "ok" else "n/a"
+            return HopReport(ctx.label, bool(presented), hostkey, presented, auth, detail), None
         report = HopReport(
             ctx.label, True, "ok", presented, "ok", f"authenticated as {ctx.user}", used
         )
         return report, transport
+
+    def _drop(self, transport: paramiko.Transport) -> None:
+        with self._lock:
+            self._in_use.discard(transport)
+        transport.close()
 
     # ---------------------------------------------------------------------- exec
 
@@ -637,13 +771,15 @@ class SshTransport:
                 ) from exc
             writer = threading.Thread(target=_feed, args=(channel, stdin), daemon=True)
             writer.start()
-            self._drain(channel, stdout, stderr, expired)
+            self._drain(channel, ctx, stdout, stderr, expired)
             if not expired.is_set():
                 channel.status_event.wait(budget.remaining())
             if expired.is_set() or not channel.status_event.is_set():
                 raise self._budget_failure(ctx, budget, "while the command ran")
             code = channel.exit_status
             if code == -1 and not transport.is_active():
+                if self._closed:
+                    raise self._closed_failure(ctx)
                 raise _HopError(
                     HostStatus.ERROR,
                     f"{ctx.where}: connection lost while the command ran",
@@ -662,40 +798,64 @@ class SshTransport:
 
     @staticmethod
     def _drain(
-        channel: paramiko.Channel, stdout: bytearray, stderr: bytearray, expired: threading.Event
+        channel: paramiko.Channel,
+        ctx: _Ctx,
+        stdout: bytearray,
+        stderr: bytearray,
+        expired: threading.Event,
     ) -> None:
-        """Read stdout and stderr together until EOF (or until the watchdog fires)."""
-        while not expired.is_set():
+        """Read stdout and stderr together until EOF (or until the watchdog fires), at most
+        MAX_OUTPUT_BYTES in all: beyond that the channel is closed and the host fails.
+
+        The channel is watched with a selector (epoll: no FD_SETSIZE limit); should that
+        ever fail, the loop falls back to polling -- an error is never taken for EOF.
+        """
+        streams = (
+            (channel.recv_ready, channel.recv, stdout),
+            (channel.recv_stderr_ready, channel.recv_stderr, stderr),
+        )
+        with selectors.DefaultSelector() as selector:
             try:
-                select.select([channel], [], [], 0.5)
+                selector.register(channel, selectors.EVENT_READ)
+                polling = False
             except (OSError, ValueError):
-                return  # pipe closed under us: the watchdog closed the channel
-            while channel.recv_ready():
-                data = channel.recv(_READ_CHUNK)
-                if not data:
-                    break
-                stdout += data
-            while channel.recv_stderr_ready():
-                data = channel.recv_stderr(_READ_CHUNK)
-                if not data:
-                    break
-                stderr += data
-            if (channel.eof_received or channel.closed) and not (
-                channel.recv_ready() or channel.recv_stderr_ready()
-            ):
-                return
+                polling = True
+            while not expired.is_set():
+                if not polling:
+                    try:
+                        selector.select(0.5)
+                    except (OSError, ValueError):
+                        polling = True
+                if polling:
+                    time.sleep(_POLL)
+                for ready, recv, sink in streams:
+                    while ready():
+                        data = recv(_READ_CHUNK)
+                        if not data:
+                            break
+                        sink.extend(data)
+                        if len(stdout) + len(stderr) > MAX_OUTPUT_BYTES:
+                            channel.close()
+                            raise _HopError(
+                                HostStatus.ERROR,
+                                f"{ctx.where}: output exceeds {MAX_OUTPUT_BYTES >> 20} MiB "
+                                "(a hostile or broken host?)",
+                                hop=ctx.label,
+                            )
+                if (channel.eof_received or channel.closed) and not (
+                    channel.recv_ready() or channel.recv_stderr_ready()
+                ):
+                    return
 
     # ------------------------------------------------------------------- helpers
 
-    def _base_paths(self) -> list[Path]:
+    def _paths(self, own: Sequence[str]) -> tuple[Path, ...]:
+        """~/.ssh/known_hosts, the transport's files, the accept-new file, then `own`."""
         paths = [Path.home() / ".ssh" / "known_hosts", *self._known_hosts_files]
         if self._accept_new_file is not None:
             paths.append(self._accept_new_file)
-        return paths
-
-    def _known_hosts_paths(self, host: Host) -> list[Path]:
-        paths = [*self._base_paths(), *(Path(p).expanduser() for p in host.known_hosts_files)]
-        return list(dict.fromkeys(paths))
+        paths.extend(Path(p).expanduser() for p in own)
+        return tuple(dict.fromkeys(paths))
 
     def _accept_new_path(self) -> Path:
         return self._accept_new_file or Path.home() / ".ssh" / "known_hosts"
@@ -712,6 +872,15 @@ class SshTransport:
                 ctx, budget, f"during {what.split(' after ', maxsplit=1)[0]}"
             )
         return _HopError(HostStatus.TIMEOUT, f"{ctx.where}: timed out: {what}", hop=ctx.label)
+
+    @staticmethod
+    def _closed_failure(ctx: _Ctx) -> _HopError:
+        return _HopError(
+            HostStatus.ERROR,
+            f"{ctx.where}: interrupted: the SSH transport was closed",
+            hop=ctx.label,
+            cacheable=False,
+        )
 
     @staticmethod
     def _budget_failure(ctx: _Ctx, budget: _Budget, when: str) -> _HopError:
@@ -743,6 +912,10 @@ def probe(
     )
     try:
         return transport.probe(host)
+    except Exception as exc:  # SshTransport.probe reports per hop; this is the last guard
+        label = f"{host.user or ''}@{host.address}:{host.port}".lstrip("@")
+        detail = f"{host.name}: unexpected error: {type(exc).__name__}: {_text(exc)}"
+        return [HopReport(label, False, "n/a", "", "n/a", detail)]
     finally:
         transport.close()
 
@@ -759,12 +932,20 @@ def _user(hop: Hop) -> str:
         return "root"
 
 
-def _chain_key(chain: Sequence[Hop]) -> ChainKey:
-    return tuple((hop.address, hop.port, _user(hop)) for hop in chain)
+def _clean(text: str) -> str:
+    """Text from the far end made safe for a one-line message and a terminal: control
+    characters (except tab) become `\\xNN`, Unicode line/bidi controls `\\uNNNN`."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(escape, text)
 
 
 def _text(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+    """An exception's message (often remote text) for a ConnectError, escaped."""
+    return _clean(str(exc) or type(exc).__name__)
 
 
 def _feed(channel: paramiko.Channel, data: bytes) -> None:
@@ -777,13 +958,29 @@ def _feed(channel: paramiko.Channel, data: bytes) -> None:
         pass  # the command exited without reading everything, or the watchdog closed it
 
 
-def _open_agent() -> paramiko.Agent | None:
-    if not os.environ.get("SSH_AUTH_SOCK"):
-        return None
-    try:
-        return paramiko.Agent()
-    except paramiko.SSHException:
-        return None
+class _Agent(paramiko.Agent):
+    """paramiko's ssh-agent client over a socket opened here with a timeout, so an agent
+    that accepts and never answers cannot block (paramiko.Agent() would wait forever)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        AgentSSH.__init__(self)  # not Agent.__init__: it connects without a timeout
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        self._sock = sock
+        try:
+            sock.connect(path)
+            # AgentSSH._connect (not in the type stubs) lists the keys over `sock`
+            self._connect(sock)  # type: ignore[attr-defined]
+        except BaseException:
+            sock.close()
+            raise
+
+    def settimeout(self, seconds: float) -> None:
+        self._sock.settimeout(max(seconds, 0.001))
+
+    def close(self) -> None:
+        super().close()
+        self._sock.close()
 
 
 def _key_paths(hop: Hop) -> list[str]:
@@ -802,25 +999,21 @@ def _public_blob(path: Path) -> bytes | None:
         return None
 
 
-def _candidates(
-    hop: Hop, agent: paramiko.Agent | None, problems: list[str]
-) -> Iterator[_KeyCandidate]:
+def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterator[_KeyCandidate]:
     """Agent keys, then the key files (or the default identities), never twice the same key.
 
     With explicit key files, the agent keys matching them (by their `.pub`) go first and the
     agent's other keys last, so a well-stocked agent cannot exhaust the server's
     MaxAuthTries before the configured key is offered. Key files are loaded lazily -- only
-    if the keys before them did not get us in -- and a file that cannot be used adds a
-    one-line reason to `problems` instead of raising.
+    if the keys before them did not get us in -- and a file that cannot be used (encrypted,
+    a type paramiko cannot use such as DSA, garbage...) adds a one-line reason to
+    `problems` instead of raising; the other keys are still tried.
     """
     explicit = bool(hop.key_files)
     paths = [Path(p) for p in _key_paths(hop)]
     agent_keys: list[paramiko.AgentKey] = []
     if agent is not None:
-        try:
-            agent_keys = list(agent.get_keys())
-        except paramiko.SSHException:
-            agent_keys = []
+        agent_keys = list(agent.get_keys())  # listed when the agent was opened; no I/O
     wanted = {blob for blob in (_public_blob(p) for p in paths) if blob is not None}
     first = [k for k in agent_keys if k.asbytes() in wanted or not explicit]
     last = [k for k in agent_keys if k not in first]
@@ -842,8 +1035,17 @@ def _candidates(
                     "ssh-add or use an unencrypted deploy key"
                 )
             continue
-        except (OSError, ValueError, paramiko.SSHException) as exc:
+        except UnknownKeyType as exc:
+            kind = getattr(exc, "key_type", None)
+            name = getattr(kind, "__name__", None) or str(kind or "unknown")
+            name = name.removesuffix("PrivateKey") or name
+            problems.append(f"key file {path} cannot be used: unsupported key type ({name})")
+            continue
+        except (OSError, ValueError, paramiko.SSHException, UnsupportedAlgorithm) as exc:
             problems.append(f"key file {path} cannot be used: {_text(exc)}")
+            continue
+        except Exception as exc:  # e.g. a warning turned into an error (-W error)
+            problems.append(f"key file {path} cannot be used: {type(exc).__name__}: {_text(exc)}")
             continue
         if key.asbytes() in offered:
             continue

@@ -26,13 +26,15 @@ def fields(inventory: Inventory, name: str) -> tuple[object, ...]:
     return (host.address, host.port, host.user, host.key_files, host.known_hosts_files, host.jump)
 
 
-def expand(hop: Hop) -> Hop:
+def expand(hop: Hop, known: tuple[str, ...] = ()) -> Hop:
+    """`hop` with its key files expanded and the known_hosts files it is verified with."""
     return Hop(
         hop.name,
         hop.address,
         hop.port,
         hop.user,
         tuple(str(Path(k).expanduser()) for k in hop.key_files),
+        known,
     )
 
 
@@ -43,7 +45,7 @@ def test_ssh_config_fills_everything(inventory: Inventory) -> None:
         "sshcfg-user",
         ("/keys/web_cfg",),
         ("/kh/web_cfg",),
-        (expand(BASTION_ALIAS),),
+        (expand(BASTION_ALIAS, ("/kh/web_cfg",)),),  # a text hop: the target's files
     )
 
 
@@ -55,13 +57,13 @@ def test_inventory_variables_win(inventory: Inventory) -> None:
         "inv-user",
         ("/keys/inv_key",),
         ("/kh/inv",),
-        (expand(BASTION_ALIAS),),
+        (expand(BASTION_ALIAS, ("/kh/inv",)),),
     )
 
 
 def test_inventory_jump_replaces_ssh_config_proxyjump(inventory: Inventory) -> None:
     assert fields(inventory, "inv-jump")[-1] == (
-        Hop("ops@jumpbox:2022", "jumpbox", 2022, "ops", ()),
+        Hop("ops@jumpbox:2022", "jumpbox", 2022, "ops", (), ("/kh/web_cfg",)),
     )
 
 

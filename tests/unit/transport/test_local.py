@@ -6,6 +6,7 @@ import pytest
 
 from hardaudit.errors import ConnectError
 from hardaudit.inventory.model import Host
+from hardaudit.transport import local, ssh
 from hardaudit.transport.local import LocalTransport
 
 HOST = Host("here", "localhost", connection="local")
@@ -36,3 +37,28 @@ def test_timeout_kills_the_whole_process_group() -> None:
     assert info.value.status == "timeout"
     assert "here" in info.value.message
     assert time.monotonic() - started < 3
+
+
+def test_output_over_the_cap_kills_the_command_and_is_an_error() -> None:
+    assert local.MAX_OUTPUT_BYTES == ssh.MAX_OUTPUT_BYTES == 64 * 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(ConnectError) as info:
+        LocalTransport().execute(HOST, "head -c 70000000 /dev/zero; sleep 30", b"", 60)
+    assert info.value.status == "error"
+    assert info.value.hop == "local:here"
+    assert (
+        info.value.message == "here (local:here): output exceeds 64 MiB (a hostile or broken host?)"
+    )
+    with pytest.raises(ConnectError) as mixed:  # stdout and stderr count together
+        LocalTransport().execute(
+            HOST, "head -c 40000000 /dev/zero; head -c 40000000 /dev/zero >&2", b"", 60
+        )
+    assert mixed.value.status == "error"
+    assert time.monotonic() - started < 20
+    exact = LocalTransport().execute(HOST, f"head -c {local.MAX_OUTPUT_BYTES} /dev/zero", b"", 60)
+    assert len(exact.stdout) == local.MAX_OUTPUT_BYTES
+
+
+def test_stdin_not_read_does_not_block() -> None:
+    result = LocalTransport().execute(HOST, "echo done", b"x" * 5_000_000, 5)
+    assert (result.stdout, result.exit_code) == (b"done\n", 0)
