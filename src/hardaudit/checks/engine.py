@@ -26,7 +26,7 @@ def evaluate(
             CheckResult(
                 check=check.id,
                 status=outcome.status,
-                severity=outcome.severity or check.severity,
+                severity=check.severity if outcome.severity is None else outcome.severity,
                 title=check.title,
                 evidence=outcome.evidence,
                 reason=outcome.reason,

@@ -6,6 +6,7 @@ UNKNOWN with their reason, Absent gives SKIP: a missing fact is never a pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -50,16 +51,44 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class CheckSpec:
+    """What a params validator may look at besides the params: the check's declared facts
+    and the names of its `variables:`."""
+
+    facts: tuple[str, ...] = ()
+    variables: frozenset[str] = frozenset()
+
+
+class ParamError(Exception):
+    """A problem in a check's params found at load time; `field` is the dotted path in the
+    check file (`params.options.permitrootlogin`), so the loader can name its line."""
+
+    def __init__(self, field: str, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.hint = hint
+
+
+# (params, spec) -> None; raises ParamError. Each evaluator brings its own (optional) one.
+ParamCheck = Callable[[Mapping[str, Any], CheckSpec], None]
+# params -> facts the evaluator reads whatever the check declares (gathered for it).
+ImpliedFacts = Callable[[Mapping[str, Any]], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class Evaluator:
-    """A named evaluator and the params it accepts."""
+    """A named evaluator, the params it accepts, and how to validate them at load time."""
 
     name: str
     run: EvalFn
     required: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
+    check_params: ParamCheck | None = None
+    implied_facts: ImpliedFacts | None = None
 
     def validate(self, params: Mapping[str, Any]) -> str | None:
-        """A problem with `params`, or None when they fit."""
+        """A problem with the names of `params`, or None when they fit."""
         missing = self.required - set(params)
         if missing:
             return f"missing parameter(s) {', '.join(sorted(missing))}"
@@ -68,20 +97,166 @@ class Evaluator:
             return f"unknown parameter(s) {', '.join(sorted(unknown))}"
         return None
 
+    def facts_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """Facts this evaluator reads with these params, declared or not."""
+        return self.implied_facts(params) if self.implied_facts else ()
+
 
 EVALUATORS: dict[str, Evaluator] = {}
 
 
 def register(
-    name: str, *, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
+    name: str,
+    *,
+    required: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+    check_params: ParamCheck | None = None,
+    implied_facts: ImpliedFacts | None = None,
 ) -> Callable[[EvalFn], EvalFn]:
-    """Register a Python evaluator under `name` (the YAML `evaluator:` value)."""
+    """Register a Python evaluator under `name` (the YAML `evaluator:` value).
+
+    `check_params` validates the params at load time (raising ParamError), so a bad value
+    is an error naming the file and line rather than an UNKNOWN on every host at run time.
+    `implied_facts` names facts the evaluator always reads (added to the check's facts).
+    """
 
     def add(fn: EvalFn) -> EvalFn:
-        EVALUATORS[name] = Evaluator(name, fn, frozenset(required), frozenset(optional))
+        EVALUATORS[name] = Evaluator(
+            name, fn, frozenset(required), frozenset(optional), check_params, implied_facts
+        )
         return fn
 
     return add
+
+
+# --- load-time param validation helpers ----------------------------------------------------------
+
+_OCTAL_MODE = re.compile(r"^0?[0-7]{3,4}$")
+
+
+def all_of(*checks: ParamCheck) -> ParamCheck:
+    """One ParamCheck running several in order (the first problem wins)."""
+
+    def check(params: Mapping[str, Any], spec: CheckSpec) -> None:
+        for one in checks:
+            one(params, spec)
+
+    return check
+
+
+def check_severity(value: object, field: str) -> None:
+    """A severity name (`critical` ... `info`)."""
+    if not isinstance(value, str) or value.strip().upper() not in Severity.__members__:
+        raise ParamError(
+            field, f"unknown severity {value!r}", "use critical, high, medium, low or info"
+        )
+
+
+def check_octal_mode(value: object, field: str) -> None:
+    """A quoted octal mode ("0640"): unquoted, YAML reads 0640 as the integer 416."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ParamError(
+            field,
+            f"mode must be a quoted octal string, got {value!r}",
+            "quote octal modes: '0640'",
+        )
+    if not _OCTAL_MODE.match(value.strip()):
+        raise ParamError(field, f"{value!r} is not an octal mode", "e.g. '0600' or '0640'")
+
+
+def check_regex(value: object, field: str) -> None:
+    """A Python regular expression that compiles."""
+    if not isinstance(value, str):
+        raise ParamError(field, f"must be a regular expression string, got {value!r}")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ParamError(
+            field, f"invalid regular expression {value!r}: {exc}", "fix the regex (Python re)"
+        ) from None
+
+
+def check_strings(value: object, field: str, *, what: str = "values") -> list[str]:
+    """A list of strings; YAML booleans (unquoted yes/no/on/off/true/false) are refused."""
+    if not isinstance(value, list):
+        raise ParamError(field, f"must be a list of {what}, got {value!r}")
+    for item in value:
+        if isinstance(item, bool):
+            raise ParamError(
+                field,
+                f"{item!r} is a YAML boolean, not the sshd value written",
+                'quote yes/no/on/off/true/false: ["no"]',
+            )
+        if not isinstance(item, (str, int)):
+            raise ParamError(field, f"{item!r} is not a string")
+    return [str(v) for v in value]
+
+
+def check_mapping(value: object, field: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ParamError(field, f"must be a mapping, got {value!r}")
+    for key in value:
+        if isinstance(key, bool):
+            raise ParamError(
+                field,
+                f"key {key!r} is a YAML boolean",
+                'quote yes/no/on/off/true/false keys: "no": low',
+            )
+    return value
+
+
+def check_declared(name: object, spec: CheckSpec, field: str) -> None:
+    """An inventory variable the evaluator reads must be declared under `variables:`: only
+    declared variables reach an evaluator (with their defaults)."""
+    if not isinstance(name, str) or not name:
+        raise ParamError(field, f"must be an inventory variable name, got {name!r}")
+    if name not in spec.variables:
+        raise ParamError(
+            field,
+            f"variable {name!r} is not declared under `variables:`",
+            f"add `variables: {{{name}: {{default: ..., description: ...}}}}`",
+        )
+
+
+def declared_var(param: str = "var", default: str | None = None) -> ParamCheck:
+    """The variable named by `param` (or `default` when the param is not given) is declared."""
+
+    def check(params: Mapping[str, Any], spec: CheckSpec) -> None:
+        name = params.get(param, default)
+        if name is not None:
+            check_declared(name, spec, f"params.{param}")
+
+    return check
+
+
+def severities(*names: str) -> ParamCheck:
+    """Params that name a severity (`link_local_severity`, `loopback_severity`)."""
+
+    def check(params: Mapping[str, Any], spec: CheckSpec) -> None:
+        for name in names:
+            if name in params:
+                check_severity(params[name], f"params.{name}")
+
+    return check
+
+
+def reads(*names: str) -> ImpliedFacts:
+    """implied_facts for an evaluator that always reads `names`."""
+
+    def implied(_params: Mapping[str, Any]) -> tuple[str, ...]:
+        return names
+
+    return implied
+
+
+# Container evaluators read the process list too: with no engine answering, only it tells
+# "docker is not running" (Absent) from "dockerd runs but could not be asked" (Unknown).
+CONTAINER_FACTS = reads("containers", "processes")
+
+
+def needs_contexts(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """sshd keyword judges read the Match contexts too, unless `contexts: false`."""
+    return ("sshd", "sshd_contexts") if params.get("contexts", True) else ("sshd",)
 
 
 class _NotJudgedError(Exception):
@@ -97,6 +272,34 @@ def need(value: T | Unknown | Absent) -> T:
     if isinstance(value, Absent):
         raise _NotJudgedError(Outcome(Status.SKIP, reason=value.reason))
     return value
+
+
+_TRUE_WORDS = frozenset(("true", "yes", "on", "1"))
+_FALSE_WORDS = frozenset(("false", "no", "off", "0"))
+
+
+def flag(variables: Mapping[str, Any], name: str) -> bool:
+    """A boolean inventory variable, read strictly: an INI inventory gives the string
+    "false", which Python would take as true. True/"true"/"yes"/"on"/"1" are true;
+    False/"false"/"no"/"off"/"0"/unset are false; anything else aborts the evaluation as
+    UNKNOWN naming the variable."""
+    value = variables.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise _NotJudgedError(
+        Outcome(
+            Status.UNKNOWN,
+            reason=f"inventory variable {name} is {value!r}: expected true or false",
+        )
+    )
 
 
 def verdict(bad: Sequence[str], good: Sequence[str], unread: Sequence[str] = ()) -> Outcome:
@@ -116,7 +319,7 @@ def run_evaluator(check: Check, facts: HostFacts, variables: Mapping[str, Any]) 
         return evaluator.run(check, facts, variables)
     except _NotJudgedError as stop:
         return stop.outcome
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, re.error) as exc:
         return Outcome(Status.UNKNOWN, reason=f"evaluator {check.evaluator} failed: {exc!r}")
 
 
@@ -172,7 +375,9 @@ def judge_sshd(
 
     Each keyword's global value is evidence whatever the verdict. A context adds a failure
     when the rule fails its value, unless the global value already failed with that same
-    value. Contexts that could not be read are left to ssh.match-override.
+    value. A context that could not be judged (its `sshd -T -C` failed and the files gave
+    nothing to fill it, or the contexts could not be read at all) never passes: the check
+    fails if something else failed (naming what was not judged), else it is unknown.
     """
     cfg = need(facts.sshd)
     evidence: list[str] = []
@@ -190,8 +395,12 @@ def judge_sshd(
             failures.append(severity)
             failed_globally[keyword] = value.lower()
     found = sshd_contexts(facts) if contexts else ()
+    unjudged: list[str] = []
+    if isinstance(found, Unknown):
+        unjudged.append(f"the Match contexts ({found.reason})")
     for context in found if isinstance(found, tuple) else ():
         if context.config is None:
+            unjudged.append(f"{context.match} (sshd -T -C {context.spec} failed)")
             continue
         for keyword in keywords:
             value = context.config.get(keyword)
@@ -204,14 +413,60 @@ def judge_sshd(
             evidence.append(f"{keyword} {value} in {context.match} ({where}){note}")
             failures.append(severity)
     if failures:
-        return Outcome(Status.FAIL, tuple(evidence), severity=max(failures))
+        reason = f"also not judged: {'; '.join(unjudged)}" if unjudged else ""
+        return Outcome(Status.FAIL, tuple(evidence), reason=reason, severity=max(failures))
+    if unjudged:
+        return Outcome(
+            Status.UNKNOWN,
+            tuple(evidence),
+            reason=f"the global settings pass; not judged: {'; '.join(unjudged)}",
+        )
     return Outcome(Status.PASS, tuple(evidence))
 
 
 # --- generic evaluators -------------------------------------------------------------------
 
 
-@register("sshd_option", required=("options",), optional=("lesser", "allowed_by_var", "contexts"))
+def _sshd_option_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    options = check_mapping(params["options"], "params.options")
+    if not options:
+        raise ParamError("params.options", "needs at least one keyword: [allowed values]")
+    for keyword, allowed in options.items():
+        check_strings(allowed, f"params.options.{keyword}")
+    lesser = check_mapping(params.get("lesser", {}), "params.lesser")
+    for keyword, table in lesser.items():
+        if keyword not in options:
+            raise ParamError(
+                f"params.lesser.{keyword}",
+                f"{keyword!r} is not a keyword of `options`",
+                f"one of: {', '.join(map(str, options))}",
+            )
+        for value, severity in check_mapping(table, f"params.lesser.{keyword}").items():
+            check_severity(severity, f"params.lesser.{keyword}.{value}")
+    if "allowed_by_var" in params:
+        by_var = check_mapping(params["allowed_by_var"], "params.allowed_by_var")
+        extra = set(by_var) - {"var", "values"}
+        if extra:
+            raise ParamError(
+                "params.allowed_by_var",
+                f"unknown key(s) {', '.join(sorted(map(str, extra)))}",
+                "allowed_by_var: {var: NAME, values: {keyword: [values]}}",
+            )
+        check_declared(by_var.get("var"), spec, "params.allowed_by_var.var")
+        values = check_mapping(by_var.get("values", {}), "params.allowed_by_var.values")
+        for keyword, allowed in values.items():
+            check_strings(allowed, f"params.allowed_by_var.values.{keyword}")
+    if not isinstance(params.get("contexts", True), bool):
+        raise ParamError("params.contexts", "must be true or false")
+
+
+@register(
+    "sshd_option",
+    required=("options",),
+    optional=("lesser", "allowed_by_var", "contexts"),
+    check_params=_sshd_option_params,
+    implied_facts=needs_contexts,
+)
 def sshd_option(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Each keyword in `options` must have one of its allowed values, globally and in every
     Match context (a context that weakens a keyword fails the check and is named).
@@ -219,7 +474,7 @@ def sshd_option(check: Check, facts: HostFacts, variables: Mapping[str, Any]) ->
     params: options {keyword: [allowed...]}; lesser {keyword: {value: severity}} (fail at a
     lower severity); allowed_by_var {var: NAME, values: {keyword: [values]}} (values that
     pass when the inventory variable NAME is true); contexts (default true: judge the
-    Match contexts too).
+    Match contexts too, which reads the `sshd_contexts` fact).
     """
     options: Mapping[str, list[str]] = check.params["options"]
     lesser: Mapping[str, Mapping[str, str]] = check.params.get("lesser", {})
@@ -233,11 +488,11 @@ def sshd_option(check: Check, facts: HostFacts, variables: Mapping[str, Any]) ->
             return None, ""
         if (
             var
-            and variables.get(var)
             and normalized in [str(v).lower() for v in by_var.get("values", {}).get(keyword, [])]
+            and flag(variables, var)
         ):
             return None, f"; allowed by {var}: true"
-        severity = lesser.get(keyword, {}).get(normalized)
+        severity = {str(k).lower(): v for k, v in lesser.get(keyword, {}).items()}.get(normalized)
         want = " or ".join(str(a) for a in allowed)
         return (Severity.parse(severity) if severity else check.severity), f"; expected {want}"
 
@@ -262,7 +517,25 @@ def _fileset(files: SshFiles, name: str) -> list[tuple[FileStat, str]]:
     raise ValueError(f"unknown fileset {name!r}")
 
 
-@register("file_mode", required=("fileset", "max_mode"), optional=("owner",))
+_FILESETS = ("ssh-dir", "ssh-privkey")
+
+
+def _file_mode_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    if params["fileset"] not in _FILESETS:
+        raise ParamError(
+            "params.fileset", f"unknown fileset {params['fileset']!r}", f"one of {_FILESETS}"
+        )
+    check_octal_mode(params["max_mode"], "params.max_mode")
+    if "owner" in params and not isinstance(params["owner"], str):
+        raise ParamError("params.owner", "must be `account` or a user name")
+
+
+@register(
+    "file_mode",
+    required=("fileset", "max_mode"),
+    optional=("owner",),
+    check_params=_file_mode_params,
+)
 def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every file of `fileset` has no permission bit beyond `max_mode`, and the right owner.
 
@@ -308,7 +581,7 @@ def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
     return False
 
 
-@register("listeners_allowed", optional=("var",))
+@register("listeners_allowed", optional=("var",), check_params=declared_var("var", "allowed_ports"))
 def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every socket listening on a non-loopback address has a port in the allow-list variable.
 
@@ -354,7 +627,7 @@ def firewall_enabled(check: Check, facts: HostFacts, variables: Mapping[str, Any
     )
 
 
-@register("container_non_root")
+@register("container_non_root", implied_facts=CONTAINER_FACTS)
 def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every running container's main process has a non-zero effective UID (read in /proc)."""
     containers = need(facts.containers)

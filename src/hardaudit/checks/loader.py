@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from hardaudit.checks.evaluators import EVALUATORS, FACT_NAMES
+from hardaudit.checks.evaluators import EVALUATORS, FACT_NAMES, CheckSpec, ParamError
 from hardaudit.checks.model import Check, Severity, Variable
 from hardaudit.errors import CheckDefinitionError
 
@@ -21,8 +21,9 @@ _REQUIRED = ("id", "severity", "title", "rationale", "remediation", "evaluator",
 _KNOWN = {*_REQUIRED, "params", "references", "tags", "variables", "command"}
 
 
-class _LineMap(dict[str, Any]):
-    """A mapping that remembers the line/column of each key."""
+class _LineMap(dict[Any, Any]):
+    """A mapping that remembers the line/column of each key (keys are strings but for YAML
+    booleans)."""
 
     marks: dict[str, tuple[int, int]]
 
@@ -32,7 +33,14 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineMap:
-    mapping = _LineMap({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    # Keys become strings, except YAML booleans (`no:` unquoted), kept so that validation
+    # can tell them from the quoted sshd value "no".
+    mapping = _LineMap(
+        {
+            (k if isinstance(k, bool) else str(k)): v
+            for k, v in loader.construct_mapping(node, deep=True).items()
+        }
+    )
     mapping.marks = {
         str(key.value): (key.start_mark.line + 1, key.start_mark.column + 1)
         for key, _value in node.value
@@ -48,12 +56,26 @@ def builtin_checks_dir() -> Path:
     return Path(str(resources.files("hardaudit") / "builtin_checks"))
 
 
+def _mark(doc: object, field: str) -> tuple[int | None, int | None]:
+    """Line and column of the deepest key of a dotted `field` path that the file has
+    (`params.options.permitrootlogin` -> that keyword's line under `params:`)."""
+    line: int | None = None
+    col: int | None = None
+    node = doc
+    for part in field.split("."):
+        if not isinstance(node, _LineMap) or not hasattr(node, "marks"):
+            break
+        if part not in node.marks:
+            break
+        line, col = node.marks[part]
+        node = node.get(part)
+    return line, col
+
+
 def _fail(
     path: Path, doc: _LineMap | None, field: str, message: str, hint: str
 ) -> CheckDefinitionError:
-    line = col = None
-    if doc is not None and hasattr(doc, "marks"):
-        line, col = doc.marks.get(field.split(".", 1)[0], (None, None))
+    line, col = _mark(doc, field) if doc is not None else (None, None)
     return CheckDefinitionError(
         message, file=str(path), line=line, column=col, field=field, hint=hint
     )
@@ -94,7 +116,11 @@ def load_check_file(path: Path) -> Check:
     for field in doc:
         if field not in _KNOWN:
             raise _fail(
-                path, doc, field, "unknown field", f"known fields: {', '.join(sorted(_KNOWN))}"
+                path,
+                doc,
+                str(field),
+                "unknown field",
+                f"known fields: {', '.join(sorted(_KNOWN))}",
             )
     check_id = _text(path, doc, "id")
     if not _ID.match(check_id):
@@ -147,6 +173,21 @@ def load_check_file(path: Path) -> Check:
         raise _fail(
             path, doc, "params", problem, f"see the `{evaluator_name}` evaluator's parameters"
         )
+    variables = _variables(path, doc)
+    if evaluator.check_params is not None:
+        spec = CheckSpec(tuple(facts), frozenset(v.name for v in variables))
+        try:
+            evaluator.check_params(params, spec)
+        except ParamError as exc:
+            raise _fail(
+                path,
+                doc,
+                exc.field,
+                exc.message,
+                exc.hint or f"see the `{evaluator_name}` evaluator's parameters",
+            ) from None
+    # Facts the evaluator always reads are gathered whether the check lists them or not.
+    facts = list(dict.fromkeys([*facts, *evaluator.facts_for(params)]))
     references = doc.get("references") or {}
     if not isinstance(references, dict):
         raise _fail(
@@ -155,7 +196,6 @@ def load_check_file(path: Path) -> Check:
     tags = doc.get("tags") or []
     if not isinstance(tags, list):
         raise _fail(path, doc, "tags", "must be a list", "e.g. tags: [cis, ssh]")
-    variables = _variables(path, doc)
     command = doc.get("command", "")
     if ("command" in facts) != bool(command):
         raise _fail(

@@ -122,17 +122,30 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
     )
 
 
-def _containers(section: Section | None) -> tuple[Container, ...] | Unknown | Absent:
+_ENGINES = ("dockerd", "containerd")
+
+
+def _containers(
+    section: Section | None, processes: Processes | Unknown
+) -> tuple[Container, ...] | Unknown | Absent:
     if section is None:
         return Unknown(failure_reason(section, "containers"))
     if section.rc == 127:
         return Absent("no container engine (docker) on this host")
     if not section.ok:
+        why = failure_reason(section, "docker ps/inspect")
         if "Cannot connect to the Docker daemon" in section.stderr and "permission denied" not in (
             section.stderr.lower()
         ):
-            return Absent("docker is installed but its engine is not running")
-        return Unknown(failure_reason(section, "docker ps/inspect"))
+            # The CLI may only be looking at the wrong socket (-H, DOCKER_HOST, rootless):
+            # "not running" needs the process list to show no engine.
+            if isinstance(processes, Unknown):
+                return Unknown(f"{why}; whether dockerd runs is unknown ({processes.reason})")
+            running = [name for name in _ENGINES if name in processes.names]
+            if not running:
+                return Absent("docker is installed but its engine is not running")
+            return Unknown(f"{why}, though {' and '.join(running)} run(s) on this host")
+        return Unknown(why)
     return parse_containers(section.text)
 
 
@@ -143,16 +156,24 @@ def _sshd_contexts(
     nonce: str,
 ) -> tuple[SshdContext, ...] | Unknown | Absent:
     """`sshd -T -C` per Match line; where that could not run (no root), the Match blocks
-    parsed from sshd_config laid over the global settings (lower confidence)."""
+    parsed from sshd_config laid over the global settings (lower confidence).
+
+    The section fails (rc != 0) when a config file could not be read for its Match lines;
+    any error output means the same (the script silences sshd's own per context): without
+    the files to parse instead, the contexts are Unknown, never "no Match lines".
+    """
     if section is not None and section.rc == 127:
         return Absent("sshd is not installed")
     parsed = None
     if files is not None and files.ok and isinstance(sshd, SshdConfig):
         parsed = contexts_from_files(files.text, nonce, sshd)
-    if section is None or not section.ok:
+    if section is None or not section.ok or section.stderr.strip():
         if parsed is not None:
             return parsed
-        return Unknown(failure_reason(section, "sshd -T -C per Match context"))
+        what = "sshd -T -C per Match context"
+        if section is not None and section.ok:
+            return Unknown(f"{what}: {section.stderr.strip().splitlines()[-1]}")
+        return Unknown(failure_reason(section, what))
     contexts = parse_sshd_contexts(section.text, nonce)
     return contexts if parsed is None else fill_failed_contexts(contexts, parsed)
 
@@ -216,13 +237,14 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
     if meta_section is None or meta_section.rc is None:
         raise FactError("the facts script produced no `meta` section: the script did not run")
     sshd, sshd_note = _sshd(sections, nonce)
+    processes = _processes(sections.get("processes"))
     return HostFacts(
         meta=parse_meta(meta_section.text),
         sshd=sshd,
         ssh_files=_ssh_files(sections.get("ssh_files"), nonce),
         listeners=_listeners(sections.get("listeners")),
         firewall=_firewall(sections),
-        containers=_containers(sections.get("containers")),
+        containers=_containers(sections.get("containers"), processes),
         sshd_contexts=_sshd_contexts(
             sections.get("sshd_contexts"), sections.get("sshd_config"), sshd, nonce
         ),
@@ -230,7 +252,7 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
         world_writable=_world_writable(sections.get("world_writable")),
         env_files=_env_files(sections.get("env_files")),
         ipv6=_ipv6(sections.get("ipv6")),
-        processes=_processes(sections.get("processes")),
+        processes=processes,
         units=_units(sections.get("units"), nonce),
         redis=_redis(sections.get("redis")),
         nginx=_nginx(sections.get("nginx"), nonce),

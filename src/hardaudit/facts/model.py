@@ -177,7 +177,7 @@ class EnvFiles:
 
 @dataclass(frozen=True)
 class Ipv6State:
-    disabled: bool  # IPv6 off: disable_ipv6=1, no IPv6 at all, or no address on any interface but lo
+    disabled: bool  # IPv6 off: no address on any interface but lo (sysctl only without if_inet6)
     global_addresses: tuple[str, ...] = ()  # non-loopback, non-link-local
 
 

@@ -48,6 +48,7 @@ def facts(**overrides: Any) -> HostFacts:
     values: dict[str, Any] = {
         "meta": Meta(uid=0, user="root", privilege="root"),
         "sshd": sshd(),
+        "sshd_contexts": (),  # no Match lines
         "ssh_files": SshFiles((ssh_dir(),), ()),
         "listeners": (ListeningSocket("tcp", "0.0.0.0", 22, "sshd"),),
         "firewall": FirewallState(

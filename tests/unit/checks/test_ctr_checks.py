@@ -134,8 +134,37 @@ def test_socket_anywhere_and_read_only_still_fails() -> None:
     assert result.evidence == (
         "proxy (traefik:v3): mounts /run/user/1000/docker.sock at /var/run/docker.sock: "
         "the Docker API socket, read-only (no protection for a socket)",
+        "proxy (traefik:v3): mounts host / at /host: it holds /run, /var/run and the runtime "
+        "sockets in them, read-only (no protection for a socket)",
         "cache (redis:7): mounts host /var/run at /host-run: it holds the runtime sockets",
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "rw", "held"),
+    [
+        ("/", False, "/run, /var/run"),
+        ("//", True, "/run, /var/run"),
+        ("/var", True, "/var/run"),
+        ("/var/", False, "/var/run"),
+        ("/run/", True, ""),  # a socket dir itself: the older message
+    ],
+)
+def test_parent_of_a_socket_dir_exposes_the_sockets(source: str, rw: bool, held: str) -> None:
+    result = run("ctr.runtime-socket", containers=(ctr(mounts=(bind(source, "/host", rw=rw),)),))
+    assert result.status == Status.FAIL
+    if held:
+        ro = "" if rw else ", read-only (no protection for a socket)"
+        assert result.evidence == (
+            f"app (img): mounts host {source} at /host: it holds {held} and the runtime "
+            f"sockets in them{ro}",
+        )
+
+
+@pytest.mark.parametrize("source", ["/home", "/var/www", "/srv", "/run/user/1000/app"])
+def test_mounts_that_hold_no_socket_dir_pass(source: str) -> None:
+    result = run("ctr.runtime-socket", containers=(ctr(mounts=(bind(source, "/h"),)),))
+    assert result.status == Status.PASS
 
 
 @pytest.mark.parametrize(
@@ -193,8 +222,46 @@ def test_sensitive_mounts_allowed_variable_and_read_only_pass() -> None:
     )
 
 
+def test_parent_of_a_sensitive_path_read_write_fails() -> None:
+    mounts = (bind("/var", "/host-var"), bind("/var/lib", "/l", rw=False), bind("/home", "/h"))
+    result = run("ctr.sensitive-mounts", containers=(ctr(mounts=mounts),))
+    assert (result.status, result.evidence) == (
+        Status.FAIL,
+        (
+            "app (img): host /var at /host-var read-write"
+            " (holds /var/lib/containerd, /var/lib/docker)",
+        ),
+    )
+
+
+def test_parent_of_a_sensitive_path_allowed_or_read_only_passes() -> None:
+    mounts = (bind("/var", "/host-var"), bind("/var/lib", "/l", rw=False))
+    result = run(
+        "ctr.sensitive-mounts", {"allowed_mounts": ["/var"]}, containers=(ctr(mounts=mounts),)
+    )
+    assert (result.status, result.evidence) == (
+        Status.PASS,
+        (
+            "app (img): host /var at /host-var read-write, allowed by allowed_mounts; "
+            "host /var/lib at /l read-only",
+        ),
+    )
+
+
 @pytest.mark.parametrize(
-    "source", ["/", "//", "/proc", "/sys/", "/root/.ssh", "/var/lib/docker", "/boot", "/dev"]
+    "source",
+    [
+        "/",
+        "//",
+        "/proc",
+        "/sys/",
+        "/root/.ssh",
+        "/var/lib/docker",
+        "/boot",
+        "/dev",
+        "/var",
+        "/var/lib",
+    ],
 )
 def test_sensitive_paths_read_write_fail(source: str) -> None:
     result = run("ctr.sensitive-mounts", containers=(ctr(mounts=(bind(source, "/h"),)),))

@@ -141,10 +141,57 @@ def test_no_database_at_all_skips() -> None:
     )
 
 
-@pytest.mark.parametrize("containers", [Absent("no docker"), Unknown("docker: denied")])
-def test_container_facts_are_optional(containers: Any) -> None:
+def test_no_container_engine_leaves_the_sockets_to_decide() -> None:
     found = sockets(ListeningSocket("tcp", "127.0.0.1", 5432, "postgres"))
-    assert run("net.db-exposed", listeners=found, containers=containers).status == Status.PASS
+    assert run("net.db-exposed", listeners=found, containers=Absent("no docker")).status == (
+        Status.PASS
+    )
+
+
+def test_unreadable_containers_make_a_clean_host_unknown() -> None:
+    # A container could publish a database port that `ss` does not show (no docker-proxy).
+    found = sockets(ListeningSocket("tcp", "127.0.0.1", 5432, "postgres"))
+    result = run("net.db-exposed", listeners=found, containers=Unknown("docker: denied"))
+    assert (result.status, result.reason) == (
+        Status.UNKNOWN,
+        "container ports could not be read: docker: denied",
+    )
+    assert result.evidence == ("tcp 127.0.0.1:5432 (postgres): PostgreSQL listens on loopback",)
+    # and nothing listening at all is no longer a skip
+    result = run("net.db-exposed", listeners=sockets(), containers=Unknown("docker: denied"))
+    assert result.status == Status.UNKNOWN
+
+
+def test_unreadable_containers_do_not_hide_a_failure() -> None:
+    found = sockets(ListeningSocket("tcp", "0.0.0.0", 6379, "redis-server"))
+    result = run("net.db-exposed", listeners=found, containers=Unknown("docker: denied"))
+    assert (result.status, result.reason) == (
+        Status.FAIL,
+        "also not judged: container ports could not be read: docker: denied",
+    )
+
+
+@pytest.mark.parametrize(
+    ("host_ip", "status", "where"),
+    [
+        ("203.0.113.7", Status.FAIL, "published on public address 203.0.113.7"),
+        ("127.0.0.1", Status.PASS, "published on loopback"),
+        ("::1", Status.PASS, "published on loopback"),
+        ("10.1.2.3", Status.PASS, "published on private address 10.1.2.3"),
+    ],
+)
+def test_database_port_published_on_one_address_is_judged_by_that_address(
+    host_ip: str, status: Status, where: str
+) -> None:
+    db = Container(
+        "d", "db", "postgres:16", "", 10, 999, ports=(PublishedPort("5432/tcp", host_ip, 5432),)
+    )
+    result = run("net.db-exposed", listeners=sockets(), containers=(db,))
+    binding = f"[{host_ip}]" if ":" in host_ip else host_ip
+    assert (result.status, result.evidence) == (
+        status,
+        (f"container db (postgres:16): {binding}:5432 -> 5432/tcp: PostgreSQL {where}",),
+    )
 
 
 def test_unknown_when_listeners_unreadable() -> None:

@@ -161,9 +161,103 @@ def test_root_login_in_a_match_block_when_contexts_were_not_read() -> None:
     )
 
 
-def test_unreadable_contexts_leave_the_global_verdict() -> None:
-    # Without files to fall back on, ssh.match-override reports the unknown contexts.
+def test_failed_contexts_without_files_are_unknown_naming_the_match_lines() -> None:
+    # `sshd -T -C` refused both contexts and no sshd_config text fills them: never a pass.
     result = run("ssh.password-auth", sshd=effective(), sshd_contexts=FAILED_CONTEXTS)
+    assert result.status == Status.UNKNOWN
+    assert result.evidence == (
+        f"passwordauthentication no {T}",
+        f"kbdinteractiveauthentication no {T}",
+    )
+    assert result.reason == (
+        "the global settings pass; not judged: "
+        f"Match User deploy (sshd -T -C {DEPLOY} failed); "
+        f"Match Address 10.0.0.0/8 (sshd -T -C {ADDR} failed)"
+    )
+
+
+def test_unreadable_contexts_are_unknown_not_a_pass() -> None:
+    why = "sshd -T -C per Match context: exit status 2: cannot read /etc/ssh/sshd_config as app"
+    for check_id in ("ssh.permit-root-login", "ssh.max-auth-tries", "ssh.x11-forwarding"):
+        result = run(
+            check_id,
+            sshd=effective(maxauthtries="3", x11forwarding="no"),
+            sshd_contexts=Unknown(why),
+        )
+        assert (result.status, result.reason) == (
+            Status.UNKNOWN,
+            f"the global settings pass; not judged: the Match contexts ({why})",
+        ), check_id
+
+
+def test_contexts_not_gathered_are_unknown() -> None:
+    assert run(
+        "ssh.pubkey-auth", sshd=effective(), sshd_contexts=Unknown("not gathered")
+    ).status == (Status.UNKNOWN)
+
+
+def test_a_failure_stays_a_failure_and_names_what_was_not_judged() -> None:
+    result = run(
+        "ssh.password-auth",
+        sshd=effective(passwordauthentication="yes"),
+        sshd_contexts=FAILED_CONTEXTS[:1],
+    )
+    assert result.status == Status.FAIL
+    assert result.reason == f"also not judged: Match User deploy (sshd -T -C {DEPLOY} failed)"
+
+
+def test_no_match_lines_at_all_is_judged_globally() -> None:
+    assert run("ssh.password-auth", sshd=effective(), sshd_contexts=()).status == Status.PASS
+
+
+def test_unreadable_contexts_still_fall_back_to_the_files() -> None:
+    result = run("ssh.permit-root-login", **no_root_match_fixture(Unknown("exit status 2")))
+    assert result.status == Status.FAIL
+    assert result.reason == ""
+
+
+# boolean inventory variables: read strictly ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [False, "false", "False", "no", "off", "0", 0, None])
+def test_root_login_variable_false_in_any_spelling_does_not_allow(value: object) -> None:
+    cfg = effective(permitrootlogin="prohibit-password")
+    result = run("ssh.permit-root-login", {"ssh_root_login_allowed": value}, sshd=cfg)
+    assert (result.status, result.severity) == (Status.FAIL, Severity.MEDIUM)
+
+
+@pytest.mark.parametrize("value", [True, "true", "Yes", "on", "1", 1])
+def test_root_login_variable_true_in_any_spelling_allows(value: object) -> None:
+    cfg = effective(permitrootlogin="prohibit-password")
+    result = run("ssh.permit-root-login", {"ssh_root_login_allowed": value}, sshd=cfg)
+    assert result.status == Status.PASS
+
+
+@pytest.mark.parametrize("value", ["maybe", "", 2, ["true"]])
+def test_boolean_variable_that_is_neither_is_unknown_naming_it(value: object) -> None:
+    cfg = effective(permitrootlogin="prohibit-password")
+    result = run("ssh.permit-root-login", {"ssh_root_login_allowed": value}, sshd=cfg)
+    assert (result.status, result.reason) == (
+        Status.UNKNOWN,
+        f"inventory variable ssh_root_login_allowed is {value!r}: expected true or false",
+    )
+
+
+def test_forwarding_variable_false_string_from_ini_does_not_allow() -> None:
+    bastion = parse_sshd_t(fixture("openssh-9.2-bastion.txt"))
+    result = run("ssh.forwarding", {"ssh_allow_forwarding": "false"}, sshd=bastion)
+    assert result.status == Status.FAIL
+    result = run("ssh.forwarding", {"ssh_allow_forwarding": "yes"}, sshd=bastion)
+    assert result.status == Status.PASS
+    result = run("ssh.forwarding", {"ssh_allow_forwarding": "jump"}, sshd=bastion)
+    assert (result.status, result.reason) == (
+        Status.UNKNOWN,
+        "inventory variable ssh_allow_forwarding is 'jump': expected true or false",
+    )
+
+
+def test_a_variable_is_not_read_when_the_value_passes_anyway() -> None:
+    result = run("ssh.permit-root-login", {"ssh_root_login_allowed": "maybe"}, sshd=effective())
     assert result.status == Status.PASS
 
 

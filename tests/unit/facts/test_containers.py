@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardaudit.facts.model import Mount, PublishedPort
+import pytest
+
+from hardaudit.facts.build import _containers, build_host_facts
+from hardaudit.facts.model import Absent, Mount, Processes, PublishedPort, Section, Unknown
 from hardaudit.facts.parsers.containers import parse_containers
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "containers"
@@ -63,3 +66,44 @@ def test_malformed_lines_and_odd_values_are_skipped() -> None:
     (odd,) = parse_containers(text)
     assert (odd.name, odd.cap_add, odd.mounts, odd.ports) == ("odd", (), (), ())
     assert parse_containers("## engine-ok\n") == ()
+
+
+# build._containers: "Cannot connect" is "not running" only if no engine process is seen ---------
+
+CANNOT_CONNECT = (
+    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+    "Is the docker daemon running?"
+)
+
+
+def _no_daemon() -> Section:
+    return Section("containers", "", 1, stderr=CANNOT_CONNECT)
+
+
+def test_cannot_connect_without_an_engine_process_is_absent() -> None:
+    found = _containers(_no_daemon(), Processes(frozenset({"sshd", "cron"})))
+    assert found == Absent("docker is installed but its engine is not running")
+
+
+@pytest.mark.parametrize("engine", ["dockerd", "containerd"])
+def test_cannot_connect_while_an_engine_runs_is_unknown(engine: str) -> None:
+    # dockerd on another socket (-H, rootless, DOCKER_HOST): its containers still run.
+    found = _containers(_no_daemon(), Processes(frozenset({"sshd", engine})))
+    assert found == Unknown(
+        f"docker ps/inspect: exit status 1: {CANNOT_CONNECT}, though {engine} run(s) on this host"
+    )
+
+
+def test_cannot_connect_without_a_process_list_is_unknown() -> None:
+    found = _containers(_no_daemon(), Unknown("process list: no output"))
+    assert isinstance(found, Unknown)
+    assert found.reason.endswith("; whether dockerd runs is unknown (process list: no output)")
+
+
+def test_build_reads_the_process_list_for_the_containers_fact() -> None:
+    meta = Section("meta", "uid=1000\nuser=app\nprivilege=user\n", 0)
+    processes = Section("processes", "comm=sshd\ncomm=dockerd\n", 0)
+    host = build_host_facts({"meta": meta, "containers": _no_daemon(), "processes": processes}, "n")
+    assert isinstance(host.containers, Unknown)
+    host = build_host_facts({"meta": meta, "containers": _no_daemon()}, "n")
+    assert isinstance(host.containers, Unknown)  # processes not gathered: cannot tell

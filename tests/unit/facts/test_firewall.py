@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,19 +115,23 @@ def test_ufw_default_deny_in_iptables_save(variant: str) -> None:
 
 
 def test_ufw_limit_is_an_ssh_rate_limit_in_both_formats() -> None:
+    # `recent --update` jumps to ufw-user-limit, which rejects; the `recent --set` rule
+    # before it has no verdict and limits nothing.
     v4 = parse_iptables_save(fixture("ufw-limit.iptables"))
-    assert v4.rate_limit[1] == (
+    assert v4.rate_limit == (
         "iptables filter ufw-user-input: -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW "
         "-m recent --update --seconds 30 --hitcount 6 --name DEFAULT --mask 255.255.255.255 "
-        "--rsource -j ufw-user-limit"
+        "--rsource -j ufw-user-limit",
     )
     nv4, nv6 = nft("ufw-limit.json")  # iptables-nft: the same rules with xt matches
-    assert nv4.rate_limit[1] == (
+    assert nv4.rate_limit == (
         "nft ip filter ufw-user-input: tcp dport 22 xt match conntrack xt match recent "
-        "jump ufw-user-limit"
+        "jump ufw-user-limit",
     )
-    assert nv6.rate_limit
-    assert nv6.rate_limit[0].startswith("nft ip6 filter ufw6-user-input")
+    assert nv6.rate_limit == (
+        "nft ip6 filter ufw6-user-input: tcp dport 22 xt match conntrack xt match recent "
+        "jump ufw6-user-limit",
+    )
 
 
 def test_ufw_allow_is_not_a_rate_limit() -> None:
@@ -197,6 +202,20 @@ def test_conditional_return_from_a_jumped_chain_reaches_the_policy() -> None:
             True,
         ),
         (
+            "-p tcp -m tcp --dport 22 -m hashlimit --hashlimit-upto 3/min --hashlimit-name s -j ACCEPT",
+            True,
+        ),
+        ("-p tcp -m tcp --dport 22 -m recent --rcheck --seconds 60 --hitcount 4 -j REJECT", True),
+        # no verdict: a LOG (or `recent --set`) rule limits nothing
+        ('-p tcp -m tcp --dport 22 -m limit --limit 3/min -j LOG --log-prefix "ssh: "', False),
+        ("-p tcp -m tcp --dport 22 -m recent --set --name ssh", False),
+        # the wrong way round: drops the allowed share, accepts the excess
+        ("-p tcp -m tcp --dport 22 -m limit --limit 3/min -j DROP", False),
+        (
+            "-p tcp -m tcp --dport 22 -m hashlimit --hashlimit-above 3/min --hashlimit-name s -j ACCEPT",
+            False,
+        ),
+        (
             "-p tcp -m tcp --dport 22 -m hashlimit --hashlimit-above 3/min --hashlimit-name s -j DROP",
             True,
         ),
@@ -212,6 +231,36 @@ def test_iptables_ssh_rate_limits(rule: str, limited: bool) -> None:
     text = f"*filter\n:INPUT DROP [0:0]\n-A INPUT {rule}\nCOMMIT\n"
     found = parse_iptables_save(text).rate_limit
     assert found == ((f"iptables filter INPUT: {rule}",) if limited else ())
+
+
+def test_limited_accept_under_an_accept_policy_is_no_rate_limit() -> None:
+    # The connections over the limit fall through to the policy, which accepts them.
+    text = (
+        "*filter\n:INPUT ACCEPT [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -m limit --limit 3/min -j ACCEPT\n"
+        "-A INPUT -p tcp -m tcp --dport 23 -j DROP\nCOMMIT\n"
+    )
+    assert parse_iptables_save(text).rate_limit == ()
+
+
+def test_limited_accept_followed_by_an_unlimited_accept_is_no_rate_limit() -> None:
+    text = (
+        "*filter\n:INPUT DROP [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -m limit --limit 3/min -j ACCEPT\n"
+        "-A INPUT -p tcp -m multiport --dports 20:30 -j ACCEPT\nCOMMIT\n"
+    )
+    assert parse_iptables_save(text).rate_limit == ()
+
+
+def test_limited_accept_followed_by_a_drop_counts_under_an_accept_policy() -> None:
+    text = (
+        "*filter\n:INPUT ACCEPT [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -m limit --limit 3/min -j ACCEPT\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -j DROP\nCOMMIT\n"
+    )
+    assert parse_iptables_save(text).rate_limit == (
+        "iptables filter INPUT: -p tcp -m tcp --dport 22 -m limit --limit 3/min -j ACCEPT",
+    )
 
 
 def test_iptables_rate_limit_in_a_chain_not_reached_from_input_does_not_count() -> None:
@@ -243,16 +292,63 @@ def test_every_nft_rate_limit_form_is_found() -> None:
         v4.rate_limit
         == v6.rate_limit
         == (
-            "nft inet filter input: tcp dport 22 ct state new limit rate 10/minute accept",
-            "nft inet filter input: tcp dport { 22, 443 } ct state new meter sshmeter "
-            "{ ip saddr limit rate 3/minute } accept",
             "nft inet filter input: tcp dport 22 ct count over 4 reject with icmpx port-unreachable",
             "nft inet filter input: tcp dport 22 quota over 10 mbytes drop",
             "nft inet filter input: tcp dport @sshports add @flood "
             "{ ip saddr limit rate over 5/minute } drop",
             "nft inet filter input: tcp dport 22 ct state new jump ssh_guard",
         )
-    )  # and not `tcp dport 20-30 accept`: a range with 22 but no limit
+    )  # not `tcp dport 20-30 accept`: a range with 22 but no limit; not the two limited
+    # accepts either: what exceeds them reaches ssh_guard's `accept` or that range's accept
+
+
+def _without_rules(name: str, *texts: str) -> str:
+    """An nft -j fixture without the rules whose expressions mention one of `texts`."""
+    data = json.loads(fixture(name))
+    data["nftables"] = [
+        item
+        for item in data["nftables"]
+        if not ("rule" in item and any(t in json.dumps(item["rule"]["expr"]) for t in texts))
+    ]
+    return json.dumps(data)
+
+
+def test_nft_limited_accepts_count_when_the_excess_meets_the_policy() -> None:
+    v4, _ = parse_nft_json(_without_rules("ratelimit.json", '"ssh_guard"', '"range"'))
+    assert v4.rate_limit[:2] == (
+        "nft inet filter input: tcp dport 22 ct state new limit rate 10/minute accept",
+        "nft inet filter input: tcp dport { 22, 443 } ct state new meter sshmeter "
+        "{ ip saddr limit rate 3/minute } accept",
+    )
+
+
+def test_nft_limit_with_the_wrong_verdict_or_a_log_is_no_rate_limit() -> None:
+    def rules(*exprs: list[Any]) -> str:
+        items: list[dict[str, Any]] = [
+            {"chain": {"family": "inet", "table": "t", "name": "in", "type": "filter",
+                       "hook": "input", "prio": 0, "policy": "drop"}},
+        ]  # fmt: skip
+        items += [
+            {"rule": {"family": "inet", "table": "t", "chain": "in", "expr": e}} for e in exprs
+        ]
+        return json.dumps({"nftables": items})
+
+    ssh = {
+        "match": {
+            "op": "==",
+            "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+            "right": 22,
+        }
+    }
+    under = {"limit": {"rate": 3, "per": "minute"}}
+    over = {"limit": {"rate": 3, "per": "minute", "inv": True}}
+    log = {"log": {"prefix": "ssh "}}
+    assert parse_nft_json(rules([ssh, under, log]))[0].rate_limit == ()
+    assert parse_nft_json(rules([ssh, under, {"drop": None}]))[0].rate_limit == ()
+    assert parse_nft_json(rules([ssh, over, {"accept": None}]))[0].rate_limit == ()
+    assert parse_nft_json(rules([ssh, over, {"drop": None}]))[0].rate_limit == (
+        "nft inet t in: tcp dport 22 limit rate over 3/minute drop",
+    )
 
 
 def test_meta_nfproto_accept_opens_one_family_of_an_inet_table() -> None:
@@ -334,7 +430,7 @@ def test_build_ufw_host_sees_the_same_rules_through_nft_and_iptables_save() -> N
         "ip6tables filter INPUT: policy DROP",
     )
     assert state.ssh_rate_limited
-    assert len(state.rate_limit_evidence) == 8
+    assert len(state.rate_limit_evidence) == 4  # the `recent --update` rule in each view
 
 
 def test_build_drops_iptables_stand_in_chains_next_to_nft_evidence() -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from hardaudit.facts.model import NginxLocation, NginxServer
+from hardaudit.checks.engine import evaluate
+from hardaudit.checks.loader import load_checks, select_checks
+from hardaudit.checks.model import Status
+from hardaudit.facts.build import build_host_facts
+from hardaudit.facts.model import NginxLocation, NginxServer, Section, Unknown
 from hardaudit.facts.parsers.services import parse_nginx, seen_headers, unseen_includes
 
 from .test_services_script import NONCE, capture
@@ -210,3 +214,32 @@ def test_conf_d_glob_that_matches_nothing_is_known_to_be_empty() -> None:
 def test_none_means_no_nginx_and_no_server_is_empty() -> None:
     assert parse_nginx("## none", NONCE) is None
     assert servers({"/etc/nginx/nginx.conf": "events {\n}\nhttp {\n}\n"}) == ()
+
+
+def test_alpine_http_d_glob_that_matches_nothing_is_known_to_be_empty() -> None:
+    files = {"/etc/nginx/nginx.conf": "http {\n include /etc/nginx/http.d/*.conf;\n}\n"}
+    assert parse_nginx(grep_n(files), NONCE) == ()
+
+
+def test_no_server_and_an_unread_http_include_is_unknown_not_no_server() -> None:
+    files = {"/etc/nginx/nginx.conf": "http {\n include /opt/sites/*.conf;\n}\n"}
+    assert parse_nginx(grep_n(files), NONCE) == Unknown(
+        "nginx: no server block found, and include /opt/sites/*.conf (http level) was not read"
+    )
+
+
+def test_build_and_check_report_the_unread_include_as_unknown() -> None:
+    text = grep_n({"/etc/nginx/nginx.conf": "http {\n include /opt/sites/*.conf;\n}\n"})
+    host = build_host_facts(
+        {
+            "meta": Section("meta", "uid=0\nuser=root\nprivilege=root\n", 0),
+            "nginx": Section("nginx", text, 0),
+        },
+        NONCE,
+    )
+    (check,) = select_checks(load_checks(), ["web.security-headers"])
+    (result,) = evaluate([check], host, {})
+    assert (result.status, result.reason) == (
+        Status.UNKNOWN,
+        "nginx: no server block found, and include /opt/sites/*.conf (http level) was not read",
+    )

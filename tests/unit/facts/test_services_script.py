@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from hardaudit.facts.parsers.services import parse_nginx
 from hardaudit.facts.script import SCRIPT_TEMPLATE
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "services"
@@ -226,3 +227,28 @@ def test_nginx_prints_block_headers_whose_brace_is_on_the_next_line(tmp_path: Pa
         "10:    }",
         "11:}",
     ]
+
+
+ALPINE_NGINX = (
+    "include /etc/nginx/modules/*.conf;\n"
+    "http {\n    include /etc/nginx/mime.types;\n    include /etc/nginx/http.d/*.conf;\n}\n"
+)
+ALPINE_SITE = "server {\n    listen 80 default_server;\n    add_header X-Frame-Options DENY;\n}\n"
+
+
+def test_nginx_reads_alpine_http_d(tmp_path: Path) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    (conf / "http.d").mkdir(parents=True)
+    (conf / "nginx.conf").write_text(ALPINE_NGINX)
+    (conf / "http.d" / "default.conf").write_text(ALPINE_SITE)
+    out, rc, err = run_function("nginx", tmp_path)
+    assert (rc, err) == (0, "")
+    assert f"@@{NONCE} FILE /etc/nginx/http.d/default.conf" in out.splitlines()
+    servers = parse_nginx(out, NONCE)
+    assert isinstance(servers, tuple)
+    ((server),) = servers
+    assert (server.file, server.listens, server.headers) == (
+        "/etc/nginx/http.d/default.conf",
+        ("80 default_server",),
+        frozenset({"x-frame-options"}),
+    )

@@ -5,7 +5,8 @@ from types import MappingProxyType
 
 import pytest
 
-from hardaudit.facts.model import SshdConfig, SshdContext
+from hardaudit.facts.build import _sshd_contexts
+from hardaudit.facts.model import Section, SshdConfig, SshdContext, Unknown
 from hardaudit.facts.parsers.sshd import (
     contexts_from_files,
     fill_failed_contexts,
@@ -250,3 +251,54 @@ def test_failed_contexts_are_filled_from_the_files_in_order() -> None:
         "user=root,host=localhost,addr=127.0.0.1",
     ]
     assert filled[2].config is None
+
+
+# build._sshd_contexts: a section that failed or complained is never "no Match lines" -------------
+
+
+def _section(name: str, text: str = "", rc: int | None = 0, stderr: str = "") -> Section:
+    return Section(name, text, rc, stderr=stderr)
+
+
+UNREADABLE = "cannot read /etc/ssh/sshd_config as auditor: its Match lines are not seen"
+
+
+@pytest.mark.parametrize(
+    ("rc", "reason"),
+    [
+        (2, f"sshd -T -C per Match context: exit status 2: {UNREADABLE}"),
+        (0, f"sshd -T -C per Match context: {UNREADABLE}"),
+    ],
+)
+def test_contexts_section_that_failed_or_complained_is_unknown(rc: int, reason: str) -> None:
+    # RHEL: sshd_config is 0600, so the login user's awk saw no Match line, and the
+    # sshd_config section (cat) failed too: nothing to parse instead.
+    contexts = _sshd_contexts(
+        _section("sshd_contexts", "", rc, UNREADABLE),
+        _section("sshd_config", "", 1, "cat: /etc/ssh/sshd_config: Permission denied"),
+        parse_sshd_t(fixture("openssh-9.2-match.txt")),
+        MATCH_NONCE,
+    )
+    assert contexts == Unknown(reason)
+
+
+def test_contexts_section_that_failed_falls_back_to_the_files() -> None:
+    files = fixture("openssh-9.2-match-files.txt")
+    contexts = _sshd_contexts(
+        _section("sshd_contexts", "", 2, UNREADABLE),
+        _section("sshd_config", files),
+        parse_sshd_config(files, MATCH_NONCE),
+        MATCH_NONCE,
+    )
+    assert isinstance(contexts, tuple)
+    assert [c.match for c in contexts] == ["Match User deploy", "Match Address 10.0.0.0/8"]
+
+
+def test_empty_contexts_section_is_no_match_lines() -> None:
+    contexts = _sshd_contexts(
+        _section("sshd_contexts"),
+        None,
+        parse_sshd_t(fixture("openssh-9.2-web1.txt")),
+        MATCH_NONCE,
+    )
+    assert contexts == ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hardaudit.facts.parsers.system import parse_ipv6, parse_processes
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -39,9 +41,26 @@ def test_ipv6_with_only_loopback_counts_as_off() -> None:
     assert state.disabled
 
 
-def test_ipv6_kernel_switch_and_missing_module() -> None:
-    assert parse_ipv6("disable_ipv6=1\naddr=20010db8000000000000000000000005 eth0").disabled
+def test_ipv6_kernel_switch_off_everywhere_and_missing_module() -> None:
+    # all.disable_ipv6=1 written after the interfaces came up: if_inet6 holds nothing.
+    assert parse_ipv6("disable_ipv6=1\n").disabled
     assert parse_ipv6("disable_ipv6=absent").disabled
+
+
+@pytest.mark.parametrize(
+    ("address", "global_addresses"),
+    [
+        ("20010db8000000000000000000000005", ("2001:0db8:0000:0000:0000:0000:0000:0005%eth1",)),
+        ("fe800000000000000042acfffe120007", ()),  # link-local: on, reachable on the segment
+    ],
+)
+def test_addresses_win_over_the_all_sysctl(address: str, global_addresses: tuple[str, ...]) -> None:
+    # all.disable_ipv6=1 is copied only to the interfaces that existed then; eth1 came later
+    # with default.disable_ipv6=0 and has an address: IPv6 is on.
+    state = parse_ipv6(
+        f"disable_ipv6=1\naddr=00000000000000000000000000000001 lo\naddr={address} eth1\n"
+    )
+    assert (state.disabled, state.global_addresses) == (False, global_addresses)
 
 
 def test_lab_dock2_processes_engine_command_lines_and_daemon_json() -> None:

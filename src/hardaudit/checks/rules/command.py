@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hardaudit.checks.evaluators import register
+from hardaudit.checks.evaluators import CheckSpec, ParamError, check_regex, register
 from hardaudit.checks.model import Check, Outcome, Status
 from hardaudit.facts.model import HostFacts
 from hardaudit.facts.sections import failure_reason
@@ -18,9 +18,25 @@ from hardaudit.facts.sections import failure_reason
 _EVIDENCE_LINES = 5
 
 
+def _exit_statuses(value: object, field: str) -> None:
+    items = value if isinstance(value, list) else [value]
+    if not items or any(isinstance(v, bool) or not isinstance(v, int) for v in items):
+        raise ParamError(field, f"must be an exit status or a list of them, got {value!r}")
+
+
+def _command_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    for name in ("stdout_matches", "stdout_not_matches"):
+        if name in params:
+            check_regex(params[name], f"params.{name}")
+    for name in ("expect_rc", "unknown_rc"):
+        if name in params:
+            _exit_statuses(params[name], f"params.{name}")
+
+
 @register(
     "command_output",
     optional=("expect_rc", "stdout_matches", "stdout_not_matches", "unknown_rc"),
+    check_params=_command_params,
 )
 def command_output(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Pass when the command's exit status and stdout meet every given condition.

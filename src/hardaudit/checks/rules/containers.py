@@ -12,7 +12,19 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hardaudit.checks.evaluators import need, register, verdict
+from hardaudit.checks.evaluators import (
+    CONTAINER_FACTS,
+    CheckSpec,
+    ParamError,
+    check_mapping,
+    check_strings,
+    declared_var,
+    need,
+    reads,
+    register,
+    severities,
+    verdict,
+)
 from hardaudit.checks.model import Check, Outcome, Severity, Status
 from hardaudit.facts.model import Absent, Container, HostFacts, Mount, Unknown
 
@@ -48,10 +60,15 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
+def _holds(source: str, path: str) -> bool:
+    """`source` is `path` or one of its parent directories (`/` holds everything)."""
+    return source in (path, "/") or path.startswith(source + "/")
+
+
 # --- ctr.privileged ------------------------------------------------------------------------------
 
 
-@register("container_privileged")
+@register("container_privileged", implied_facts=CONTAINER_FACTS)
 def container_privileged(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """No running container has HostConfig.Privileged."""
 
@@ -66,7 +83,20 @@ def container_privileged(check: Check, facts: HostFacts, variables: Mapping[str,
 # --- ctr.runtime-socket -----------------------------------------------------------------------
 
 
-@register("container_runtime_socket", required=("sockets",), optional=("socket_dirs",))
+def _runtime_socket_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    if not check_mapping(params["sockets"], "params.sockets"):
+        raise ParamError("params.sockets", "needs at least one {file name: runtime}")
+    if "socket_dirs" in params:
+        check_strings(params["socket_dirs"], "params.socket_dirs", what="host directories")
+
+
+@register(
+    "container_runtime_socket",
+    required=("sockets",),
+    optional=("socket_dirs",),
+    check_params=_runtime_socket_params,
+    implied_facts=CONTAINER_FACTS,
+)
 def container_runtime_socket(
     check: Check, facts: HostFacts, variables: Mapping[str, Any]
 ) -> Outcome:
@@ -74,11 +104,13 @@ def container_runtime_socket(
 
     params: sockets {file name: runtime} matched on the base name of a mount's host path or
     container path (any directory: /run/user/1000/docker.sock too); socket_dirs: host
-    directories that hold those sockets (/run, /var/run), whose mount exposes them as well.
-    A read-only bind mount of a socket still lets the container connect() to it.
+    directories that hold those sockets (/run, /var/run), whose bind mount exposes them as
+    well, and so does a bind mount of any parent of one (`/` at /host holds
+    /host/run/docker.sock; `/var` holds /var/run). A read-only bind mount of a socket still
+    lets the container connect() to it.
     """
     sockets = {str(k): str(v) for k, v in dict(check.params["sockets"]).items()}
-    dirs = {_path(d) for d in _strings(check.params.get("socket_dirs", []))}
+    dirs = sorted({_path(d) for d in _strings(check.params.get("socket_dirs", []))})
 
     def exposed(m: Mount) -> str:
         for path in (m.source, m.destination):
@@ -86,8 +118,19 @@ def container_runtime_socket(
             if runtime:
                 ro = ", read-only (no protection for a socket)" if not m.rw else ""
                 return f"mounts {m.source} at {m.destination}: the {runtime} API socket{ro}"
-        if m.kind == "bind" and _path(m.source) in dirs:
+        if m.kind != "bind":
+            return ""
+        source = _path(m.source)
+        if source in dirs:
             return f"mounts host {m.source} at {m.destination}: it holds the runtime sockets"
+        held = [d for d in dirs if _holds(source, d)]
+        held = [d for d in held if not any(o != d and _holds(o, d) for o in held)]
+        if held:
+            ro = ", read-only (no protection for a socket)" if not m.rw else ""
+            return (
+                f"mounts host {m.source} at {m.destination}: it holds {', '.join(held)}"
+                f" and the runtime sockets in them{ro}"
+            )
         return ""
 
     def judge(c: Container) -> tuple[list[str], str]:
@@ -100,7 +143,20 @@ def container_runtime_socket(
 # --- ctr.sensitive-mounts ---------------------------------------------------------------------
 
 
-@register("container_sensitive_mounts", required=("paths",), optional=("subtrees", "var"))
+def _sensitive_mounts_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    check_strings(params["paths"], "params.paths", what="host paths")
+    if "subtrees" in params:
+        check_strings(params["subtrees"], "params.subtrees", what="host paths")
+    declared_var("var", "allowed_mounts")(params, spec)
+
+
+@register(
+    "container_sensitive_mounts",
+    required=("paths",),
+    optional=("subtrees", "var"),
+    check_params=_sensitive_mounts_params,
+    implied_facts=CONTAINER_FACTS,
+)
 def container_sensitive_mounts(
     check: Check, facts: HostFacts, variables: Mapping[str, Any]
 ) -> Outcome:
@@ -108,18 +164,23 @@ def container_sensitive_mounts(
 
     params: paths (host paths matched exactly), subtrees (host paths matched with everything
     under them), var (default "allowed_mounts": host paths the inventory allows read-write).
-    Named volumes live under /var/lib/docker/volumes but are not host paths: only bind
-    mounts are judged.
+    A parent directory of a sensitive path holds it: `/var` read-write exposes
+    /var/lib/docker. Named volumes live under /var/lib/docker/volumes but are not host
+    paths: only bind mounts are judged.
     """
     exact = {_path(p) for p in _strings(check.params["paths"])}
     subtrees = [_path(p) for p in _strings(check.params.get("subtrees", []))]
     var = str(check.params.get("var", "allowed_mounts"))
     allowed = {_path(p) for p in _strings(variables.get(var) or [])}
+    every = sorted(exact | set(subtrees))
 
     def sensitive(source: str) -> str:
         if source in exact:
             return source
-        return next((t for t in subtrees if source == t or source.startswith(t + "/")), "")
+        under = next((t for t in subtrees if source == t or source.startswith(t + "/")), "")
+        if under:
+            return under
+        return next((p for p in every if _holds(source, p)), "")
 
     def judge(c: Container) -> tuple[list[str], str]:
         problems: list[str] = []
@@ -135,7 +196,12 @@ def container_sensitive_mounts(
             elif source in allowed:
                 fine.append(f"{where} read-write, allowed by {var}")
             else:
-                under = "" if match == source else f" (under {match})"
+                if match == source:
+                    under = ""
+                elif _holds(source, match):
+                    under = f" (holds {', '.join(p for p in every if _holds(source, p))})"
+                else:
+                    under = f" (under {match})"
                 problems.append(f"{where} read-write{under}")
         return problems, "; ".join(fine) or "no sensitive host path mounted"
 
@@ -151,7 +217,21 @@ _NAMESPACES: dict[str, tuple[Callable[[Container], str], str]] = {
 }
 
 
-@register("container_host_namespaces", required=("namespaces",))
+def _namespaces_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    names = check_strings(params["namespaces"], "params.namespaces", what="namespaces")
+    unknown = [n for n in names if n.lower() not in _NAMESPACES]
+    if unknown:
+        raise ParamError(
+            "params.namespaces", f"unknown namespace(s) {unknown}", f"use {sorted(_NAMESPACES)}"
+        )
+
+
+@register(
+    "container_host_namespaces",
+    required=("namespaces",),
+    check_params=_namespaces_params,
+    implied_facts=CONTAINER_FACTS,
+)
 def container_host_namespaces(
     check: Check, facts: HostFacts, variables: Mapping[str, Any]
 ) -> Outcome:
@@ -184,7 +264,16 @@ def _capability(name: str) -> str:
     return upper[4:] if upper.startswith("CAP_") else upper
 
 
-@register("container_capabilities", required=("capabilities",))
+def _capabilities_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    check_strings(params["capabilities"], "params.capabilities", what="capability names")
+
+
+@register(
+    "container_capabilities",
+    required=("capabilities",),
+    check_params=_capabilities_params,
+    implied_facts=CONTAINER_FACTS,
+)
 def container_capabilities(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """No container adds (`--cap-add`) one of the listed capabilities.
 
@@ -261,7 +350,21 @@ def _tcp_scope(url: str) -> str:
     return "address"
 
 
-@register("docker_daemon_tcp", optional=("ports", "loopback_severity"))
+def _daemon_tcp_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    severities("loopback_severity")(params, spec)
+    ports = params.get("ports", [2375])
+    if not isinstance(ports, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) for p in ports
+    ):
+        raise ParamError("params.ports", f"must be a list of port numbers, got {ports!r}")
+
+
+@register(
+    "docker_daemon_tcp",
+    optional=("ports", "loopback_severity"),
+    check_params=_daemon_tcp_params,
+    implied_facts=reads("processes", "containers", "listeners"),
+)
 def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """The Docker daemon does not serve its API on TCP without `--tlsverify`.
 

@@ -11,7 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hardaudit.checks.evaluators import need, register
+from hardaudit.checks.evaluators import (
+    CheckSpec,
+    ParamError,
+    check_mapping,
+    check_octal_mode,
+    check_strings,
+    need,
+    register,
+)
 from hardaudit.checks.model import Check, Outcome, Status
 from hardaudit.facts.model import Absent, FileStat, HostFacts, SshdConfig
 
@@ -202,7 +210,25 @@ def _problems(candidate: _Candidate, params: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-@register("stat_mode", required=("set", "max_mode"), optional=("owners", "groups", "group_modes"))
+def _stat_mode_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    if params["set"] not in _SETS:
+        raise ParamError(
+            "params.set", f"unknown set {params['set']!r}", f"one of: {', '.join(_SETS)}"
+        )
+    check_octal_mode(params["max_mode"], "params.max_mode")
+    for group, mode in check_mapping(params.get("group_modes") or {}, "params.group_modes").items():
+        check_octal_mode(mode, f"params.group_modes.{group}")
+    for name in ("owners", "groups"):
+        if params.get(name) is not None:
+            check_strings(params[name], f"params.{name}", what="account names")
+
+
+@register(
+    "stat_mode",
+    required=("set", "max_mode"),
+    optional=("owners", "groups", "group_modes"),
+    check_params=_stat_mode_params,
+)
 def stat_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every file of a named set has no permission bit beyond `max_mode`, and allowed owners.
 
@@ -242,7 +268,13 @@ def stat_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
     return Outcome(Status.PASS, (*good, *chosen.notes))
 
 
-@register("world_writable", optional=("listed",))
+def _world_writable_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    listed = params.get("listed", 10)
+    if isinstance(listed, bool) or not isinstance(listed, int) or listed < 1:
+        raise ParamError("params.listed", f"must be a positive integer, got {listed!r}")
+
+
+@register("world_writable", optional=("listed",), check_params=_world_writable_params)
 def world_writable(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """No world-writable file or non-sticky world-writable directory under the system dirs.
 

@@ -12,7 +12,18 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hardaudit.checks.evaluators import need, register
+from hardaudit.checks.evaluators import (
+    CONTAINER_FACTS,
+    CheckSpec,
+    ParamError,
+    all_of,
+    check_mapping,
+    declared_var,
+    need,
+    reads,
+    register,
+    severities,
+)
 from hardaudit.checks.model import Check, Outcome, Severity, Status
 from hardaudit.facts.model import (
     Absent,
@@ -20,6 +31,7 @@ from hardaudit.facts.model import (
     FirewallState,
     HostFacts,
     Ipv6State,
+    ListeningSocket,
     PublishedPort,
     Unknown,
 )
@@ -66,7 +78,11 @@ def _no_firewall(state: FirewallState) -> Outcome | None:
 # --- fw.default-deny-in ----------------------------------------------------------------------
 
 
-@register("firewall_default_deny", optional=("link_local_severity",))
+@register(
+    "firewall_default_deny",
+    optional=("link_local_severity",),
+    check_params=severities("link_local_severity"),
+)
 def firewall_default_deny(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Unmatched inbound packets are dropped or rejected, for IPv4 and (when on) IPv6.
 
@@ -112,7 +128,11 @@ def _level(filters: bool, default_deny: bool) -> tuple[int, str]:
     return 0, "not filtered"
 
 
-@register("firewall_ipv6_parity", optional=("link_local_severity",))
+@register(
+    "firewall_ipv6_parity",
+    optional=("link_local_severity",),
+    check_params=severities("link_local_severity"),
+)
 def firewall_ipv6_parity(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """IPv6 is filtered at least as strictly as IPv4, or IPv6 is off.
 
@@ -156,7 +176,12 @@ def _proto(port: PublishedPort) -> str:
     return port.container_port.partition("/")[2] or "tcp"
 
 
-@register("container_published_ports", optional=("var",))
+@register(
+    "container_published_ports",
+    optional=("var",),
+    check_params=declared_var("var", "allowed_ports"),
+    implied_facts=CONTAINER_FACTS,
+)
 def container_published_ports(
     check: Check, facts: HostFacts, variables: Mapping[str, Any]
 ) -> Outcome:
@@ -230,14 +255,38 @@ def _product_maps(check: Check) -> tuple[dict[int, str], dict[str, str]]:
     return ports, names
 
 
-@register("database_exposure", optional=("ports", "processes", "var"))
+def _product_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    for port in check_mapping(params.get("ports", {}), "params.ports"):
+        if not str(port).isdigit():
+            raise ParamError(f"params.ports.{port}", f"{port!r} is not a port number")
+    check_mapping(params.get("processes", {}), "params.processes")
+
+
+def _published_where(port: PublishedPort) -> tuple[bool, str]:
+    """(private, description) of the host address a container port is published on."""
+    host = port.host_ip
+    if host in _ALL_ADDRESSES:
+        return False, "published on all addresses"
+    loopback = ListeningSocket("tcp", host, port.host_port).loopback
+    private, where = _where(host, loopback)
+    return private, f"published {where}"
+
+
+@register(
+    "database_exposure",
+    optional=("ports", "processes", "var"),
+    check_params=all_of(_product_params, declared_var("var", "allowed_db_ports")),
+    implied_facts=reads("listeners", "containers", "processes"),
+)
 def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Database and cache sockets listen on loopback or a private address only.
 
     A socket is a database's when its owning process is in `processes` or its port is in
-    `ports`; container ports published on all addresses count too (`docker inspect`), since
-    `ss` may not show them. params: ports {port: product}, processes {comm: product},
-    var (default "allowed_db_ports": ports the inventory allows to be exposed).
+    `ports`; container ports published on a non-private address count too (`docker
+    inspect`), since `ss` may not show them. params: ports {port: product}, processes
+    {comm: product}, var (default "allowed_db_ports": ports the inventory allows to be
+    exposed). Container facts that could not be read make the result unknown unless a
+    socket already fails.
     """
     sockets = need(facts.listeners)
     ports, names = _product_maps(check)
@@ -259,24 +308,34 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
         else:
             bad.append(line)
     containers = facts.containers
-    if not isinstance(containers, (Unknown, Absent)):
+    unread = ""
+    if isinstance(containers, Unknown):
+        unread = f"container ports could not be read: {containers.reason}"
+    elif not isinstance(containers, Absent):
         for c in containers:
             for port in c.ports:
                 number = port.container_port.partition("/")[0]
                 product = ports.get(int(number), "") if number.isdigit() else ""
                 product = product or ports.get(port.host_port, "")
-                if not product or port.host_ip not in _ALL_ADDRESSES:
+                if not product:
                     continue
+                private, where = _published_where(port)
                 line = (
                     f"container {c.name} ({c.image}): {_binding(port)} -> {port.container_port}: "
-                    f"{product} published on all addresses"
+                    f"{product} {where}"
                 )
-                if port_allowed(_proto(port), port.host_port, allowed):
+                if private:
+                    good.append(line)
+                elif port_allowed(_proto(port), port.host_port, allowed):
                     good.append(f"{line}, allowed by {var}")
                 else:
                     bad.append(line)
     if bad:
-        return Outcome(Status.FAIL, tuple(bad))
+        return Outcome(
+            Status.FAIL, tuple(bad), reason=f"also not judged: {unread}" if unread else ""
+        )
+    if unread:
+        return Outcome(Status.UNKNOWN, tuple(good), reason=unread)
     if not good:
         return Outcome(Status.SKIP, reason="no database or cache port listens on this host")
     return Outcome(Status.PASS, tuple(good))

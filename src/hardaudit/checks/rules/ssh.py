@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardaudit.checks.evaluators import (
+    CheckSpec,
+    ParamError,
+    check_declared,
+    check_mapping,
+    check_strings,
+    flag,
     judge_sshd,
     need,
+    reads,
     register,
     sshd_contexts,
     sshd_origin,
@@ -76,7 +83,19 @@ def ssh_protocol(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -
 # --- ssh.max-auth-tries ------------------------------------------------------------------------
 
 
-@register("sshd_max", required=("keyword", "max"))
+def _sshd_max_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    if not isinstance(params["keyword"], str) or not params["keyword"].strip():
+        raise ParamError("params.keyword", "must be an sshd keyword", "e.g. keyword: maxauthtries")
+    if isinstance(params["max"], bool) or not isinstance(params["max"], int):
+        raise ParamError("params.max", f"must be an integer, got {params['max']!r}")
+
+
+@register(
+    "sshd_max",
+    required=("keyword", "max"),
+    check_params=_sshd_max_params,
+    implied_facts=reads("sshd", "sshd_contexts"),
+)
 def sshd_max(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """A numeric sshd keyword is at most `max`, globally and in every Match context.
 
@@ -99,7 +118,19 @@ def sshd_max(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Ou
 _PARTIAL = {"local": "local (-L) forwarding only", "remote": "remote (-R) forwarding only"}
 
 
-@register("sshd_forwarding", required=("options",), optional=("var",))
+def _sshd_forwarding_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    check_strings(params["options"], "params.options", what="sshd keywords")
+    if "var" in params:
+        check_declared(params["var"], spec, "params.var")
+
+
+@register(
+    "sshd_forwarding",
+    required=("options",),
+    optional=("var",),
+    check_params=_sshd_forwarding_params,
+    implied_facts=reads("sshd", "sshd_contexts"),
+)
 def sshd_forwarding(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Each forwarding keyword in `options` is `no` (or `disableforwarding yes` overrides it),
     globally and in every Match context, unless the inventory variable `var` is true.
@@ -108,7 +139,6 @@ def sshd_forwarding(check: Check, facts: HostFacts, variables: Mapping[str, Any]
     ssh_allow_forwarding on a jump host).
     """
     var = check.params.get("var")
-    allowed = bool(var and variables.get(var))
 
     def rule(cfg: SshdConfig, _keyword: str, value: str) -> tuple[Severity | None, str]:
         normalized = value.lower()
@@ -116,7 +146,7 @@ def sshd_forwarding(check: Check, facts: HostFacts, variables: Mapping[str, Any]
             return None, ""
         if (cfg.get("disableforwarding") or "").lower() == "yes":
             return None, "; overridden by disableforwarding yes"
-        if allowed:
+        if var and flag(variables, var):
             return None, f"; allowed for jump host ({var}: true)"
         if normalized in _PARTIAL:
             return check.severity, f"; partial: {_PARTIAL[normalized]}; expected no"
@@ -166,7 +196,21 @@ class MaxStartups:
         return all(a >= b for a, b in zip(mine, theirs, strict=True)) and mine != theirs
 
 
-@register("ssh_rate_limit", optional=("default", "daemons"))
+def _rate_limit_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    if "default" in params and MaxStartups.parse(str(params["default"])) is None:
+        raise ParamError(
+            "params.default", f"{params['default']!r} is not start:rate:full", 'e.g. "10:30:100"'
+        )
+    if "daemons" in params:
+        check_strings(params["daemons"], "params.daemons", what="process names")
+
+
+@register(
+    "ssh_rate_limit",
+    optional=("default", "daemons"),
+    check_params=_rate_limit_params,
+    implied_facts=reads("sshd", "firewall", "processes"),
+)
 def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """New SSH connections are rate-limited: sshd's maxstartups is tighter than the default,
     or the firewall limits new connections to tcp/22, or a ban daemon runs.
@@ -238,7 +282,12 @@ _DSA_KEY = re.compile(r"(?<!ec)dsa_", re.IGNORECASE)
 _NO_DEFAULT_DSA_KEY = (7, 7)
 
 
-@register("ssh_weak_crypto", required=("weak",))
+def _weak_crypto_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    for keyword, patterns in check_mapping(params["weak"], "params.weak").items():
+        check_mapping(patterns, f"params.weak.{keyword}")
+
+
+@register("ssh_weak_crypto", required=("weak",), check_params=_weak_crypto_params)
 def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """No algorithm of sshd's ciphers, MACs, key exchanges or host key algorithms matches a
     weak pattern, and no host key is a DSA key. Evidence names each offending algorithm.
@@ -349,7 +398,17 @@ def _context_label(context: SshdContext) -> str:
     return f"{context.match} (sshd -T -C {context.spec})"
 
 
-@register("ssh_match_override", required=("order",))
+def _match_override_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
+    for keyword, ranks in check_mapping(params["order"], "params.order").items():
+        check_strings(ranks, f"params.order.{keyword}")
+
+
+@register(
+    "ssh_match_override",
+    required=("order",),
+    check_params=_match_override_params,
+    implied_facts=reads("sshd", "sshd_contexts"),
+)
 def ssh_match_override(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """No Match context makes a keyword of `order` weaker than its global value.
 

@@ -25,6 +25,11 @@ SSH_PORT = 22
 # Expressions that rate- or connection-limit what a rule matches.
 _NFT_LIMITS = ("limit", "meter", "ct count", "quota")
 _XT_LIMITS = ("limit", "hashlimit", "recent", "connlimit")
+# Which packets a limit matches: OVER the limit (`limit rate over`, `--hashlimit-above`,
+# `recent --update`: the excess, to drop), UNDER it (`limit rate`, `-m limit`: the allowed
+# share, to accept), or ANY (an xt match whose options nft -j does not show).
+OVER, UNDER, ANY = "over", "under", "any"
+_MAX_PATHS = 4096  # chain visits while looking for rate limits (rulesets are small)
 # nft statements that never stop a rule from matching; any other expression is a condition.
 _NFT_STATEMENTS = ("counter", "log", "mangle", "notrack", "ct helper", "ct timeout", "continue")
 # iptables targets that end the chain; any other non-chain target (LOG, NFLOG...) does not.
@@ -82,8 +87,9 @@ class Rule:
     conditional: bool = True
     families: frozenset[str] = BOTH
     ssh: bool = False  # matches tcp destination port 22
-    limit: bool = False  # carries a rate or connection limit
+    limit: str = ""  # a rate or connection limit matching OVER / UNDER it (or ANY); "" none
     text: str = ""
+    ssh_only: bool = False  # matches every new tcp/22 connection (no other condition)
 
 
 @dataclass(frozen=True)
@@ -183,12 +189,113 @@ def _reachable(chains: Mapping[str, Chain], start: str, family: str) -> list[Cha
     return order
 
 
-def _limited(chains: Mapping[str, Chain], rule: Rule, family: str) -> bool:
-    if rule.limit:
-        return True
-    if rule.verdict not in ("jump", "goto"):
+# A place to go on from: (chain, rule index, whether that chain was entered for tcp/22).
+_Resume = tuple[str, int, bool]
+
+
+@dataclass
+class _Walk:
+    """One base chain's view for the rate-limit analysis."""
+
+    chains: Mapping[str, Chain]
+    family: str
+    policy_deny: bool
+    budget: int = _MAX_PATHS
+
+    def fate(self, name: str, start: int, ssh: bool, stack: tuple[_Resume, ...]) -> frozenset[str]:
+        """What may happen ("accept", "deny") to a new tcp/22 packet over a rate limit,
+        from rule `start` of chain `name` on, resuming at `stack` when a chain ends or
+        returns, and meeting the base chain's policy at the very end.
+
+        Rules with a limit are skipped (whether they match is the question); a rule matching
+        tcp/22, or any rule of a chain entered through such a match (`ssh`), may match the
+        packet; other conditional rules are taken to match other traffic.
+        """
+        self.budget -= 1
+        chain = self.chains.get(name)
+        if chain is None or self.budget < 0 or len(stack) > _MAX_DEPTH:
+            return frozenset(("accept",))  # cannot tell: never counts as a limit
+        found: set[str] = set()
+        for index in range(start, len(chain.rules)):
+            rule = chain.rules[index]
+            if self.family not in rule.families or rule.limit:
+                continue
+            if rule.conditional and not (ssh or rule.ssh):
+                continue
+            inner = ssh or rule.ssh
+            if rule.verdict == "accept":
+                found.add("accept")
+            elif rule.verdict in _DENY:
+                found.add("deny")
+            elif rule.verdict in ("jump", "goto") and rule.target in self.chains:
+                back = ((name, index + 1, ssh),) if rule.verdict == "jump" else ()
+                found |= self.fate(rule.target, 0, inner, stack + back)
+            elif rule.verdict == "return":
+                found |= self.resume(stack)
+            else:
+                continue  # no verdict (log, counter): the packet goes on
+            if not rule.conditional or rule.ssh_only:
+                return frozenset(found)
+        return frozenset(found | self.resume(stack))
+
+    def resume(self, stack: tuple[_Resume, ...]) -> frozenset[str]:
+        if not stack:
+            return frozenset(("deny",) if self.policy_deny else ("accept",))
+        (name, index, ssh), rest = stack[-1], stack[:-1]
+        return self.fate(name, index, ssh, rest)
+
+    def limits(self, name: str, index: int, ssh: bool, stack: tuple[_Resume, ...]) -> bool:
+        """Whether the limited rule `index` of chain `name` drops the traffic over its limit."""
+        self.budget = _MAX_PATHS
+        rule = self.chains[name].rules[index]
+        if rule.verdict == "accept":
+            matched = frozenset(("accept",))
+        elif rule.verdict in _DENY:
+            matched = frozenset(("deny",))
+        elif rule.verdict in ("jump", "goto") and rule.target in self.chains:
+            back = ((name, index + 1, ssh),) if rule.verdict == "jump" else ()
+            matched = self.fate(rule.target, 0, True, stack + back)
+        else:
+            return False  # no verdict: LOG, NFLOG, `recent --set`
+        if rule.limit in (OVER, ANY) and matched == {"deny"}:
+            return True
+        if rule.limit in (UNDER, ANY) and "accept" in matched:
+            return self.fate(name, index + 1, ssh, stack) == {"deny"}
         return False
-    return any(r.limit for c in _reachable(chains, rule.target, family) for r in c.rules)
+
+
+def _rate_limits(chains: Mapping[str, Chain], base: Chain, family: str) -> tuple[str, ...]:
+    """The rules on an input path that rate-limit new tcp/22 connections, as evidence.
+
+    A limited rule counts when the traffic over the limit is dropped: its verdict (or the
+    chain it jumps to) denies what matches OVER a limit (`limit rate over ... drop`,
+    `--hashlimit-above`, `recent --update ... -j DROP`, ufw's `-j ufw-user-limit`), or it
+    accepts what matches UNDER one and the rest of tcp/22 then meets a deny (a later rule
+    or the policy), not an unlimited accept. A rule without a verdict (LOG, NFLOG, `recent
+    --set`) limits nothing. Rules of a chain entered through a tcp/22 match count as tcp/22
+    rules; the evidence is that outermost tcp/22 rule.
+    """
+    walk = _Walk(chains, family, base.policy.lower() in _DENY)
+    found: list[str] = []
+    visits = [_MAX_PATHS]
+
+    def visit(name: str, entry: str, stack: tuple[_Resume, ...], seen: frozenset[str]) -> None:
+        chain = chains.get(name)
+        visits[0] -= 1
+        if chain is None or name in seen or len(seen) > _MAX_DEPTH or visits[0] < 0:
+            return
+        for index, rule in enumerate(chain.rules):
+            if family not in rule.families:
+                continue
+            here = entry or (f"{chain.label}: {rule.text}" if rule.ssh else "")
+            if here and rule.limit and walk.limits(name, index, bool(entry), stack):
+                found.append(here)
+            if rule.verdict in ("jump", "goto"):
+                back = ((name, index + 1, bool(entry)),) if rule.verdict == "jump" else ()
+                visit(rule.target, here, stack + back, seen | {name})
+
+    visit(base.name, "", (), frozenset())
+    return _unique(found)
 
 
 def _describe(chain: Chain, fate: Fate, deny: bool) -> str:
@@ -210,12 +317,7 @@ def _judge(chains: Mapping[str, Chain], base: Chain, family: str) -> tuple[Famil
     deny = "accept" not in fate and ("fall" not in fate or policy_drop)
     visited = _reachable(chains, base.name, family)
     blocks = any(r.verdict in _DENY and family in r.families for c in visited for r in c.rules)
-    limits = tuple(
-        f"{c.label}: {r.text}"
-        for c in visited
-        for r in c.rules
-        if family in r.families and r.ssh and _limited(chains, r, family)
-    )
+    limits = _rate_limits(chains, base, family)
     summary = _describe(base, fate, deny)
     return FamilyFilter(deny or blocks or policy_drop, deny, (), limits), summary
 
@@ -313,17 +415,30 @@ def _stmt_text(stmt: Any) -> str:
     return " ".join(_nft_text(s) for s in items if isinstance(s, dict) and s)
 
 
-def _nft_limits(expr: Mapping[str, Any]) -> bool:
+def _nft_limits(expr: Mapping[str, Any]) -> str:
+    """OVER, UNDER or ANY when the expression limits what the rule matches, else ""."""
     key, body = next(iter(expr.items()))
-    if key in _NFT_LIMITS:
-        return True
+    if key in ("limit", "ct count", "quota"):
+        return OVER if isinstance(body, dict) and body.get("inv") else UNDER
     if key == "xt" and isinstance(body, dict):
-        return body.get("type") == "match" and body.get("name") in _XT_LIMITS
-    if key == "set" and isinstance(body, dict):
+        if body.get("type") != "match" or body.get("name") not in _XT_LIMITS:
+            return ""
+        return UNDER if body.get("name") == "limit" else ANY  # options not shown by nft -j
+    if key in ("set", "meter") and isinstance(body, dict):
         stmts = body.get("stmt")
         items = stmts if isinstance(stmts, list) else [stmts]
-        return any(isinstance(s, dict) and s and _nft_limits(s) for s in items)
-    return False
+        kinds = [_nft_limits(s) for s in items if isinstance(s, dict) and s]
+        return next((k for k in kinds if k), UNDER if key == "meter" else "")
+    return ""
+
+
+def _combine(a: str, b: str) -> str:
+    """Two limits of one rule: it matches over a limit if either part does."""
+    if OVER in (a, b):
+        return OVER
+    if ANY in (a, b):
+        return ANY
+    return a or b
 
 
 def _family_match(body: Mapping[str, Any]) -> frozenset[str] | None:
@@ -355,6 +470,21 @@ def _l3_families(body: Mapping[str, Any]) -> frozenset[str]:
     return found
 
 
+def _admits_new_tcp(body: Mapping[str, Any]) -> bool:
+    """A match every new tcp connection passes: `ct state new` (or a set with new), or
+    `meta l4proto tcp`."""
+    if body.get("op", "==") not in ("==", "in"):
+        return False
+    left, right = body.get("left"), body.get("right")
+    values = right.get("set", []) if isinstance(right, dict) else right
+    names = {str(v) for v in (values if isinstance(values, list) else [values])}
+    if isinstance(left, dict) and isinstance(left.get("ct"), dict):
+        return left["ct"].get("key") == "state" and "new" in names
+    if isinstance(left, dict) and isinstance(left.get("meta"), dict):
+        return left["meta"].get("key") == "l4proto" and names <= {"tcp", "6"}
+    return False
+
+
 def _nft_rules(
     exprs: list[Any], families: frozenset[str], sets: Mapping[str, list[Any]]
 ) -> list[Rule]:
@@ -363,7 +493,8 @@ def _nft_rules(
     conditional = False
     unknown = False
     ssh = False
-    limit = False
+    narrowed = False  # a condition beyond tcp/22 (and ct state new)
+    limit = ""
     texts: list[str] = []
     for expr in exprs:
         if not isinstance(expr, dict) or not expr:
@@ -378,7 +509,7 @@ def _nft_rules(
         elif key in ("jump", "goto") and isinstance(body, dict):
             verdicts.append((key, str(body.get("target", ""))))
         elif key == "vmap" and isinstance(body, dict):
-            conditional = True
+            conditional = narrowed = True
             data = body.get("data")
             entries = data.get("set", []) if isinstance(data, dict) else []
             for entry in entries if isinstance(entries, list) else []:
@@ -407,15 +538,17 @@ def _nft_rules(
                 and _has_port(body.get("right"), sets)
             ):
                 ssh = True
+            elif not _admits_new_tcp(body):
+                narrowed = True
         elif key in _NFT_STATEMENTS:
             continue
         elif key == "set" and isinstance(body, dict) and not body.get("stmt"):
             continue  # a plain `add @set { ip saddr }` records, it does not match
         elif key in (*_NFT_LIMITS, "xt", "set"):
-            conditional = True  # limits, xt matches, `add @set { ip saddr limit ... }`
+            conditional = narrowed = True  # limits, xt matches, `add @set { ... limit ... }`
         else:
-            unknown = True
-        limit = limit or _nft_limits(expr)
+            unknown = narrowed = True
+        limit = _combine(limit, _nft_limits(expr))
     if not families:
         return []
     text = " ".join(texts)
@@ -424,7 +557,7 @@ def _nft_rules(
         # An expression we do not know: assume it may match everything when that lets a
         # packet through (accept), and that it may match nothing when it would block one.
         cond = conditional or (unknown and verdict != "accept")
-        rules.append(Rule(verdict, target, cond, families, ssh, limit, text))
+        rules.append(Rule(verdict, target, cond, families, ssh, limit, text, ssh and not narrowed))
     return rules
 
 
@@ -505,6 +638,58 @@ def _port_spec_has(spec: str, port: int = SSH_PORT) -> bool:
     return False
 
 
+_TCP22_MODULES = {"tcp", "multiport", "conntrack", "state"}
+
+
+def _only_new_tcp22(conditions: list[str]) -> bool:
+    """The rule's matches are tcp/22 (and NEW state) only: it matches every new connection."""
+    i = 0
+    while i < len(conditions):
+        token = conditions[i]
+        value = conditions[i + 1] if i + 1 < len(conditions) else ""
+        if token == "!":
+            return False
+        allowed = (
+            (token in ("-p", "--protocol") and value in ("tcp", "6"))
+            or (token in ("-m", "--match") and value in _TCP22_MODULES)
+            # a port option: the caller has checked that it names 22
+            or token in ("--dport", "--destination-port", "--dports", "--destination-ports")
+            or (token in ("--ctstate", "--state") and "NEW" in value.upper().split(","))
+        )
+        if not allowed:
+            return False
+        i += 2
+    return True
+
+
+def _ipt_limit(matches: list[str]) -> str:
+    """OVER, UNDER (or "") for the limit matches of one iptables rule.
+
+    `-m limit` and `--hashlimit-upto`/`--connlimit-upto` match the allowed share (UNDER);
+    `--hashlimit-above`, `--connlimit-above` and `-m recent --update/--rcheck` match the
+    excess (OVER); `-m recent --set` alone only records the source.
+    """
+    found = ""
+    module = ""
+    for i, token in enumerate(matches):
+        if token in ("-m", "--match") and i + 1 < len(matches):
+            module = matches[i + 1]
+            if module == "limit":
+                found = _combine(found, UNDER)
+            elif module == "hashlimit":
+                found = _combine(found, UNDER)  # --hashlimit(-upto) unless -above follows
+            continue
+        negated = _negated(matches, i)
+        if module == "hashlimit" and token == "--hashlimit-above":
+            found = _combine(found, UNDER if negated else OVER)
+        elif module == "connlimit" and token in ("--connlimit-above", "--connlimit-upto"):
+            above = (token == "--connlimit-above") != negated
+            found = _combine(found, OVER if above else UNDER)
+        elif module == "recent" and token in ("--update", "--rcheck"):
+            found = _combine(found, UNDER if negated else OVER)
+    return found
+
+
 def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
     """`-A CHAIN [matches] -j TARGET [target options]` (or `-g CHAIN`) as a Rule."""
     jump = next((i for i, t in enumerate(tokens) if t in ("-j", "--jump", "-g", "--goto")), None)
@@ -537,10 +722,7 @@ def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
         and _port_spec_has(matches[i + 1])
         for i, t in enumerate(matches)
     )
-    limit = any(
-        t in ("-m", "--match") and i + 1 < len(matches) and matches[i + 1] in _XT_LIMITS
-        for i, t in enumerate(matches)
-    )
+    limit = _ipt_limit(matches)
     return Rule(
         verdict=verdict,
         target=target if verdict in ("jump", "goto") else "",
@@ -549,6 +731,7 @@ def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
         ssh=ssh,
         limit=limit,
         text=" ".join(tokens[2:]),
+        ssh_only=ssh and _only_new_tcp22(conditions),
     )
 
 

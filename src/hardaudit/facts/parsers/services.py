@@ -6,7 +6,13 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from hardaudit.facts.model import NginxLocation, NginxServer, RedisConfig, ServiceUnit
+from hardaudit.facts.model import (
+    NginxLocation,
+    NginxServer,
+    RedisConfig,
+    ServiceUnit,
+    Unknown,
+)
 
 
 def _file_blocks(text: str, nonce: str) -> list[tuple[str, list[str]]]:
@@ -234,7 +240,12 @@ HEADER_FREE_INCLUDES = (
 )
 
 # The facts script reads these whole: an include that can only match files here is known.
-_READ_DIRS = {"/etc/nginx/sites-enabled": "*", "/etc/nginx/conf.d": "*.conf"}
+# http.d/ is Alpine's conf.d.
+_READ_DIRS = {
+    "/etc/nginx/sites-enabled": "*",
+    "/etc/nginx/conf.d": "*.conf",
+    "/etc/nginx/http.d": "*.conf",
+}
 
 # Block names whose header may stand alone on its line (brace on the next line).
 _BLOCKS = {
@@ -474,7 +485,7 @@ def _effective_server_headers(server: _Server, http: _Level) -> frozenset[str]:
     return frozenset(http.headers) | http.markers()
 
 
-def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | None:
+def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | None:
     """`@@nonce FILE <path>` blocks of `grep -n` structure lines; None for `## none`.
 
     Servers are the `server` blocks of the http context, found by walking from nginx.conf
@@ -484,6 +495,8 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | None:
     when the server defines none); a location's `headers` are those set in it. An include the
     script did not print, other than the standard header-free files, is marked in `headers`
     as `include <path as written>` (see `unseen_includes`): its add_header lines are unknown.
+    No server block at all while the http context includes files that were not read is
+    Unknown (the servers may be in them), not "no server".
     """
     if text.strip() == "## none" or any(line == "## none" for line in text.splitlines()):
         return None
@@ -496,6 +509,9 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | None:
     else:
         for path, items in files.items():
             walker.walk(items, "http", (path,), walker.http, None)
+    if not walker.servers and walker.http.unseen:
+        unread = ", ".join(f"include {u}" for u in walker.http.unseen)
+        return Unknown(f"nginx: no server block found, and {unread} (http level) was not read")
     seen: set[tuple[str, int]] = set()
     servers = []
     for found in walker.servers:

@@ -8,31 +8,36 @@ from hardaudit.facts.model import Ipv6State, Processes
 def parse_ipv6(text: str) -> Ipv6State:
     r"""`disable_ipv6=0|1|absent` and `addr=<32 hex digits> <interface>` lines.
 
-    IPv6 counts as off when the kernel has it disabled (or has no IPv6 at all), and also when
-    no interface but `lo` holds an IPv6 address, not even a link-local one (per-interface
-    `disable_ipv6=1`, as container engines set it): nothing can then reach the host over
-    IPv6. `global_addresses` leaves out loopback and link-local (fe80::/10) addresses.
+    The addresses in /proc/net/if_inet6 decide, not `all.disable_ipv6`: that sysctl is only
+    copied to the interfaces that exist when it is written (one created later takes
+    `default.disable_ipv6` and gets addresses), so IPv6 is on whenever an interface other
+    than `lo` holds an IPv6 address, global or link-local, whatever the sysctl says. No
+    interface but `lo` with an address (per-interface `disable_ipv6=1`, as container engines
+    set it) is off: nothing can reach the host over IPv6. With no `addr=` line at all
+    (if_inet6 empty or absent: no IPv6 in the kernel, or disabled everywhere) it is off
+    too, whatever the sysctl line says. `global_addresses` leaves out loopback and
+    link-local (fe80::/10) addresses.
 
     >>> parse_ipv6("disable_ipv6=absent").disabled
     True
     >>> parse_ipv6("disable_ipv6=0\naddr=fe800000000000000000000000000001 eth0").disabled
     False
+    >>> parse_ipv6("disable_ipv6=1\naddr=20010db8000000000000000000000001 eth1").disabled
+    False
     """
-    disabled = False
     interfaces = 0
     addresses: list[str] = []
     for line in text.splitlines():
-        if line.startswith("disable_ipv6="):
-            disabled = line.split("=", 1)[1].strip() in ("1", "absent")
-        elif line.startswith("addr="):
-            raw, _, iface = line[len("addr=") :].strip().partition(" ")
-            if len(raw) != 32 or iface == "lo" or raw == "0" * 31 + "1":
-                continue
-            interfaces += 1
-            if raw[:3].lower() in ("fe8", "fe9", "fea", "feb"):  # fe80::/10, link-local
-                continue
-            addresses.append(":".join(raw[i : i + 4] for i in range(0, 32, 4)) + f"%{iface}")
-    return Ipv6State(disabled=disabled or not interfaces, global_addresses=tuple(addresses))
+        if not line.startswith("addr="):
+            continue
+        raw, _, iface = line[len("addr=") :].strip().partition(" ")
+        if len(raw) != 32 or iface == "lo" or raw == "0" * 31 + "1":
+            continue
+        interfaces += 1
+        if raw[:3].lower() in ("fe8", "fe9", "fea", "feb"):  # fe80::/10, link-local
+            continue
+        addresses.append(":".join(raw[i : i + 4] for i in range(0, 32, 4)) + f"%{iface}")
+    return Ipv6State(disabled=not interfaces, global_addresses=tuple(addresses))
 
 
 def parse_processes(text: str) -> Processes:
