@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from hardaudit.errors import ConnectError
 from hardaudit.exitcodes import ExitStatus
-from hardaudit.facts.script import ROOT_COMMANDS, TOOLS
+from hardaudit.facts.script import ROOT_COMMANDS, SUDO_CHECK_TIMEOUT_S, TOOLS
 from hardaudit.inventory.model import Host
 
 DOCTOR_TOOLS = ("ss", "nft", "iptables-save", "docker", "sshd", "stat", "find", "timeout", "sudo")
@@ -22,17 +22,27 @@ def doctor_script() -> str:
     lines = [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export LC_ALL=C",
         'echo "uid=$(id -u) user=$(id -un)"',
-        'if sudo -n -l >/dev/null 2>&1 </dev/null; then echo "sudo=yes"; else echo "sudo=no"; fi',
     ]
+    # A hung name service must not hang the doctor: `sudo -n -l` gets a cap where a `timeout`
+    # other than BusyBox's (which adds a second per call) exists, as in the audit's wrapper.
+    lines.append(
+        'case $(readlink -f "$(command -v timeout 2>/dev/null)" 2>/dev/null </dev/null) in'
+        f' ""|*busybox*) T= ;; *) T="timeout {SUDO_CHECK_TIMEOUT_S}" ;; esac'
+    )
     for cmd in ROOT_COMMANDS:
         label = shlex.quote(cmd.command)
-        probe = (
-            f"if sudo -n -l {cmd.probe_line} >/dev/null 2>&1 </dev/null;"
-            f" then echo cmd=ok {label}; else echo cmd=no {label}; fi"
+        # By program name, like the script: sudo resolves the path (/usr/sbin/ss on RHEL,
+        # /bin/grep without merged /usr) and matches it against the sudoers lines. A program
+        # that is not installed is not asked about (its facts are absent, not refused).
+        lines.append(
+            f"if command -v {cmd.program} >/dev/null 2>&1; then"
+            f" if $T sudo -n -l {cmd.probe_line} >/dev/null 2>&1 </dev/null;"
+            f" then echo cmd=ok {label}; else echo cmd=no {label}; fi; fi"
         )
-        if "/docker " in cmd.command:  # docker entries only matter where docker is installed
-            probe = f"if command -v docker >/dev/null 2>&1; then {probe}; fi"
-        lines.append(probe)
+    lines.insert(
+        3,
+        'if $T sudo -n -l >/dev/null 2>&1 </dev/null; then echo "sudo=yes"; else echo "sudo=no"; fi',
+    )
     tools = " ".join(t for t in TOOLS if t in DOCTOR_TOOLS)
     lines.append(f'for t in {tools}; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done')
     return "\n".join(lines) + "\n"

@@ -29,6 +29,26 @@ DOCKER_INSPECT_FORMAT = (
 )
 
 
+# The Redis directives the facts script reads (case-insensitive, after any indentation).
+REDIS_PATTERN = "^[[:space:]]*(bind|protected-mode|requirepass|aclfile|user|port)([[:space:]]|$)"
+
+
+def sudoers_literal(text: str) -> str:
+    """`text` as a sudoers command argument that matches only itself: sudo matches arguments
+    with fnmatch(3), so its wildcard characters `*?[]` are escaped with a backslash."""
+    if "\\" in text:
+        raise ValueError(f"a backslash cannot be written literally in sudoers: {text!r}")
+    return re.sub(r"([*?\[\]])", r"\\\1", text)
+
+
+# Where distributions install each program: merged /usr (Debian 11+, RHEL, Ubuntu 20.04+) has
+# them in /usr/bin or /usr/sbin, older Debian/Ubuntu and Alpine (BusyBox applets) in /bin or
+# /sbin, and RHEL puts ss in /usr/sbin. sudo runs the path it resolves, so every place is listed.
+BIN_DIRS = ("/bin",)
+SBIN_DIRS = ("/sbin",)
+ANY_DIRS = ("/usr/sbin", "/bin", "/sbin")
+
+
 @dataclass(frozen=True)
 class RootCommand:
     """A command the script runs through `sudo -n` when become is on."""
@@ -36,10 +56,24 @@ class RootCommand:
     command: str  # as it appears in sudoers (absolute path + arguments, regex allowed)
     why: str
     probe: str = ""  # a real invocation, for `sudo -n -l` in `audit doctor` (default: command)
+    dirs: tuple[str, ...] = ()  # other directories the program is installed in on some systems
+
+    @property
+    def program(self) -> str:
+        """The program's name, as the script runs it (sudo resolves the path)."""
+        return self.command.split(" ", 1)[0].rsplit("/", 1)[-1]
+
+    @property
+    def sudoers_lines(self) -> tuple[str, ...]:
+        """The command under its main path and under each other directory of `dirs`."""
+        _path, sep, args = self.command.partition(" ")
+        return (self.command, *(f"{d}/{self.program}{sep}{args}" for d in self.dirs))
 
     @property
     def probe_line(self) -> str:
-        return self.probe or self.command
+        """A real invocation by program name, resolved by sudo as it is for the script."""
+        _path, sep, args = (self.probe or self.command).partition(" ")
+        return f"{self.program}{sep}{args}"
 
 
 ROOT_COMMANDS: tuple[RootCommand, ...] = (
@@ -49,28 +83,43 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         "effective sshd configuration per Match context (regex: no other option can be added)",
         "/usr/sbin/sshd -T -C user=root,host=localhost,addr=127.0.0.1",
     ),
-    RootCommand("/usr/bin/ss -H -tulpn", "listening sockets with their owning process"),
+    RootCommand(
+        "/usr/bin/ss -H -tulpn", "listening sockets with their owning process", dirs=ANY_DIRS
+    ),
+    RootCommand(
+        "/usr/bin/ss -tulpn",
+        "the same where ss has no -H (iproute2 before 4.12): the header is skipped",
+        dirs=ANY_DIRS,
+    ),
     RootCommand("/usr/sbin/nft -j list ruleset", "firewall ruleset as the kernel holds it"),
-    RootCommand("/usr/sbin/iptables-save", "iptables ruleset (legacy or nft backend)"),
-    RootCommand("/usr/sbin/ip6tables-save", "ip6tables ruleset"),
+    RootCommand(
+        "/usr/sbin/iptables-save", "iptables ruleset (legacy or nft backend)", dirs=SBIN_DIRS
+    ),
+    RootCommand("/usr/sbin/ip6tables-save", "ip6tables ruleset", dirs=SBIN_DIRS),
     RootCommand(
         "/usr/bin/stat -c %a|%U|%G|%F|%n -- *",
         "modes of ~/.ssh, its files and .env files",
         "/usr/bin/stat -c '%a|%U|%G|%F|%n' -- /root/.ssh",
+        dirs=BIN_DIRS,
     ),
     RootCommand(
-        "/usr/bin/ls -A1 -- *", "names of files in each ~/.ssh", "/usr/bin/ls -A1 -- /root/.ssh"
+        "/usr/bin/ls -A1 -- *",
+        "names of files in each ~/.ssh",
+        "/usr/bin/ls -A1 -- /root/.ssh",
+        dirs=BIN_DIRS,
     ),
     RootCommand(
         "/usr/bin/grep -l -m1 -e PRIVATE\\ KEY----- -- *",
         "which ~/.ssh files are private keys (names only, never contents)",
         "/usr/bin/grep -l -m1 -e 'PRIVATE KEY-----' -- /root/.ssh/id_ed25519",
+        dirs=BIN_DIRS,
     ),
     RootCommand(
-        "/usr/bin/grep -H -w -E -e ^ \\*(bind|protected-mode|requirepass|aclfile|user|port) -- *",
-        "redis directives (password values are redacted before they leave the host)",
-        "/usr/bin/grep -H -w -E -e '^ *(bind|protected-mode|requirepass|aclfile|user|port)'"
-        " -- /etc/redis/redis.conf",
+        f"/usr/bin/grep -H -i -E -e {sudoers_literal(REDIS_PATTERN)} -- *",
+        "redis directives (wildcards escaped: only this pattern; values of passwords are "
+        "redacted before they leave the host)",
+        f"/usr/bin/grep -H -i -E -e {shlex.quote(REDIS_PATTERN)} -- /etc/redis/redis.conf",
+        dirs=BIN_DIRS,
     ),
     RootCommand(
         "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print$",
@@ -109,11 +158,16 @@ TOOLS = (
     "awk",
 )
 
+# `sudo -n -l` can hang on a slow name service (LDAP, sssd): it gets its own time cap where a
+# `timeout` other than BusyBox's exists (BusyBox's polls once a second, adding a second).
+SUDO_CHECK_TIMEOUT_S = 10
 WRAPPER_TEMPLATE = (
     "/bin/sh -c '"
     "LC_ALL=C; export LC_ALL; "
+    'case $(readlink -f "$(command -v timeout 2>/dev/null)" 2>/dev/null </dev/null) in '
+    '""|*busybox*) HA_T= ;; *) HA_T="timeout {sudo_timeout}" ;; esac; '
     'if [ "$(id -u)" = 0 ]; then HA_PRIV=root; HA_SUDO=; '
-    "elif [ {become} = 1 ] && sudo -n -l >/dev/null 2>&1 </dev/null; then "
+    "elif [ {become} = 1 ] && $HA_T sudo -n -l >/dev/null 2>&1 </dev/null; then "
     'HA_PRIV=sudo; HA_SUDO="sudo -n"; '
     "else HA_PRIV=user; HA_SUDO=; fi; "
     "export HA_PRIV HA_SUDO; exec /bin/sh -s'"
@@ -145,6 +199,9 @@ run() {
 }
 # root CMD...: through `sudo -n` when the wrapper found it allowed (only ROOT_COMMANDS use it).
 root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
+# sudo_ok CMD...: whether `sudo -n` runs CMD (always, without sudo). sudo refuses with exit 1,
+# grep's "nothing matched": the two greps whose silence means "none" ask first, once.
+sudo_ok() { [ -z "$HA_SUDO" ] || tmo sudo -n -l "$@" >/dev/null 2>&1 </dev/null; }
 
 meta() {
   echo "uid=$(id -u)"
@@ -296,7 +353,7 @@ sshd_contexts() {
       fi
       if [ -z "$_u" ] && [ -n "$_g" ]; then
         # a listed member, else an account whose primary group it is, else nobody matches
-        _e=$( { getent group "$_g" || grep "^$_g:" /etc/group; } </dev/null 2>/dev/null | head -n 1)
+        _e=$( { tmo getent group "$_g" || grep "^$_g:" /etc/group; } </dev/null 2>/dev/null | head -n 1)
         _u=$(printf '%s\n' "$_e" | cut -d: -f4 | cut -d, -f1)
         _gid=$(printf '%s\n' "$_e" | cut -d: -f3)
         if [ -z "$_u" ] && [ -n "$_gid" ]; then
@@ -349,13 +406,16 @@ env_files() {
   set --
   _ifs=$IFS; IFS='
 '
+  set -f  # a name like `.env.*` is a name, not a pattern to expand in the current directory
   for _f in $_found; do set -- "$@" "$_f"; done
+  set +f
   IFS=$_ifs
   root stat -c '%a|%U|%G|%F|%n' -- "$@"
   return ${_rc:-$?}
 }
 
 ssh_files() {
+  _kok=  # whether sudo runs the private-key grep: asked once, at the first directory
   awk -F: '$6 != "" && $6 != "/" { print $1 ":" $6 }' /etc/passwd | while IFS=: read -r _u _h; do
     _d="$_h/.ssh"
     _st=$(root stat -c '%a|%U|%G|%F|%n' -- "$_d" 2>&1 </dev/null)
@@ -372,17 +432,34 @@ ssh_files() {
     set --
     _ifs=$IFS; IFS='
 '
+    set -f  # a file named `*` is a name, not a pattern to expand in the current directory
     for _f in $_names; do set -- "$@" "$_d/$_f"; done
+    set +f
     IFS=$_ifs
-    _stats=$(root stat -c '%a|%U|%G|%F|%n' -- "$@" </dev/null) || echo "unreadable: $_d: stat failed"
+    # A name with a newline comes back from ls as fragments that stat cannot find: their noise
+    # is dropped, and any failure (fragment or permission) still makes the directory unreadable.
+    _stats=$(root stat -c '%a|%U|%G|%F|%n' -- "$@" 2>/dev/null </dev/null) ||
+      echo "unreadable: $_d: stat failed for some of its names (permission, or a name with a newline)"
     [ -n "$_stats" ] && printf '%s\n' "$_stats"
     # Only regular files are searched for a private-key header; names come back, never contents.
     set --
     IFS='
 '
+    set -f
     for _f in $(printf '%s\n' "$_stats" | sed -n 's/^[0-7]*|[^|]*|[^|]*|regular file|//p'); do set -- "$@" "$_f"; done
+    set +f
     IFS=$_ifs
     [ $# -gt 0 ] || continue
+    if [ -z "$_kok" ]; then
+      if sudo_ok grep -l -m1 -e 'PRIVATE KEY-----' -- "$@"; then _kok=yes; else
+        _kok=no
+        echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----': private keys are not identified" >&2
+      fi
+    fi
+    if [ "$_kok" = no ]; then
+      echo "unreadable: $_d: sudo -n refused the private-key grep: could not read the first line of some files"
+      continue
+    fi
     _keys=$(root grep -l -m1 -e 'PRIVATE KEY-----' -- "$@" </dev/null); _grc=$?
     # `if`, not `&&`: a false test as the loop's last command would become the section's rc
     if [ -n "$_keys" ]; then printf '%s\n' "$_keys" | sed 's/^/privkey: /'; fi
@@ -418,6 +495,11 @@ ipv6() {
 
 # Names of running processes, and how dockerd was started (for daemon-tcp, rate limiting).
 processes() {
+  # /proc mounted with hidepid=1 or 2 hides other users' processes: the list would look complete.
+  if ! cat /proc/1/comm >/dev/null 2>&1 </dev/null; then
+    echo "cannot read /proc/1/comm as $(id -un </dev/null): /proc is mounted with hidepid, other users' processes are hidden" >&2
+    return 1
+  fi
   # One cat for every name (a fork per process is slow with many processes); command lines
   # only for the container engines.
   cat /proc/[0-9]*/comm 2>/dev/null | sort -u | sed 's/^/comm=/'
@@ -472,9 +554,12 @@ units() {
   return $_rc
 }
 
-# Redis configs: only the directives the check reads. Values leave the host only for bind,
-# port, protected-mode and aclfile; requirepass and ACL passwords become <redacted>, and of a
-# `user` line only its name and on/off/nopass/resetpass/reset flags are kept.
+# Redis configs: only the directives the check reads, matched case-insensitively after any
+# indentation. A whitelist, on the target: bind, port, protected-mode and aclfile keep their
+# values; requirepass becomes `requirepass <redacted>` (or `""` when empty); of a `user` line
+# only its name, its on/off/nopass/resetpass/reset flags and one `<redacted>` per password rule
+# are kept; anything else is dropped. A grep line is split after the longest file name the
+# script gave grep, never at the first colon (a file may be named /etc/redis/a:b.conf).
 redis() {
   set --
   for _d in /etc/redis /usr/local/etc/redis; do
@@ -497,35 +582,168 @@ redis() {
   [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
   [ $# -gt 0 ] || { echo "## none"; return 0; }
   for _f in "$@"; do echo "## file $_f"; done
-  _out=$(root grep -H -w -E -e '^ *(bind|protected-mode|requirepass|aclfile|user|port)' -- "$@"); _rc=$?
-  [ -n "$_out" ] && printf '%s\n' "$_out" | awk -v q="'" '{
-    i = index($0, ":"); rest = substr($0, i + 1); n = split(rest, w)
-    if (w[1] == "requirepass") {
-      out = (n == 2 && (w[2] == "\"\"" || w[2] == q q)) ? "requirepass \"\"" : "requirepass <redacted>"
-    } else if (w[1] == "user") {
-      out = "user " w[2]
-      for (j = 3; j <= n; j++) {
-        t = w[j]; c = substr(t, 1, 1)
-        if (c == "\"" || c == q) { t = substr(t, 2); c = substr(t, 1, 1) }
-        if (c == ">" || c == "#" || c == "<" || c == "!") out = out " " c "<redacted>"
-        else if (t ~ /^(on|off|nopass|resetpass|reset)$/) out = out " " t
+  _re='__REDIS_RE__'
+  if ! sudo_ok grep -H -i -E -e "$_re" -- "$@"; then
+    echo "sudo -n refuses grep -H -i -E -e '$_re' for the Redis config files: not read" >&2
+    return 126
+  fi
+  _out=$(root grep -H -i -E -e "$_re" -- "$@" </dev/null); _rc=$?
+  [ -n "$_out" ] && printf '%s\n' "$_out" | HA_FILES=$(printf '%s\n' "$@") awk -v q="'" '
+    BEGIN { nf = split(ENVIRON["HA_FILES"], files, "\n"); sp = "[ \t\r\f\v]" }
+    function trim(s) { sub("^" sp "+", "", s); sub(sp "+$", "", s); return s }
+    {
+      best = 0
+      for (k = 1; k <= nf; k++) {
+        p = files[k] ":"; lp = length(p)
+        if (lp > best && substr($0, 1, lp) == p) {
+          r = substr($0, lp + 1)
+          if (tolower(r) ~ ("^" sp "*(bind|protected-mode|requirepass|aclfile|user|port)(" sp "|$)")) { best = lp; rest = r }
+        }
       }
-    } else out = rest
-    print substr($0, 1, i) out
-  }'
+      if (!best) next  # not a line of a file the script named: never sent
+      rest = trim(rest)
+      match(rest, sp "|$"); d = tolower(substr(rest, 1, RSTART - 1)); args = trim(substr(rest, RSTART))
+      if (d == "bind" || d == "port" || d == "protected-mode" || d == "aclfile") out = d (args == "" ? "" : " " args)
+      else if (d == "requirepass") out = (args == "\"\"" || args == q q) ? "requirepass \"\"" : "requirepass <redacted>"
+      else if (d == "user") {
+        n = split(args, w, sp "+"); out = "user " w[1]
+        for (j = 2; j <= n; j++) {
+          t = w[j]; c = substr(t, 1, 1)
+          if (c == "\"" || c == q) { t = substr(t, 2); c = substr(t, 1, 1) }
+          if (c == ">" || c == "#" || c == "<" || c == "!") out = out " " c "<redacted>"
+          else if (tolower(t) ~ /^(on|off|nopass|resetpass|reset)$/) out = out " " tolower(t)
+        }
+      } else next
+      print substr($0, 1, best) out
+    }'
   return $_rc
 }
 
-# nginx: structure only (braces, block headers, listen, server_name, add_header, include).
+# nginx: the structure only. Of each file, the lines with a brace, a block header or a listen,
+# server_name, add_header or include directive, rebuilt from nginx's tokens: comments dropped,
+# the arguments of any other directive dropped, every quoted string "<redacted>" except in
+# listen, server_name and include and an add_header's header name (its value is redacted too),
+# an `if` keeps its variables and operators only. Files: nginx.conf, the usual directories,
+# and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
+# __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
+# none exists), so the parser can tell a known-empty include from one that was not read.
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
-  _rc=0
-  # http.d/ is Alpine's conf.d; snippets/ and default.d/ (RHEL) are read so that included
-  # header files are judged.
-  for _f in /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/nginx/http.d/*.conf /etc/nginx/sites-enabled/* /etc/nginx/snippets/*.conf /etc/nginx/default.d/*.conf; do
-    [ -f "$_f" ] || continue
-    printf '%s FILE %s\n' "$N" "$_f"
-    grep -n -E '[{}]|^[[:space:]]*(listen|server_name|add_header|include)[[:space:]]|^[[:space:]]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([[:space:]][^;]*)?$' "$_f" || [ $? -eq 1 ] || _rc=1
+  # m=p prints the structure lines, m=i the include patterns (absolute); r prefixes absolute
+  # patterns (empty here: the tests re-root /etc under a fixture tree).
+  _ngx='
+    function put(t) { out = out ws t; ws = "" }
+    function drop() { ws = ""; how = "d" }
+    function keep(t) { put(t); how = "k" }
+    function hide() { put(R); how = "r" }
+    function arg(t, quoted,    u, lead, core, trail) {
+      n++
+      u = quoted ? substr(t, 2, length(t) - 2) : t
+      if (n == 1) {
+        name = u
+        if (quoted && u !~ /^(listen|server_name|add_header|include|location|if)$/) { name = ""; hide() }
+        else keep(t)
+        return
+      }
+      if (m == "i") { if (name == "include" && n == 2) inc = u; return }
+      if (name == "listen" || name == "server_name" || name == "include") keep(t)
+      else if (name == "add_header") { if (n == 2 || t == "always") keep(t); else hide() }
+      else if (name == "location") { if (quoted) hide(); else keep(t) }
+      else if (name == "if") {
+        if (quoted) { hide(); return }
+        lead = ""; trail = ""; core = t
+        if (match(core, /^\(+/)) { lead = substr(core, 1, RLENGTH); core = substr(core, RLENGTH + 1) }
+        if (match(core, /\)+$/)) { trail = substr(core, RSTART); core = substr(core, 1, RSTART - 1) }
+        if (core == "" || core ~ /^\$/ || core ~ /^(!?=|!?~\*?|!?-[fdex])$/) keep(t)
+        else { put(lead "<redacted>" trail); how = "r" }
+      } else drop()
+    }
+    function endq(s, i, c,    l, d) {
+      l = length(s)
+      while (i <= l) { d = substr(s, i, 1); if (d == "\\") i += 2; else if (d == c) return i; else i++ }
+      return 0
+    }
+    function ends() {
+      if (m == "i" && name == "include" && inc != "") print (inc ~ /^\// ? r inc : "/etc/nginx/" inc)
+      n = 0; name = ""; inc = ""
+    }
+    BEGIN { R = "\"<redacted>\"" }
+    {
+      line = $0; l = length(line); out = ""; ws = ""; i = 1
+      if (inq != "") {  # inside a quoted string an earlier line opened
+        e = endq(line, 1, inq)
+        if (how == "k") put(e ? substr(line, 1, e) : line)
+        if (!e) { l = 0 } else { inq = ""; i = e + 1 }
+      }
+      while (i <= l) {
+        c = substr(line, i, 1)
+        if (c == " " || c == "\t" || c == "\r") { ws = ws c; i++; continue }
+        if (c == "#") break
+        if (c == ";" || c == "{" || c == "}") { ends(); put(c); i++; continue }
+        if (c == "\"" || c == q) {
+          e = endq(line, i + 1, c)
+          if (e) { arg(substr(line, i, e - i + 1), 1); i = e + 1; continue }
+          arg(substr(line, i) c, 1); inq = c; break
+        }
+        j = i
+        while (j <= l) {
+          d = substr(line, j, 1)
+          if (d == "\\") { j += 2; continue }
+          if (d == "$" && substr(line, j + 1, 1) == "{" && (k = index(substr(line, j), "}"))) { j += k; continue }
+          if (d == " " || d == "\t" || d == "\r" || d == ";" || d == "{" || d == "}") break
+          j++
+        }
+        arg(substr(line, i, j - i), 0); i = j
+      }
+      if (m == "p" && (out ~ /[{}]/ || out ~ /^[ \t]*(listen|server_name|add_header|include)[ \t]/ || out ~ /^[ \t]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([ \t][^;]*)?$/)) print FNR ":" out
+    }'
+  _rc=0; _seen=; _depth=0; _ifs=$IFS
+  _todo='/etc/nginx/nginx.conf
+/etc/nginx/conf.d/*.conf
+/etc/nginx/http.d/*.conf
+/etc/nginx/sites-enabled/*
+/etc/nginx/snippets/*.conf
+/etc/nginx/default.d/*.conf'
+  while [ -n "$_todo" ] && [ $_depth -le __NGXDEPTH__ ]; do
+    _next=
+    IFS='
+'
+    set -f
+    for _p in $_todo; do
+      set +f  # the pattern is expanded here, like nginx's glob()
+      _hit=0
+      for _f in $_p; do
+        [ -f "$_f" ] || continue
+        _hit=1
+        case "
+$_seen
+" in *"
+$_f
+"*) continue ;; esac
+        _seen="$_seen
+$_f"
+        printf '%s FILE %s\n' "$N" "$_f"
+        tmo awk -v m=p -v q="'" -v r= "$_ngx" "$_f" </dev/null || _rc=1
+        _next="$_next
+$(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
+      done
+      set -f
+      [ $_depth -gt 0 ] || continue
+      # Known in full when files matched, or when the directory part (no wildcard in it) is
+      # listable, or does not exist in a searchable parent; else the parser marks it unread.
+      _dir=${_p%/*}
+      _ok=$_hit
+      case $_dir in
+        *[][*?]*) ;;
+        *) if [ -d "$_dir" ]; then [ -r "$_dir" ] && [ -x "$_dir" ] && _ok=1
+           elif [ ! -e "$_dir" ] && [ -d "${_dir%/*}/" ] && [ -x "${_dir%/*}/" ]; then _ok=1; fi ;;
+      esac
+      if [ "$_ok" = 1 ]; then printf '%s INCLUDE %s\n' "$N" "$_p"; fi
+    done
+    set +f
+    IFS=$_ifs
+    _todo=$_next
+    _depth=$((_depth + 1))
   done
   return $_rc
 }
@@ -597,6 +815,7 @@ FACT_SECTIONS: dict[str, tuple[str, ...]] = {
     "command": (),
 }
 WORLD_WRITABLE_CAP = 50
+NGINX_INCLUDE_DEPTH = 8  # include levels the script follows from nginx.conf
 
 
 def _words(values: Sequence[str]) -> str:
@@ -619,7 +838,8 @@ def build_script(
     """
     nonce = nonce or new_nonce()
     user_runs = "".join(
-        f"run {fact.name} {DEFAULT_CAP} sh -c {shlex.quote(fact.command)}\n" for fact in user_facts
+        f"run {fact.name} {DEFAULT_CAP} tmo sh -c {shlex.quote(fact.command)}\n"
+        for fact in user_facts
     )
     script = (
         SCRIPT_TEMPLATE.replace("__NONCE__", nonce)
@@ -631,6 +851,8 @@ def build_script(
         .replace("__APP_DIRS__", _words([d for d in app_dirs if d.startswith("/")]))
         .replace("__SERVICES__", _words([re.sub(r"\.service$", "", s) for s in services]))
         .replace("__DOCKER_FORMAT__", DOCKER_INSPECT_FORMAT)
+        .replace("__REDIS_RE__", REDIS_PATTERN)
+        .replace("__NGXDEPTH__", str(NGINX_INCLUDE_DEPTH))
         .replace("__USER_FACTS__", user_runs)
     )
     if facts is not None:
@@ -645,7 +867,9 @@ def build_script(
             )
             + "\n"
         )
-    command = WRAPPER_TEMPLATE.format(become="1" if become else "0")
+    command = WRAPPER_TEMPLATE.format(
+        become="1" if become else "0", sudo_timeout=SUDO_CHECK_TIMEOUT_S
+    )
     return FactsScript(nonce=nonce, command=command, script=script.lstrip())
 
 
@@ -655,12 +879,16 @@ def sudoers_example(user: str = "auditor") -> str:
         "# /etc/sudoers.d/hardaudit -- generated by `audit sudoers`; mode 0440, owner root",
         "# Exactly the commands hardaudit's facts script runs through `sudo -n`.",
         "# Every one of them only reads; none writes, restarts or reloads anything.",
+        "# A program is listed in each directory distributions install it in (/usr/bin,",
+        "# /usr/sbin, /bin, /sbin): sudo matches the path it resolves; a line naming a path",
+        "# that does not exist on this host never matches anything.",
         f"Defaults:{user} !requiretty",
         "Cmnd_Alias HARDAUDIT = \\",
     ]
-    for index, cmd in enumerate(ROOT_COMMANDS):
-        sep = ", \\" if index < len(ROOT_COMMANDS) - 1 else ""
-        escaped = cmd.command.replace(",", "\\,").replace(":", "\\:").replace("=", "\\=")
+    entries = [line for cmd in ROOT_COMMANDS for line in cmd.sudoers_lines]
+    for index, entry in enumerate(entries):
+        sep = ", \\" if index < len(entries) - 1 else ""
+        escaped = entry.replace(",", "\\,").replace(":", "\\:").replace("=", "\\=")
         lines.append(f"    {escaped}{sep}")
     lines.append(f"{user} ALL=(root) NOPASSWD: HARDAUDIT")
     return "\n".join(lines) + "\n"

@@ -47,4 +47,4 @@ def test_user_command_runs_in_the_same_script_as_the_login_user() -> None:
     check = _umask_check()
     script = build_script(become=True, nonce="n", user_facts=[UserFact(check.command_fact, check.command)])
     line = [ln for ln in script.script.splitlines() if ln.startswith("run user.")]
-    assert line == ["run user.acme.login-umask 262144 sh -c 'grep -E '\"'\"'^[[:space:]]*UMASK[[:space:]]'\"'\"' /etc/login.defs'"]
+    assert line == ["run user.acme.login-umask 262144 tmo sh -c 'grep -E '\"'\"'^[[:space:]]*UMASK[[:space:]]'\"'\"' /etc/login.defs'"]

@@ -19,6 +19,8 @@ import pytest
 from hardaudit.facts.parsers.files import parse_env_files, parse_ssh_files
 from hardaudit.facts.script import SCRIPT_TEMPLATE
 
+from .test_services_script import PRELUDE, fake_sudo
+
 NONCE = "NONCE"
 SHELLS = [["sh"]] + ([["busybox", "sh"]] if shutil.which("busybox") else [])
 PLAIN_ROOT = 'root() { "$@"; }'
@@ -38,17 +40,21 @@ def run_function(
     root_fn: str = PLAIN_ROOT,
     app_dirs: tuple[str, ...] = (),
     before: str = "",
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> tuple[str, int, str]:
     """(stdout, exit status, stderr) of one script function, /etc re-rooted under `tmp`."""
     body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", _function(name))
     body = body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs))
-    program = f"N='@@{NONCE}'\n{root_fn}\n{before}\n{body}{name}\n"
+    program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_fn}\n{before}\n{body}{name}\n"
     done = subprocess.run(
         [*shell, "-c", program],
         capture_output=True,
         text=True,
-        env={**os.environ, "LC_ALL": "C"},
+        env={**os.environ, "LC_ALL": "C", **(env or {})},
         check=False,
+        cwd=cwd,
+        timeout=60,
     )
     return done.stdout, done.returncode, done.stderr
 
@@ -134,3 +140,63 @@ def test_env_files_ignores_the_previous_sections_status(tmp_path: Path, shell: l
         "env_files", tmp_path, shell, app_dirs=(str(tmp_path / "srv"),), before="_rc=1"
     )
     assert rc == 0
+
+
+# --- review findings: names are not patterns, a refused grep is not "no key" ------------------
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_file_named_star_in_ssh_is_a_name_not_a_glob(tmp_path: Path, shell: list[str]) -> None:
+    alice = home_with_keys(tmp_path, "alice")
+    (alice / ".ssh" / "*").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    passwd(tmp_path, ("alice", alice))
+    cwd = tmp_path / "cwd"  # the auditor's current directory has files a glob would find
+    cwd.mkdir()
+    (cwd / "decoy").write_text("x\n")
+    out, rc, err = run_function("ssh_files", tmp_path, shell, cwd=cwd)
+    assert (rc, err) == (0, "")
+    parsed = parse_ssh_files(out, NONCE)
+    assert parsed.unreadable == ()
+    assert [(f.path, f.private_key) for f in parsed.dirs[0].files] == [
+        (f"{alice}/.ssh/*", True),
+        (f"{alice}/.ssh/authorized_keys", False),
+    ]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_env_file_names_with_wildcards_are_names(tmp_path: Path, shell: list[str]) -> None:
+    app = tmp_path / "srv" / "app"
+    app.mkdir(parents=True)
+    for name in (".env.*", ".env.prod"):
+        (app / name).write_text("SECRET=x\n")
+    out, rc, err = run_function(
+        "env_files", tmp_path, shell, app_dirs=(str(tmp_path / "srv"),), cwd=tmp_path
+    )
+    assert (rc, err) == (0, "")
+    paths = sorted(f.path for f in parse_env_files(out).files)
+    assert paths == [f"{app}/.env.*", f"{app}/.env.prod"]  # each once
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_private_key_grep_refused_by_sudo_is_unreadable_not_no_key(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    alice = home_with_keys(tmp_path, "alice")
+    (alice / ".ssh" / "id_work").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    bob = home_with_keys(tmp_path, "bob")
+    passwd(tmp_path, ("alice", alice), ("bob", bob))
+    bindir = fake_sudo(tmp_path, "grep")  # stat and ls allowed, the key grep refused
+    env = {"HA_SUDO": "sudo -n", "PATH": f"{bindir}:{os.environ['PATH']}"}
+    out, rc, err = run_function("ssh_files", tmp_path, shell, root_fn="", env=env)
+    assert rc == 0
+    parsed = parse_ssh_files(out, NONCE)
+    assert [f.path for d in parsed.dirs for f in d.files if f.private_key] == []
+    assert parsed.unreadable == tuple(
+        f"{home}/.ssh: sudo -n refused the private-key grep: could not read the first line"
+        " of some files"
+        for home in (alice, bob)
+    )
+    assert err.count("sudo -n refuses grep -l -m1") == 1
+    # asked once, not per directory
+    calls = (Path(bindir) / "calls").read_text().splitlines()
+    assert sum(c.startswith("-n -l grep") for c in calls) == 1

@@ -46,12 +46,16 @@ def test_app_fixture_servers_in_include_order_stream_servers_excluded() -> None:
     internal, redirect, app = parse_nginx(capture("nginx-app", "nginx"), NONCE) or ()
     # conf.d/*.conf is included before sites-enabled/*
     assert (internal.file, internal.line) == ("/etc/nginx/conf.d/internal.conf", 1)
-    # the snippet is not printed by the script: its headers are unknown, not absent
-    assert unseen_includes(internal.headers) == ("custom/security-headers.conf",)
-    assert seen_headers(internal.headers) == frozenset()
+    # the script follows the include into custom/: the snippet's headers are the server's
+    assert unseen_includes(internal.headers) == ()
+    assert seen_headers(internal.headers) == frozenset(
+        {"x-frame-options", "x-content-type-options"}
+    )
+    # snippets/cors.conf does not exist: the script says it expanded the include in full
+    assert f"@@{NONCE} INCLUDE /etc/nginx/snippets/cors.conf" in capture("nginx-app", "nginx")
     assert internal.locations == (
         NginxLocation("/", 6, frozenset()),
-        NginxLocation("/api/", 8, frozenset({"include snippets/cors.conf"})),
+        NginxLocation("/api/", 8, frozenset()),
     )
     # no add_header of its own: the http-level ones are inherited
     assert redirect == NginxServer(
@@ -98,16 +102,30 @@ def test_unread_include_in_a_server_without_add_header_hides_nothing_known() -> 
     assert server.headers == frozenset({"include /etc/nginx/default.d/*.conf"})
 
 
-def test_http_level_unread_include_is_inherited_as_unknown() -> None:
-    (server,) = servers(
-        {
-            "/etc/nginx/nginx.conf": (
-                "http {\n include snippets/headers.conf;\n include /etc/nginx/sites-enabled/*;\n}\n"
-            ),
-            "/etc/nginx/sites-enabled/a": "server { listen 80; }\n",
-        }
+def test_http_level_unread_include_makes_the_servers_unknown() -> None:
+    # server blocks in the unread file would be missing: the ones found are not all there are
+    files = {
+        "/etc/nginx/nginx.conf": (
+            "http {\n include /etc/nginx/vhosts/*.conf;\n include /etc/nginx/sites-enabled/*;\n}\n"
+        ),
+        "/etc/nginx/sites-enabled/a": "server { listen 80; add_header X-Frame-Options DENY; }\n",
+    }
+    assert parse_nginx(grep_n(files), NONCE) == Unknown(
+        "nginx: include /etc/nginx/vhosts/*.conf (http level) was not read:"
+        " the server blocks in it are unknown"
     )
-    assert server.headers == frozenset({"include snippets/headers.conf"})
+
+
+def test_an_include_the_script_expanded_in_full_is_known() -> None:
+    files = {
+        "/etc/nginx/nginx.conf": "http {\n include vhosts/*.conf;\n include /etc/nginx/x.conf;\n}\n",
+        "/etc/nginx/vhosts/a.conf": "server { listen 80; add_header X-Frame-Options DENY; }\n",
+    }
+    # x.conf does not exist: the script says so with an INCLUDE line and prints no FILE
+    text = grep_n(files) + f"@@{NONCE} INCLUDE /etc/nginx/vhosts/*.conf\n"
+    assert isinstance(parse_nginx(text, NONCE), Unknown)
+    (server,) = parse_nginx(text + f"@@{NONCE} INCLUDE /etc/nginx/x.conf\n", NONCE) or ()
+    assert (server.file, server.headers) == ("/etc/nginx/vhosts/a.conf", {"x-frame-options"})
 
 
 def test_files_no_include_loads_are_not_served() -> None:

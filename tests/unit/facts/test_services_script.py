@@ -18,8 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from hardaudit.facts.parsers.services import parse_nginx
-from hardaudit.facts.script import SCRIPT_TEMPLATE
+from hardaudit.facts.build import build_host_facts
+from hardaudit.facts.model import Section, Unknown
+from hardaudit.facts.parsers.services import parse_nginx, parse_redis
+from hardaudit.facts.script import (
+    NGINX_INCLUDE_DEPTH,
+    REDIS_PATTERN,
+    SCRIPT_TEMPLATE,
+    build_script,
+)
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "services"
 NONCE = "NONCE"
@@ -32,6 +39,16 @@ CASES = [
     ("redis-acl", "redis", ()),
     ("units", "units", ("nginx", "ssh")),
 ]
+
+
+def _line(start: str) -> str:
+    found = re.search(rf"^{re.escape(start)}.*$", SCRIPT_TEMPLATE, re.MULTILINE)
+    return found.group(0) if found else ""
+
+
+# The script's helpers the functions call: tmo without a time cap, the real sudo_ok and root
+# (sudo only when HA_SUDO is set; tests pass their own `root` after these to override it).
+PRELUDE = "\n".join(['tmo() { "$@"; }', _line("sudo_ok() {"), _line("root() {")])
 
 
 def capture(case: str, function: str) -> str:
@@ -53,25 +70,63 @@ def run_function(
     path_prefix: str = "",
     root_function: str = 'root() { "$@"; }',
     user: str = "",
+    extra_env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> tuple[str, int, str]:
     """(stdout with the root removed, exit status, stderr) of one script function.
 
-    `root_function` stands for the script's sudo wrapper; `user` runs the shell as that
+    `root_function` stands for the script's sudo wrapper (empty: the script's own, which
+    uses `sudo -n` when HA_SUDO is set in `extra_env`); `user` runs the shell as that
     account (setpriv, when the tests run as root).
     """
     body = re.sub(
         r"(?<![\w/.])/(etc|usr|lib|run)/", lambda m: f"{root}/{m.group(1)}/", _function(name)
     )
-    body = body.replace("__SERVICES__", " ".join(shlex.quote(s) for s in services))
-    program = f"N='@@{NONCE}'\n{root_function}\n{body}{name}\n"
-    env = {**os.environ, "LC_ALL": "C"}
+    body = (
+        body.replace("__SERVICES__", " ".join(shlex.quote(s) for s in services))
+        .replace("__REDIS_RE__", REDIS_PATTERN)
+        .replace("__NGXDEPTH__", str(NGINX_INCLUDE_DEPTH))
+        .replace("-v r=", f"-v r={root}")  # absolute nginx include patterns, re-rooted too
+    )
+    program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_function}\n{body}{name}\n"
+    env = {**os.environ, "LC_ALL": "C", **(extra_env or {})}
+    if shell and shell[0] == "busybox":  # BusyBox's awk, grep, sed... too, as on Alpine
+        path_prefix = f"{path_prefix}:{busybox_tools()}" if path_prefix else busybox_tools()
     if path_prefix:
         env["PATH"] = f"{path_prefix}:{env['PATH']}"
     command = [*(shell or ["sh"]), "-c", program]
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, check=False, cwd=cwd, timeout=60
+    )
     return done.stdout.replace(str(root), ""), done.returncode, done.stderr.replace(str(root), "")
+
+
+_BUSYBOX_BIN: list[str] = []
+
+
+def busybox_tools() -> str:
+    """A directory of links to BusyBox for the tools the script's functions use."""
+    if not _BUSYBOX_BIN:
+        bindir = Path(tempfile.mkdtemp(prefix="ha-busybox-"))
+        for tool in (
+            "awk",
+            "grep",
+            "sed",
+            "head",
+            "cut",
+            "stat",
+            "ls",
+            "find",
+            "sort",
+            "tr",
+            "cat",
+        ):
+            (bindir / tool).symlink_to(shutil.which("busybox") or "busybox")
+        bindir.chmod(0o755)
+        _BUSYBOX_BIN.append(str(bindir))
+    return _BUSYBOX_BIN[0]
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
@@ -167,16 +222,16 @@ def test_units_symlinked_aliases_are_skipped_and_drop_ins_printed_once() -> None
     assert "FILE /etc/systemd/system/nginx.service.d/override.conf" in out
 
 
-def _failing_grep(tmp_path: Path, victim: str) -> str:
-    """A `grep` that fails like an unreadable file for paths ending in `victim`."""
+def _failing_grep(tmp_path: Path, victim: str, tool: str = "grep") -> str:
+    """A `grep` (or `tool`) that fails like an unreadable file for paths ending in `victim`."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    real = shutil.which("grep")
-    wrapper = bindir / "grep"
+    real = shutil.which(tool)
+    wrapper = bindir / tool
     wrapper.write_text(
         "#!/bin/sh\n"
         'for a in "$@"; do last=$a; done\n'
-        f'case $last in *{victim}) echo "grep: $last: Permission denied" >&2; exit 2 ;; esac\n'
+        f'case $last in *{victim}) echo "{tool}: $last: Permission denied" >&2; exit 2 ;; esac\n'
         f'exec {real} "$@"\n'
     )
     wrapper.chmod(0o755)
@@ -201,7 +256,7 @@ def test_unreadable_nginx_file_fails_the_section(tmp_path: Path) -> None:
     conf.mkdir(parents=True)
     (conf / "nginx.conf").write_text("http {\n}\n")
     _out, rc, err = run_function(
-        "nginx", tmp_path / "root", path_prefix=_failing_grep(tmp_path, "nginx.conf")
+        "nginx", tmp_path / "root", path_prefix=_failing_grep(tmp_path, "nginx.conf", "awk")
     )
     assert rc == 1
     assert "Permission denied" in err
@@ -218,7 +273,7 @@ def test_nginx_prints_block_headers_whose_brace_is_on_the_next_line(tmp_path: Pa
     assert out.splitlines()[1:] == [
         "1:http",
         "2:{",
-        "3:    upstream b { server 10.0.0.1:80; }",
+        "3:    upstream { server; }",  # arguments of other directives never leave the host
         "4:    server",
         "5:    {",
         "6:        location /x",
@@ -252,3 +307,257 @@ def test_nginx_reads_alpine_http_d(tmp_path: Path) -> None:
         ("80 default_server",),
         frozenset({"x-frame-options"}),
     )
+
+
+# --- review findings: Redis directive case and indentation, redaction that fails closed ------
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_directives_indented_or_in_capitals_are_read_and_redacted(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "redis" / "redis.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text(
+        "\tbind 0.0.0.0\nPROTECTED-MODE no\nREQUIREPASS hunter2\n  Port 6380\n"
+        "User ops ON >s3cret Resetpass\nusername not-a-directive\nbindaddr x\n"
+    )
+    out, rc, err = run_function("redis", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    assert "hunter2" not in out
+    assert "s3cret" not in out
+    assert out.splitlines() == [
+        "## file /etc/redis/redis.conf",
+        "/etc/redis/redis.conf:bind 0.0.0.0",
+        "/etc/redis/redis.conf:protected-mode no",
+        "/etc/redis/redis.conf:requirepass <redacted>",
+        "/etc/redis/redis.conf:port 6380",
+        "/etc/redis/redis.conf:user ops on ><redacted> resetpass",
+    ]
+    (cfg,) = parse_redis(out) or ()
+    assert (cfg.binds, cfg.protected_mode, cfg.requirepass, cfg.port) == (
+        ("0.0.0.0",),
+        False,
+        True,
+        6380,
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_line_is_split_after_the_known_file_name_not_the_first_colon(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "redis"
+    conf.mkdir(parents=True)
+    (conf / "a:b.conf").write_text("requirepass hunter2\nbind 10.0.0.1\n")
+    out, rc, _err = run_function("redis", tmp_path, shell=shell)
+    assert rc == 0
+    assert "hunter2" not in out
+    assert "/etc/redis/a:b.conf:requirepass <redacted>" in out.splitlines()
+    (cfg,) = parse_redis(out) or ()
+    assert (cfg.path, cfg.requirepass, cfg.binds) == ("/etc/redis/a:b.conf", True, ("10.0.0.1",))
+
+
+def test_redis_redaction_is_a_whitelist(tmp_path: Path) -> None:
+    # whatever grep prints: a directive off the list, or a file the script did not name, is
+    # dropped; only the listed directives of the named files come back
+    conf = tmp_path / "etc" / "redis" / "redis.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("bind 127.0.0.1\n")
+    named = f"{tmp_path}/etc/redis/redis.conf"
+    fake_grep = (
+        'root() { if [ "$1" = grep ]; then printf "%s\\n"'
+        f' "{named}:masterauth hunter2" "{named}.bak:requirepass hunter3"'
+        f' "/etc/other.conf:bind 0.0.0.0" "{named}:bind 1.2.3.4"; else "$@"; fi; }}'
+    )
+    out, rc, _err = run_function("redis", tmp_path, root_function=fake_grep)
+    assert rc == 0
+    assert out.splitlines() == [
+        "## file /etc/redis/redis.conf",
+        "/etc/redis/redis.conf:bind 1.2.3.4",
+    ]
+
+
+def test_redis_pattern_is_the_one_in_sudoers() -> None:
+    # the script's grep, the sudo -n -l probe and the sudoers line share one pattern
+    script = build_script(become=True, nonce="n").script
+    assert f"_re='{REDIS_PATTERN}'" in script
+    assert 'root grep -H -i -E -e "$_re" -- "$@"' in script
+    assert 'sudo_ok grep -H -i -E -e "$_re" -- "$@"' in script
+
+
+# --- review finding: a sudo refusal is not "nothing matched" -----------------------------------
+
+
+def fake_sudo(tmp_path: Path, refuse: str) -> str:
+    """A `sudo` that refuses (exit 1, like sudo) commands whose name is in `refuse`, for
+    `-l` too, and logs each call to `calls` beside it; others run."""
+    bindir = tmp_path / f"sudo-refusing-{refuse or 'nothing'}"
+    bindir.mkdir()
+    sudo = bindir / "sudo"
+    sudo.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >>{bindir}/calls\n'
+        '[ "$1" = -n ] && shift\n'
+        'list=; [ "$1" = -l ] && { list=1; shift; }\n'
+        f'case " {refuse} " in *" $1 "*) echo "sudo: a password is required" >&2; exit 1 ;; esac\n'
+        '[ -n "$list" ] && exit 0\n'
+        'exec "$@"\n'
+    )
+    sudo.chmod(0o755)
+    return str(bindir)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "root" / "etc" / "redis" / "redis.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("bind 0.0.0.0\nprotected-mode no\n")
+    bindir = fake_sudo(tmp_path, "grep")
+    out, rc, err = run_function(
+        "redis",
+        tmp_path / "root",
+        shell=shell,
+        root_function="",
+        path_prefix=bindir,
+        extra_env={"HA_SUDO": "sudo -n"},
+    )
+    assert rc == 126
+    assert "sudo -n refuses grep -H -i -E -e" in err
+    assert out == "## file /etc/redis/redis.conf\n"
+    host = build_host_facts(
+        {
+            "meta": Section("meta", "uid=1000\nuser=a\nprivilege=sudo\n", 0),
+            "redis": Section("redis", out, rc, stderr=err),
+        },
+        NONCE,
+    )
+    assert isinstance(host.redis, Unknown)
+    # allowed: the same run reads the file, with one `sudo -n -l` before the grep
+    bindir = fake_sudo(tmp_path, "")
+    out, rc, err = run_function(
+        "redis",
+        tmp_path / "root",
+        shell=shell,
+        root_function="",
+        path_prefix=bindir,
+        extra_env={"HA_SUDO": "sudo -n"},
+    )
+    assert (rc, err) == (0, "")
+    assert "/etc/redis/redis.conf:protected-mode no" in out.splitlines()
+    calls = (Path(bindir) / "calls").read_text().splitlines()
+    assert [c.split()[:3] for c in calls] == [["-n", "-l", "grep"], ["-n", "grep", "-H"]]
+
+
+# --- review findings: nginx secrets, includes outside the usual directories -------------------
+
+NGINX_SECRETS = (
+    "http {\n"
+    "  server { # token=c0mment\n"
+    '    listen 443 ssl; server_name "a.example.com";\n'
+    '    if ($http_x_api_key != "s3cr3t") { return 403; }\n'
+    "    if ($arg_token = plainsecret) { return 403; }\n"
+    '    location = /config { return 200 \'{"db_password":"hunter2"}\'; }\n'
+    '    location /x { proxy_set_header Authorization "Basic dXNlcjpwYXNz";\n'
+    "      add_header 'X-Frame-Options' \"SAMEORIGIN\"; }\n"
+    "    add_header X-Api-Key k3y always;\n"
+    "    add_header Content-Security-Policy\n      \"default-src 'self' {tok3n}\";\n"
+    "    set $x 'multi\n      line {s3cond}';\n"
+    "  }\n"
+    "}\n"
+)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_quoted_strings_and_other_arguments_never_leave_the_host(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "nginx.conf").write_text(NGINX_SECRETS)
+    out, rc, err = run_function("nginx", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    for secret in ("c0mment", "s3cr3t", "plainsecret", "hunter2", "dXNlcjpwYXNz", "SAMEORIGIN"):
+        assert secret not in out
+    for secret in ("k3y", "tok3n", "s3cond", "db_password"):
+        assert secret not in out
+    assert 'if ($http_x_api_key != "<redacted>") { return; }' in out
+    # the parser still finds everything it reads: listen, server_name, add_header names
+    (server,) = parse_nginx(out, NONCE) or ()
+    assert (server.listens, server.names) == (("443 ssl",), ("a.example.com",))
+    assert server.headers == frozenset({"x-api-key", "content-security-policy"})
+    assert [(loc.path, loc.headers) for loc in server.locations] == [
+        ("= /config", frozenset()),
+        ("/x", frozenset({"x-frame-options"})),
+    ]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_follows_includes_outside_the_usual_directories(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    (conf / "vhosts" / "inner").mkdir(parents=True)
+    (conf / "nginx.conf").write_text(
+        "http {\n include /etc/nginx/vhosts/*.conf;\n include extra/*.conf;\n}\n"
+    )
+    (conf / "vhosts" / "a.conf").write_text(
+        "server {\n listen 80;\n server_name a;\n include vhosts/inner/*.inc;\n}\n"
+    )
+    (conf / "vhosts" / "inner" / "h.inc").write_text("add_header X-Frame-Options DENY;\n")
+    out, rc, err = run_function("nginx", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    assert f"@@{NONCE} FILE /etc/nginx/vhosts/inner/h.inc" in out.splitlines()
+    # extra/ does not exist: that include is known to be empty, not unread
+    assert f"@@{NONCE} INCLUDE /etc/nginx/extra/*.conf" in out.splitlines()
+    (server,) = parse_nginx(out, NONCE) or ()
+    assert (server.file, server.names, server.headers) == (
+        "/etc/nginx/vhosts/a.conf",
+        ("a",),
+        frozenset({"x-frame-options"}),
+    )
+
+
+def test_nginx_include_depth_is_bounded_and_what_is_beyond_is_unknown(tmp_path: Path) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "nginx.conf").write_text("include nginx.conf;\nhttp {\n include c1.conf;\n}\n")
+    for level in range(1, 12):
+        (conf / f"c{level}.conf").write_text(f"include c{level + 1}.conf;\n")
+    (conf / "c12.conf").write_text("server { listen 80; add_header X-Frame-Options DENY; }\n")
+    out, rc, _err = run_function("nginx", tmp_path)
+    assert rc == 0
+    files = [line for line in out.splitlines() if " FILE " in line]
+    assert len(files) == 1 + NGINX_INCLUDE_DEPTH  # nginx.conf (once: a loop), c1..c8
+    parsed = parse_nginx(out, NONCE)
+    assert isinstance(parsed, Unknown)
+    assert f"include c{NGINX_INCLUDE_DEPTH + 1}.conf (http level) was not read" in parsed.reason
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root and setpriv to run as another user")
+def test_nginx_include_of_an_unlistable_directory_is_unknown_not_pass() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        conf = root / "etc" / "nginx"
+        (conf / "sites").mkdir(parents=True)
+        (conf / "nginx.conf").write_text(
+            "http {\n include /etc/nginx/sites/*.conf;\n include conf.d/*.conf;\n}\n"
+        )
+        (conf / "sites" / "hidden.conf").write_text("server { listen 80; }\n")
+        (conf / "conf.d").mkdir()
+        (conf / "conf.d" / "ok.conf").write_text(
+            "server { listen 81; add_header X-Frame-Options DENY; }\n"
+        )
+        for d in (root / "etc", conf, conf / "conf.d"):
+            d.chmod(0o755)
+        (conf / "sites").chmod(0o700)  # root's only: the login user cannot list it
+        out, rc, _err = run_function("nginx", root, user="65534")
+        assert rc == 0
+        assert "INCLUDE /etc/nginx/sites/*.conf" not in out
+        assert parse_nginx(out, NONCE) == Unknown(
+            "nginx: include /etc/nginx/sites/*.conf (http level) was not read:"
+            " the server blocks in it are unknown"
+        )

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ def run_contexts(
     shell: list[str] | None = None,
     user: str = "",
     root_function: str = FAKE_ROOT,
+    getent_body: str = "exit 2",
+    tmo: str = 'tmo() { "$@"; }',
 ) -> tuple[str, int, str]:
     """(stdout, exit status, stderr) of sshd_contexts on the tree under `root`."""
     body = "".join(_function(name) for name in ("sshd_file_list", "sshd_contexts"))
@@ -34,19 +37,19 @@ def run_contexts(
     bin_dir = root / "bin"
     bin_dir.mkdir(exist_ok=True)
     getent = bin_dir / "getent"
-    getent.write_text("#!/bin/sh\nexit 2\n")
+    getent.write_text(f"#!/bin/sh\n{getent_body}\n")
     getent.chmod(0o755)
     if shell and shell[0] == "busybox":  # BusyBox's awk, cut, head and grep too (bbox1)
         for tool in ("awk", "cut", "head", "grep"):
             link = bin_dir / tool
             if not link.exists():
                 link.symlink_to(shutil.which("busybox") or "busybox")
-    program = f"N='@@{NONCE}'\nhas() {{ return 0; }}\n{root_function}\n{body}sshd_contexts\n"
+    program = f"N='@@{NONCE}'\nhas() {{ return 0; }}\n{tmo}\n{root_function}\n{body}sshd_contexts\n"
     env = {**os.environ, "LC_ALL": "C", "PATH": f"{bin_dir}:{os.environ['PATH']}"}
     command = [*(shell or ["sh"]), "-c", program]
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=60)
     return done.stdout.replace(str(root), ""), done.returncode, done.stderr.replace(str(root), "")
 
 
@@ -141,3 +144,16 @@ def test_unreadable_config_fails_the_section_naming_the_file(shell: list[str]) -
     last = err.splitlines()[-1]
     assert last.startswith("cannot read /etc/ssh/sshd_config as "), err
     assert last.endswith(": its Match lines are not seen")
+
+
+def test_a_hanging_getent_is_capped(tmp_path: Path) -> None:
+    # an unreachable LDAP/sssd makes `getent group` hang: tmo caps it like any other command
+    tree(tmp_path, "Match Group admins\n  X11Forwarding yes\n", group="admins:x:1500:ops\n")
+    started = time.monotonic()
+    out, rc, _err = run_contexts(
+        tmp_path, getent_body="exec sleep 30", tmo='tmo() { timeout 1 "$@"; }'
+    )
+    assert time.monotonic() - started < 15
+    assert rc == 0
+    # getent timed out: the group is read from /etc/group instead
+    assert specs(out) == ["user=ops,host=localhost,addr=127.0.0.1"]

@@ -158,6 +158,9 @@ def _default_user_protected(rules: list[str]) -> bool:
 def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     """`grep -H` lines `path:directive args` (after `## file <path>` lines); None for `## none`.
 
+    Directive names compare case-insensitively, as in redis; a line belongs to the longest
+    `## file` path it starts with (followed by `:`).
+
     The last `bind`, `port` and `protected-mode` of a file win, as in redis. `requirepass` is
     set when it has a non-empty value (the facts script redacts it) that no `user default ...
     nopass` line replaces. `acl_users` means the ACL protects the default user: an `aclfile`
@@ -176,7 +179,9 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     for line in lines:
         if not line.strip() or line.startswith("##"):
             continue
-        path = next((p for p in paths if line.startswith(p + ":")), line.partition(":")[0])
+        # the longest announced path: a file may be named /etc/redis/a:b.conf
+        known = [p for p in paths if line.startswith(p + ":")]
+        path = max(known, key=len) if known else line.partition(":")[0]
         words = _redis_words(line[len(path) + 1 :])
         if not words:
             continue
@@ -406,8 +411,11 @@ class _Server:
 class _NginxWalker:
     """Walks the configuration from nginx.conf, splicing included files that were printed."""
 
-    def __init__(self, files: dict[str, list[_Directive | _Block]]) -> None:
+    def __init__(
+        self, files: dict[str, list[_Directive | _Block]], followed: frozenset[str] = frozenset()
+    ) -> None:
         self.files = files
+        self.followed = followed  # include patterns the script expanded in full
         self.http = _Level()
         self.servers: list[_Server] = []
 
@@ -426,7 +434,8 @@ class _NginxWalker:
                 if path in stack or len(stack) > 8:
                     continue
                 out.extend(self._expand(self.files[path], (*stack, path)))
-            if not matched and not _fully_read(pattern) and not _header_free(pattern):
+            known = pattern in self.followed or _fully_read(pattern) or _header_free(pattern)
+            if not matched and not known:
                 out.append((item, True))
         return out
 
@@ -495,23 +504,33 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | No
     when the server defines none); a location's `headers` are those set in it. An include the
     script did not print, other than the standard header-free files, is marked in `headers`
     as `include <path as written>` (see `unseen_includes`): its add_header lines are unknown.
-    No server block at all while the http context includes files that were not read is
-    Unknown (the servers may be in them), not "no server".
+    `@@nonce INCLUDE <pattern>` lines name the includes the script expanded in full: one that
+    matched no printed file is then known to be empty. An include at http level that was not
+    read makes the whole result Unknown: server blocks in it would be missing, not judged.
     """
     if text.strip() == "## none" or any(line == "## none" for line in text.splitlines()):
         return None
+    marker = f"@@{nonce} INCLUDE "
+    followed = frozenset(
+        line[len(marker) :].strip() for line in text.splitlines() if line.startswith(marker)
+    )
+    text = "\n".join(line for line in text.splitlines() if not line.startswith(marker))
     files: dict[str, list[_Directive | _Block]] = {}
     for path, lines in _file_blocks(text, nonce):
         files.setdefault(path, []).extend(_parse_nginx_file(path, lines))
-    walker = _NginxWalker(files)
+    walker = _NginxWalker(files, followed)
     if NGINX_MAIN in files:
         walker.walk(files[NGINX_MAIN], "main", (NGINX_MAIN,), None, None)
     else:
         for path, items in files.items():
             walker.walk(items, "http", (path,), walker.http, None)
-    if not walker.servers and walker.http.unseen:
+    if walker.http.unseen:  # server blocks may be in it: those found are not all there are
         unread = ", ".join(f"include {u}" for u in walker.http.unseen)
-        return Unknown(f"nginx: no server block found, and {unread} (http level) was not read")
+        if not walker.servers:
+            return Unknown(f"nginx: no server block found, and {unread} (http level) was not read")
+        return Unknown(
+            f"nginx: {unread} (http level) was not read: the server blocks in it are unknown"
+        )
     seen: set[tuple[str, int]] = set()
     servers = []
     for found in walker.servers:

@@ -1,0 +1,118 @@
+"""ROOT_COMMANDS against the commands the script really runs through sudo.
+
+sudo matches a command's path (the one it resolves) and its arguments, joined by spaces,
+with fnmatch(3) (a backslash escapes a wildcard) or, for `^...$`, a regular expression.
+`sudo_allows` does the same on the sudoers lines, so the tests can ask what a line admits.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from hardaudit.doctor import doctor_script
+from hardaudit.facts.script import REDIS_PATTERN, ROOT_COMMANDS, SCRIPT_TEMPLATE, sudoers_literal
+
+
+def _fnmatch_regex(pattern: str) -> str:
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def sudo_allows(path: str, args: list[str]) -> bool:
+    """Whether some sudoers line admits `path` with `args`, as sudo matches them."""
+    joined = " ".join(args)
+    for cmd in ROOT_COMMANDS:
+        for line in cmd.sudoers_lines:
+            entry_path, _, entry_args = line.partition(" ")
+            if entry_path != path:
+                continue
+            if entry_args.startswith("^") and entry_args.endswith("$"):
+                if re.search(entry_args, joined):
+                    return True
+            elif re.fullmatch(_fnmatch_regex(entry_args), joined, re.DOTALL):
+                return True
+    return False
+
+
+REDIS_GREP = ["-H", "-i", "-E", "-e", REDIS_PATTERN, "--", "/etc/redis/redis.conf"]
+KEY_GREP = ["-l", "-m1", "-e", "PRIVATE KEY-----", "--", "/home/a/.ssh/id_rsa"]
+STAT = ["-c", "%a|%U|%G|%F|%n", "--", "/home/a/.ssh", "/home/a/.ssh/x"]
+
+
+@pytest.mark.parametrize(
+    ("paths", "args"),
+    [
+        # RHEL has ss in /usr/sbin; Debian without merged /usr in /bin; Alpine in /sbin
+        (("/usr/bin/ss", "/usr/sbin/ss", "/bin/ss", "/sbin/ss"), ["-H", "-tulpn"]),
+        # the fallback for iproute2 without -H
+        (("/usr/bin/ss", "/usr/sbin/ss", "/bin/ss", "/sbin/ss"), ["-tulpn"]),
+        (("/usr/sbin/iptables-save", "/sbin/iptables-save"), []),
+        (("/usr/sbin/ip6tables-save", "/sbin/ip6tables-save"), []),
+        (("/usr/bin/grep", "/bin/grep"), REDIS_GREP),
+        (("/usr/bin/grep", "/bin/grep"), KEY_GREP),
+        (("/usr/bin/stat", "/bin/stat"), STAT),
+        (("/usr/bin/ls", "/bin/ls"), ["-A1", "--", "/etc/redis"]),
+        (("/usr/sbin/sshd",), ["-T", "-C", "user=root,host=localhost,addr=127.0.0.1"]),
+    ],
+)
+def test_every_path_a_distribution_installs_is_allowed(
+    paths: tuple[str, ...], args: list[str]
+) -> None:
+    for path in paths:
+        assert sudo_allows(path, args), f"{path} {shlex.join(args)}"
+
+
+@pytest.mark.parametrize(
+    ("path", "args"),
+    [
+        # the pattern is pinned: another pattern, or an option before `--`, is refused
+        ("/usr/bin/grep", ["-H", "-i", "-E", "-e", ".*", "--", "/etc/shadow"]),
+        ("/usr/bin/grep", ["-H", "-i", "-E", "-e", REDIS_PATTERN, "-r", "--", "/etc"]),
+        ("/usr/bin/grep", ["-H", "-i", "-E", "-e", "^ (bind|port)", "--", "/etc/shadow"]),
+        ("/usr/bin/ss", ["-tulpn", "-K"]),
+        ("/usr/sbin/sshd", ["-T", "-C", "user=root", "-f", "/tmp/x"]),
+    ],
+)
+def test_other_arguments_are_refused(path: str, args: list[str]) -> None:
+    assert not sudo_allows(path, args)
+
+
+def test_sudoers_literal_escapes_every_wildcard() -> None:
+    assert sudoers_literal("^[[:space:]]*(a|b)?") == "^\\[\\[:space:\\]\\]\\*(a|b)\\?"
+    # unescaped, `*` would let any text stand in the pattern's place
+    assert re.fullmatch(_fnmatch_regex("-e ^ *(bind) -- *"), "-e ^ -r /etc/shadow (bind) -- x")
+
+
+def test_the_script_runs_root_commands_by_name() -> None:
+    # `root` and `sudo_ok` get program names, resolved by sudo like the doctor's probes
+    invoked = set(re.findall(r"\b(?:root|sudo_ok) ([a-z0-9-]+)", SCRIPT_TEMPLATE))
+    assert invoked - {"sudo", "find"} <= {cmd.program for cmd in ROOT_COMMANDS}
+    assert "ss -tulpn" in SCRIPT_TEMPLATE  # the fallback listed above
+
+
+def test_doctor_probes_by_name_and_skips_missing_programs() -> None:
+    script = doctor_script()
+    assert "sudo -n -l ss -tulpn " in script
+    assert "sudo -n -l /usr/" not in script
+    assert "if command -v iptables-save >/dev/null 2>&1; then" in script

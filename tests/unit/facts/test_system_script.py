@@ -1,0 +1,121 @@
+"""The facts script's processes function, the wrapper and the user-fact lines, run for real.
+
+`processes` runs under dash (and BusyBox sh) with /proc re-rooted under a temporary tree;
+the wrapper and user facts run as the script builds them, with their time caps shortened.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from hardaudit.facts.parsers.system import parse_processes
+from hardaudit.facts.script import SUDO_CHECK_TIMEOUT_S, UserFact, build_script
+
+from .test_services_script import PRELUDE, SHELLS, _function
+
+NONCE = "NONCE"
+AS_ROOT = os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def run_processes(proc: Path, shell: list[str]) -> tuple[str, int, str]:
+    body = _function("processes").replace("/proc/", f"{proc}/").replace("/etc/", f"{proc}/etc/")
+    program = f"N='@@{NONCE}'\n{PRELUDE}\n{body}processes\n"
+    done = subprocess.run(
+        [*shell, "-c", program], capture_output=True, text=True, check=False, timeout=60
+    )
+    return done.stdout, done.returncode, done.stderr
+
+
+def fake_proc(root: Path, pids: dict[str, str]) -> Path:
+    for pid, comm in pids.items():
+        (root / pid).mkdir(parents=True)
+        (root / pid / "comm").write_text(comm + "\n")
+        (root / pid / "cmdline").write_text(comm + "\0")
+    return root
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_processes_lists_names_when_pid_1_is_visible(tmp_path: Path, shell: list[str]) -> None:
+    proc = fake_proc(tmp_path / "proc", {"1": "systemd", "42": "sshd", "77": "nginx"})
+    out, rc, err = run_processes(proc, shell)
+    assert (rc, err) == (0, "")
+    assert {"systemd", "sshd", "nginx"} <= set(parse_processes(out).names)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_processes_with_hidepid_fail_instead_of_looking_complete(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # hidepid=2: only the login user's own processes are visible, pid 1 is not
+    proc = fake_proc(tmp_path / "proc", {"4242": "sh", "4243": "sshd"})
+    out, rc, err = run_processes(proc, shell)
+    assert rc != 0
+    assert "/proc is mounted with hidepid" in err
+    assert out == ""
+
+
+def test_wrapper_caps_sudo_l() -> None:
+    if not AS_ROOT:
+        pytest.skip("needs root and setpriv to run the wrapper as a non-root user")
+    bindir = Path(tempfile.mkdtemp())  # traversable by the unprivileged user
+    bindir.chmod(0o755)
+    (bindir / "sudo").write_text("#!/bin/sh\nsleep 30\n")  # a hung LDAP/sssd lookup
+    (bindir / "sudo").chmod(0o755)
+    wrapper = build_script(become=True, nonce=NONCE).command
+    assert f"timeout {SUDO_CHECK_TIMEOUT_S}" in wrapper
+    command = wrapper.replace(f"timeout {SUDO_CHECK_TIMEOUT_S}", "timeout 1")
+    started = time.monotonic()
+    done = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", command],
+        input='echo "priv=$HA_PRIV sudo=$HA_SUDO"\n',
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"},
+        check=False,
+        timeout=20,
+    )
+    elapsed = time.monotonic() - started
+    shutil.rmtree(bindir)
+    assert done.stdout == "priv=user sudo=\n"
+    assert 0.9 < elapsed < 10  # the fake sudo ran, and was stopped after a second
+
+
+def test_wrapper_does_not_use_busybox_timeout(tmp_path: Path) -> None:
+    if not shutil.which("busybox"):
+        pytest.skip("no busybox")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "timeout").symlink_to(shutil.which("busybox") or "busybox")
+    probe = build_script(become=True, nonce=NONCE).command
+    # the case statement alone: print what the wrapper would prefix sudo with
+    case = probe[probe.index("case ") : probe.index("esac;") + 5]
+    done = subprocess.run(
+        ["sh", "-c", f'{case} echo "[$HA_T]"'],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"},
+        check=False,
+    )
+    assert done.stdout == "[]\n"
+
+
+def test_user_facts_run_under_the_time_cap(tmp_path: Path) -> None:
+    built = build_script(
+        become=False, nonce=NONCE, user_facts=[UserFact("user.slow", "sleep 30")], facts={"meta"}
+    )
+    (line,) = [ln for ln in built.script.splitlines() if ln.startswith("run user.")]
+    assert line.startswith("run user.slow 262144 tmo sh -c ")
+    script = built.script.replace("timeout 20 ", "timeout 1 ")
+    started = time.monotonic()
+    done = subprocess.run(
+        ["sh", "-s"], input=script, capture_output=True, text=True, check=False, timeout=20
+    )
+    assert f"@@{NONCE} END user.slow rc=124" in done.stdout
+    assert time.monotonic() - started < 10
