@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .sshlab import SSHD, Lab, Sshd, free_port, keygen
+from .sshlab import SSHD, Lab, Sshd, free_port, keygen, silent_server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -70,28 +69,8 @@ def tarpit() -> Iterator[int]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    listener.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            accepted.append(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with silent_server(listener):
         yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(2)
-        for conn in accepted:
-            conn.close()
-        listener.close()
 
 
 @pytest.fixture

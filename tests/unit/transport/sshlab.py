@@ -11,8 +11,9 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,3 +202,31 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+@contextlib.contextmanager
+def silent_server(listener: socket.socket) -> Iterator[None]:
+    """Accept every connection on a bound, listening socket and never send a byte (a tarpit,
+    or a hung ssh-agent); everything is closed on exit."""
+    listener.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            accepted.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in accepted:
+            conn.close()
+        listener.close()

@@ -24,7 +24,7 @@ from hardaudit.inventory.model import Hop, Host
 from hardaudit.transport import ssh as ssh_module
 from hardaudit.transport.ssh import MAX_OUTPUT_BYTES, SshTransport, _clean, probe
 
-from .sshlab import Lab, Sshd, hop, keygen, target
+from .sshlab import Lab, Sshd, hop, keygen, silent_server, target
 
 
 @pytest.fixture
@@ -229,29 +229,9 @@ def hung_agent(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> I
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
     listener.listen(64)
-    listener.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            accepted.append(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
     monkeypatch.setenv("SSH_AUTH_SOCK", str(path))
-    try:
+    with silent_server(listener):
         yield path
-    finally:
-        stop.set()
-        thread.join(2)
-        for conn in accepted:
-            conn.close()
-        listener.close()
 
 
 def test_hung_agent_is_bounded_then_skipped(
