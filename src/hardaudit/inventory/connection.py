@@ -58,6 +58,7 @@ class Settings:
     become: bool
     connection: str
     jump: tuple[JumpRef, ...] | None  # None: inventory says nothing; (): explicitly direct
+    legacy_algorithms: bool = False  # audit_ssh_legacy_algorithms: CBC ciphers, SHA-1/MD5 MACs
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
     key_var = reader.get("ansible_private_key_file", "ansible_ssh_private_key_file")
     known_var = reader.get("audit_known_hosts_file")
     become_var = reader.get("ansible_become")
+    legacy_var = reader.get("audit_ssh_legacy_algorithms")
     return Settings(
         name=name,
         address=reader.text(address_var, "ansible_host") if address_var else None,
@@ -212,6 +214,9 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
         become=reader.boolean(become_var, "ansible_become") if become_var else False,
         connection=connection,
         jump=reader.jump(),
+        legacy_algorithms=(
+            reader.boolean(legacy_var, "audit_ssh_legacy_algorithms") if legacy_var else False
+        ),
     )
 
 

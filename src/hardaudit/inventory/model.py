@@ -19,6 +19,10 @@ class Hop:
     host, its own `audit_known_hosts_file` (or ssh_config UserKnownHostsFile); for a
     `user@host:port` hop, the files of the host whose jump chain names it plus ssh_config's
     UserKnownHostsFile for that hop, if any.
+
+    `legacy_algorithms` (`audit_ssh_legacy_algorithms`, never inherited by a text hop) lets
+    this hop negotiate CBC ciphers and SHA-1/MD5 MACs; `identities_only` is ssh_config's
+    IdentitiesOnly for it.
     """
 
     name: str  # inventory name, or the user@host:port text it came from
@@ -27,6 +31,8 @@ class Hop:
     user: str | None = None
     key_files: tuple[str, ...] = ()
     known_hosts_files: tuple[str, ...] = ()
+    legacy_algorithms: bool = False
+    identities_only: bool = False
 
     @property
     def label(self) -> str:
@@ -49,6 +55,8 @@ class Host:
     groups: tuple[str, ...] = ()
     known_hosts_files: tuple[str, ...] = ()
     vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    legacy_algorithms: bool = False  # audit_ssh_legacy_algorithms
+    identities_only: bool = False  # ssh_config IdentitiesOnly
 
     def as_hop(self) -> Hop:
         return Hop(
@@ -58,6 +66,8 @@ class Host:
             self.user,
             self.key_files,
             self.known_hosts_files,
+            self.legacy_algorithms,
+            self.identities_only,
         )
 
 

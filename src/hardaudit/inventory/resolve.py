@@ -101,6 +101,8 @@ class _Resolver:
             groups=groups,
             known_hosts_files=known_hosts_files,
             vars=plain,
+            legacy_algorithms=s.legacy_algorithms,
+            identities_only=bool(entry and entry.identities_only),
         )
         self.done[name] = host
         return host
@@ -196,6 +198,7 @@ class _Resolver:
             user=user,
             key_files=_keys(entry),
             known_hosts_files=_merge(known_hosts_files, own),
+            identities_only=bool(entry and entry.identities_only),
         )
         return [*before, hop]
 

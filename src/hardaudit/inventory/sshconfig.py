@@ -22,6 +22,7 @@ class SshEntry:
     proxy_jump: str | None = None  # raw value; "none" already mapped to None
     proxy_command: str | None = None
     known_hosts_files: tuple[str, ...] = ()
+    identities_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class SshConfigSource:
             proxy_jump=None if not jump or str(jump).lower() == "none" else str(jump),
             proxy_command=None if not command or str(command).lower() == "none" else str(command),
             known_hosts_files=tuple(os.path.expanduser(p) for p in str(known or "").split()),
+            identities_only=str(found.get("identitiesonly") or "").lower() == "yes",
         )
 
 
