@@ -7,7 +7,10 @@ authentication, and its default policy auto-accepts host keys. Here every hop is
 1. TCP connect (first hop) or a `direct-tcpip` channel through the previous hop's
    transport (later hops and the target) -- that channel is the next Transport's socket;
 2. `start_client()` (banner + key exchange) with host-key algorithms ordered so the types
-   already in known_hosts come first, as OpenSSH does;
+   already in known_hosts come first, as OpenSSH does, and `WEAK_ALGORITHMS` disabled:
+   CBC/3DES ciphers, MD5/SHA-1 MACs, ssh-rsa (SHA-1) and DSA signatures, SHA-1 key
+   exchange are never negotiated; a hop with `audit_ssh_legacy_algorithms: true` may use
+   the weak ciphers and MACs (paramiko>=5 implements none of the others any more);
 3. the presented host key is checked BEFORE any authentication, each hop against its own
    files: `~/.ssh/known_hosts`, the transport's files and the accept-new file, plus that
    hop's `Hop.known_hosts_files` (for the target: the host's `known_hosts_files`). A key
@@ -88,8 +91,53 @@ _READ_CHUNK = 1 << 16
 _POLL = 0.02  # seconds between polls when the channel cannot be watched by a selector
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
-# per hop: address, port, user, known_hosts paths it is verified against, key files
-HopKey = tuple[str, int, str, tuple[str, ...], tuple[str, ...]]
+# Never negotiated (paramiko `disabled_algorithms`). "keys" are host-key algorithms, "pubkeys"
+# our signatures in publickey auth. Several are no longer implemented by paramiko>=5; they
+# are listed anyway so that no paramiko version can negotiate them.
+WEAK_ALGORITHMS: dict[str, tuple[str, ...]] = {
+    "ciphers": (
+        "3des-cbc",
+        "aes128-cbc",
+        "aes192-cbc",
+        "aes256-cbc",
+        "rijndael-cbc@lysator.liu.se",
+        "blowfish-cbc",
+        "cast128-cbc",
+        "arcfour",
+        "arcfour128",
+        "arcfour256",
+    ),
+    "macs": (
+        "hmac-md5",
+        "hmac-md5-96",
+        "hmac-sha1",
+        "hmac-sha1-96",
+        "hmac-md5-etm@openssh.com",
+        "hmac-md5-96-etm@openssh.com",
+        "hmac-sha1-etm@openssh.com",
+        "hmac-sha1-96-etm@openssh.com",
+        "umac-64@openssh.com",
+        "umac-64-etm@openssh.com",
+    ),
+    "keys": ("ssh-rsa", "ssh-dss", "ssh-rsa-cert-v01@openssh.com", "ssh-dss-cert-v01@openssh.com"),
+    "pubkeys": (
+        "ssh-rsa",
+        "ssh-dss",
+        "ssh-rsa-cert-v01@openssh.com",
+        "ssh-dss-cert-v01@openssh.com",
+    ),
+    "kex": (
+        "diffie-hellman-group1-sha1",
+        "diffie-hellman-group14-sha1",
+        "diffie-hellman-group-exchange-sha1",
+    ),
+}
+# what `audit_ssh_legacy_algorithms: true` allows again: ciphers and MACs, never signatures
+LEGACY_FAMILIES = ("ciphers", "macs")
+
+# per hop: address, port, user, known_hosts paths it is verified against, key files,
+# legacy algorithms allowed, IdentitiesOnly
+HopKey = tuple[str, int, str, tuple[str, ...], tuple[str, ...], bool, bool]
 ChainKey = tuple[HopKey, ...]
 
 
@@ -158,6 +206,8 @@ class _Ctx:
             self.user,
             tuple(str(p) for p in self.paths),
             tuple(_key_paths(self.hop)),
+            self.hop.legacy_algorithms,
+            self.hop.identities_only,
         )
 
 
@@ -438,7 +488,7 @@ class SshTransport:
         handshake in progress; it stays there on success (the caller takes it out)."""
         budget = run.budget
         try:
-            transport = paramiko.Transport(sock)
+            transport = paramiko.Transport(sock, disabled_algorithms=disabled_algorithms(ctx.hop))
         except Exception as exc:
             sock.close()
             raise _HopError(HostStatus.ERROR, f"{ctx.where}: {_text(exc)}", hop=ctx.label) from exc
@@ -502,6 +552,13 @@ class SshTransport:
             )
         if isinstance(error, IncompatiblePeer):
             reason = f"no common SSH algorithms: {_text(error)}"
+            if not ctx.hop.legacy_algorithms:
+                reason += (
+                    "; hardaudit never negotiates CBC or 3DES ciphers, MD5 or SHA-1 MACs, "
+                    "ssh-rsa (SHA-1) or DSA host keys, or SHA-1 key exchange: upgrade the "
+                    "server's SSH settings, or set audit_ssh_legacy_algorithms: true for this "
+                    "host to allow CBC/3DES ciphers and MD5/SHA-1 MACs"
+                )
         else:
             reason = _text(error) if error is not None else "SSH negotiation failed"
         return _HopError(HostStatus.ERROR, f"{ctx.where}: {reason}", hop=ctx.label)
@@ -921,6 +978,16 @@ def probe(
 
 
 # ---------------------------------------------------------------------- module helpers
+
+
+def disabled_algorithms(hop: Hop) -> dict[str, list[str]]:
+    """paramiko `disabled_algorithms` for `hop`: every WEAK_ALGORITHMS family, except the
+    ciphers and MACs when the hop sets audit_ssh_legacy_algorithms."""
+    return {
+        family: list(names)
+        for family, names in WEAK_ALGORITHMS.items()
+        if not (hop.legacy_algorithms and family in LEGACY_FAMILIES)
+    }
 
 
 def _user(hop: Hop) -> str:
