@@ -20,6 +20,8 @@ authentication, and its default policy auto-accepts host keys. Here every hop is
    ~/.ssh/id_ed25519, id_ecdsa, id_rsa); with explicit key files, agent keys that are not
    one of them are offered last. Never passwords, never keyboard-interactive, never a
    passphrase prompt (an encrypted key file not held by the agent is an auth failure).
+   A key file with any group or other permission bit is never used, as OpenSSH does
+   ("UNPROTECTED PRIVATE KEY FILE"; the reason names the file and `chmod 600`).
    The agent is spoken to over a socket with a timeout (`AGENT_TIMEOUT` to list its keys,
    the auth budget to sign): a hung agent costs one timeout, then it is skipped.
 
@@ -55,6 +57,7 @@ import os
 import re
 import selectors
 import socket
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -1057,6 +1060,24 @@ def _key_paths(hop: Hop) -> list[str]:
     return [str(ssh_dir / name) for name in DEFAULT_IDENTITIES]
 
 
+def _unprotected(path: Path) -> str:
+    """Why a private key file must not be used because others may read it ('' if fine).
+
+    OpenSSH refuses a key file of yours that has any group or other permission bit
+    ("UNPROTECTED PRIVATE KEY FILE"); so does hardaudit, whoever owns the file."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return ""  # loading it reports why it cannot be read
+    if not mode & 0o077:
+        return ""
+    return (
+        f"key file {path} is an UNPROTECTED PRIVATE KEY FILE: its mode {mode:04o} lets "
+        f"group or others access it, so it is not used (as OpenSSH does); fix it with "
+        f"chmod 600 {path}"
+    )
+
+
 def _public_blob(path: Path) -> bytes | None:
     """Blob of `<path>.pub`, to tell whether the agent holds an encrypted key file."""
     try:
@@ -1092,6 +1113,10 @@ def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterat
         if not path.exists():
             if explicit:
                 problems.append(f"key file {path} does not exist")
+            continue
+        unprotected = _unprotected(path)
+        if unprotected:
+            problems.append(unprotected)
             continue
         try:
             key = paramiko.PKey.from_path(path)

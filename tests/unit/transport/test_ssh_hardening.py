@@ -302,6 +302,7 @@ def _unknown_type_key(path: Path) -> Path:
     path.write_text(
         f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}-----END OPENSSH PRIVATE KEY-----\n"
     )
+    path.chmod(0o600)  # else it is refused as unprotected before its type is looked at
     return path
 
 
