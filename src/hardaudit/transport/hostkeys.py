@@ -22,6 +22,7 @@ import binascii
 import enum
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import struct
@@ -31,12 +32,65 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256")
+# RFC 1123 label; '_' is tolerated (real internal names carry it, it means nothing to ssh)
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_ZONE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_BRACKETED = re.compile(r"\[([^\]]*)\]:([0-9]{1,5})")
+
+
+def address_problem(address: str) -> str:
+    """Why `address` may not be connected to or written to known_hosts ('' if it may).
+
+    Only a host name (RFC 1123 labels of letters, digits and '-', '_' tolerated, an optional
+    final '.') or an IP literal (IPv6 with an optional alphanumeric zone) is accepted: `,`,
+    `*`, `?`, `!`, spaces, brackets and control characters are known_hosts pattern syntax or
+    worse, and `web9.corp,*` recorded by --accept-new would vouch for every host.
+    """
+    if not address:
+        return "it is empty"
+    head, percent, zone = address.partition("%")
+    try:
+        ip = ipaddress.ip_address(head)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        if not percent:
+            return ""
+        if ip.version == 6 and _ZONE.fullmatch(zone):
+            return ""
+        return "an IP address zone must be an IPv6 interface name (letters, digits, '.', '_', '-')"
+    name = address[:-1] if address.endswith(".") else address
+    if len(name) > 253:
+        return "a host name is at most 253 characters"
+    if all(_LABEL.fullmatch(label) for label in name.split(".")):
+        return ""
+    return (
+        "it is neither an IP address nor a host name (dot-separated labels of letters, "
+        "digits, '-' and '_', each at most 63 long, not starting or ending with '-')"
+    )
 
 
 def known_hosts_name(address: str, port: int) -> str:
-    """The name OpenSSH looks up (and writes) for `address:port`."""
+    """The name OpenSSH looks up (and writes) for `address:port`.
+
+    Raises ValueError if `address` is not a host name or IP literal (see address_problem).
+    """
+    problem = address_problem(address)
+    if problem:
+        raise ValueError(f"invalid address {address!r}: {problem}")
     name = address.lower()
     return name if port == 22 else f"[{name}]:{port}"
+
+
+def known_name_problem(name: str) -> str:
+    """Why `name` may not be written as a known_hosts host field ('' if it may): it must be
+    what known_hosts_name() makes, `address` or `[address]:port`, nothing else."""
+    match = _BRACKETED.fullmatch(name)
+    if match:
+        if not 1 <= int(match.group(2)) <= 65535:
+            return "the port is not 1..65535"
+        return address_problem(match.group(1))
+    return address_problem(name)
 
 
 def fingerprint(blob: bytes) -> str:
@@ -256,7 +310,13 @@ class KnownHostsStore:
 
 
 def append_known_host(path: Path, name: str, blob: bytes) -> None:
-    """Append one OpenSSH-format line; the file is created with mode 600 (its dir 700)."""
+    """Append one OpenSSH-format line; the file is created with mode 600 (its dir 700).
+
+    Raises ValueError, writing nothing, unless `name` is `address` or `[address]:port` for
+    a host name or IP literal: a pattern (`web9.corp,*`) would vouch for other hosts."""
+    problem = known_name_problem(name)
+    if problem:
+        raise ValueError(f"refusing to record {name!r} in {path}: {problem}")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     line = f"{name} {blob_type(blob)} {base64.b64encode(blob).decode('ascii')}\n"
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)

@@ -76,6 +76,7 @@ from hardaudit.transport.base import ConnectStep, ExecResult, HostStatus
 from hardaudit.transport.hostkeys import (
     KnownHostsStore,
     Verdict,
+    address_problem,
     blob_type,
     fingerprint,
     host_key_algorithms,
@@ -273,6 +274,8 @@ class SshTransport:
         chain = self._contexts(host)
         if self._closed:
             raise ConnectError(HostStatus.ERROR.value, "SSH transport already closed", hop=None)
+        for ctx in chain:  # before any hop is dialled: nothing invalid reaches the network
+            _check_address(ctx)
         owned: paramiko.Transport | None = None
         prev: paramiko.Transport | None = None
         try:
@@ -430,6 +433,7 @@ class SshTransport:
     def _open_socket(
         self, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
     ) -> socket.socket | paramiko.Channel:
+        _check_address(ctx)
         budget = run.budget
         limit, bound = budget.cap(self._connect_timeout)
         if limit <= 0:
@@ -1000,6 +1004,19 @@ def _user(hop: Hop) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "root"
+
+
+def _check_address(ctx: _Ctx) -> None:
+    """Refuse a hop whose address is not a host name or IP literal (see address_problem):
+    such an address must reach neither a connection nor known_hosts."""
+    problem = address_problem(ctx.hop.address)
+    if problem:
+        raise _HopError(
+            HostStatus.ERROR,
+            f"{_clean(ctx.where)}: invalid address {_clean(repr(ctx.hop.address))}: {problem}; "
+            "fix ansible_host (or the jump hop, or ssh_config HostName)",
+            hop=_clean(ctx.label),
+        )
 
 
 def _clean(text: str) -> str:

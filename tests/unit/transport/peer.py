@@ -57,7 +57,9 @@ class _Interface(paramiko.ServerInterface):
     ) -> int:
         if not self.peer.forward:
             return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
-        self.forwards[chanid] = destination
+        self.forwards[chanid] = self.peer.route or destination
+        with self.peer.lock:
+            self.peer.forwarded.append(destination)
         return paramiko.OPEN_SUCCEEDED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
@@ -104,6 +106,8 @@ class Peer:
     macs: Sequence[str] | None = None
     kex: Sequence[str] | None = None
     forward: bool = False
+    route: tuple[str, int] | None = None  # forward every direct-tcpip channel here instead
+    forwarded: list[tuple[str, int]] = field(default_factory=list)  # destinations asked for
     offers: list[Offer] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0

@@ -6,9 +6,12 @@ import struct
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from hardaudit.transport.hostkeys import (
     KnownHostsStore,
     Verdict,
+    address_problem,
     append_known_host,
     blob_type,
     fingerprint,
@@ -143,3 +146,76 @@ def test_known_types_come_first_in_algorithm_order() -> None:
     assert host_key_algorithms(["ecdsa-sha2-nistp256"], available)[0] == "ecdsa-sha2-nistp256"
     assert host_key_algorithms(["ssh-rsa"], available)[:2] == ("rsa-sha2-512", "rsa-sha2-256")
     assert sorted(host_key_algorithms(["ssh-rsa", "x"], available)) == sorted(available)
+
+
+# ------------------------------------------- addresses that must never become patterns
+
+BAD_ADDRESSES = [
+    "web9.corp,*",
+    "*",
+    "web?.corp",
+    "!web9.corp",
+    "web9 corp",
+    "[web9.corp]",
+    "web9.corp\n",
+    "web9\x1b[2J",
+    "web9\u202ecorp",
+    "-oProxyCommand=x",
+    "web9-.corp",
+    "a..b",
+    "",
+    "x" * 64 + ".corp",
+    "192.0.2.1,*",
+    "192.0.2.1%eth0",
+    "fe80::1%a,*",
+    "[2001:db8::1]:22",
+]
+GOOD_ADDRESSES = [
+    "web9.corp",
+    "WEB-9.Example.org.",
+    "db_1",
+    "192.0.2.1",
+    "2001:db8::1",
+    "fe80::1%eth0",
+    "x" * 63,
+]
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+def test_pattern_characters_and_non_names_are_invalid_addresses(address: str) -> None:
+    assert address_problem(address)
+    with pytest.raises(ValueError, match="invalid address"):
+        known_hosts_name(address, 22)
+
+
+@pytest.mark.parametrize("address", GOOD_ADDRESSES)
+def test_host_names_and_ip_literals_are_valid_addresses(address: str) -> None:
+    assert address_problem(address) == ""
+    assert known_hosts_name(address, 2222) == f"[{address.lower()}]:2222"
+
+
+@pytest.mark.parametrize(
+    "name", ["web9.corp,*", "[web9.corp,*]:2222", "*", "[web9.corp]:0", "[a]:2222,*", "a b"]
+)
+def test_accept_new_writer_refuses_a_pattern_and_writes_nothing(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "ssh" / "known_hosts"
+    blob = _ed25519_blob()
+    with pytest.raises(ValueError, match="refusing to record"):
+        append_known_host(path, name, blob)
+    with pytest.raises(ValueError, match="refusing to record"):
+        KnownHostsStore().record(path, name, blob, [])
+    assert not path.exists()
+
+
+def test_accept_new_writer_records_names_and_bracketed_ports(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    blob = _ed25519_blob()
+    for name in ("web9.corp", "[2001:db8::1]:2222", "[192.0.2.1]:22"):
+        append_known_host(path, name, blob)
+    names = [line.split()[0] for line in path.read_text().splitlines()]
+    assert names == ["web9.corp", "[2001:db8::1]:2222", "[192.0.2.1]:22"]
+
+
+def _ed25519_blob() -> bytes:
+    name = b"ssh-ed25519"
+    return struct.pack(">I", len(name)) + name + struct.pack(">I", 32) + b"k" * 32

@@ -44,7 +44,7 @@ def _target(peer: Peer, tmp_path: Path, keys: tuple[Path, ...] = (), **extra: ob
         "auditor",
         tuple(str(k) for k in keys),
         known_hosts_files=(str(known),),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
