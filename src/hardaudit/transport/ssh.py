@@ -17,8 +17,10 @@ authentication, and its default policy auto-accepts host keys. Here every hop is
    that differs from what any of those files holds for the name is a mismatch, never
    "unknown" (so --accept-new never records it);
 4. `auth_publickey()` with ssh-agent keys, then the hop's key files (or the default
-   ~/.ssh/id_ed25519, id_ecdsa, id_rsa); with explicit key files, agent keys that are not
-   one of them are offered last. Never passwords, never keyboard-interactive, never a
+   ~/.ssh/id_ed25519, id_ecdsa, id_rsa). A hop with key files configured (inventory key
+   file, ssh_config IdentityFile) or ssh_config `IdentitiesOnly yes` is offered only those
+   files (or the defaults) and the agent keys that are one of them -- never the agent's
+   other keys, which a hostile hop could otherwise enumerate. Never passwords, never keyboard-interactive, never a
    passphrase prompt (an encrypted key file not held by the agent is an auth failure).
    A key file with any group or other permission bit is never used, as OpenSSH does
    ("UNPROTECTED PRIVATE KEY FILE"; the reason names the file and `chmod 600`).
@@ -58,6 +60,7 @@ import re
 import selectors
 import socket
 import stat
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -630,6 +633,7 @@ class SshTransport:
         tried: list[str] = []
         problems: list[str] = []
         agent = self._open_agent(deadline, problems)
+        held = len(agent.get_keys()) if agent is not None else 0  # close() forgets them
         try:
             for candidate in _candidates(ctx.hop, agent, problems):
                 left = deadline - time.monotonic()
@@ -706,7 +710,12 @@ class SshTransport:
             )
         elif not any(p.startswith("key file ") for p in problems):
             looked = ", ".join(_key_paths(ctx.hop))
-            if agent is not None:
+            if held and _restricted(ctx.hop):
+                agent_state = (
+                    f"none of the ssh-agent's {held} key(s) is configured for this hop "
+                    "(IdentitiesOnly)"
+                )
+            elif agent is not None:
                 agent_state = "ssh-agent has no keys"
             elif os.environ.get("SSH_AUTH_SOCK"):
                 agent_state = "no usable ssh-agent"
@@ -1095,21 +1104,54 @@ def _unprotected(path: Path) -> str:
     )
 
 
+_OPENSSH_KEY = re.compile(
+    r"-----BEGIN OPENSSH PRIVATE KEY-----(.*?)-----END OPENSSH PRIVATE KEY-----", re.DOTALL
+)
+
+
 def _public_blob(path: Path) -> bytes | None:
-    """Blob of `<path>.pub`, to tell whether the agent holds an encrypted key file."""
+    """The public key of a key file, to tell which agent key it is (even when the file is
+    encrypted): `<path>.pub`, else the unencrypted public key an OpenSSH-format private
+    key file carries in its header."""
     try:
         fields = Path(f"{path}.pub").read_text(encoding="ascii").split()
         return base64.b64decode(fields[1], validate=True)
     except (OSError, IndexError, ValueError, UnicodeDecodeError):
+        pass
+    try:
+        with path.open("rb") as handle:
+            text = handle.read(1 << 16).decode("ascii")
+        match = _OPENSSH_KEY.search(text)
+        if match is None:
+            return None
+        data = base64.b64decode("".join(match.group(1).split()), validate=True)
+        magic = b"openssh-key-v1\0"
+        if not data.startswith(magic):
+            return None
+        offset = len(magic)
+        for _field in range(3):  # cipher name, KDF name, KDF options
+            (length,) = struct.unpack_from(">I", data, offset)
+            offset += 4 + length
+        (count,) = struct.unpack_from(">I", data, offset)
+        (length,) = struct.unpack_from(">I", data, offset + 4)
+        blob = data[offset + 8 : offset + 8 + length]
+        return blob if count >= 1 and len(blob) == length and blob_type(blob) else None
+    except (OSError, ValueError, UnicodeDecodeError, struct.error):
         return None
+
+
+def _restricted(hop: Hop) -> bool:
+    """True if only the hop's configured keys may be offered to it."""
+    return bool(hop.key_files) or hop.identities_only
 
 
 def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterator[_KeyCandidate]:
     """Agent keys, then the key files (or the default identities), never twice the same key.
 
-    With explicit key files, the agent keys matching them (by their `.pub`) go first and the
-    agent's other keys last, so a well-stocked agent cannot exhaust the server's
-    MaxAuthTries before the configured key is offered. Key files are loaded lazily -- only
+    A hop with key files or IdentitiesOnly (`_restricted`) gets only the agent keys that
+    match them (by their public key) and the files: the agent's other keys are never
+    offered to it, so a hostile hop cannot enumerate them. Otherwise (nothing configured)
+    every agent key, then the default identities, as OpenSSH. Key files are loaded lazily -- only
     if the keys before them did not get us in -- and a file that cannot be used (encrypted,
     a type paramiko cannot use such as DSA, garbage...) adds a one-line reason to
     `problems` instead of raising; the other keys are still tried.
@@ -1119,9 +1161,10 @@ def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterat
     agent_keys: list[paramiko.AgentKey] = []
     if agent is not None:
         agent_keys = list(agent.get_keys())  # listed when the agent was opened; no I/O
-    wanted = {blob for blob in (_public_blob(p) for p in paths) if blob is not None}
-    first = [k for k in agent_keys if k.asbytes() in wanted or not explicit]
-    last = [k for k in agent_keys if k not in first]
+    first = agent_keys
+    if _restricted(hop):
+        wanted = {blob for blob in (_public_blob(p) for p in paths) if blob is not None}
+        first = [k for k in agent_keys if k.asbytes() in wanted]
     offered: set[bytes] = set()
     for agent_key in first:
         offered.add(agent_key.asbytes())
@@ -1160,7 +1203,3 @@ def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterat
             continue
         offered.add(key.asbytes())
         yield _KeyCandidate(str(path), key)
-    for agent_key in last:
-        if agent_key.asbytes() not in offered:
-            offered.add(agent_key.asbytes())
-            yield _KeyCandidate(f"agent:{fingerprint(agent_key.asbytes())}", agent_key)

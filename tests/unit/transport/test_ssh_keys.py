@@ -4,6 +4,10 @@ every offered key learns nothing else). Against in-process SSH servers (peer.py)
 
 from __future__ import annotations
 
+import base64
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +15,12 @@ import paramiko
 import pytest
 
 from hardaudit.errors import ConnectError
-from hardaudit.inventory.model import Host
+from hardaudit.inventory.model import Hop, Host
+from hardaudit.transport.hostkeys import fingerprint
 from hardaudit.transport.ssh import SshTransport
 
 from .peer import Peer, host_key, running
-from .sshlab import keygen
+from .sshlab import keygen, wait_for
 
 
 def _blob(path: Path) -> bytes:
@@ -89,3 +94,150 @@ def test_unprotected_default_identity_is_refused_and_the_next_one_used(
         result = transport.execute(_target(peer, tmp_path), "true", b"", 10)
         assert peer.offered() == [_blob(good)]
     assert any(s.what.endswith(f"with {good}") for s in result.steps)
+
+
+# --------------------------------------------------- 3. each hop gets only its own keys
+
+
+class Agent:
+    """A real ssh-agent on a private socket (SSH_AUTH_SOCK points at it)."""
+
+    def __init__(self, sock: Path) -> None:
+        self.sock = sock
+        self.proc = subprocess.Popen(
+            ["ssh-agent", "-D", "-a", str(sock)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert wait_for(sock.exists)
+
+    def add(self, key: Path, passphrase: str = "") -> bytes:
+        env = {**os.environ, "SSH_AUTH_SOCK": str(self.sock)}
+        if passphrase:
+            askpass = key.parent / f"{key.name}.askpass"
+            askpass.write_text(f"#!/bin/sh\necho '{passphrase}'\n")
+            askpass.chmod(0o700)
+            env |= {"SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force"}
+        subprocess.run(
+            ["ssh-add", str(key)],
+            env=env,
+            check=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+        )
+        return _pub_blob(key)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _pub_blob(key: Path) -> bytes:
+    return base64.b64decode(Path(f"{key}.pub").read_text().split()[1])
+
+
+@pytest.fixture
+def agent(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Agent]:
+    if not shutil.which("ssh-agent"):
+        pytest.skip("ssh-agent not installed")
+    running_agent = Agent(tmp_path / "agent.sock")
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(running_agent.sock))
+    try:
+        yield running_agent
+    finally:
+        running_agent.stop()
+
+
+def _agent_keys(tmp_path: Path, agent: Agent, *names: str) -> list[Path]:
+    keys = [keygen(tmp_path / name) for name in names]
+    for key in keys:
+        agent.add(key)
+    return keys
+
+
+def test_hostile_hop_sees_only_the_key_configured_for_it_not_the_agents_others(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    mine, _other1, _other2 = _agent_keys(tmp_path, agent, "mine", "other1", "other2")
+    with running(Peer(host_key(tmp_path), set())) as hostile:  # accepts nothing, records all
+        with pytest.raises(ConnectError) as info:
+            transport.execute(_target(hostile, tmp_path, (mine,)), "true", b"", 10)
+        assert hostile.offered() == [_pub_blob(mine)]  # once: the agent's copy of it
+    assert info.value.status == "auth-failed"
+
+
+def test_each_hop_of_a_chain_is_offered_only_its_own_key(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    bastion_key, target_key, _spare = _agent_keys(tmp_path, agent, "bastion", "target", "spare")
+    with (
+        running(Peer(host_key(tmp_path, "t"), set())) as target,
+        running(Peer(host_key(tmp_path, "b"), {_pub_blob(bastion_key)}, forward=True)) as bastion,
+    ):
+        known = _known(tmp_path, bastion, target)
+        jump = Hop("bastion", "127.0.0.1", bastion.port, "jump", (str(bastion_key),), (str(known),))
+        host = Host(
+            "t",
+            "127.0.0.1",
+            target.port,
+            "auditor",
+            (str(target_key),),
+            jump=(jump,),
+            known_hosts_files=(str(known),),
+        )
+        with pytest.raises(ConnectError) as info:
+            transport.execute(host, "true", b"", 10)
+        assert bastion.offered() == [_pub_blob(bastion_key)]
+        assert target.offered() == [_pub_blob(target_key)]
+    assert info.value.status == "auth-failed"
+    assert f"tried agent:{fingerprint(_pub_blob(target_key))}" in info.value.message
+
+
+def test_identities_only_without_key_files_offers_the_default_identities_only(
+    transport: SshTransport, tmp_path: Path, home: Path, agent: Agent
+) -> None:
+    (home / ".ssh").mkdir()
+    default = keygen(home / ".ssh" / "id_ed25519")
+    agent.add(default)
+    _agent_keys(tmp_path, agent, "spare")
+    with running(Peer(host_key(tmp_path), set())) as hostile:
+        host = _target(hostile, tmp_path, identities_only=True)
+        with pytest.raises(ConnectError):
+            transport.execute(host, "true", b"", 10)
+        assert hostile.offered() == [_pub_blob(default)]
+
+
+def test_identities_only_with_only_unrelated_agent_keys_says_so(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    _agent_keys(tmp_path, agent, "spare")
+    with running(Peer(host_key(tmp_path), set())) as hostile:
+        with pytest.raises(ConnectError) as info:
+            transport.execute(_target(hostile, tmp_path, identities_only=True), "true", b"", 10)
+        assert hostile.offered() == []
+    assert "none of the ssh-agent's 1 key(s) is configured for this hop" in info.value.message
+
+
+def test_hop_without_configured_keys_is_offered_every_agent_key_as_openssh(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    keys = _agent_keys(tmp_path, agent, "k1", "k2", "k3")
+    with running(Peer(host_key(tmp_path), {_pub_blob(keys[-1])})) as peer:
+        result = transport.execute(_target(peer, tmp_path), "true", b"", 10)
+        assert set(peer.offered()) == {_pub_blob(k) for k in keys}
+    assert result.stdout == b"ran: true"
+
+
+def test_encrypted_key_file_without_pub_is_matched_to_its_agent_key(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    locked = keygen(tmp_path / "locked", passphrase="correct horse")
+    blob = agent.add(locked, passphrase="correct horse")
+    _agent_keys(tmp_path, agent, "spare")
+    Path(f"{locked}.pub").unlink()  # the file's own header still names its public key
+    with running(Peer(host_key(tmp_path), {blob})) as peer:
+        result = transport.execute(_target(peer, tmp_path, (locked,)), "true", b"", 10)
+        assert peer.offered() == [blob]
+    assert f"authenticated as auditor with agent:{fingerprint(blob)}" in [
+        s.what for s in result.steps
+    ]
