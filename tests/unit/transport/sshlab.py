@@ -115,7 +115,11 @@ class Lab:
     authorized_keys: Path
     servers: list[Sshd] = field(default_factory=list)
 
-    def start(self, name: str, key_types: tuple[str, ...] = ("ed25519",)) -> Sshd:
+    def start(
+        self, name: str, key_types: tuple[str, ...] = ("ed25519",), options: tuple[str, ...] = ()
+    ) -> Sshd:
+        """An sshd with host keys of `key_types`; `options` are sshd_config lines placed
+        first (sshd keeps the first value of a keyword, so they override the defaults)."""
         directory = self.root / name
         directory.mkdir()
         host_keys = [keygen(directory / f"ssh_host_{t}_key", t) for t in key_types]
@@ -126,6 +130,7 @@ class Lab:
             config.write_text(
                 "\n".join(
                     [
+                        *options,
                         f"Port {port}",
                         "ListenAddress 127.0.0.1",
                         *(f"HostKey {k}" for k in host_keys),

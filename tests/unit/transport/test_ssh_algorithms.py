@@ -16,7 +16,7 @@ from hardaudit.inventory.model import Hop, Host
 from hardaudit.transport.ssh import SshTransport, disabled_algorithms
 
 from .peer import Peer, fake_kexinit_server, host_key, running
-from .sshlab import keygen
+from .sshlab import Lab, Sshd, keygen
 
 WEAK = {
     "ciphers": re.compile(r"cbc|3des|arcfour|blowfish|cast128"),
@@ -173,3 +173,95 @@ def test_negotiable_algorithms_hold_nothing_weak(legacy: bool) -> None:
     if legacy:
         assert "aes256-cbc" in offered["ciphers"]
         assert "hmac-sha1" in offered["macs"]
+
+
+# ------------------------------------------------- the same against OpenSSH's own sshd
+
+
+def _sshd_host(server: Sshd, key: Path, tmp_path: Path, *, legacy: bool = False) -> Host:
+    known = tmp_path / "sshd_known_hosts"
+    known.write_text(server.known_lines())
+    return Host(
+        server.name,
+        "127.0.0.1",
+        server.port,
+        "root",
+        (str(key),),
+        known_hosts_files=(str(known),),
+        legacy_algorithms=legacy,
+    )
+
+
+def test_openssh_with_only_cbc_ciphers_and_sha1_macs_needs_the_opt_in(
+    ssh_lab: Lab, home: Path, tmp_path: Path, transport: SshTransport
+) -> None:
+    server = ssh_lab.start(
+        "cbc-sha1", options=("Ciphers aes128-cbc,aes256-cbc,3des-cbc", "MACs hmac-sha1,hmac-md5")
+    )
+    try:
+        with pytest.raises(ConnectError) as info:
+            transport.execute(_sshd_host(server, ssh_lab.client_key, tmp_path), "true", b"", 10)
+        host = _sshd_host(server, ssh_lab.client_key, tmp_path, legacy=True)
+        result = transport.execute(host, "echo ok", b"", 10)
+    finally:
+        server.stop()
+    assert info.value.status == "error"
+    assert "no acceptable ciphers" in info.value.message
+    assert "audit_ssh_legacy_algorithms: true" in info.value.message
+    assert result.stdout == b"ok\n"
+
+
+OPENSSH_PRE_SHA2 = {
+    "ssh-rsa host key": (("rsa",), ("HostKeyAlgorithms ssh-rsa",), "no acceptable host key"),
+    "sha1 key exchange": (
+        ("ed25519",),
+        ("KexAlgorithms diffie-hellman-group14-sha1,diffie-hellman-group1-sha1",),
+        "no acceptable kex algorithm",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("key_types", "options", "why"), OPENSSH_PRE_SHA2.values(), ids=OPENSSH_PRE_SHA2.keys()
+)
+def test_openssh_with_only_sha1_host_keys_or_key_exchange_is_refused_even_with_the_opt_in(
+    ssh_lab: Lab,
+    home: Path,
+    tmp_path: Path,
+    transport: SshTransport,
+    key_types: tuple[str, ...],
+    options: tuple[str, ...],
+    why: str,
+) -> None:
+    server = ssh_lab.start(f"old-{key_types[0]}-{len(options[0])}", key_types, options)
+    try:
+        for legacy in (False, True):
+            host = _sshd_host(server, ssh_lab.client_key, tmp_path, legacy=legacy)
+            with pytest.raises(ConnectError) as info:
+                transport.execute(host, "true", b"", 10)
+            assert info.value.status == "error"
+            assert why in info.value.message
+    finally:
+        server.stop()
+
+
+def test_openssh_accepting_only_sha1_rsa_signatures_gets_none(
+    ssh_lab: Lab, home: Path, tmp_path: Path, transport: SshTransport
+) -> None:
+    rsa_key = keygen(tmp_path / "client_rsa", "rsa")
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_text(Path(f"{rsa_key}.pub").read_text())
+    server = ssh_lab.start(
+        "rsa-sha1-only",
+        options=("PubkeyAcceptedAlgorithms ssh-rsa", f"AuthorizedKeysFile {authorized}"),
+    )
+    try:
+        with pytest.raises(ConnectError) as info:
+            transport.execute(_sshd_host(server, rsa_key, tmp_path), "true", b"", 10)
+        log = server.log_text()
+    finally:
+        server.stop()
+    assert info.value.status == "auth-failed"
+    # the client signed with SHA-2 only; sshd (SHA-1 only) refused it
+    assert "signature algorithm rsa-sha2-512 not in PubkeyAcceptedAlgorithms" in log
+    assert "Accepted publickey" not in log
