@@ -1181,7 +1181,13 @@ def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterat
         try:
             key = paramiko.PKey.from_path(path)
         except (TypeError, paramiko.PasswordRequiredException):
-            if _public_blob(path) not in offered:
+            public = _public_blob(path)
+            if public is None and agent_keys:
+                problems.append(
+                    f"key file {path} is encrypted and its public key is unknown, so no "
+                    f"ssh-agent key can be matched to it; put its public key in {path}.pub"
+                )
+            elif public not in offered:
                 problems.append(
                     f"key file {path} is encrypted and no ssh-agent holds it; add it with "
                     "ssh-add or use an unencrypted deploy key"

@@ -241,3 +241,35 @@ def test_encrypted_key_file_without_pub_is_matched_to_its_agent_key(
     assert f"authenticated as auditor with agent:{fingerprint(blob)}" in [
         s.what for s in result.steps
     ]
+
+
+def test_encrypted_pem_key_without_pub_says_its_agent_key_cannot_be_matched(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    locked = tmp_path / "locked_pem"
+    subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "-m",
+            "PEM",
+            "-N",
+            "pem-secret",
+            "-f",
+            str(locked),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    blob = agent.add(locked, passphrase="pem-secret")
+    Path(f"{locked}.pub").unlink()  # a PEM file does not carry its public key in clear
+    with running(Peer(host_key(tmp_path), {blob})) as peer:
+        with pytest.raises(ConnectError) as info:
+            transport.execute(_target(peer, tmp_path, (locked,)), "true", b"", 10)
+        assert peer.offered() == []
+    assert info.value.status == "auth-failed"
+    assert f"put its public key in {locked}.pub" in info.value.message
