@@ -41,10 +41,13 @@ class MarkedDict(dict[Any, Any]):
 
 @dataclass(frozen=True)
 class VaultedValue:
-    """Stand-in for an Ansible `!vault` value: kept opaque, never decrypted or shown."""
+    """Stand-in for an Ansible `!vault` value: kept opaque, never decrypted or shown.
 
-    line: int
-    column: int
+    The position is None for a vault value read from JSON (`{"__ansible_vault": ...}`).
+    """
+
+    line: int | None
+    column: int | None
 
     def __repr__(self) -> str:
         return "<vaulted>"
@@ -99,10 +102,17 @@ _MarkingLoader.add_constructor("!vault", _construct_vault)
 _MarkingLoader.add_constructor("!unsafe", _construct_unsafe)
 
 
+VAULT_HEADER = "$ANSIBLE_VAULT;"
+
+
 def read_text(path: Path, shown: str) -> str:
-    """Read a UTF-8 file, turning OS and decoding failures into InventoryError."""
+    """Read a UTF-8 file, turning OS and decoding failures into InventoryError.
+
+    A whole-file Ansible Vault (`$ANSIBLE_VAULT;1.1;AES256` ...) is refused here, so no
+    parser ever reads cipher text as host names or variables.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InventoryError(
             "file not found", file=shown, hint="pass -i with an Ansible inventory file or directory"
@@ -111,6 +121,15 @@ def read_text(path: Path, shown: str) -> str:
         raise InventoryError(f"not UTF-8 text ({exc.reason})", file=shown) from exc
     except OSError as exc:
         raise InventoryError(f"cannot read: {exc.strerror}", file=shown) from exc
+    if text.lstrip().startswith(VAULT_HEADER):
+        raise InventoryError(
+            "file is encrypted with Ansible Vault; hardaudit does not decrypt Ansible Vault",
+            file=shown,
+            line=text[: text.find(VAULT_HEADER)].count("\n") + 1,
+            hint="export it once with your vault password: 'ansible-inventory -i FILE --list"
+            " > inventory.json', and pass that",
+        )
+    return text
 
 
 def parse_yaml(text: str, shown: str) -> Any:
@@ -155,6 +174,8 @@ def parse_json(text: str, shown: str) -> Any:
 def _graft_marks(data: Any, marked: Any) -> Any:
     # Values come from json (exact JSON semantics); only the positions come from YAML.
     if isinstance(data, dict):
+        if set(data) == {"__ansible_vault"}:  # how `ansible-inventory --list` prints !vault
+            return VaultedValue(None, None)
         source = marked if isinstance(marked, MarkedDict) else None
         out = MarkedDict(source.line if source else None, source.column if source else None)
         for key, value in data.items():

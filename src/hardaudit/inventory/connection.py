@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardaudit.inventory._events import Origin, Var
-from hardaudit.inventory._yaml import VaultedValue
+from hardaudit.inventory._yaml import VAULT_HEADER, VaultedValue
 
 # Ansible's boolean(): these strings (lower-cased) and numbers are accepted.
 _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
@@ -224,19 +224,20 @@ class _Reader:
 
     def get(self, *names: str) -> Var | None:
         found: Var | None = None
+        found_name = ""
         for name in names:
             var = self.vars.get(name)
             if var is not None and var.value is not None:
-                found = var
-        return found
-
-    def _fail(self, var: Var, what: str, expected: str) -> Exception:
-        if _is_vaulted(var.value):
-            return var.origin.error(
-                f"{what} of host {self.host} is vault-encrypted;"
+                found, found_name = var, name
+        if found is not None and _is_vaulted(found.value):
+            raise found.origin.error(
+                f"{found_name} of host {self.host} is vault-encrypted;"
                 " hardaudit does not decrypt Ansible Vault",
                 hint="write the value in plain text",
             )
+        return found
+
+    def _fail(self, var: Var, what: str, expected: str) -> Exception:
         return var.origin.error(
             f"invalid {what} {_show(var.value)} for host {self.host}: expected {expected}"
         )
@@ -356,8 +357,11 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _is_vaulted(value: Any) -> bool:
+    # A vault blob pasted without its `!vault` tag is still cipher text, not a value.
     if isinstance(value, list):
-        return any(isinstance(item, VaultedValue) for item in value)
+        return any(_is_vaulted(item) for item in value)
+    if isinstance(value, str):
+        return value.lstrip().startswith(VAULT_HEADER)
     return isinstance(value, VaultedValue)
 
 
