@@ -31,7 +31,9 @@ class Hop:
     @property
     def label(self) -> str:
         user = f"{self.user}@" if self.user else ""
-        return f"{user}{self.address}:{self.port}"
+        # `[2001:db8::2]:22`, as ssh writes it: a bare IPv6 address cannot carry a port.
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{user}{address}:{self.port}"
 
 
 @dataclass(frozen=True)

@@ -357,7 +357,8 @@ def parse_ini_inventory(
                 declared.add(group)
             events.append(AddGroup(group, at(lineno, f"[{line.strip('[]')}]")))
             continue
-        if line.startswith("["):
+        if line.startswith("[") and line.endswith("]"):
+            # Ansible's rule: `[2001:db8::2]:2222` (no closing `]` at the end) is a host.
             raise at(lineno).error(
                 f"invalid section header {line!r}",
                 hint="write [name], [name:vars] or [name:children] without spaces",

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 from hardaudit.errors import InventoryError
+from hardaudit.inventory.hostnames import is_ipv6_address
 from hardaudit.inventory.model import Host, Inventory
 
 # One pattern element: anything but separators/whitespace, with [..] kept whole.
@@ -28,6 +29,8 @@ def split_pattern(pattern: str) -> list[str]:
         piece = raw.strip()
         if piece.startswith(("~", "!~", "&~")):
             elements.append(piece)  # a regex may contain ':' — keep it whole
+        elif is_ipv6_address(piece.lstrip("&!")):
+            elements.append(piece)  # `2001:db8::2` is one host, as in Ansible
         else:
             elements.extend(_ELEMENT.findall(piece))
     return [e for e in elements if e]

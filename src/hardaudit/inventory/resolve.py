@@ -17,6 +17,7 @@ from hardaudit.inventory.connection import (
     split_hops,
 )
 from hardaudit.inventory.graph import ALL, Graph
+from hardaudit.inventory.hostnames import compress_ipv6
 from hardaudit.inventory.model import Hop, Host
 from hardaudit.inventory.sshconfig import SshConfigSource, SshEntry
 
@@ -62,7 +63,7 @@ class _Resolver:
             # No ssh involved: ssh_config and jump hops are meaningless here.
             host = Host(
                 name=name,
-                address=s.address or name,
+                address=compress_ipv6(s.address or name),
                 port=s.port or 22,
                 user=s.user,
                 key_files=s.key_files or (),
@@ -91,7 +92,7 @@ class _Resolver:
             jump = ()
         host = Host(
             name=name,
-            address=entry.hostname if entry else alias,
+            address=compress_ipv6(entry.hostname if entry else alias),
             port=s.port or (entry.port if entry else None) or 22,
             user=user,
             key_files=s.key_files if s.key_files is not None else _keys(entry),
@@ -191,7 +192,7 @@ class _Resolver:
         own = entry.known_hosts_files if entry else ()
         hop = Hop(
             name=text,
-            address=entry.hostname if entry else hop_host,
+            address=compress_ipv6(entry.hostname if entry else hop_host),
             port=hop_port or (entry.port if entry else None) or 22,
             user=user,
             key_files=_keys(entry),
