@@ -161,6 +161,17 @@ def error_of(path: Path, **kwargs: object) -> InventoryError:
             " (add a [db] or [db:children] section)",
         ),
         (
+            "undefined_child.ini",
+            "undefined_child.ini:6: [parent:children]: group 'never' is never defined"
+            " (add a [never] section (it may be empty) or remove it from [parent:children])",
+        ),
+        (
+            # Being named in [parent:children] does not define a group, in Ansible either.
+            "vars_and_child_only.ini",
+            "vars_and_child_only.ini:1: section [db:vars] is for a group that is never"
+            " declared (add a [db] or [db:children] section)",
+        ),
+        (
             "ini_token.ini",
             "ini_token.ini:2: hosts.web1.stray: expected key=value after host 'web1',"
             " got 'stray' (quote values containing spaces: key='a b')",
