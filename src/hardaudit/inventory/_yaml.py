@@ -88,13 +88,35 @@ def _construct_vault(loader: yaml.SafeLoader, node: Node) -> VaultedValue:
     return VaultedValue(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class UnsafeText(str):
+    """A string Ansible marks `!unsafe`: kept literal, never templated (`{{ x }}` stays)."""
+
+    __slots__ = ()
+
+
+def mark_unsafe(value: Any) -> Any:
+    """Every string inside `value` as UnsafeText (Ansible's `!unsafe` applies deeply)."""
+    if isinstance(value, str):
+        return UnsafeText(value)
+    if isinstance(value, MarkedDict):
+        out = MarkedDict(value.line, value.column)
+        out.key_marks.update(value.key_marks)
+        out.update({key: mark_unsafe(item) for key, item in value.items()})
+        return out
+    if isinstance(value, dict):
+        return {key: mark_unsafe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mark_unsafe(item) for item in value]
+    return value
+
+
 def _construct_unsafe(loader: yaml.SafeLoader, node: Node) -> Any:
-    # `!unsafe` only tells Ansible not to template; the value itself is ordinary.
+    # `!unsafe` tells Ansible never to template the value: `{{ x }}` stays literal text.
     if isinstance(node, ScalarNode):
-        return loader.construct_scalar(node)
+        return UnsafeText(loader.construct_scalar(node))
     if isinstance(node, MappingNode):
-        return _construct_mapping(loader, node)
-    return loader.construct_sequence(node, deep=True)  # type: ignore[arg-type]
+        return mark_unsafe(_construct_mapping(loader, node))
+    return mark_unsafe(loader.construct_sequence(node, deep=True))  # type: ignore[arg-type]
 
 
 _MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -176,6 +198,8 @@ def _graft_marks(data: Any, marked: Any) -> Any:
     if isinstance(data, dict):
         if set(data) == {"__ansible_vault"}:  # how `ansible-inventory --list` prints !vault
             return VaultedValue(None, None)
+        if set(data) == {"__ansible_unsafe"}:  # ... and !unsafe
+            return mark_unsafe(data["__ansible_unsafe"])
         source = marked if isinstance(marked, MarkedDict) else None
         out = MarkedDict(source.line if source else None, source.column if source else None)
         for key, value in data.items():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardaudit.inventory._events import Origin, Var
-from hardaudit.inventory._yaml import VAULT_HEADER, VaultedValue
+from hardaudit.inventory._yaml import VAULT_HEADER, UnsafeText, VaultedValue
 
 # Ansible's boolean(): these strings (lower-cased) and numbers are accepted.
 _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
@@ -244,6 +244,8 @@ class _Reader:
 
     def _render(self, var: Var, what: str, value: str, depth: int = 0) -> str:
         # Just enough templating for `{{ inventory_hostname }}` and `{{ other_var }}`.
+        if isinstance(value, UnsafeText):
+            return str(value)  # `!unsafe`: Ansible never templates it
         if depth > 10:
             raise var.origin.error(f"{what} of host {self.host}: variable references loop")
 
@@ -259,15 +261,18 @@ class _Reader:
                     f"{what} of host {self.host} refers to {{{{ {ref} }}}},"
                     " which is not a defined plain variable"
                 )
+            if isinstance(target.value, UnsafeText):
+                return str(target.value)
             return self._render(var, what, str(target.value), depth + 1)
 
-        rendered = _SIMPLE_REF.sub(substitute, value)
-        if "{{" in rendered or "{%" in rendered:
+        # Judge the template itself; what a reference brings in was judged (or is unsafe).
+        leftover = _SIMPLE_REF.sub("", value)
+        if "{{" in leftover or "{%" in leftover:
             raise var.origin.error(
                 f"{what} of host {self.host} uses a Jinja expression hardaudit cannot evaluate",
                 hint="only plain '{{ variable }}' references are supported; write the value",
             )
-        return rendered
+        return _SIMPLE_REF.sub(substitute, value)
 
     def text(self, var: Var, what: str, *, allow_int: bool = False) -> str:
         value = var.value
@@ -275,12 +280,12 @@ class _Reader:
             value = str(value)
         if not isinstance(value, str) or not value.strip():
             raise self._fail(var, what, "a non-empty string")
-        return self._render(var, what, value.strip())
+        return self._render(var, what, _clean(value))
 
     def port(self, var: Var) -> int:
         value = var.value
         if isinstance(value, str):
-            value = self._render(var, "ansible_port", value.strip())
+            value = self._render(var, "ansible_port", _clean(value))
             value = int(value) if value.isdigit() else value
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
             return value
@@ -301,7 +306,7 @@ class _Reader:
         for item in items:
             if not isinstance(item, str) or not item.strip():
                 raise self._fail(var, what, "a path or a list of paths")
-            path = os.path.expanduser(self._render(var, what, item.strip()))
+            path = os.path.expanduser(self._render(var, what, _clean(item)))
             out.append(
                 path if os.path.isabs(path) else os.path.normpath(var.origin.base_dir / path)
             )
@@ -337,7 +342,7 @@ class _Reader:
         return tuple(refs)
 
     def _hops(self, text: str, var: Var, variable: str) -> tuple[JumpRef, ...]:
-        text = self._render(var, variable, text.strip())
+        text = self._render(var, variable, _clean(text))
         if not text or text.lower() == "none":
             return ()  # explicitly direct, also overriding ssh_config's ProxyJump
         parts = split_hops(text)
@@ -350,6 +355,12 @@ class _Reader:
             f"{variable} of host {self.host} has an empty hop in {_show(var.value)}",
             hint="each hop names an inventory host or [user@]host[:port]",
         )
+
+
+def _clean(value: str) -> str:
+    """`value` without surrounding blanks, still marked `!unsafe` if it was."""
+    stripped = value.strip()
+    return UnsafeText(stripped) if isinstance(value, UnsafeText) else stripped
 
 
 def _is_scalar(value: Any) -> bool:

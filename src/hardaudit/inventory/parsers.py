@@ -84,11 +84,16 @@ def _mark(mapping: Any, key: Any) -> tuple[int | None, int | None]:
 
 
 def _name(key: Any, what: str, origin: Origin) -> str:
-    # YAML turns `1234:` into an int; Ansible accepts it as text, so do we.
+    # YAML turns `1234:` into an int; ansible-core refuses such host and group names
+    # ("must be a string"), and so do we. (INI has no types: `1234` is a name there.)
     if isinstance(key, str) and key.strip():
-        return key.strip()
-    if isinstance(key, int) and not isinstance(key, bool):
-        return str(key)
+        return str(key.strip())
+    if isinstance(key, int | float) and what in ("host", "group"):
+        kind = "a boolean" if isinstance(key, bool) else "a number"
+        raise origin.error(
+            f"{what} name {key!r} is {kind}, not a string",
+            hint=f"quote it, as Ansible requires: '{key}':",
+        )
     raise origin.error(f"{what} name must be a non-empty string, got {key!r}")
 
 

@@ -161,6 +161,16 @@ def error_of(path: Path, **kwargs: object) -> InventoryError:
             " (add a [db] or [db:children] section)",
         ),
         (
+            "int_host.yml",
+            "int_host.yml:4:5: hosts.1234: host name 1234 is a number, not a string"
+            " (quote it, as Ansible requires: '1234':)",
+        ),
+        (
+            "int_group.yml",
+            "int_group.yml:3:5: all.children: group name 2024 is a number, not a string"
+            " (quote it, as Ansible requires: '2024':)",
+        ),
+        (
             "undefined_child.ini",
             "undefined_child.ini:6: [parent:children]: group 'never' is never defined"
             " (add a [never] section (it may be empty) or remove it from [parent:children])",
