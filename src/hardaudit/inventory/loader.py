@@ -72,7 +72,12 @@ def load_inventory(
     }
     ssh = load_ssh_config(ssh_config, use_default_ssh_config)
     hosts = resolve_hosts(graph, merged, ssh)
-    return Inventory(source=str(path), hosts=hosts, groups=MappingProxyType(dict(graph.members)))
+    return Inventory(
+        source=str(path),
+        hosts=hosts,
+        groups=MappingProxyType(dict(graph.members)),
+        ansible_order=graph.ansible_order,
+    )
 
 
 def _inventory_files(directory: Path) -> list[Path]:

@@ -70,6 +70,13 @@ class Inventory:
     source: str
     hosts: tuple[Host, ...]
     groups: Mapping[str, tuple[str, ...]]  # group name -> host names (transitively)
+    # group name -> host names in Ansible's own order (the group's hosts, then its
+    # children's, level by level): what `group[0]` counts in. Defaults to `groups`.
+    ansible_order: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
+
+    def group_hosts_in_ansible_order(self, group: str) -> tuple[str, ...]:
+        """Hosts of `group` in the order Ansible's subscripts (`web[0]`) count them."""
+        return tuple(self.ansible_order.get(group, self.groups.get(group, ())))
 
     def host(self, name: str) -> Host | None:
         for host in self.hosts:
