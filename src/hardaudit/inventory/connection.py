@@ -126,11 +126,15 @@ def split_hops(text: str) -> list[str]:
     return [part.strip() for part in text.split(",")]
 
 
-def proxy_jump_from_ssh_args(text: str, origin: Origin, host: str) -> str | None:
+def proxy_jump_from_ssh_args(
+    text: str, origin: Origin, host: str, earlier: str | None = None
+) -> str | None:
     """The ProxyJump given in `ansible_ssh_common_args`-style text, if any.
 
     Understands `-J a,b`, `-Ja`, `-o ProxyJump=a`, `-o 'ProxyJump a'`, `-o ProxyJump a`,
-    `-oProxyJump=a`; the first one wins (as in ssh). ProxyCommand is refused.
+    `-oProxyJump=a`; the first one wins (as in ssh). ProxyCommand is refused. As ssh does,
+    a `-J` after any jump host is already set (here or in `earlier` arguments on the same
+    command line) is an error: hops are one comma list.
     """
     try:
         tokens = shlex.split(text)
@@ -147,6 +151,11 @@ def proxy_jump_from_ssh_args(text: str, origin: Origin, host: str) -> str | None
             index += 0 if token[2:] else 1
             if not value:
                 raise origin.error(f"-J without a jump host for host {host}")
+            if found is not None or earlier is not None:
+                raise origin.error(
+                    f"only a single -J option is permitted, as in ssh (host {host})",
+                    hint="separate the jump hops with commas: -J first,second",
+                )
         elif token.startswith("-o"):
             option = token[2:] or (tokens[index] if index < len(tokens) else "")
             index += 0 if token[2:] else 1
@@ -317,14 +326,19 @@ class _Reader:
         var = self.get("audit_jump")
         if var is not None:
             return self._audit_jump(var)
+        # Ansible puts both on one ssh command line, common first: ssh sees them together.
+        found: tuple[str, Var, str] | None = None
         for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args"):
             args = self.get(name)
             if args is None or args.value == "":
                 continue
-            value = proxy_jump_from_ssh_args(self.text(args, name), args.origin, self.host)
-            if value is not None:
-                return self._hops(value, args, name)
-        return None
+            earlier = found[0] if found else None
+            value = proxy_jump_from_ssh_args(
+                self.text(args, name), args.origin, self.host, earlier
+            )
+            if value is not None and found is None:
+                found = (value, args, name)
+        return self._hops(*found) if found else None
 
     def _audit_jump(self, var: Var) -> tuple[JumpRef, ...]:
         value = var.value

@@ -86,7 +86,7 @@ class _Resolver:
         if s.jump is not None:
             jump = self.inventory_jump(name, s.jump, user, known_hosts_files, (*chain, name))
         elif entry and entry.proxy_jump:
-            jump = self.ssh_jump(entry.proxy_jump, user, known_hosts_files, (alias,))
+            jump = self.ssh_jump(entry.proxy_jump, known_hosts_files, (alias,))
         else:
             self.refuse_proxy_command(entry, alias)
             jump = ()
@@ -125,10 +125,18 @@ class _Resolver:
     ) -> tuple[Hop, ...]:
         """Hops of audit_jump / -J. An inventory host hop carries that host's own
         known_hosts files (`Host.as_hop()`); a `user@host:port` hop carries the target's
-        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it."""
+        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it.
+
+        `audit_jump` is hardaudit's own: a hop naming an inventory host uses that host's
+        variables, and a text hop without a user logs in as the target's user. A -J /
+        ProxyJump hop (from ansible_ssh_*_args) means what it means to OpenSSH, which
+        runs a separate ssh for it: the name goes through ssh_config, never the
+        inventory, and without a user it logs in as ssh_config's User or the local user.
+        """
         hops: list[Hop] = []
         for ref in refs:
-            if ref.text in self.settings:
+            openssh = ref.variable != "audit_jump"
+            if not openssh and ref.text in self.settings:
                 if ref.text in chain:
                     loop = " -> ".join((*chain, ref.text))
                     raise ref.origin.error(
@@ -145,7 +153,7 @@ class _Resolver:
                 continue
             parsed = parse_hop_text(ref.text)
             if parsed is None:
-                close = difflib.get_close_matches(ref.text, list(self.settings), n=3)
+                close = [] if openssh else difflib.get_close_matches(ref.text, self.settings, n=3)
                 raise ref.origin.error(
                     f"{ref.variable} hop {ref.text!r} of host {target} is neither an inventory"
                     " host nor [user@]host[:port]",
@@ -157,7 +165,7 @@ class _Resolver:
                     hop_user=parsed.user,
                     hop_host=parsed.host,
                     hop_port=parsed.port,
-                    default_user=user,
+                    default_user=None if openssh else user,
                     known_hosts_files=known_hosts_files,
                     ssh_chain=(),
                 )
@@ -184,9 +192,7 @@ class _Resolver:
         user = hop_user or (entry.user if entry else None) or default_user
         before: list[Hop] = []
         if entry and entry.proxy_jump:
-            before = list(
-                self.ssh_jump(entry.proxy_jump, user, known_hosts_files, (*ssh_chain, hop_host))
-            )
+            before = list(self.ssh_jump(entry.proxy_jump, known_hosts_files, (*ssh_chain, hop_host)))
         else:
             self.refuse_proxy_command(entry, hop_host)
         own = entry.known_hosts_files if entry else ()
@@ -201,13 +207,13 @@ class _Resolver:
         return [*before, hop]
 
     def ssh_jump(
-        self,
-        value: str,
-        default_user: str | None,
-        known_hosts_files: tuple[str, ...],
-        ssh_chain: tuple[str, ...],
+        self, value: str, known_hosts_files: tuple[str, ...], ssh_chain: tuple[str, ...]
     ) -> tuple[Hop, ...]:
-        """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again."""
+        """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again.
+
+        As in OpenSSH (a separate ssh per hop), a hop without a user logs in as its own
+        ssh_config User or the local user, never as the user of the host behind it.
+        """
         file = self.ssh.file if self.ssh else None
         hops: list[Hop] = []
         for part in split_hops(value):
@@ -233,7 +239,7 @@ class _Resolver:
                     hop_user=parsed.user,
                     hop_host=parsed.host,
                     hop_port=parsed.port,
-                    default_user=default_user,
+                    default_user=None,
                     known_hosts_files=known_hosts_files,
                     ssh_chain=ssh_chain,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from os.path import expanduser
 from pathlib import Path
 
 import pytest
@@ -79,10 +80,22 @@ def test_text_hop_is_looked_up_in_ssh_config(inventory: Inventory) -> None:
 
 
 def test_ssh_config_proxyjump_hops_are_resolved_recursively(inventory: Inventory) -> None:
-    # deep-target → ProxyJump inner → inner's ProxyJump outer: outer comes first.
+    # deep-target → ProxyJump inner → inner's ProxyJump outer: outer comes first. inner
+    # has no User: as with OpenSSH it is the local user, not deep-target's ansible_user.
     assert fields(inventory, "deep-target")[-1] == (
         Hop("outer", "203.0.113.31", 22, "outer-user", ()),
-        Hop("inner", "203.0.113.30", 22, "deep-user", ()),
+        Hop("inner", "203.0.113.30", 22, None, ()),
+    )
+
+
+def test_dash_j_hop_takes_its_user_from_ssh_config_not_from_the_target(
+    inventory: Inventory,
+) -> None:
+    assert fields(inventory, "cli-jump")[-1] == (
+        Hop(
+            "bastion-alias", "203.0.113.1", 2201, "sshcfg-jump", (expanduser("~/.ssh/bastion_key"),)
+        ),
+        Hop("10.1.1.1", "10.1.1.1", 22, None, ()),
     )
 
 
