@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -227,7 +227,7 @@ def _sorted_groups(names: Iterable[str], nodes: Mapping[str, GroupNode]) -> tupl
 def merge_host_vars(
     host: str,
     graph: Graph,
-    dir_group_vars: Mapping[str, Mapping[str, Var]],
+    dir_group_vars: Sequence[Mapping[str, Mapping[str, Var]]],
     dir_host_vars: Mapping[str, Var],
 ) -> dict[str, Var]:
     """All variables of `host`, later layers overriding earlier ones, as Ansible's default
@@ -237,13 +237,19 @@ def merge_host_vars(
     2. group_vars/all, then group_vars/<group> in the same group order;
     3. inventory-file host vars, then host_vars/<host>.
 
+    `dir_group_vars` holds one group -> variables mapping per inventory source, in source
+    order. As in Ansible, group_vars/all of every source comes first, then for each source
+    in turn its group_vars of the other groups: a later source's group_vars/<parent> beats
+    an earlier source's group_vars/<child>.
+
     So a child group beats its parent and group_vars/ beats the inventory file at the same
     level -- and, exactly as in Ansible, group_vars/all.yml beats a child group's vars that
     are written in the inventory file itself.
     """
     groups = graph.host_groups[host]
     layers: list[Mapping[str, Var]] = [graph.groups[g].vars for g in groups]
-    layers += [dir_group_vars.get(g, {}) for g in groups]
+    layers += [source.get(ALL, {}) for source in dir_group_vars]
+    layers += [source.get(g, {}) for source in dir_group_vars for g in groups if g != ALL]
     layers += [graph.host_vars[host], dir_host_vars]
     merged: dict[str, Var] = {}
     for layer in layers:
