@@ -408,6 +408,9 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
     rows = []
     for host in hosts:
+        if host.error:  # an invalid connection variable: `audit run` reports it as error
+            rows.append([host.name, ",".join(host.groups), f"error: {host.error}", "-", "-", "-"])
+            continue
         rows.append(
             [
                 host.name,

@@ -127,6 +127,12 @@ _MarkingLoader.add_constructor("!unsafe", _construct_unsafe)
 VAULT_HEADER = "$ANSIBLE_VAULT;"
 
 
+class VaultEncryptedError(InventoryError):
+    """Vault-encrypted content where hardaudit needs plain text: stops the run (exit 2),
+    even when only one host's variable is concerned (the inventory needs a vault password
+    hardaudit will never have)."""
+
+
 def read_text(path: Path, shown: str) -> str:
     """Read a UTF-8 file, turning OS and decoding failures into InventoryError.
 
@@ -144,7 +150,7 @@ def read_text(path: Path, shown: str) -> str:
     except OSError as exc:
         raise InventoryError(f"cannot read: {exc.strerror}", file=shown) from exc
     if text.lstrip().startswith(VAULT_HEADER):
-        raise InventoryError(
+        raise VaultEncryptedError(
             "file is encrypted with Ansible Vault; hardaudit does not decrypt Ansible Vault",
             file=shown,
             line=text[: text.find(VAULT_HEADER)].count("\n") + 1,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardaudit.inventory._events import Origin, Var
-from hardaudit.inventory._yaml import VAULT_HEADER, UnsafeText, VaultedValue
+from hardaudit.inventory._yaml import VAULT_HEADER, UnsafeText, VaultedValue, VaultEncryptedError
 
 # Ansible's boolean(): these strings (lower-cased) and numbers are accepted.
 _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
@@ -243,6 +243,7 @@ class _Reader:
                 f"{found_name} of host {self.host} is vault-encrypted;"
                 " hardaudit does not decrypt Ansible Vault",
                 hint="write the value in plain text",
+                kind=VaultEncryptedError,
             )
         return found
 
@@ -333,9 +334,7 @@ class _Reader:
             if args is None or args.value == "":
                 continue
             earlier = found[0] if found else None
-            value = proxy_jump_from_ssh_args(
-                self.text(args, name), args.origin, self.host, earlier
-            )
+            value = proxy_jump_from_ssh_args(self.text(args, name), args.origin, self.host, earlier)
             if value is not None and found is None:
                 found = (value, args, name)
         return self._hops(*found) if found else None

@@ -51,6 +51,9 @@ class Host:
     groups: tuple[str, ...] = ()
     known_hosts_files: tuple[str, ...] = ()
     vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    # Why this host cannot be audited (an invalid connection variable, with file:line);
+    # "" when its settings are usable. Such a host is reported as `error`, never contacted.
+    error: str = ""
 
     def as_hop(self) -> Hop:
         return Hop(

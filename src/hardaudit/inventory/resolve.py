@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from hardaudit.errors import InventoryError
 from hardaudit.inventory._events import Var
+from hardaudit.inventory._yaml import VaultEncryptedError
 from hardaudit.inventory.connection import (
     JumpRef,
     Settings,
@@ -30,10 +31,22 @@ def resolve_hosts(
     ssh_config is looked up by the host's ansible_host (or name): HostName always applies
     (it is how ssh translates that name); inventory port/user/keys/known_hosts win over
     ssh_config's; ssh_config's ProxyJump is used only when the inventory names no jump.
+
+    A host whose own settings are invalid (a bad port, an unparseable hop, a jump through
+    such a host, a jump cycle...) does not stop the others: it comes back with `error`
+    set to the file:line reason. Vault-encrypted settings still raise (exit 2).
     """
-    settings = {name: settings_from_vars(name, merged[name]) for name in graph.hosts}
-    resolver = _Resolver(graph, settings, merged, ssh)
-    return tuple(resolver.host(name, ()) for name in graph.hosts)
+    settings: dict[str, Settings] = {}
+    invalid: dict[str, InventoryError] = {}
+    for name in graph.hosts:
+        try:
+            settings[name] = settings_from_vars(name, merged[name])
+        except VaultEncryptedError:
+            raise
+        except InventoryError as exc:
+            invalid[name] = exc
+    resolver = _Resolver(graph, settings, merged, ssh, invalid)
+    return tuple(resolver.usable_or_error(name) for name in graph.hosts)
 
 
 class _Resolver:
@@ -43,12 +56,34 @@ class _Resolver:
         settings: Mapping[str, Settings],
         merged: Mapping[str, Mapping[str, Var]],
         ssh: SshConfigSource | None,
+        invalid: Mapping[str, InventoryError],
     ) -> None:
         self.graph = graph
         self.settings = settings
         self.merged = merged
         self.ssh = ssh
+        self.invalid = invalid
         self.done: dict[str, Host] = {}
+
+    def groups_of(self, name: str) -> tuple[str, ...]:
+        return tuple(sorted(g for g in self.graph.host_groups[name] if g != ALL))
+
+    def usable_or_error(self, name: str) -> Host:
+        """The resolved host, or one carrying the reason it cannot be audited."""
+        try:
+            if name in self.invalid:
+                raise self.invalid[name]
+            return self.host(name, ())
+        except VaultEncryptedError:
+            raise
+        except InventoryError as exc:
+            return Host(
+                name=name,
+                address=compress_ipv6(name),
+                groups=self.groups_of(name),
+                vars=MappingProxyType({k: v.value for k, v in self.merged[name].items()}),
+                error=str(exc),
+            )
 
     def lookup(self, alias: str) -> SshEntry | None:
         return self.ssh.lookup(alias) if self.ssh else None
@@ -57,7 +92,7 @@ class _Resolver:
         if name in self.done:
             return self.done[name]
         s = self.settings[name]
-        groups = tuple(sorted(g for g in self.graph.host_groups[name] if g != ALL))
+        groups = self.groups_of(name)
         plain = MappingProxyType({k: v.value for k, v in self.merged[name].items()})
         if s.connection == "local":
             # No ssh involved: ssh_config and jump hops are meaningless here.
@@ -136,6 +171,11 @@ class _Resolver:
         hops: list[Hop] = []
         for ref in refs:
             openssh = ref.variable != "audit_jump"
+            if not openssh and ref.text in self.invalid:
+                raise ref.origin.error(
+                    f"host {target} jumps through {ref.text}, whose settings are invalid:"
+                    f" {self.invalid[ref.text]}"
+                )
             if not openssh and ref.text in self.settings:
                 if ref.text in chain:
                     loop = " -> ".join((*chain, ref.text))
@@ -192,7 +232,9 @@ class _Resolver:
         user = hop_user or (entry.user if entry else None) or default_user
         before: list[Hop] = []
         if entry and entry.proxy_jump:
-            before = list(self.ssh_jump(entry.proxy_jump, known_hosts_files, (*ssh_chain, hop_host)))
+            before = list(
+                self.ssh_jump(entry.proxy_jump, known_hosts_files, (*ssh_chain, hop_host))
+            )
         else:
             self.refuse_proxy_command(entry, hop_host)
         own = entry.known_hosts_files if entry else ()
