@@ -89,3 +89,13 @@ def test_inventory_list_shows_why_a_host_cannot_be_audited(
 ) -> None:
     assert main(["inventory", "list", "-i", str(_inventory(tmp_path))]) == 0
     assert "error: " in capsys.readouterr().out
+
+
+def test_doctor_reports_the_invalid_host_without_contacting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["doctor", "-i", str(_inventory(tmp_path)), "--limit", "broken"])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "  BAD inventory: " in out
+    assert "invalid ansible_port 'twenty-two'" in out
