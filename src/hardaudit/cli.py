@@ -60,8 +60,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "-i",
         "--inventory",
         type=Path,
-        default=Path("inventory"),
-        help="inventory file or directory (default: inventory/)",
+        action="append",
+        default=None,
+        help="inventory file or directory (default: inventory/); repeat to merge several"
+        " sources in order, as in Ansible",
     )
     parser.add_argument(
         "--ssh-config",
@@ -200,8 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _inventory_paths(args: argparse.Namespace) -> list[Path]:
+    return list(args.inventory or [Path("inventory")])
+
+
 def _inventory(args: argparse.Namespace) -> Inventory:
-    return load_inventory(args.inventory, ssh_config=args.ssh_config)
+    return load_inventory(_inventory_paths(args), ssh_config=args.ssh_config)
 
 
 def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Host, ...], str]:
@@ -235,7 +241,7 @@ def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Hos
     if not inventory.hosts:  # an empty export must not pass a nightly gate
         raise InventoryError(
             "the inventory has no host",
-            file=str(args.inventory),
+            file=inventory.source,
             hint="check the inventory file or the dynamic inventory export",
         )
     return inventory.hosts, "all"
@@ -273,7 +279,8 @@ def _transports(args: argparse.Namespace) -> tuple[object, object]:
 
 def _inventory_checks_dirs(args: argparse.Namespace, hosts: Sequence[Host]) -> list[Path]:
     """`audit_checks_dirs` set in the inventory (relative to the inventory's directory)."""
-    base = args.inventory if args.inventory.is_dir() else args.inventory.parent
+    first = _inventory_paths(args)[0]
+    base = first if first.is_dir() else first.parent
     found: list[Path] = []
     for host in hosts:
         value = host.vars.get("audit_checks_dirs", [])
@@ -366,7 +373,7 @@ def _audit(args: argparse.Namespace) -> ExitStatus:
     report = make_report(
         reports,
         checks,
-        inventory=str(args.inventory),
+        inventory=inventory.source,
         selection=selection,
         started_at=started_at,
         duration_s=time.monotonic() - started,
@@ -401,6 +408,9 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
     rows = []
     for host in hosts:
+        if host.error:  # an invalid connection variable: `audit run` reports it as error
+            rows.append([host.name, ",".join(host.groups), f"error: {host.error}", "-", "-", "-"])
+            continue
         rows.append(
             [
                 host.name,

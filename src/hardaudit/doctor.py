@@ -53,6 +53,8 @@ def _stderr_log(line: str) -> None:
 
 
 def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
+    if host.error:  # invalid inventory settings: never contacted
+        return False, [f"  BAD inventory: {host.error}"]
     from hardaudit.transport.local import LocalTransport
     from hardaudit.transport.ssh import SshTransport
 

@@ -72,6 +72,8 @@ def audit_host(
 ) -> HostReport:
     """Connect, run the facts script once, evaluate every check; never raises for host faults."""
     started = time.monotonic()
+    if host.error:  # its inventory settings are invalid: never contacted
+        return _failed(host, HostStatus.ERROR, host.error, started)
     try:
         script = build_script(
             become=host.become,

@@ -27,9 +27,11 @@ class Origin:
     field: str
     base_dir: Path
 
-    def error(self, message: str, *, hint: str | None = None) -> InventoryError:
-        """An InventoryError pointing at this origin."""
-        return InventoryError(
+    def error(
+        self, message: str, *, hint: str | None = None, kind: type[InventoryError] = InventoryError
+    ) -> InventoryError:
+        """An InventoryError (or subclass `kind`) pointing at this origin."""
+        return kind(
             message,
             file=self.file,
             line=self.line,

@@ -41,10 +41,13 @@ class MarkedDict(dict[Any, Any]):
 
 @dataclass(frozen=True)
 class VaultedValue:
-    """Stand-in for an Ansible `!vault` value: kept opaque, never decrypted or shown."""
+    """Stand-in for an Ansible `!vault` value: kept opaque, never decrypted or shown.
 
-    line: int
-    column: int
+    The position is None for a vault value read from JSON (`{"__ansible_vault": ...}`).
+    """
+
+    line: int | None
+    column: int | None
 
     def __repr__(self) -> str:
         return "<vaulted>"
@@ -85,13 +88,35 @@ def _construct_vault(loader: yaml.SafeLoader, node: Node) -> VaultedValue:
     return VaultedValue(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class UnsafeText(str):
+    """A string Ansible marks `!unsafe`: kept literal, never templated (`{{ x }}` stays)."""
+
+    __slots__ = ()
+
+
+def mark_unsafe(value: Any) -> Any:
+    """Every string inside `value` as UnsafeText (Ansible's `!unsafe` applies deeply)."""
+    if isinstance(value, str):
+        return UnsafeText(value)
+    if isinstance(value, MarkedDict):
+        out = MarkedDict(value.line, value.column)
+        out.key_marks.update(value.key_marks)
+        out.update({key: mark_unsafe(item) for key, item in value.items()})
+        return out
+    if isinstance(value, dict):
+        return {key: mark_unsafe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mark_unsafe(item) for item in value]
+    return value
+
+
 def _construct_unsafe(loader: yaml.SafeLoader, node: Node) -> Any:
-    # `!unsafe` only tells Ansible not to template; the value itself is ordinary.
+    # `!unsafe` tells Ansible never to template the value: `{{ x }}` stays literal text.
     if isinstance(node, ScalarNode):
-        return loader.construct_scalar(node)
+        return UnsafeText(loader.construct_scalar(node))
     if isinstance(node, MappingNode):
-        return _construct_mapping(loader, node)
-    return loader.construct_sequence(node, deep=True)  # type: ignore[arg-type]
+        return mark_unsafe(_construct_mapping(loader, node))
+    return mark_unsafe(loader.construct_sequence(node, deep=True))  # type: ignore[arg-type]
 
 
 _MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -99,10 +124,23 @@ _MarkingLoader.add_constructor("!vault", _construct_vault)
 _MarkingLoader.add_constructor("!unsafe", _construct_unsafe)
 
 
+VAULT_HEADER = "$ANSIBLE_VAULT;"
+
+
+class VaultEncryptedError(InventoryError):
+    """Vault-encrypted content where hardaudit needs plain text: stops the run (exit 2),
+    even when only one host's variable is concerned (the inventory needs a vault password
+    hardaudit will never have)."""
+
+
 def read_text(path: Path, shown: str) -> str:
-    """Read a UTF-8 file, turning OS and decoding failures into InventoryError."""
+    """Read a UTF-8 file, turning OS and decoding failures into InventoryError.
+
+    A whole-file Ansible Vault (`$ANSIBLE_VAULT;1.1;AES256` ...) is refused here, so no
+    parser ever reads cipher text as host names or variables.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InventoryError(
             "file not found", file=shown, hint="pass -i with an Ansible inventory file or directory"
@@ -111,6 +149,15 @@ def read_text(path: Path, shown: str) -> str:
         raise InventoryError(f"not UTF-8 text ({exc.reason})", file=shown) from exc
     except OSError as exc:
         raise InventoryError(f"cannot read: {exc.strerror}", file=shown) from exc
+    if text.lstrip().startswith(VAULT_HEADER):
+        raise VaultEncryptedError(
+            "file is encrypted with Ansible Vault; hardaudit does not decrypt Ansible Vault",
+            file=shown,
+            line=text[: text.find(VAULT_HEADER)].count("\n") + 1,
+            hint="export it once with your vault password: 'ansible-inventory -i FILE --list"
+            " > inventory.json', and pass that",
+        )
+    return text
 
 
 def parse_yaml(text: str, shown: str) -> Any:
@@ -155,6 +202,10 @@ def parse_json(text: str, shown: str) -> Any:
 def _graft_marks(data: Any, marked: Any) -> Any:
     # Values come from json (exact JSON semantics); only the positions come from YAML.
     if isinstance(data, dict):
+        if set(data) == {"__ansible_vault"}:  # how `ansible-inventory --list` prints !vault
+            return VaultedValue(None, None)
+        if set(data) == {"__ansible_unsafe"}:  # ... and !unsafe
+            return mark_unsafe(data["__ansible_unsafe"])
         source = marked if isinstance(marked, MarkedDict) else None
         out = MarkedDict(source.line if source else None, source.column if source else None)
         for key, value in data.items():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardaudit.inventory._events import Origin, Var
-from hardaudit.inventory._yaml import VaultedValue
+from hardaudit.inventory._yaml import VAULT_HEADER, UnsafeText, VaultedValue, VaultEncryptedError
 
 # Ansible's boolean(): these strings (lower-cased) and numbers are accepted.
 _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
@@ -127,11 +127,15 @@ def split_hops(text: str) -> list[str]:
     return [part.strip() for part in text.split(",")]
 
 
-def proxy_jump_from_ssh_args(text: str, origin: Origin, host: str) -> str | None:
+def proxy_jump_from_ssh_args(
+    text: str, origin: Origin, host: str, earlier: str | None = None
+) -> str | None:
     """The ProxyJump given in `ansible_ssh_common_args`-style text, if any.
 
     Understands `-J a,b`, `-Ja`, `-o ProxyJump=a`, `-o 'ProxyJump a'`, `-o ProxyJump a`,
-    `-oProxyJump=a`; the first one wins (as in ssh). ProxyCommand is refused.
+    `-oProxyJump=a`; the first one wins (as in ssh). ProxyCommand is refused. As ssh does,
+    a `-J` after any jump host is already set (here or in `earlier` arguments on the same
+    command line) is an error: hops are one comma list.
     """
     try:
         tokens = shlex.split(text)
@@ -148,6 +152,11 @@ def proxy_jump_from_ssh_args(text: str, origin: Origin, host: str) -> str | None
             index += 0 if token[2:] else 1
             if not value:
                 raise origin.error(f"-J without a jump host for host {host}")
+            if found is not None or earlier is not None:
+                raise origin.error(
+                    f"only a single -J option is permitted, as in ssh (host {host})",
+                    hint="separate the jump hops with commas: -J first,second",
+                )
         elif token.startswith("-o"):
             option = token[2:] or (tokens[index] if index < len(tokens) else "")
             index += 0 if token[2:] else 1
@@ -229,25 +238,29 @@ class _Reader:
 
     def get(self, *names: str) -> Var | None:
         found: Var | None = None
+        found_name = ""
         for name in names:
             var = self.vars.get(name)
             if var is not None and var.value is not None:
-                found = var
+                found, found_name = var, name
+        if found is not None and _is_vaulted(found.value):
+            raise found.origin.error(
+                f"{found_name} of host {self.host} is vault-encrypted;"
+                " hardaudit does not decrypt Ansible Vault",
+                hint="write the value in plain text",
+                kind=VaultEncryptedError,
+            )
         return found
 
     def _fail(self, var: Var, what: str, expected: str) -> Exception:
-        if _is_vaulted(var.value):
-            return var.origin.error(
-                f"{what} of host {self.host} is vault-encrypted;"
-                " hardaudit does not decrypt Ansible Vault",
-                hint="write the value in plain text",
-            )
         return var.origin.error(
             f"invalid {what} {_show(var.value)} for host {self.host}: expected {expected}"
         )
 
     def _render(self, var: Var, what: str, value: str, depth: int = 0) -> str:
         # Just enough templating for `{{ inventory_hostname }}` and `{{ other_var }}`.
+        if isinstance(value, UnsafeText):
+            return str(value)  # `!unsafe`: Ansible never templates it
         if depth > 10:
             raise var.origin.error(f"{what} of host {self.host}: variable references loop")
 
@@ -263,15 +276,18 @@ class _Reader:
                     f"{what} of host {self.host} refers to {{{{ {ref} }}}},"
                     " which is not a defined plain variable"
                 )
+            if isinstance(target.value, UnsafeText):
+                return str(target.value)
             return self._render(var, what, str(target.value), depth + 1)
 
-        rendered = _SIMPLE_REF.sub(substitute, value)
-        if "{{" in rendered or "{%" in rendered:
+        # Judge the template itself; what a reference brings in was judged (or is unsafe).
+        leftover = _SIMPLE_REF.sub("", value)
+        if "{{" in leftover or "{%" in leftover:
             raise var.origin.error(
                 f"{what} of host {self.host} uses a Jinja expression hardaudit cannot evaluate",
                 hint="only plain '{{ variable }}' references are supported; write the value",
             )
-        return rendered
+        return _SIMPLE_REF.sub(substitute, value)
 
     def text(self, var: Var, what: str, *, allow_int: bool = False) -> str:
         value = var.value
@@ -279,12 +295,12 @@ class _Reader:
             value = str(value)
         if not isinstance(value, str) or not value.strip():
             raise self._fail(var, what, "a non-empty string")
-        return self._render(var, what, value.strip())
+        return self._render(var, what, _clean(value))
 
     def port(self, var: Var) -> int:
         value = var.value
         if isinstance(value, str):
-            value = self._render(var, "ansible_port", value.strip())
+            value = self._render(var, "ansible_port", _clean(value))
             value = int(value) if value.isdigit() else value
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
             return value
@@ -305,7 +321,7 @@ class _Reader:
         for item in items:
             if not isinstance(item, str) or not item.strip():
                 raise self._fail(var, what, "a path or a list of paths")
-            path = os.path.expanduser(self._render(var, what, item.strip()))
+            path = os.path.expanduser(self._render(var, what, _clean(item)))
             out.append(
                 path if os.path.isabs(path) else os.path.normpath(var.origin.base_dir / path)
             )
@@ -316,14 +332,17 @@ class _Reader:
         var = self.get("audit_jump")
         if var is not None:
             return self._audit_jump(var)
+        # Ansible puts both on one ssh command line, common first: ssh sees them together.
+        found: tuple[str, Var, str] | None = None
         for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args"):
             args = self.get(name)
             if args is None or args.value == "":
                 continue
-            value = proxy_jump_from_ssh_args(self.text(args, name), args.origin, self.host)
-            if value is not None:
-                return self._hops(value, args, name)
-        return None
+            earlier = found[0] if found else None
+            value = proxy_jump_from_ssh_args(self.text(args, name), args.origin, self.host, earlier)
+            if value is not None and found is None:
+                found = (value, args, name)
+        return self._hops(*found) if found else None
 
     def _audit_jump(self, var: Var) -> tuple[JumpRef, ...]:
         value = var.value
@@ -341,7 +360,7 @@ class _Reader:
         return tuple(refs)
 
     def _hops(self, text: str, var: Var, variable: str) -> tuple[JumpRef, ...]:
-        text = self._render(var, variable, text.strip())
+        text = self._render(var, variable, _clean(text))
         if not text or text.lower() == "none":
             return ()  # explicitly direct, also overriding ssh_config's ProxyJump
         parts = split_hops(text)
@@ -356,13 +375,22 @@ class _Reader:
         )
 
 
+def _clean(value: str) -> str:
+    """`value` without surrounding blanks, still marked `!unsafe` if it was."""
+    stripped = value.strip()
+    return UnsafeText(stripped) if isinstance(value, UnsafeText) else stripped
+
+
 def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _is_vaulted(value: Any) -> bool:
+    # A vault blob pasted without its `!vault` tag is still cipher text, not a value.
     if isinstance(value, list):
-        return any(isinstance(item, VaultedValue) for item in value)
+        return any(_is_vaulted(item) for item in value)
+    if isinstance(value, str):
+        return value.lstrip().startswith(VAULT_HEADER)
     return isinstance(value, VaultedValue)
 
 

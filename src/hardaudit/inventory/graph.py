@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -42,6 +42,7 @@ class Graph:
     host_groups: Mapping[str, tuple[str, ...]]  # every group incl. ancestors, precedence order
     groups: Mapping[str, GroupNode]
     members: Mapping[str, tuple[str, ...]]  # group → hosts transitively, inventory order
+    ansible_order: Mapping[str, tuple[str, ...]]  # group → hosts as Group.get_hosts() orders
 
 
 @dataclass
@@ -78,6 +79,7 @@ def build_graph(events: Iterable[Event]) -> Graph:
                 group.priority = _priority(event)
     # Hosts that only got variables (a JSON hostvars entry, say) are not hosts of the inventory.
     hosts = tuple(direct)
+    declared_in_all = tuple(groups[ALL].hosts)  # Ansible keeps these as all's own hosts
     _fix_ungrouped(groups, direct)
     for name, group in groups.items():
         if name != ALL and not group.parents:
@@ -102,6 +104,7 @@ def build_graph(events: Iterable[Event]) -> Graph:
         for name in host_groups[host]:
             collected[name].append(host)
     members = {name: tuple(names) for name, names in collected.items()}
+    ansible_order = {name: _ansible_hosts_order(name, nodes, declared_in_all) for name in nodes}
     return Graph(
         hosts=hosts,
         host_vars=MappingProxyType(
@@ -110,7 +113,37 @@ def build_graph(events: Iterable[Event]) -> Graph:
         host_groups=MappingProxyType(host_groups),
         groups=MappingProxyType(nodes),
         members=MappingProxyType(members),
+        ansible_order=MappingProxyType(ansible_order),
     )
+
+
+def _ansible_hosts_order(
+    name: str, nodes: Mapping[str, GroupNode], declared_in_all: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Ansible's Group.get_hosts(): the group's own hosts, then those of its children, then
+    grandchildren (level by level, each level in declaration order), without repeats.
+
+    For `all`, its own hosts are those declared directly under it, and `ungrouped` is its
+    first child (Ansible creates it so). Ansible walks levels below the first through a set,
+    so its order there is arbitrary; declaration order is the deterministic reading of it.
+    """
+    ordered: list[str] = [name]
+    level = [name]
+    while level:
+        following: list[str] = []
+        for group in level:
+            children = nodes[group].children
+            if group == ALL:
+                children = (UNGROUPED, *(c for c in children if c != UNGROUPED))
+            for child in children:
+                if child not in ordered:
+                    ordered.append(child)
+                    following.append(child)
+        level = following
+    hosts: dict[str, None] = {}
+    for group in ordered:
+        hosts.update(dict.fromkeys(declared_in_all if group == ALL else nodes[group].hosts))
+    return tuple(hosts)
 
 
 def _priority(event: SetGroupVar) -> int:
@@ -194,7 +227,7 @@ def _sorted_groups(names: Iterable[str], nodes: Mapping[str, GroupNode]) -> tupl
 def merge_host_vars(
     host: str,
     graph: Graph,
-    dir_group_vars: Mapping[str, Mapping[str, Var]],
+    dir_group_vars: Sequence[Mapping[str, Mapping[str, Var]]],
     dir_host_vars: Mapping[str, Var],
 ) -> dict[str, Var]:
     """All variables of `host`, later layers overriding earlier ones, as Ansible's default
@@ -204,13 +237,19 @@ def merge_host_vars(
     2. group_vars/all, then group_vars/<group> in the same group order;
     3. inventory-file host vars, then host_vars/<host>.
 
+    `dir_group_vars` holds one group -> variables mapping per inventory source, in source
+    order. As in Ansible, group_vars/all of every source comes first, then for each source
+    in turn its group_vars of the other groups: a later source's group_vars/<parent> beats
+    an earlier source's group_vars/<child>.
+
     So a child group beats its parent and group_vars/ beats the inventory file at the same
     level -- and, exactly as in Ansible, group_vars/all.yml beats a child group's vars that
     are written in the inventory file itself.
     """
     groups = graph.host_groups[host]
     layers: list[Mapping[str, Var]] = [graph.groups[g].vars for g in groups]
-    layers += [dir_group_vars.get(g, {}) for g in groups]
+    layers += [source.get(ALL, {}) for source in dir_group_vars]
+    layers += [source.get(g, {}) for source in dir_group_vars for g in groups if g != ALL]
     layers += [graph.host_vars[host], dir_host_vars]
     merged: dict[str, Var] = {}
     for layer in layers:

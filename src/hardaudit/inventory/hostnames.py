@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 
 _BRACKETED_IPV6 = re.compile(r"\[([0-9A-Fa-f:.%]+:[0-9A-Fa-f:.%]*)\](?::(\d+))?")
 _RANGE = re.compile(r"\[[^\]]*\]")
+
+
+def compress_ipv6(address: str) -> str:
+    """`fd00:0000:0000::0001` -> `fd00::1` (RFC 5952 form); anything else is returned as is.
+
+    A zone (`fe80::1%eth0`) is kept.
+    """
+    if ":" not in address:
+        return address
+    try:
+        return ipaddress.IPv6Address(address).compressed
+    except ValueError:
+        return address
+
+
+def is_ipv6_address(text: str) -> bool:
+    """True for an IPv6 literal such as `2001:db8::2` (no brackets, no port)."""
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def split_host_port(text: str) -> tuple[str, int | None]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
 from hardaudit.errors import InventoryError
-from hardaudit.inventory._events import AddGroup, Event
+from hardaudit.inventory._events import AddGroup, Event, Var
 from hardaudit.inventory.graph import build_graph, merge_host_vars
 from hardaudit.inventory.model import Hop, Host, Inventory
 from hardaudit.inventory.parsers import parse_inventory_file
@@ -25,16 +26,22 @@ _SKIP_SUFFIXES = (
 
 
 def load_inventory(
-    path: Path, *, ssh_config: Path | None = None, use_default_ssh_config: bool = True
+    path: Path | Sequence[Path],
+    *,
+    ssh_config: Path | None = None,
+    use_default_ssh_config: bool = True,
 ) -> Inventory:
     """Load an Ansible inventory (YAML, INI or `ansible-inventory --list` JSON).
 
-    `path` may be a file or a directory; a directory is read like Ansible does: every file
-    in it (sorted, recursively), skipping group_vars/, host_vars/, hidden files and
-    .md/.retry/.pyc-style files. group_vars/ and host_vars/ are read from beside the file
-    (or from inside the directory). Variables follow Ansible's precedence; connection
-    variables become Host fields; `ssh_config` (or ~/.ssh/config unless
-    `use_default_ssh_config` is False) supplies what the inventory leaves unset.
+    `path` may be a file or a directory, or several of them (`-i a -i b`): as in Ansible,
+    sources are read in order into one inventory, so a later source adds hosts, groups and
+    variables to those of earlier ones, and its group_vars/host_vars override theirs.
+    A directory is read like Ansible does: every file in it (sorted, recursively), skipping
+    group_vars/, host_vars/, hidden files and .md/.retry/.pyc-style files. group_vars/ and
+    host_vars/ are read from beside the file (or from inside the directory). Variables
+    follow Ansible's precedence; connection variables become Host fields; `ssh_config` (or
+    ~/.ssh/config unless `use_default_ssh_config` is False) supplies what the inventory
+    leaves unset.
 
     Relative key and known_hosts paths are resolved against the directory of the inventory
     file that defines them (for group_vars/host_vars files: the inventory base directory).
@@ -43,7 +50,37 @@ def load_inventory(
 
     Raises InventoryError with file, line, column and field for any bad input.
     """
-    path = Path(path)
+    sources = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    if not sources:
+        raise InventoryError("no inventory given", hint="pass -i with an inventory path")
+    events: list[Event] = []
+    known: set[str] = set()
+    bases: list[Path] = []
+    for source in sources:
+        for file in _source_files(source):
+            parsed = parse_inventory_file(file, str(file), frozenset(known))
+            known.update(e.name for e in parsed if isinstance(e, AddGroup))
+            events.extend(parsed)
+        base = source if source.is_dir() else source.parent
+        if base not in bases:
+            bases.append(base)
+    graph = build_graph(events)
+    group_vars = [{g: entity_vars(b, b, "group_vars", g) for g in graph.groups} for b in bases]
+    merged = {
+        host: merge_host_vars(host, graph, group_vars, _dir_vars(bases, "host_vars", host))
+        for host in graph.hosts
+    }
+    ssh = load_ssh_config(ssh_config, use_default_ssh_config)
+    hosts = resolve_hosts(graph, merged, ssh)
+    return Inventory(
+        source=", ".join(str(source) for source in sources),
+        hosts=hosts,
+        groups=MappingProxyType(dict(graph.members)),
+        ansible_order=graph.ansible_order,
+    )
+
+
+def _source_files(path: Path) -> list[Path]:
     if not path.exists():
         raise InventoryError(
             "inventory not found",
@@ -57,22 +94,15 @@ def load_inventory(
             file=str(path),
             hint="add a hosts.yml/hosts.ini, or pass -i with a file",
         )
-    events: list[Event] = []
-    known: set[str] = set()
-    for file in files:
-        parsed = parse_inventory_file(file, str(file), frozenset(known))
-        known.update(e.name for e in parsed if isinstance(e, AddGroup))
-        events.extend(parsed)
-    graph = build_graph(events)
-    base = path if path.is_dir() else path.parent
-    group_vars = {g: entity_vars(base, base, "group_vars", g) for g in graph.groups}
-    merged = {
-        host: merge_host_vars(host, graph, group_vars, entity_vars(base, base, "host_vars", host))
-        for host in graph.hosts
-    }
-    ssh = load_ssh_config(ssh_config, use_default_ssh_config)
-    hosts = resolve_hosts(graph, merged, ssh)
-    return Inventory(source=str(path), hosts=hosts, groups=MappingProxyType(dict(graph.members)))
+    return files
+
+
+def _dir_vars(bases: Sequence[Path], kind: str, name: str) -> dict[str, Var]:
+    # Each source's host_vars/<name>, later sources overriding earlier ones.
+    merged: dict[str, Var] = {}
+    for base in bases:
+        merged.update(entity_vars(base, base, kind, name))
+    return merged
 
 
 def _inventory_files(directory: Path) -> list[Path]:

@@ -37,7 +37,9 @@ class Hop:
     @property
     def label(self) -> str:
         user = f"{self.user}@" if self.user else ""
-        return f"{user}{self.address}:{self.port}"
+        # `[2001:db8::2]:22`, as ssh writes it: a bare IPv6 address cannot carry a port.
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{user}{address}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class Host:
     vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     legacy_algorithms: bool = False  # audit_ssh_legacy_algorithms
     identities_only: bool = False  # ssh_config IdentitiesOnly
+    # Why this host cannot be audited (an invalid connection variable, with file:line);
+    # "" when its settings are usable. Such a host is reported as `error`, never contacted.
+    error: str = ""
 
     def as_hop(self) -> Hop:
         return Hop(
@@ -78,6 +83,13 @@ class Inventory:
     source: str
     hosts: tuple[Host, ...]
     groups: Mapping[str, tuple[str, ...]]  # group name -> host names (transitively)
+    # group name -> host names in Ansible's own order (the group's hosts, then its
+    # children's, level by level): what `group[0]` counts in. Defaults to `groups`.
+    ansible_order: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
+
+    def group_hosts_in_ansible_order(self, group: str) -> tuple[str, ...]:
+        """Hosts of `group` in the order Ansible's subscripts (`web[0]`) count them."""
+        return tuple(self.ansible_order.get(group, self.groups.get(group, ())))
 
     def host(self, name: str) -> Host | None:
         for host in self.hosts:

@@ -84,11 +84,16 @@ def _mark(mapping: Any, key: Any) -> tuple[int | None, int | None]:
 
 
 def _name(key: Any, what: str, origin: Origin) -> str:
-    # YAML turns `1234:` into an int; Ansible accepts it as text, so do we.
+    # YAML turns `1234:` into an int; ansible-core refuses such host and group names
+    # ("must be a string"), and so do we. (INI has no types: `1234` is a name there.)
     if isinstance(key, str) and key.strip():
-        return key.strip()
-    if isinstance(key, int) and not isinstance(key, bool):
-        return str(key)
+        return str(key.strip())
+    if isinstance(key, int | float) and what in ("host", "group"):
+        kind = "a boolean" if isinstance(key, bool) else "a number"
+        raise origin.error(
+            f"{what} name {key!r} is {kind}, not a string",
+            hint=f"quote it, as Ansible requires: '{key}':",
+        )
     raise origin.error(f"{what} name must be a non-empty string, got {key!r}")
 
 
@@ -325,14 +330,16 @@ def parse_ini_inventory(
 ) -> tuple[Event, ...]:
     """Events for an Ansible INI inventory.
 
-    `[g:vars]` for a group never declared (in this file, as a child, or in `known_groups`)
-    is an error, as in Ansible. Inline `#` comments end host lines but not `:vars` lines
-    (Ansible keeps them as part of the value).
+    As in Ansible, a group is defined by a `[g]` or `[g:children]` header here or by an
+    earlier source (`known_groups`); a `[g:vars]` section, or a `[parent:children]` line,
+    naming a group that is never defined refuses the file. Inline `#` comments end host
+    lines but not `:vars` lines (Ansible keeps them as part of the value).
     """
     events: list[Event] = []
     group, state = "ungrouped", "hosts"
-    declared = set(known_groups) | {"all", "ungrouped"}
-    pending_vars: dict[str, int] = {}
+    seen = set(known_groups) | {"all", "ungrouped"}
+    # Ansible's pending declarations: name -> (section kind, first line, parent groups).
+    pending: dict[str, tuple[str, int, list[str]]] = {}
 
     def at(lineno: int, field: str = "", column: int | None = None) -> Origin:
         return Origin(file, lineno, column, field, base_dir)
@@ -350,14 +357,16 @@ def parse_ini_inventory(
                     hint="use [group], [group:vars] or [group:children]",
                 )
             state = kind
-            if kind == "vars":
-                if group not in declared:
-                    pending_vars.setdefault(group, lineno)
-            else:
-                declared.add(group)
+            if group not in seen:
+                if kind == "vars" and group not in pending:
+                    pending[group] = ("vars", lineno, [])
+                seen.add(group)
+            if kind != "vars":
+                pending.pop(group, None)
             events.append(AddGroup(group, at(lineno, f"[{line.strip('[]')}]")))
             continue
-        if line.startswith("["):
+        if line.startswith("[") and line.endswith("]"):
+            # Ansible's rule: `[2001:db8::2]:2222` (no closing `]` at the end) is a host.
             raise at(lineno).error(
                 f"invalid section header {line!r}",
                 hint="write [name], [name:vars] or [name:children] without spaces",
@@ -370,7 +379,8 @@ def parse_ini_inventory(
             if not match:
                 raise at(lineno).error(f"expected a group name, got {line!r}")
             child = match.group(1)
-            declared.add(child)
+            if child not in seen:
+                pending.setdefault(child, ("children", lineno, []))[2].append(group)
             where = at(lineno, f"[{group}:children]", column)
             events.extend((AddGroup(child, where), AddChild(group, child, where)))
         else:
@@ -382,12 +392,17 @@ def parse_ini_inventory(
                 )
             origin = at(lineno, f"{group}.vars.{key}", column)
             events.append(SetGroupVar(group, key, Var(ini_value(value.strip()), origin)))
-    for group_name, lineno in pending_vars.items():
-        if group_name not in declared:
+    for name, (kind, lineno, parents) in pending.items():  # Ansible reports the first
+        if kind == "vars":
             raise at(lineno).error(
-                f"section [{group_name}:vars] is for a group that is never declared",
-                hint=f"add a [{group_name}] or [{group_name}:children] section",
+                f"section [{name}:vars] is for a group that is never declared",
+                hint=f"add a [{name}] or [{name}:children] section",
             )
+        raise at(lineno, f"[{parents[-1]}:children]").error(
+            f"group '{name}' is never defined",
+            hint=f"add a [{name}] section (it may be empty) or remove it from"
+            f" [{parents[-1]}:children]",
+        )
     return tuple(events)
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 from hardaudit.errors import InventoryError
+from hardaudit.inventory.hostnames import is_ipv6_address
 from hardaudit.inventory.model import Host, Inventory
 
 # One pattern element: anything but separators/whitespace, with [..] kept whole.
@@ -28,6 +29,8 @@ def split_pattern(pattern: str) -> list[str]:
         piece = raw.strip()
         if piece.startswith(("~", "!~", "&~")):
             elements.append(piece)  # a regex may contain ':' — keep it whole
+        elif is_ipv6_address(piece.lstrip("&!")):
+            elements.append(piece)  # `2001:db8::2` is one host, as in Ansible
         else:
             elements.extend(_ELEMENT.findall(piece))
     return [e for e in elements if e]
@@ -44,11 +47,13 @@ def order_elements(elements: Iterable[str]) -> list[str]:
     return (plain or ["all"]) + intersect + exclude
 
 
-def select_hosts(inventory: Inventory, pattern: str) -> tuple[Host, ...]:
-    """Hosts matching an Ansible host pattern, in inventory order.
+def match_pattern(inventory: Inventory, pattern: str) -> tuple[Host, ...]:
+    """Hosts matching an Ansible host pattern, in inventory order; may be empty.
 
-    Raises InventoryError if the pattern is empty, if any element matches no host (naming
-    that element, with a hint listing known groups), or if the result is empty.
+    As in Ansible, an element naming a group without hosts matches nothing (so
+    `web:!empty` is the web hosts and `web:&empty` is none). Unlike Ansible, which warns
+    and ignores it, an element matching no group and no host is an error: it is almost
+    always a typo. Raises InventoryError for an empty or invalid pattern.
     """
     elements = split_pattern(pattern)
     if not elements:
@@ -64,13 +69,27 @@ def select_hosts(inventory: Inventory, pattern: str) -> tuple[Host, ...]:
             selected &= names
         else:
             selected |= names
+    return tuple(host for host in inventory.hosts if host.name in selected)
+
+
+def select_hosts(inventory: Inventory, pattern: str) -> tuple[Host, ...]:
+    """Hosts matching an Ansible host pattern, in inventory order; never empty.
+
+    Raises InventoryError if the pattern is empty, if any element matches no host or group
+    (naming that element, with a hint listing known groups), or if the result is empty.
+    """
+    selected = match_pattern(inventory, pattern)
     if not selected:
+        elements = split_pattern(pattern)
+        reduced = any(e[0] in "&!" for e in elements)
         raise InventoryError(
             f"host pattern {pattern!r} selects no host",
             field="pattern",
-            hint="its intersections/exclusions remove every host",
+            hint="its intersections/exclusions remove every host"
+            if reduced
+            else "the groups it names have no hosts",
         )
-    return tuple(host for host in inventory.hosts if host.name in selected)
+    return selected
 
 
 def select_group(inventory: Inventory, group: str) -> tuple[Host, ...]:
@@ -95,15 +114,17 @@ def _match(inventory: Inventory, element: str, pattern: str) -> set[str]:
     bare, subscript = _split_subscript(bare)
     regex = _compile(bare, element)
     groups = [g for g in inventory.groups if regex.match(g)]
-    found: set[str] = set()
+    # Ansible's order, which subscripts count in: each matching group's hosts (its own,
+    # then its children's), then matching host names; repeats are kept, as in Ansible.
+    found: list[str] = []
     for group in groups:
-        found.update(inventory.groups[group])
+        found.extend(inventory.group_hosts_in_ansible_order(group))
     # Like Ansible, also try host names when no group matched or the pattern is a glob/regex.
     if not groups or bare.startswith("~") or any(c in bare for c in _GLOB_CHARS):
-        found.update(h.name for h in inventory.hosts if regex.match(h.name))
+        found.extend(h.name for h in inventory.hosts if regex.match(h.name))
     if subscript is not None and found:
         count = len(found)
-        found = _subscript(inventory, found, subscript)
+        found = _subscript(found, subscript)
         if not found:
             raise _no_match(
                 inventory,
@@ -112,26 +133,16 @@ def _match(inventory: Inventory, element: str, pattern: str) -> set[str]:
                 f"subscript [{element.rsplit('[', maxsplit=1)[-1]} is out of range",
                 hint=f"{bare!r} matches {count} hosts, numbered from 0",
             )
-    if not found:
-        if len(groups) == 1:
-            reason = f"group {groups[0]!r} has no hosts"
-        elif groups:
-            reason = f"groups {', '.join(groups)} have no hosts"
-        else:
-            reason = "matches no host or group"
-        raise _no_match(inventory, element, pattern, reason)
-    return found
+    if not found and not groups:
+        raise _no_match(inventory, element, pattern, "matches no host or group")
+    return set(found)
 
 
-def _subscript(
-    inventory: Inventory, found: set[str], subscript: tuple[int, int | None]
-) -> set[str]:
-    # Subscripts count in inventory order, whatever order the groups matched in.
-    order = [h.name for h in inventory.hosts if h.name in found]
+def _subscript(order: list[str], subscript: tuple[int, int | None]) -> list[str]:
     start, end = subscript
     if end is None:
-        return {order[start]} if -len(order) <= start < len(order) else set()
-    return set(order[start : (end + 1 if end >= 0 else None)])
+        return [order[start]] if -len(order) <= start < len(order) else []
+    return order[start : (end + 1 if end >= 0 else None)]
 
 
 def _split_subscript(text: str) -> tuple[str, tuple[int, int | None] | None]:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from hardaudit.errors import InventoryError
 from hardaudit.inventory._events import Var
+from hardaudit.inventory._yaml import VaultEncryptedError
 from hardaudit.inventory.connection import (
     JumpRef,
     Settings,
@@ -17,6 +18,7 @@ from hardaudit.inventory.connection import (
     split_hops,
 )
 from hardaudit.inventory.graph import ALL, Graph
+from hardaudit.inventory.hostnames import compress_ipv6
 from hardaudit.inventory.model import Hop, Host
 from hardaudit.inventory.sshconfig import SshConfigSource, SshEntry
 
@@ -29,10 +31,22 @@ def resolve_hosts(
     ssh_config is looked up by the host's ansible_host (or name): HostName always applies
     (it is how ssh translates that name); inventory port/user/keys/known_hosts win over
     ssh_config's; ssh_config's ProxyJump is used only when the inventory names no jump.
+
+    A host whose own settings are invalid (a bad port, an unparseable hop, a jump through
+    such a host, a jump cycle...) does not stop the others: it comes back with `error`
+    set to the file:line reason. Vault-encrypted settings still raise (exit 2).
     """
-    settings = {name: settings_from_vars(name, merged[name]) for name in graph.hosts}
-    resolver = _Resolver(graph, settings, merged, ssh)
-    return tuple(resolver.host(name, ()) for name in graph.hosts)
+    settings: dict[str, Settings] = {}
+    invalid: dict[str, InventoryError] = {}
+    for name in graph.hosts:
+        try:
+            settings[name] = settings_from_vars(name, merged[name])
+        except VaultEncryptedError:
+            raise
+        except InventoryError as exc:
+            invalid[name] = exc
+    resolver = _Resolver(graph, settings, merged, ssh, invalid)
+    return tuple(resolver.usable_or_error(name) for name in graph.hosts)
 
 
 class _Resolver:
@@ -42,12 +56,34 @@ class _Resolver:
         settings: Mapping[str, Settings],
         merged: Mapping[str, Mapping[str, Var]],
         ssh: SshConfigSource | None,
+        invalid: Mapping[str, InventoryError],
     ) -> None:
         self.graph = graph
         self.settings = settings
         self.merged = merged
         self.ssh = ssh
+        self.invalid = invalid
         self.done: dict[str, Host] = {}
+
+    def groups_of(self, name: str) -> tuple[str, ...]:
+        return tuple(sorted(g for g in self.graph.host_groups[name] if g != ALL))
+
+    def usable_or_error(self, name: str) -> Host:
+        """The resolved host, or one carrying the reason it cannot be audited."""
+        try:
+            if name in self.invalid:
+                raise self.invalid[name]
+            return self.host(name, ())
+        except VaultEncryptedError:
+            raise
+        except InventoryError as exc:
+            return Host(
+                name=name,
+                address=compress_ipv6(name),
+                groups=self.groups_of(name),
+                vars=MappingProxyType({k: v.value for k, v in self.merged[name].items()}),
+                error=str(exc),
+            )
 
     def lookup(self, alias: str) -> SshEntry | None:
         return self.ssh.lookup(alias) if self.ssh else None
@@ -56,13 +92,13 @@ class _Resolver:
         if name in self.done:
             return self.done[name]
         s = self.settings[name]
-        groups = tuple(sorted(g for g in self.graph.host_groups[name] if g != ALL))
+        groups = self.groups_of(name)
         plain = MappingProxyType({k: v.value for k, v in self.merged[name].items()})
         if s.connection == "local":
             # No ssh involved: ssh_config and jump hops are meaningless here.
             host = Host(
                 name=name,
-                address=s.address or name,
+                address=compress_ipv6(s.address or name),
                 port=s.port or 22,
                 user=s.user,
                 key_files=s.key_files or (),
@@ -85,13 +121,13 @@ class _Resolver:
         if s.jump is not None:
             jump = self.inventory_jump(name, s.jump, user, known_hosts_files, (*chain, name))
         elif entry and entry.proxy_jump:
-            jump = self.ssh_jump(entry.proxy_jump, user, known_hosts_files, (alias,))
+            jump = self.ssh_jump(entry.proxy_jump, known_hosts_files, (alias,))
         else:
             self.refuse_proxy_command(entry, alias)
             jump = ()
         host = Host(
             name=name,
-            address=entry.hostname if entry else alias,
+            address=compress_ipv6(entry.hostname if entry else alias),
             port=s.port or (entry.port if entry else None) or 22,
             user=user,
             key_files=s.key_files if s.key_files is not None else _keys(entry),
@@ -126,10 +162,23 @@ class _Resolver:
     ) -> tuple[Hop, ...]:
         """Hops of audit_jump / -J. An inventory host hop carries that host's own
         known_hosts files (`Host.as_hop()`); a `user@host:port` hop carries the target's
-        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it."""
+        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it.
+
+        `audit_jump` is hardaudit's own: a hop naming an inventory host uses that host's
+        variables, and a text hop without a user logs in as the target's user. A -J /
+        ProxyJump hop (from ansible_ssh_*_args) means what it means to OpenSSH, which
+        runs a separate ssh for it: the name goes through ssh_config, never the
+        inventory, and without a user it logs in as ssh_config's User or the local user.
+        """
         hops: list[Hop] = []
         for ref in refs:
-            if ref.text in self.settings:
+            openssh = ref.variable != "audit_jump"
+            if not openssh and ref.text in self.invalid:
+                raise ref.origin.error(
+                    f"host {target} jumps through {ref.text}, whose settings are invalid:"
+                    f" {self.invalid[ref.text]}"
+                )
+            if not openssh and ref.text in self.settings:
                 if ref.text in chain:
                     loop = " -> ".join((*chain, ref.text))
                     raise ref.origin.error(
@@ -146,7 +195,7 @@ class _Resolver:
                 continue
             parsed = parse_hop_text(ref.text)
             if parsed is None:
-                close = difflib.get_close_matches(ref.text, list(self.settings), n=3)
+                close = [] if openssh else difflib.get_close_matches(ref.text, self.settings, n=3)
                 raise ref.origin.error(
                     f"{ref.variable} hop {ref.text!r} of host {target} is neither an inventory"
                     " host nor [user@]host[:port]",
@@ -158,7 +207,7 @@ class _Resolver:
                     hop_user=parsed.user,
                     hop_host=parsed.host,
                     hop_port=parsed.port,
-                    default_user=user,
+                    default_user=None if openssh else user,
                     known_hosts_files=known_hosts_files,
                     ssh_chain=(),
                 )
@@ -186,14 +235,14 @@ class _Resolver:
         before: list[Hop] = []
         if entry and entry.proxy_jump:
             before = list(
-                self.ssh_jump(entry.proxy_jump, user, known_hosts_files, (*ssh_chain, hop_host))
+                self.ssh_jump(entry.proxy_jump, known_hosts_files, (*ssh_chain, hop_host))
             )
         else:
             self.refuse_proxy_command(entry, hop_host)
         own = entry.known_hosts_files if entry else ()
         hop = Hop(
             name=text,
-            address=entry.hostname if entry else hop_host,
+            address=compress_ipv6(entry.hostname if entry else hop_host),
             port=hop_port or (entry.port if entry else None) or 22,
             user=user,
             key_files=_keys(entry),
@@ -203,13 +252,13 @@ class _Resolver:
         return [*before, hop]
 
     def ssh_jump(
-        self,
-        value: str,
-        default_user: str | None,
-        known_hosts_files: tuple[str, ...],
-        ssh_chain: tuple[str, ...],
+        self, value: str, known_hosts_files: tuple[str, ...], ssh_chain: tuple[str, ...]
     ) -> tuple[Hop, ...]:
-        """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again."""
+        """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again.
+
+        As in OpenSSH (a separate ssh per hop), a hop without a user logs in as its own
+        ssh_config User or the local user, never as the user of the host behind it.
+        """
         file = self.ssh.file if self.ssh else None
         hops: list[Hop] = []
         for part in split_hops(value):
@@ -235,7 +284,7 @@ class _Resolver:
                     hop_user=parsed.user,
                     hop_host=parsed.host,
                     hop_port=parsed.port,
-                    default_user=default_user,
+                    default_user=None,
                     known_hosts_files=known_hosts_files,
                     ssh_chain=ssh_chain,
                 )

@@ -19,6 +19,34 @@ def error_of(path: Path, **kwargs: object) -> InventoryError:
     return caught.value
 
 
+def reported(path: Path, **kwargs: object) -> str:
+    """The error that stops the load, else the first per-host error (bad host settings)."""
+    try:
+        inventory = load_inventory(path, use_default_ssh_config=False, **kwargs)  # type: ignore[arg-type]
+    except InventoryError as exc:
+        return str(exc)
+    errors = [host.error for host in inventory.hosts if host.error]
+    assert errors, f"{path} loaded without any error"
+    return errors[0]
+
+
+# Files whose only fault is one host's own settings: the other hosts stay usable.
+PER_HOST = (
+    "bad_port.yml",
+    "port_range.ini",
+    "gv/hosts.ini",
+    "jump_int.yml",
+    "jump_unparseable.yml",
+    "jump_empty.yml",
+    "jump_cycle.yml",
+    "hop_local.yml",
+    "proxycommand.yml",
+    "bad_connection.ini",
+    "bad_become.yml",
+    "template.yml",
+)
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
@@ -161,6 +189,27 @@ def error_of(path: Path, **kwargs: object) -> InventoryError:
             " (add a [db] or [db:children] section)",
         ),
         (
+            "int_host.yml",
+            "int_host.yml:4:5: hosts.1234: host name 1234 is a number, not a string"
+            " (quote it, as Ansible requires: '1234':)",
+        ),
+        (
+            "int_group.yml",
+            "int_group.yml:3:5: all.children: group name 2024 is a number, not a string"
+            " (quote it, as Ansible requires: '2024':)",
+        ),
+        (
+            "undefined_child.ini",
+            "undefined_child.ini:6: [parent:children]: group 'never' is never defined"
+            " (add a [never] section (it may be empty) or remove it from [parent:children])",
+        ),
+        (
+            # Being named in [parent:children] does not define a group, in Ansible either.
+            "vars_and_child_only.ini",
+            "vars_and_child_only.ini:1: section [db:vars] is for a group that is never"
+            " declared (add a [db] or [db:children] section)",
+        ),
+        (
             "ini_token.ini",
             "ini_token.ini:2: hosts.web1.stray: expected key=value after host 'web1',"
             " got 'stray' (quote values containing spaces: key='a b')",
@@ -182,17 +231,23 @@ def error_of(path: Path, **kwargs: object) -> InventoryError:
     ],
 )
 def test_error_message(name: str, message: str) -> None:
-    assert str(error_of(E / name)) == f"{E}/{message}"
+    assert reported(E / name) == f"{E}/{message}"
+
+
+@pytest.mark.parametrize("name", PER_HOST)
+def test_invalid_host_settings_make_that_host_an_error_not_the_inventory(name: str) -> None:
+    inventory = load_inventory(E / name, use_default_ssh_config=False)
+    assert any(host.error for host in inventory.hosts)
+
+
+@pytest.mark.parametrize("name", ["vaulted_user.yml", "syntax.yml", "child_loop.ini"])
+def test_unreadable_or_vaulted_inventory_still_stops_the_load(name: str) -> None:
+    error_of(E / name)
 
 
 def test_error_carries_structured_position() -> None:
-    error = error_of(E / "bad_port.yml")
-    assert (error.file, error.line, error.column, error.field) == (
-        str(E / "bad_port.yml"),
-        7,
-        11,
-        "hosts.web1.ansible_port",
-    )
+    error = error_of(E / "syntax.yml")
+    assert (error.file, error.line, error.column) == (str(E / "syntax.yml"), 6, 1)
 
 
 def test_missing_inventory_hints_at_dash_i(tmp_path: Path) -> None:
@@ -211,8 +266,8 @@ def test_missing_explicit_ssh_config() -> None:
 
 
 def test_bad_ssh_config_port() -> None:
-    error = error_of(FIXTURES / "equiv/inventory.yml", ssh_config=E / "bad_port.ssh_config")
-    assert str(error) == (
+    error = reported(FIXTURES / "equiv/inventory.yml", ssh_config=E / "bad_port.ssh_config")
+    assert error == (
         f"{E}/bad_port.ssh_config: Port: Port 'twenty-two' for host '192.0.2.50'"
         " is not an integer 1..65535"
     )
@@ -227,5 +282,5 @@ def test_invalid_ssh_config(tmp_path: Path) -> None:
 
 def test_relative_path_is_shown_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
-    error = error_of(Path("errors/bad_port.yml"))
-    assert str(error).startswith("errors/bad_port.yml:7:11: hosts.web1.ansible_port: ")
+    error = reported(Path("errors/bad_port.yml"))
+    assert error.startswith("errors/bad_port.yml:7:11: hosts.web1.ansible_port: ")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hardaudit.inventory._yaml import parse_yaml
 from hardaudit.inventory.hostnames import expand_host_range, split_host_port
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Hop, Host, Inventory
@@ -252,3 +253,31 @@ def test_split_host_port(text: str, expected: tuple[str, int | None]) -> None:
 )
 def test_ini_value(text: str, expected: object) -> None:
     assert ini_value(text) == expected
+
+
+def test_unsafe_values_stay_literal_never_templated() -> None:
+    by_name = {h.name: h for h in load("formats/unsafe.yml").hosts}
+    assert by_name["literal"].user == "{{ admin }}"
+    assert by_name["referenced"].user == "{{ nope }}"  # as Ansible: the reference stops there
+    assert by_name["nested"].key_files == (str(FIXTURES / "formats" / "keys/{{ admin }}.pem"),)
+    assert by_name["templated"].user == "root"
+
+
+def test_unsafe_values_exported_as_json_stay_literal() -> None:
+    (host,) = load("formats/unsafe.json").hosts
+    assert host.user == "{{ admin }}"
+
+
+def test_unsafe_tag_applies_to_every_string_inside_a_list_or_mapping() -> None:
+    data = parse_yaml("a: !unsafe ['{{ x }}', {b: '{{ y }}'}]\n", "f")
+    assert [type(data["a"][0]).__name__, type(data["a"][1]["b"]).__name__] == [
+        "UnsafeText",
+        "UnsafeText",
+    ]
+
+
+def test_ini_numeric_host_name_is_a_name_as_in_ansible(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.ini"
+    path.write_text("[web]\n1234 ansible_port=2200\n")
+    (host,) = load_inventory(path, use_default_ssh_config=False).hosts
+    assert (host.name, host.address, host.port) == ("1234", "1234", 2200)

@@ -17,6 +17,7 @@ ORIGIN = Origin("inv.yml", 3, 5, "hosts.h.ansible_ssh_common_args", Path("/"))
 
 OUTER = Hop("outer-bastion", "198.51.100.1", 22, "gate", ("/keys/gate",))
 INNER = Hop("inner-bastion", "10.0.0.1", 2222, "ops", ())
+OUTER_BY_SSH = Hop("outer-bastion", "outer-bastion", 22, None, ())
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +36,16 @@ def inventory() -> Inventory:
         ("text-no-user", (Hop("10.9.9.9:2200", "10.9.9.9", 2200, "app"),)),  # target's user
         ("ipv6", (Hop("[2001:db8::1]:2200", "2001:db8::1", 2200, "ops"),)),
         ("uri", (Hop("ssh://u@jump.example.org:2022", "jump.example.org", 2022, "u"),)),
-        ("common-J", (OUTER, Hop("x@10.8.8.8", "10.8.8.8", 22, "x"))),
-        ("common-o-eq", (OUTER,)),
-        ("common-o-space", (Hop("10.7.7.7", "10.7.7.7", 22, "ops"),)),
+        # -J / ProxyJump mean what OpenSSH makes of them: a name is not an inventory host,
+        # and a hop without a user is the local user (or ssh_config's), not ansible_user.
+        ("common-J", (OUTER_BY_SSH, Hop("x@10.8.8.8", "10.8.8.8", 22, "x"))),
+        ("common-o-eq", (OUTER_BY_SSH,)),
+        ("common-o-space", (Hop("10.7.7.7", "10.7.7.7", 22, None),)),
         ("common-o-quoted", (Hop("y@10.6.6.6:23", "10.6.6.6", 23, "y"),)),
-        ("common-oJoined", (Hop("10.5.5.5", "10.5.5.5", 22, "ops"),)),
-        ("common-Jjoined", (Hop("10.4.4.4", "10.4.4.4", 22, "ops"),)),
+        ("common-oJoined", (Hop("10.5.5.5", "10.5.5.5", 22, None),)),
+        ("common-Jjoined", (Hop("10.4.4.4", "10.4.4.4", 22, None),)),
         ("audit-wins", (OUTER,)),  # audit_jump beats ProxyJump in ssh args
-        ("extra-args", (Hop("10.2.2.2", "10.2.2.2", 22, "ops"),)),
+        ("extra-args", (Hop("10.2.2.2", "10.2.2.2", 22, None),)),
         ("inherits", (OUTER,)),  # from the group's vars
         ("direct-override", ()),  # audit_jump: [] on the host cancels the group's jump
         ("none-override", ()),
@@ -94,6 +97,7 @@ def test_parse_hop_text(text: str, expected: HopText | None) -> None:
         ("-o proxyjump=a", "a"),
         ("-o StrictHostKeyChecking=no -i key -p 22", None),
         ("-J first -o ProxyJump=second", "first"),  # first obtained value wins, as in ssh
+        ("-o ProxyJump=first -o ProxyJump=second", "first"),
         ("-o ProxyCommand=none", None),
         ("", None),
     ],
@@ -112,6 +116,18 @@ def test_proxy_jump_from_ssh_args(args: str, expected: str | None) -> None:
         ),
         ("-J", "inv.yml:3:5: hosts.h.ansible_ssh_common_args: -J without a jump host for host h"),
         (
+            "-J a -J b",
+            "inv.yml:3:5: hosts.h.ansible_ssh_common_args: only a single -J option is"
+            " permitted, as in ssh (host h) (separate the jump hops with commas:"
+            " -J first,second)",
+        ),
+        (
+            "-o ProxyJump=a -Jb",  # ssh: -o set the jump host already
+            "inv.yml:3:5: hosts.h.ansible_ssh_common_args: only a single -J option is"
+            " permitted, as in ssh (host h) (separate the jump hops with commas:"
+            " -J first,second)",
+        ),
+        (
             "-o ProxyJump",
             "inv.yml:3:5: hosts.h.ansible_ssh_common_args: ProxyJump without a value for host h",
         ),
@@ -126,3 +142,16 @@ def test_proxy_jump_from_ssh_args_errors(args: str, message: str) -> None:
     with pytest.raises(InventoryError) as caught:
         proxy_jump_from_ssh_args(args, ORIGIN, "h")
     assert str(caught.value) == message
+
+
+def test_second_j_in_extra_args_is_an_error_as_on_one_ssh_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.yml"
+    path.write_text(
+        "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -J a\n"
+        "      ansible_ssh_extra_args: -J b\n"
+    )
+    (host,) = load_inventory(path, use_default_ssh_config=False).hosts
+    assert host.error == (
+        f"{path}:5:7: hosts.h.ansible_ssh_extra_args: only a single -J option is permitted,"
+        " as in ssh (host h) (separate the jump hops with commas: -J first,second)"
+    )

@@ -9,7 +9,13 @@ import pytest
 from hardaudit.errors import InventoryError
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Inventory
-from hardaudit.inventory.patterns import order_elements, select_group, select_hosts, split_pattern
+from hardaudit.inventory.patterns import (
+    match_pattern,
+    order_elements,
+    select_group,
+    select_hosts,
+    split_pattern,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "inventory"
 
@@ -85,8 +91,12 @@ def test_split_and_order() -> None:
         ),
         (
             "empty",
-            "pattern: host pattern element 'empty': group 'empty' has no hosts"
-            " (known groups: web, db, prod, staging, empty)",
+            "pattern: host pattern 'empty' selects no host (the groups it names have no hosts)",
+        ),
+        (
+            "web:&empty",
+            "pattern: host pattern 'web:&empty' selects no host"
+            " (its intersections/exclusions remove every host)",
         ),
         (
             "web[9]",
@@ -123,3 +133,28 @@ def test_select_group(inventory: Inventory) -> None:
     assert str(caught.value) == (
         "group: unknown group 'prd' (did you mean prod? known groups: web, db, prod, staging, empty)"
     )
+
+
+def test_empty_group_excluded_or_intersected_as_in_ansible(inventory: Inventory) -> None:
+    web = ("web1", "web2", "web3", "web10.example.com")
+    assert tuple(h.name for h in select_hosts(inventory, "web:!empty")) == web
+    assert match_pattern(inventory, "web:&empty") == ()
+    assert match_pattern(inventory, "empty") == ()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("parent[0]", "b1"),  # the group's own host, although a1 comes first in the file
+        ("parent[1]", "a1"),
+        ("parent[-1]", "k2"),
+        ("parent[1:2]", "a1 k1"),
+        ("parent[2:]", "k1 k2"),
+        ("all[0]", "b1"),  # all: ungrouped, then its top-level groups, then theirs
+        ("all[-1]", "k2"),
+        ("empty[0]", ""),
+    ],
+)
+def test_subscripts_count_in_ansible_group_order(pattern: str, expected: str) -> None:
+    inventory = load_inventory(FIXTURES / "patterns/order.ini", use_default_ssh_config=False)
+    assert [h.name for h in match_pattern(inventory, pattern)] == expected.split()

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from hardaudit.errors import InventoryError
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Host, Inventory
 
@@ -49,8 +46,13 @@ all:
 
 
 def test_legacy_algorithms_must_be_a_boolean(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match="audit_ssh_legacy_algorithms"):
-        _load(tmp_path, "all:\n  hosts:\n    h: {audit_ssh_legacy_algorithms: maybe}\n")
+    # an invalid connection variable makes that host `error` (with the field), not the inventory
+    inventory = _load(
+        tmp_path, "all:\n  hosts:\n    h: {audit_ssh_legacy_algorithms: maybe}\n    ok1: {}\n"
+    )
+    assert "audit_ssh_legacy_algorithms" in _host(inventory, "h").error
+    assert not _host(inventory, "h").legacy_algorithms
+    assert _host(inventory, "ok1").error == ""
 
 
 def test_identities_only_comes_from_ssh_config_per_hop(tmp_path: Path) -> None:
