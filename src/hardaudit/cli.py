@@ -20,6 +20,7 @@ from hardaudit.exitcodes import ExitStatus, exit_status_for
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Host, Inventory
 from hardaudit.inventory.patterns import select_group, select_hosts
+from hardaudit.printable import printable
 from hardaudit.report.model import HostReport
 from hardaudit.report.writers import FORMATS, render, write_report
 from hardaudit.runner import RunOptions, audit_hosts, make_report
@@ -401,19 +402,24 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
     rows = []
     for host in hosts:
-        rows.append(
-            [
-                host.name,
-                ",".join(host.groups),
-                f"{host.user or ''}@{host.address}:{host.port}"
-                if host.connection == "ssh"
-                else "local",
-                " -> ".join(h.label for h in host.jump) or "-",
-                "sudo -n" if host.become else "-",
-                ",".join(host.key_files) or "agent/default",
-            ]
+        row = [
+            host.name,
+            ",".join(host.groups),
+            f"{host.user or ''}@{host.address}:{host.port}"
+            if host.connection == "ssh"
+            else "local",
+            " -> ".join(h.label for h in host.jump) or "-",
+            "sudo -n" if host.become else "-",
+            ",".join(host.key_files) or "agent/default",
+        ]
+        rows.append([printable(cell) for cell in row])  # names come from files anyone may edit
+    print(
+        tabulate(
+            rows,
+            headers=["host", "groups", "connect", "jump", "become", "keys"],
+            disable_numparse=True,
         )
-    print(tabulate(rows, headers=["host", "groups", "connect", "jump", "become", "keys"]))
+    )
     return ExitStatus.OK
 
 
@@ -470,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_doctor(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
-        print(f"audit: error: {exc}", file=sys.stderr)
+        print(f"audit: error: {printable(str(exc))}", file=sys.stderr)
         return int(ExitStatus.USAGE_ERROR)
     except KeyboardInterrupt:
         print("audit: interrupted", file=sys.stderr)
