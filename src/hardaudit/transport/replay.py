@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hardaudit.errors import ConnectError
 from hardaudit.inventory.model import Host
+from hardaudit.printable import target_text
 from hardaudit.transport.base import ExecResult, HostStatus
 
 _NONCE = re.compile(r"N='@@([0-9a-f]+)'")
@@ -33,8 +34,8 @@ def save_capture(directory: Path, host: str, nonce: str, result: ExecResult) -> 
     path = directory / f"{host}.json"
     data = {
         "nonce": nonce,
-        "stdout": result.stdout.decode("utf-8", errors="replace"),
-        "stderr": result.stderr.decode("utf-8", errors="replace"),
+        "stdout": target_text(result.stdout),
+        "stderr": target_text(result.stderr),
         "exit_code": result.exit_code,
     }
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -64,9 +65,11 @@ class ReplayTransport:
         match = _NONCE.search(stdin.decode("utf-8", errors="replace"))
         nonce = match.group(1) if match else capture.nonce
         old, new = f"@@{capture.nonce} ", f"@@{nonce} "
+        # Back to the bytes a target would have sent; a lone surrogate (JSON allows "\ud800")
+        # becomes invalid UTF-8, which the runner's one decode replaces like any other.
         return ExecResult(
-            capture.stdout.replace(old, new).encode(),
-            capture.stderr.replace(old, new).encode(),
+            capture.stdout.replace(old, new).encode("utf-8", errors="surrogatepass"),
+            capture.stderr.replace(old, new).encode("utf-8", errors="surrogatepass"),
             capture.exit_code,
         )
 
