@@ -20,6 +20,7 @@ from hardaudit.exitcodes import ExitStatus, exit_status_for
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Host, Inventory
 from hardaudit.inventory.patterns import select_group, select_hosts
+from hardaudit.localfiles import prepare_private_dir, remove_if_empty
 from hardaudit.printable import printable
 from hardaudit.report.model import HostReport
 from hardaudit.report.writers import FORMATS, render, write_report
@@ -291,42 +292,29 @@ def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check
     return select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
 
 
-def _writable_dir(path: Path, what: str) -> Path:
-    """Create a directory up front (0700: reports map the fleet) so a bad path fails before
-    any host is contacted."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".hardaudit-write-test"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write {what} to {path}: {exc.strerror}",
-            hint=f"pass a writable --{what.split(maxsplit=1)[0]}-dir",
-        ) from None
-    return path
-
-
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
     # Reports and captures name users, paths and firewall rules: owner only.
     previous = os.umask(0o077)
+    created: list[Path] = []
     try:
-        return _audit(args)
+        return _audit(args, created)
     finally:
+        remove_if_empty(created)
         os.umask(previous)
 
 
-def _audit(args: argparse.Namespace) -> ExitStatus:
+def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
     checks = _checks(args, hosts)
     waivers = load_waivers(args.waivers) if args.waivers else ()
     started_at = datetime.now(UTC)
-    out_dir = _writable_dir(
-        args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ"), "output reports"
-    )
+    # Checked and created before any host is contacted; cmd_audit removes them again if
+    # nothing was written (an interrupted or failed run leaves no empty directory).
+    out_dir = args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ")
+    created += prepare_private_dir(out_dir, "output reports", "--output-dir")
     if args.capture_dir is not None:
-        _writable_dir(args.capture_dir, "capture files")
+        created += prepare_private_dir(args.capture_dir, "capture files", "--capture-dir")
     if args.replay_dir is not None and not args.replay_dir.is_dir():
         raise UsageError(
             f"replay directory {args.replay_dir} does not exist",

@@ -1,7 +1,8 @@
 """Replay transport: feeds captured facts-script outputs back, so the whole pipeline runs
 without a network (unit tests, golden reports, offline re-evaluation of a capture).
 
-A capture is `<dir>/<host>.json`: {"nonce", "stdout", "stderr", "exit_code"} as written by
+A capture is `<dir>/<host>.json` (the host name percent-encoded where it holds anything but
+letters, digits and `_.@+=:-`, or starts with a dot; see localfiles.file_name_for): {"nonce", "stdout", "stderr", "exit_code"} as written by
 `audit run --capture-dir DIR`. Host names that are absent from the directory are unreachable.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from hardaudit.errors import ConnectError
 from hardaudit.inventory.model import Host
+from hardaudit.localfiles import file_name_for, write_private
 from hardaudit.printable import target_text
 from hardaudit.transport.base import ExecResult, HostStatus
 
@@ -28,18 +30,25 @@ class Capture:
     exit_code: int
 
 
+def capture_name(host: str) -> str:
+    """The capture file name of a host: any name maps into the directory, never out of it."""
+    return file_name_for(host) + ".json"
+
+
 def save_capture(directory: Path, host: str, nonce: str, result: ExecResult) -> Path:
-    """Write one host's raw output for later replay (contains no secret values by design)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{host}.json"
+    """Write one host's raw output for later replay (contains no secret values by design).
+
+    The file is `capture_name(host)` in `directory` (which must exist), 0600, written atomically.
+    """
     data = {
         "nonce": nonce,
         "stdout": target_text(result.stdout),
         "stderr": target_text(result.stderr),
         "exit_code": result.exit_code,
     }
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    return path
+    return write_private(
+        directory, capture_name(host), (json.dumps(data, indent=1) + "\n").encode()
+    )
 
 
 def load_capture(path: Path) -> Capture:
@@ -56,7 +65,7 @@ class ReplayTransport:
         self.directory = directory
 
     def execute(self, host: Host, command: str, stdin: bytes, timeout: float) -> ExecResult:
-        path = self.directory / f"{host.name}.json"
+        path = self.directory / capture_name(host.name)
         if not path.is_file():
             raise ConnectError(
                 HostStatus.UNREACHABLE.value, f"no capture {path} for this host", hop=host.name
