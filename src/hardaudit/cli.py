@@ -10,22 +10,24 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hardaudit import __version__
-from hardaudit.checks.loader import load_checks, select_checks
-from hardaudit.checks.model import Check
-from hardaudit.checks.waivers import load_waivers
 from hardaudit.errors import AuditError, InventoryError, UsageError
 from hardaudit.exitcodes import ExitStatus, exit_status_for
-from hardaudit.inventory.loader import load_inventory
-from hardaudit.inventory.model import Host, Inventory
-from hardaudit.inventory.patterns import select_group, select_hosts
 from hardaudit.localfiles import prepare_private_dir, remove_if_empty
 from hardaudit.printable import printable
-from hardaudit.report.model import HostReport
-from hardaudit.report.writers import FORMATS, render, write_report
-from hardaudit.runner import RunOptions, audit_hosts, make_report
-from hardaudit.transport.base import Transport
+
+# Everything else is imported by the command that needs it: `audit --help` and
+# `audit checks list` must not pay for paramiko, Jinja2 or the inventory resolver.
+if TYPE_CHECKING:
+    from hardaudit.checks.model import Check
+    from hardaudit.inventory.model import Host, Inventory
+    from hardaudit.report.model import HostReport
+    from hardaudit.transport.base import Transport
+
+# The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
+FORMATS = ("table", "json", "html", "junit", "sarif")
 
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
@@ -43,7 +45,9 @@ def _seconds(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0 or value > 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: give seconds between 0 and 86400")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of seconds greater than 0 and at most 86400"
+        )
     return value
 
 
@@ -203,10 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _inventory(args: argparse.Namespace) -> Inventory:
+    from hardaudit.inventory.loader import load_inventory
+
     return load_inventory(args.inventory, ssh_config=args.ssh_config)
 
 
 def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Host, ...], str]:
+    from hardaudit.inventory.patterns import select_group, select_hosts
+
     if args.command == "host":
         if not args.names and not args.group and not args.limit:
             raise UsageError(
@@ -246,6 +254,8 @@ def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Hos
 def _pattern_hosts(inventory: Inventory, pattern: str) -> frozenset[str]:
     """Host names a waiver's pattern selects; one naming no host here simply applies nowhere
     (a waivers file is often shared by several inventories)."""
+    from hardaudit.inventory.patterns import select_hosts
+
     try:
         return frozenset(h.name for h in select_hosts(inventory, pattern))
     except InventoryError:
@@ -288,8 +298,16 @@ def _inventory_checks_dirs(args: argparse.Namespace, hosts: Sequence[Host]) -> l
 
 
 def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check, ...]:
+    from hardaudit.checks.loader import load_checks, select_checks
+
     dirs = [*args.checks_dir, *_inventory_checks_dirs(args, hosts)]
-    return select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
+    chosen = select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
+    if not chosen:  # a run that judges nothing must not pass a gate
+        raise UsageError(
+            "the check selection leaves no check to run (--checks/--tags minus --skip-checks)",
+            hint="see `audit checks list` and narrow --skip-checks",
+        )
+    return chosen
 
 
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
@@ -304,6 +322,10 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
 
 
 def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
+    from hardaudit.checks.waivers import load_waivers
+    from hardaudit.report.writers import render, write_report
+    from hardaudit.runner import RunOptions, audit_hosts, make_report
+
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
     checks = _checks(args, hosts)
@@ -386,6 +408,8 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
 def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     from tabulate import tabulate
 
+    from hardaudit.inventory.patterns import select_hosts
+
     inventory = _inventory(args)
     hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
     rows = []
@@ -415,6 +439,7 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     from tabulate import tabulate
 
     from hardaudit.checks.docs import render_catalog_markdown, render_check_text
+    from hardaudit.checks.loader import load_checks, select_checks
 
     checks = load_checks(args.checks_dir)
     if args.checks_command == "list":

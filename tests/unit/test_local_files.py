@@ -94,7 +94,7 @@ def test_interrupted_run_leaves_no_empty_report_dir(
     def interrupted(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("hardaudit.cli.audit_hosts", interrupted)
+    monkeypatch.setattr("hardaudit.runner.audit_hosts", interrupted)
     out = tmp_path / "reports" / "run1"
     captures = tmp_path / "captures"
     argv = ["run", *BASE, *ONE, "--output-dir", str(out), "--capture-dir", str(captures)]
