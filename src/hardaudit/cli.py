@@ -32,8 +32,8 @@ FORMATS = ("table", "json", "html", "junit", "sarif")
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
     def emit(line: str) -> None:
-        if verbose:
-            print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+        if verbose:  # lines quote host names, banners and fingerprints: escaped
+            print(f"[{time.strftime('%H:%M:%S')}] {printable(line)}", file=sys.stderr, flush=True)
 
     return emit
 
@@ -444,7 +444,11 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     checks = load_checks(args.checks_dir)
     if args.checks_command == "list":
         chosen = select_checks(checks, [], [], args.tags)
-        rows = [[c.id, c.severity.label, ",".join(c.tags), c.title] for c in chosen]
+        # Check files may come from directories an inventory names (audit_checks_dirs).
+        rows = [
+            [printable(c.id), c.severity.label, printable(",".join(c.tags)), printable(c.title)]
+            for c in chosen
+        ]
         print(tabulate(rows, headers=["id", "severity", "tags", "title"]))
         return ExitStatus.OK
     if args.checks_command == "docs":

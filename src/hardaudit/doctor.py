@@ -50,7 +50,7 @@ def doctor_script() -> str:
 
 
 def _stderr_log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)
 
 
 def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:

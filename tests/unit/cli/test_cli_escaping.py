@@ -49,3 +49,26 @@ def test_error_messages_escape_what_the_user_or_inventory_named(
         err = capsys.readouterr().err
         assert not RAW.search(err), err
         assert len(err.splitlines()) == 1
+
+
+def test_verbose_log_lines_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "inv.yml").write_text(INVENTORY)
+    (tmp_path / "replay").mkdir()
+    argv = ["run", "-v", "-i", str(tmp_path / "inv.yml"), "--replay-dir", str(tmp_path / "replay")]
+    assert main([*argv, "--output-dir", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "web\\x1b]0;owned\\x07: unreachable" in err
+    assert not RAW.search(err), err
+
+
+def test_checks_list_escapes_titles_from_check_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = Path(__file__).parents[3] / "src/hardaudit/builtin_checks/ssh/ssh.x11-forwarding.yml"
+    text = source.read_text().replace("id: ssh.x11-forwarding", "id: local.x11")
+    text = text.replace("title: sshd does not forward X11", 'title: "x11\\e]0;owned\\a"')
+    (tmp_path / "local.x11.yml").write_text(text)
+    assert main(["checks", "list", "--checks-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "x11\\x1b]0;owned\\x07" in out
+    assert not RAW.search(out), out
