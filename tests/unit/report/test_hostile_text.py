@@ -153,3 +153,20 @@ def test_a_cut_never_splits_an_escape() -> None:
 
 def test_target_bytes_are_decoded_with_replacement() -> None:
     assert target_text(b"ok \xff\xfe \xed\xa0\x80") == "ok \ufffd\ufffd \ufffd\ufffd\ufffd"
+
+
+def test_no_code_point_survives_printable_as_a_control_separator_or_bidi_override() -> None:
+    import unicodedata
+
+    every = "".join(map(chr, range(0x110000)))
+    shown = printable(every)
+    left = {
+        ch
+        for ch in shown
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
+        or unicodedata.bidirectional(ch)
+        in ("LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI")
+        or ch in "\u200e\u200f\u061c"
+    }
+    assert left == set()
+    assert printable(shown) == shown  # idempotent: escaped text passes again unchanged
