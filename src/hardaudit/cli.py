@@ -457,7 +457,7 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     found = [c for c in checks if c.id == args.id]
     if not found:
         raise UsageError(f"no check with id {args.id!r}", hint="see `audit checks list`")
-    print(render_check_text(found[0]))
+    print("\n".join(printable(line) for line in render_check_text(found[0]).split("\n")))
     return ExitStatus.OK
 
 

@@ -72,3 +72,16 @@ def test_checks_list_escapes_titles_from_check_files(
     out = capsys.readouterr().out
     assert "x11\\x1b]0;owned\\x07" in out
     assert not RAW.search(out), out
+
+
+def test_checks_show_escapes_each_line_of_a_check_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = Path(__file__).parents[3] / "src/hardaudit/builtin_checks/ssh/ssh.x11-forwarding.yml"
+    text = source.read_text().replace("id: ssh.x11-forwarding", "id: local.x11")
+    text = text.replace("title: sshd does not forward X11", 'title: "x11\\e]52;c;eA==\\a\\u202e"')
+    (tmp_path / "local.x11.yml").write_text(text)
+    assert main(["checks", "show", "local.x11", "--checks-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "x11\\x1b]52;c;eA==\\x07\\u202e" in out
+    assert not RAW.search(out), out
