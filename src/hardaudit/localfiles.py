@@ -75,7 +75,10 @@ def prepare_private_dir(path: Path, what: str, option: str) -> list[Path]:
     created: list[Path] = []
     try:
         for directory in reversed(missing):
-            directory.mkdir(mode=0o700)
+            try:
+                directory.mkdir(mode=0o700)
+            except FileExistsError:  # appeared meanwhile: judged below like any other
+                continue
             created.append(directory)
         info = path.lstat()
     except OSError as exc:

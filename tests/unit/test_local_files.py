@@ -152,3 +152,23 @@ def test_capture_dir_run_writes_no_file_outside(tmp_path: Path) -> None:
     assert [p.name for p in captures.iterdir()] == [capture_name(name)]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["hosts"][0]["status"] == "ok"
+
+
+def test_a_directory_planted_between_check_and_create_is_judged_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardaudit.errors import UsageError
+    from hardaudit.localfiles import prepare_private_dir
+
+    target = tmp_path / "out"
+    real_mkdir = Path.mkdir
+
+    def planted(self: Path, mode: int = 0o777, *args: object, **kwargs: object) -> None:
+        if self == target:  # someone else creates it first, world-writable
+            real_mkdir(self)
+            self.chmod(0o777)
+        return real_mkdir(self, mode)
+
+    monkeypatch.setattr(Path, "mkdir", planted)
+    with pytest.raises(UsageError, match="writable by others"):
+        prepare_private_dir(target, "output reports", "--output-dir")
