@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from hardaudit import __version__
 from hardaudit.errors import AuditError, InventoryError, UsageError
 from hardaudit.exitcodes import ExitStatus, exit_status_for
-from hardaudit.localfiles import prepare_private_dir, remove_if_empty
 from hardaudit.printable import printable
 
 # Everything else is imported by the command that needs it: `audit --help` and
@@ -311,6 +310,8 @@ def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check
 
 
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.localfiles import remove_if_empty
+
     # Reports and captures name users, paths and firewall rules: owner only.
     previous = os.umask(0o077)
     created: list[Path] = []
@@ -323,6 +324,7 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
 
 def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     from hardaudit.checks.waivers import load_waivers
+    from hardaudit.localfiles import prepare_private_dir
     from hardaudit.report.writers import render, write_report
     from hardaudit.runner import RunOptions, audit_hosts, make_report
 
