@@ -10,26 +10,29 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hardaudit import __version__
-from hardaudit.checks.loader import load_checks, select_checks
-from hardaudit.checks.model import Check
-from hardaudit.checks.waivers import load_waivers
 from hardaudit.errors import AuditError, InventoryError, UsageError
 from hardaudit.exitcodes import ExitStatus, exit_status_for
-from hardaudit.inventory.loader import load_inventory
-from hardaudit.inventory.model import Host, Inventory
-from hardaudit.inventory.patterns import select_group, select_hosts
-from hardaudit.report.model import HostReport
-from hardaudit.report.writers import FORMATS, render, write_report
-from hardaudit.runner import RunOptions, audit_hosts, make_report
-from hardaudit.transport.base import Transport
+from hardaudit.printable import printable
+
+# Everything else is imported by the command that needs it: `audit --help` and
+# `audit checks list` must not pay for paramiko, Jinja2 or the inventory resolver.
+if TYPE_CHECKING:
+    from hardaudit.checks.model import Check
+    from hardaudit.inventory.model import Host, Inventory
+    from hardaudit.report.model import HostReport
+    from hardaudit.transport.base import Transport
+
+# The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
+FORMATS = ("table", "json", "html", "junit", "sarif")
 
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
     def emit(line: str) -> None:
-        if verbose:
-            print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+        if verbose:  # lines quote host names, banners and fingerprints: escaped
+            print(f"[{time.strftime('%H:%M:%S')}] {printable(line)}", file=sys.stderr, flush=True)
 
     return emit
 
@@ -41,7 +44,9 @@ def _seconds(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0 or value > 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: give seconds between 0 and 86400")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of seconds greater than 0 and at most 86400"
+        )
     return value
 
 
@@ -207,10 +212,14 @@ def _inventory_paths(args: argparse.Namespace) -> list[Path]:
 
 
 def _inventory(args: argparse.Namespace) -> Inventory:
+    from hardaudit.inventory.loader import load_inventory
+
     return load_inventory(_inventory_paths(args), ssh_config=args.ssh_config)
 
 
 def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Host, ...], str]:
+    from hardaudit.inventory.patterns import select_group, select_hosts
+
     if args.command == "host":
         if not args.names and not args.group and not args.limit:
             raise UsageError(
@@ -250,6 +259,8 @@ def _selected(args: argparse.Namespace, inventory: Inventory) -> tuple[tuple[Hos
 def _pattern_hosts(inventory: Inventory, pattern: str) -> frozenset[str]:
     """Host names a waiver's pattern selects; one naming no host here simply applies nowhere
     (a waivers file is often shared by several inventories)."""
+    from hardaudit.inventory.patterns import select_hosts
+
     try:
         return frozenset(h.name for h in select_hosts(inventory, pattern))
     except InventoryError:
@@ -293,46 +304,48 @@ def _inventory_checks_dirs(args: argparse.Namespace, hosts: Sequence[Host]) -> l
 
 
 def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check, ...]:
+    from hardaudit.checks.loader import load_checks, select_checks
+
     dirs = [*args.checks_dir, *_inventory_checks_dirs(args, hosts)]
-    return select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
-
-
-def _writable_dir(path: Path, what: str) -> Path:
-    """Create a directory up front (0700: reports map the fleet) so a bad path fails before
-    any host is contacted."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".hardaudit-write-test"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
+    chosen = select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
+    if not chosen:  # a run that judges nothing must not pass a gate
         raise UsageError(
-            f"cannot write {what} to {path}: {exc.strerror}",
-            hint=f"pass a writable --{what.split(maxsplit=1)[0]}-dir",
-        ) from None
-    return path
+            "the check selection leaves no check to run (--checks/--tags minus --skip-checks)",
+            hint="see `audit checks list` and narrow --skip-checks",
+        )
+    return chosen
 
 
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.localfiles import remove_if_empty
+
     # Reports and captures name users, paths and firewall rules: owner only.
     previous = os.umask(0o077)
+    created: list[Path] = []
     try:
-        return _audit(args)
+        return _audit(args, created)
     finally:
+        remove_if_empty(created)
         os.umask(previous)
 
 
-def _audit(args: argparse.Namespace) -> ExitStatus:
+def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
+    from hardaudit.checks.waivers import load_waivers
+    from hardaudit.localfiles import prepare_private_dir
+    from hardaudit.report.writers import render, write_report
+    from hardaudit.runner import RunOptions, audit_hosts, make_report
+
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
     checks = _checks(args, hosts)
     waivers = load_waivers(args.waivers) if args.waivers else ()
     started_at = datetime.now(UTC)
-    out_dir = _writable_dir(
-        args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ"), "output reports"
-    )
+    # Checked and created before any host is contacted; cmd_audit removes them again if
+    # nothing was written (an interrupted or failed run leaves no empty directory).
+    out_dir = args.output_dir or Path("reports") / started_at.strftime("%Y%m%dT%H%M%SZ")
+    created += prepare_private_dir(out_dir, "output reports", "--output-dir")
     if args.capture_dir is not None:
-        _writable_dir(args.capture_dir, "capture files")
+        created += prepare_private_dir(args.capture_dir, "capture files", "--capture-dir")
     if args.replay_dir is not None and not args.replay_dir.is_dir():
         raise UsageError(
             f"replay directory {args.replay_dir} does not exist",
@@ -404,26 +417,32 @@ def _audit(args: argparse.Namespace) -> ExitStatus:
 def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     from tabulate import tabulate
 
+    from hardaudit.inventory.patterns import select_hosts
+
     inventory = _inventory(args)
     hosts = select_hosts(inventory, args.limit) if args.limit else inventory.hosts
     rows = []
     for host in hosts:
         if host.error:  # an invalid connection variable: `audit run` reports it as error
-            rows.append([host.name, ",".join(host.groups), f"error: {host.error}", "-", "-", "-"])
+            row = [host.name, ",".join(host.groups), f"error: {host.error}", "-", "-", "-"]
+            rows.append([printable(cell) for cell in row])
             continue
-        rows.append(
-            [
-                host.name,
-                ",".join(host.groups),
-                f"{host.user or ''}@{host.address}:{host.port}"
-                if host.connection == "ssh"
-                else "local",
-                " -> ".join(h.label for h in host.jump) or "-",
-                "sudo -n" if host.become else "-",
-                ",".join(host.key_files) or "agent/default",
-            ]
+        row = [
+            host.name,
+            ",".join(host.groups),
+            host.as_hop().label if host.connection == "ssh" else "local",
+            " -> ".join(h.label for h in host.jump) or "-",
+            "sudo -n" if host.become else "-",
+            ",".join(host.key_files) or "agent/default",
+        ]
+        rows.append([printable(cell) for cell in row])  # names come from files anyone may edit
+    print(
+        tabulate(
+            rows,
+            headers=["host", "groups", "connect", "jump", "become", "keys"],
+            disable_numparse=True,
         )
-    print(tabulate(rows, headers=["host", "groups", "connect", "jump", "become", "keys"]))
+    )
     return ExitStatus.OK
 
 
@@ -431,11 +450,16 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     from tabulate import tabulate
 
     from hardaudit.checks.docs import render_catalog_markdown, render_check_text
+    from hardaudit.checks.loader import load_checks, select_checks
 
     checks = load_checks(args.checks_dir)
     if args.checks_command == "list":
         chosen = select_checks(checks, [], [], args.tags)
-        rows = [[c.id, c.severity.label, ",".join(c.tags), c.title] for c in chosen]
+        # Check files may come from directories an inventory names (audit_checks_dirs).
+        rows = [
+            [printable(c.id), c.severity.label, printable(",".join(c.tags)), printable(c.title)]
+            for c in chosen
+        ]
         print(tabulate(rows, headers=["id", "severity", "tags", "title"]))
         return ExitStatus.OK
     if args.checks_command == "docs":
@@ -444,7 +468,7 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     found = [c for c in checks if c.id == args.id]
     if not found:
         raise UsageError(f"no check with id {args.id!r}", hint="see `audit checks list`")
-    print(render_check_text(found[0]))
+    print("\n".join(printable(line) for line in render_check_text(found[0]).split("\n")))
     return ExitStatus.OK
 
 
@@ -480,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_doctor(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
-        print(f"audit: error: {exc}", file=sys.stderr)
+        print(f"audit: error: {printable(str(exc))}", file=sys.stderr)
         return int(ExitStatus.USAGE_ERROR)
     except KeyboardInterrupt:
         print("audit: interrupted", file=sys.stderr)

@@ -13,6 +13,7 @@ from hardaudit.errors import ConnectError
 from hardaudit.exitcodes import ExitStatus
 from hardaudit.facts.script import ROOT_COMMANDS, SUDO_CHECK_TIMEOUT_S, TOOLS
 from hardaudit.inventory.model import Host
+from hardaudit.printable import printable, short_reason, target_text
 
 DOCTOR_TOOLS = ("ss", "nft", "iptables-save", "docker", "sshd", "stat", "find", "timeout", "sudo")
 
@@ -49,7 +50,7 @@ def doctor_script() -> str:
 
 
 def _stderr_log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)
 
 
 def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
@@ -74,10 +75,13 @@ def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
                 ok = hop.reachable and hop.hostkey == "ok" and hop.auth == "ok"
                 healthy = healthy and ok
                 out.append(
-                    f"  {'ok ' if ok else 'BAD'} {hop.hop_label}: reachable={'yes' if hop.reachable else 'no'}"
-                    f" hostkey={hop.hostkey} {hop.fingerprint} auth={hop.auth}"
-                    + (f" key={hop.key}" if hop.key else "")
-                    + (f" -- {hop.detail}" if hop.detail and not ok else "")
+                    printable(
+                        f"  {'ok ' if ok else 'BAD'} {hop.hop_label}: "
+                        f"reachable={'yes' if hop.reachable else 'no'}"
+                        f" hostkey={hop.hostkey} {hop.fingerprint} auth={hop.auth}"
+                        + (f" key={hop.key}" if hop.key else "")
+                    )
+                    + (f" -- {short_reason(hop.detail)}" if hop.detail and not ok else "")
                 )
                 if hop.hostkey == "unknown":
                     out.append(
@@ -98,39 +102,50 @@ def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
         try:
             result = chosen.execute(host, "/bin/sh -s", doctor_script().encode(), args.host_timeout)
         except ConnectError as exc:
-            out.append(f"  BAD exec: {exc.status}: {exc.message}")
+            out.append(f"  BAD exec: {exc.status}: {short_reason(exc.message)}")
             return False, out
-        lines = result.stdout.decode("utf-8", errors="replace").splitlines()
-        ident = next((line for line in lines if line.startswith("uid=")), "uid=?")
-        root = ident.startswith("uid=0 ")
-        sudo = "sudo=yes" in lines
-        tools = [line[5:] for line in lines if line.startswith("tool=")]
-        missing = [t for t in DOCTOR_TOOLS if t not in tools]
-        out.append(
-            f"  identity: {ident}; privilege: {'root' if root else ('sudo -n' if sudo else 'none')}"
-        )
-        if not root:
-            denied = [line[7:] for line in lines if line.startswith("cmd=no ")]
-            if not host.become:
-                out.append(
-                    "  become is off: root-only facts (sshd -T, firewall, docker, other users' ~/.ssh) "
-                    "will be unknown; set ansible_become: true and install the sudoers file"
-                )
-            elif denied:
-                out.append(f"  sudo -n refused for {len(denied)} command(s); they will be unknown:")
-                out.extend(f"      {d}" for d in denied)
-                out.append(
-                    "      fix: install the file printed by `audit sudoers` as /etc/sudoers.d/hardaudit"
-                )
-            else:
-                out.append("  sudo -n allowed for every command the facts script needs")
-        out.append(
-            f"  tools: {' '.join(tools) or 'none'}"
-            + (f"; missing: {' '.join(missing)}" if missing else "")
-        )
+        out.extend(diagnose_output(result.stdout, become=host.become))
         return True, out
     finally:
         transport.close()
+
+
+def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
+    """What the doctor script's output says, as lines to print.
+
+    Every value the target sent (identity, tools, refused commands) is shown through
+    `printable`: a hostile host must not drive the operator's terminal from here either.
+    """
+    lines = target_text(stdout).splitlines()
+    ident = next((line for line in lines if line.startswith("uid=")), "uid=?")
+    root = ident.startswith("uid=0 ")
+    sudo = "sudo=yes" in lines
+    tools = [line[5:] for line in lines if line.startswith("tool=")]
+    missing = [t for t in DOCTOR_TOOLS if t not in tools]
+    out = [
+        f"  identity: {printable(ident)}; privilege: "
+        f"{'root' if root else ('sudo -n' if sudo else 'none')}"
+    ]
+    if not root:
+        denied = [line[7:] for line in lines if line.startswith("cmd=no ")]
+        if not become:
+            out.append(
+                "  become is off: root-only facts (sshd -T, firewall, docker, other users' ~/.ssh) "
+                "will be unknown; set ansible_become: true and install the sudoers file"
+            )
+        elif denied:
+            out.append(f"  sudo -n refused for {len(denied)} command(s); they will be unknown:")
+            out.extend(f"      {printable(d)}" for d in denied)
+            out.append(
+                "      fix: install the file printed by `audit sudoers` as /etc/sudoers.d/hardaudit"
+            )
+        else:
+            out.append("  sudo -n allowed for every command the facts script needs")
+    out.append(
+        f"  tools: {printable(' '.join(tools)) or 'none'}"
+        + (f"; missing: {' '.join(missing)}" if missing else "")
+    )
+    return out
 
 
 def run_doctor(hosts: Sequence[Host], args: argparse.Namespace) -> ExitStatus:
@@ -142,9 +157,8 @@ def run_doctor(hosts: Sequence[Host], args: argparse.Namespace) -> ExitStatus:
         chain = " -> ".join(
             [*(h.label for h in host.jump), f"{host.user or ''}@{host.address}:{host.port}"]
         )
-        print(
-            f"{host.name} ({chain if host.connection != 'local' else 'local'}): {'ready' if ok else 'NOT READY'}"
-        )
+        where = printable(chain) if host.connection != "local" else "local"
+        print(f"{printable(host.name)} ({where}): {'ready' if ok else 'NOT READY'}")
         for line in lines:
             print(line)
     return ExitStatus.OK if all_ok else ExitStatus.HOST_ERROR

@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from hardaudit.facts.build import build_host_facts
 from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
 from hardaudit.facts.sections import split_sections
 from hardaudit.inventory.model import Host
-from hardaudit.printable import printable
+from hardaudit.printable import short_reason, target_text
 from hardaudit.report.model import HostReport, RunReport
 from hardaudit.transport.base import HostStatus, Transport
 from hardaudit.transport.replay import save_capture
@@ -50,7 +50,7 @@ def _failed(host: Host, status: HostStatus, reason: str, started: float) -> Host
         address=host.address,
         groups=host.groups,
         status=status,
-        reason=printable(reason),  # may quote a target's stderr
+        reason=short_reason(reason),  # may quote a target's stderr: escaped and capped
         duration_s=time.monotonic() - started,
         jump=tuple(h.label for h in host.jump),
         port=host.port,
@@ -98,8 +98,8 @@ def audit_host(
         return _failed(host, status, where + exc.message, started)
     if options.capture_dir is not None:
         save_capture(options.capture_dir, host.name, script.nonce, result)
-    stdout = result.stdout.decode("utf-8", errors="replace")
-    stderr = result.stderr.decode("utf-8", errors="replace")
+    stdout = target_text(result.stdout)
+    stderr = target_text(result.stderr)
     try:
         sections = split_sections(stdout, stderr, script.nonce)
         facts = build_host_facts(sections, script.nonce)
@@ -115,6 +115,8 @@ def audit_host(
         lambda waiver: options.waiver_hosts.get(waiver.hosts, frozenset()),
         options.today,
     )
+    # A reason is a summary for a reader: escaped and capped whatever a parser put in it.
+    findings = tuple(replace(f, reason=short_reason(f.reason)) if f.reason else f for f in findings)
     notes = [*facts.notes, *waiver_notes]
     if host.become and facts.meta.privilege == "user":
         notes.append("become requested but `sudo -n` is not allowed: root-only facts are unknown")

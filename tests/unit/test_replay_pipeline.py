@@ -95,7 +95,7 @@ def test_interrupt_is_exit_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     def interrupted(*_args: object, **_kwargs: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("hardaudit.cli.audit_hosts", interrupted)
+    monkeypatch.setattr("hardaudit.runner.audit_hosts", interrupted)
     assert _run_code(tmp_path) == 130
 
 

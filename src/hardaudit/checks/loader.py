@@ -28,7 +28,8 @@ class _LineMap(dict[Any, Any]):
     marks: dict[str, tuple[int, int]]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when present: `audit checks list` parses every check file on start-up.
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 

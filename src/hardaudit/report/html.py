@@ -1,7 +1,10 @@
-"""HTML: one self-contained page (inline CSS, no scripts, nothing fetched) for people.
+r"""HTML: one self-contained page (inline CSS, no scripts, nothing fetched) for people.
 
 Every value is escaped by the template engine: evidence comes from the audited hosts, which
-may be hostile. A Content-Security-Policy forbidding scripts is the second line of defence.
+may be hostile. Every field a target or the inventory supplied also goes through `printable`,
+so controls, newlines and bidirectional overrides show as visible `\xNN`/`\uNNNN` escapes
+instead of reordering or splitting what the reader sees. A Content-Security-Policy forbidding
+scripts is the second line of defence.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 import jinja2
 
 from hardaudit.checks.model import Check, CheckResult, Status
-from hardaudit.report.junit import xml_safe
+from hardaudit.printable import printable
 from hardaudit.report.model import HostReport, RunReport
 from hardaudit.transport.base import HostStatus
 
@@ -61,16 +64,16 @@ class HostView:
 def _finding(result: CheckResult, checks: Mapping[str, Check]) -> FindingView:
     check = checks.get(result.check)
     return FindingView(
-        check=result.check,
+        check=printable(result.check),
         severity=result.severity.label,
-        title=xml_safe(result.title),
-        evidence=tuple(xml_safe(line) for line in result.evidence),
-        reason=xml_safe(
+        title=printable(result.title),
+        evidence=tuple(printable(line) for line in result.evidence),
+        reason=printable(
             f"waived ({result.waived_from.value}): {result.waiver_reason}"
             if result.waived_from is not None
             else result.reason
         ),
-        remediation=" ".join(check.remediation.split()) if check else "",
+        remediation=printable(" ".join(check.remediation.split())) if check else "",
     )
 
 
@@ -84,17 +87,17 @@ def _host(index: int, host: HostReport, checks: Mapping[str, Check]) -> HostView
     worst = host.worst_failure
     return HostView(
         anchor=f"host-{index}",
-        name=host.name,
-        address=host.address,
-        groups=", ".join(host.groups),
+        name=printable(host.name),
+        address=printable(host.address),
+        groups=printable(", ".join(host.groups)),
         status=host.status.value,
-        reason=xml_safe(host.reason),
+        reason=printable(host.reason),
         audited=host.status == HostStatus.OK,
         duration=f"{host.duration_s:.2f}s",
-        jump=" → ".join(host.jump),
-        privilege=xml_safe(host.privilege),
-        os=xml_safe(host.os),
-        notes=tuple(xml_safe(n) for n in host.notes),
+        jump=" → ".join(printable(hop) for hop in host.jump),
+        privilege=printable(host.privilege),
+        os=printable(host.os),
+        notes=tuple(printable(n) for n in host.notes),
         passed=host.count(Status.PASS),
         failed=host.count(Status.FAIL),
         unknown=host.count(Status.UNKNOWN),
@@ -128,4 +131,6 @@ def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) ->
         audited=[h for h in hosts if h.audited],
         not_audited=[h for h in hosts if not h.audited],
         duration=f"{report.duration_s:.2f}s",
+        inventory=printable(report.inventory),
+        selection=printable(report.selection),
     )

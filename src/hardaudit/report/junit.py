@@ -14,8 +14,12 @@ from hardaudit.report.model import HostReport, RunReport
 from hardaudit.transport.base import HostStatus
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline, surrogates, U+FFFE/F) plus
-# CR, DEL and C1 controls: hostile evidence must not break the document or a terminal.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# CR, DEL, C1 controls and the bidirectional controls: hostile evidence must not break the
+# document, drive a terminal, or reorder the text a CI page shows.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def xml_safe(text: str) -> str:

@@ -1,4 +1,8 @@
-"""Terminal output: one row per host, then failed checks grouped by host with evidence."""
+"""Terminal output: one row per host, then failed checks grouped by host with evidence.
+
+Every field that a target or the inventory supplied goes through `printable`: one field is
+one line of visible characters, so no text can forge a row or a finding line.
+"""
 
 from __future__ import annotations
 
@@ -20,27 +24,31 @@ def render_table(report: RunReport) -> str:
         if any_waived:  # the column appears only in runs that use waivers
             counts.append(h.count(Status.WAIVED))
         score = "-" if h.score is None else f"{h.score:.0f}"
-        rows.append([h.name, h.status.value, *counts, score, worst.label if worst else "-"])
+        rows.append(
+            [printable(h.name), h.status.value, *counts, score, worst.label if worst else "-"]
+        )
     headers = ["host", "status", "pass", "fail", "unknown"]
     headers += ["waived"] if any_waived else []
     out = [tabulate(rows, headers=[*headers, "score", "worst"], tablefmt="simple")]
     problems = [h for h in report.hosts if h.status != HostStatus.OK]
     if problems:
         out.append("\nHosts not audited:")
-        out.extend(f"  {h.name}: {h.status.value}: {printable(h.reason)}" for h in problems)
+        out.extend(
+            f"  {printable(h.name)}: {h.status.value}: {printable(h.reason)}" for h in problems
+        )
     for h in report.hosts:
         failed = [f for f in h.findings if f.status == Status.FAIL]
         unknown = [f for f in h.findings if f.status == Status.UNKNOWN]
         waived = [f for f in h.findings if f.status == Status.WAIVED]
         if not failed and not unknown and not waived:
             continue
-        out.append(f"\n{h.name}")
+        out.append(f"\n{printable(h.name)}")
         for f in sorted(failed, key=lambda f: -f.severity):
-            out.append(f"  FAIL {f.severity.label:<8} {f.check}: {f.title}")
+            out.append(f"  FAIL {f.severity.label:<8} {printable(f.check)}: {printable(f.title)}")
             out.extend(f"       - {printable(line)}" for line in f.evidence)
         for f in unknown:
-            out.append(f"  UNKNOWN         {f.check}: {printable(f.reason)}")
+            out.append(f"  UNKNOWN         {printable(f.check)}: {printable(f.reason)}")
         for f in waived:
             was = f.waived_from.value if f.waived_from else "?"
-            out.append(f"  WAIVED ({was})   {f.check}: {f.waiver_reason}")
+            out.append(f"  WAIVED ({was})   {printable(f.check)}: {printable(f.waiver_reason)}")
     return "\n".join(out) + "\n"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hardaudit.checks.model import Check
+from hardaudit.localfiles import prepare_private_dir, write_private
 from hardaudit.report.model import RunReport
 
 FORMATS = ("table", "json", "html", "junit", "sarif")
@@ -60,9 +61,11 @@ def write_report(
     out_dir: Path,
     checks: Mapping[str, Check] | None = None,
 ) -> Path:
-    """Render `fmt` into `out_dir` under its EXTENSIONS name (UTF-8) and return the path."""
+    """Render `fmt` into `out_dir` under its EXTENSIONS name (UTF-8, 0600) and return the path.
+
+    The directory must be the user's own and not writable by others (UsageError otherwise);
+    the file is replaced atomically, a symlink in its place is replaced, never followed.
+    """
     text = render(report, fmt, checks)
-    path = out_dir / EXTENSIONS[fmt]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
-    return path
+    prepare_private_dir(out_dir, "output reports", "--output-dir")
+    return write_private(out_dir, EXTENSIONS[fmt], text.encode("utf-8"))

@@ -1,7 +1,8 @@
 """Replay transport: feeds captured facts-script outputs back, so the whole pipeline runs
 without a network (unit tests, golden reports, offline re-evaluation of a capture).
 
-A capture is `<dir>/<host>.json`: {"nonce", "stdout", "stderr", "exit_code"} as written by
+A capture is `<dir>/<host>.json` (the host name percent-encoded where it holds anything but
+letters, digits and `_.@+=:-`, or starts with a dot; see localfiles.file_name_for): {"nonce", "stdout", "stderr", "exit_code"} as written by
 `audit run --capture-dir DIR`. Host names that are absent from the directory are unreachable.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from hardaudit.errors import ConnectError
 from hardaudit.inventory.model import Host
+from hardaudit.localfiles import file_name_for, write_private
+from hardaudit.printable import target_text
 from hardaudit.transport.base import ExecResult, HostStatus
 
 _NONCE = re.compile(r"N='@@([0-9a-f]+)'")
@@ -27,18 +30,25 @@ class Capture:
     exit_code: int
 
 
+def capture_name(host: str) -> str:
+    """The capture file name of a host: any name maps into the directory, never out of it."""
+    return file_name_for(host) + ".json"
+
+
 def save_capture(directory: Path, host: str, nonce: str, result: ExecResult) -> Path:
-    """Write one host's raw output for later replay (contains no secret values by design)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{host}.json"
+    """Write one host's raw output for later replay (contains no secret values by design).
+
+    The file is `capture_name(host)` in `directory` (which must exist), 0600, written atomically.
+    """
     data = {
         "nonce": nonce,
-        "stdout": result.stdout.decode("utf-8", errors="replace"),
-        "stderr": result.stderr.decode("utf-8", errors="replace"),
+        "stdout": target_text(result.stdout),
+        "stderr": target_text(result.stderr),
         "exit_code": result.exit_code,
     }
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    return path
+    return write_private(
+        directory, capture_name(host), (json.dumps(data, indent=1) + "\n").encode()
+    )
 
 
 def load_capture(path: Path) -> Capture:
@@ -55,7 +65,7 @@ class ReplayTransport:
         self.directory = directory
 
     def execute(self, host: Host, command: str, stdin: bytes, timeout: float) -> ExecResult:
-        path = self.directory / f"{host.name}.json"
+        path = self.directory / capture_name(host.name)
         if not path.is_file():
             raise ConnectError(
                 HostStatus.UNREACHABLE.value, f"no capture {path} for this host", hop=host.name
@@ -64,9 +74,11 @@ class ReplayTransport:
         match = _NONCE.search(stdin.decode("utf-8", errors="replace"))
         nonce = match.group(1) if match else capture.nonce
         old, new = f"@@{capture.nonce} ", f"@@{nonce} "
+        # Back to the bytes a target would have sent; a lone surrogate (JSON allows "\ud800")
+        # becomes invalid UTF-8, which the runner's one decode replaces like any other.
         return ExecResult(
-            capture.stdout.replace(old, new).encode(),
-            capture.stderr.replace(old, new).encode(),
+            capture.stdout.replace(old, new).encode("utf-8", errors="surrogatepass"),
+            capture.stderr.replace(old, new).encode("utf-8", errors="surrogatepass"),
             capture.exit_code,
         )
 

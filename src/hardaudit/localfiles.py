@@ -1,0 +1,146 @@
+"""Files the auditor writes on the operator's machine: reports and captures.
+
+They map the fleet (users, paths, firewall rules), so they are private to the owner, and
+a name taken from an inventory never chooses where a file goes:
+- `file_name_for(name)` turns any host name into one safe path component (reversible
+  percent-encoding), so `../../x` or a NUL cannot leave the directory;
+- `prepare_private_dir(path)` refuses directories that are symbolic links, not owned by the
+  user, or group/world-writable, and makes the one it writes into 0700;
+- `write_private(dir, name, data)` writes a 0600 temp file (O_EXCL, O_NOFOLLOW) in the
+  directory and renames it over `name`: a symlink planted there is replaced, never followed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+from hardaudit.errors import UsageError
+
+# Characters kept as they are in a file name; everything else is %XX of its UTF-8 bytes.
+_KEPT = re.compile(r"[A-Za-z0-9_.@+=:-]")
+_MAX_NAME = 200  # bytes; file systems allow 255, the suffix needs a few
+
+
+def file_name_for(name: str) -> str:
+    """One path component that stands for `name` and only for it.
+
+    >>> file_name_for("web1.example.com")
+    'web1.example.com'
+    >>> file_name_for("../../escaped")
+    '%2E.%2F..%2Fescaped'
+    """
+    encoded = "".join(
+        char
+        if _KEPT.fullmatch(char)
+        else "".join(f"%{byte:02X}" for byte in char.encode("utf-8", errors="surrogatepass"))
+        for char in name
+    )
+    if not encoded or encoded.startswith("."):  # never ".", "..", a hidden file or ""
+        encoded = "%2E" + encoded[1:] if encoded else "%"
+    if len(encoded) > _MAX_NAME:  # still one name per host: a digest keeps long ones apart
+        digest = hashlib.sha256(name.encode("utf-8", errors="surrogatepass")).hexdigest()
+        encoded = f"{encoded[: _MAX_NAME - 20]}~{digest[:16]}"
+    return encoded
+
+
+def _refusal(path: Path, info: os.stat_result) -> str | None:
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISDIR(info.st_mode):
+        return "is not a directory"
+    if info.st_uid != os.geteuid():
+        return f"is owned by uid {info.st_uid}, not by you (uid {os.geteuid()})"
+    if info.st_mode & 0o022:
+        return f"is writable by others (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
+
+
+def prepare_private_dir(path: Path, what: str, option: str) -> list[Path]:
+    """Make sure `path` is a 0700 directory of ours; return the directories created here
+    (outermost first) so that a run which writes nothing can remove them again.
+
+    Raises UsageError (exit 2) with the reason for a directory it will not write into.
+    """
+    missing: list[Path] = []
+    probe = path
+    while not os.path.lexists(probe) and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    created: list[Path] = []
+    try:
+        for directory in reversed(missing):
+            try:
+                directory.mkdir(mode=0o700)
+            except FileExistsError:  # appeared meanwhile: judged below like any other
+                continue
+            created.append(directory)
+        info = path.lstat()
+    except OSError as exc:
+        remove_if_empty(created)
+        raise UsageError(
+            f"cannot write {what} to {path}: {exc.strerror}", hint=f"pass a writable {option}"
+        ) from None
+    refusal = _refusal(path, info)
+    if refusal is not None:
+        remove_if_empty(created)
+        raise UsageError(
+            f"refusing to write {what} to {path}: it {refusal}",
+            hint=f"pass a directory of your own that only you can write to as {option}, "
+            "or a path that does not exist yet",
+        )
+    try:
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(path, 0o700, follow_symlinks=False)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        remove_if_empty(created)
+        raise UsageError(
+            f"cannot write {what} to {path}: {exc.strerror}", hint=f"pass a writable {option}"
+        ) from None
+    return created
+
+
+def remove_if_empty(created: list[Path]) -> None:
+    """Remove the directories `prepare_private_dir` created, innermost first, if empty."""
+    for directory in reversed(created):
+        with contextlib.suppress(OSError):  # not empty (something was written) or gone
+            directory.rmdir()
+
+
+def write_private(directory: Path, name: str, data: bytes) -> Path:
+    """Write `data` to `directory/name` (mode 0600) atomically; never follows a symlink."""
+    if "/" in name or name in ("", ".", ".."):
+        raise ValueError(f"not a file name: {name!r}")
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    dir_fd = os.open(directory, flags)
+    temp = f".{name[:100]}.{secrets.token_hex(8)}.tmp"
+    try:
+        fd = os.open(
+            temp,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+            dir_fd=dir_fd,
+        )
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=dir_fd)
+        raise
+    finally:
+        os.close(dir_fd)
+    return directory / name
