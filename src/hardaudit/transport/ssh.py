@@ -20,8 +20,9 @@ authentication, and its default policy auto-accepts host keys. Here every hop is
    ~/.ssh/id_ed25519, id_ecdsa, id_rsa). A hop with key files configured (inventory key
    file, ssh_config IdentityFile) or ssh_config `IdentitiesOnly yes` is offered only those
    files (or the defaults) and the agent keys that are one of them -- never the agent's
-   other keys, which a hostile hop could otherwise enumerate. Never passwords, never keyboard-interactive, never a
-   passphrase prompt (an encrypted key file not held by the agent is an auth failure).
+   other keys, which a hostile hop could otherwise enumerate. Never passwords, never
+   keyboard-interactive, never a passphrase prompt (an encrypted key file not held by the
+   agent is an auth failure).
    A key file with any group or other permission bit is never used, as OpenSSH does
    ("UNPROTECTED PRIVATE KEY FILE"; the reason names the file and `chmod 600`).
    The agent is spoken to over a socket with a timeout (`AGENT_TIMEOUT` to list its keys,
@@ -1151,10 +1152,10 @@ def _candidates(hop: Hop, agent: AgentSSH | None, problems: list[str]) -> Iterat
     A hop with key files or IdentitiesOnly (`_restricted`) gets only the agent keys that
     match them (by their public key) and the files: the agent's other keys are never
     offered to it, so a hostile hop cannot enumerate them. Otherwise (nothing configured)
-    every agent key, then the default identities, as OpenSSH. Key files are loaded lazily -- only
-    if the keys before them did not get us in -- and a file that cannot be used (encrypted,
-    a type paramiko cannot use such as DSA, garbage...) adds a one-line reason to
-    `problems` instead of raising; the other keys are still tried.
+    every agent key, then the default identities, as OpenSSH. Key files are loaded lazily
+    -- only if the keys before them did not get us in -- and a file that cannot be used
+    (group/world-accessible, encrypted, a type paramiko cannot use such as DSA, garbage...)
+    adds a one-line reason to `problems` instead of raising; the other keys are still tried.
     """
     explicit = bool(hop.key_files)
     paths = [Path(p) for p in _key_paths(hop)]
