@@ -19,6 +19,7 @@ from hardaudit.errors import InventoryError
 from hardaudit.inventory.hostnames import compress_ipv6
 from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Inventory
+from hardaudit.inventory.patterns import match_pattern
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "inventory" / "corpus"
 CASES = sorted(p.name.removesuffix(".json") for p in (CORPUS / "expected").glob("*.json"))
@@ -141,3 +142,20 @@ def test_recorded_list_export_reads_the_same(case: str, tmp_path: Path) -> None:
             _load([export])
         return
     assert differences(_load([export]), _expected(case)) == _accepted(case, _expected(case))
+
+
+PATTERNS = json.loads((CORPUS / "patterns.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("case", "pattern", "hosts"),
+    [(p["case"], p["pattern"], p["hosts"]) for p in PATTERNS],
+    ids=[f"{p['case']}:{p['pattern']}" for p in PATTERNS],
+)
+def test_host_pattern_selects_what_ansible_selects(
+    case: str, pattern: str, hosts: list[str]
+) -> None:
+    # Recorded with `ansible -i CASE PATTERN --list-hosts`; hardaudit lists in inventory
+    # order, Ansible in evaluation order: the sets must agree (subscripts included).
+    inventory = _load(_sources(case))
+    assert sorted(h.name for h in match_pattern(inventory, pattern)) == sorted(hosts)
