@@ -187,10 +187,15 @@ def _reaches(groups: Mapping[str, _Group], start: str, target: str) -> bool:
 
 def _fix_ungrouped(groups: dict[str, _Group], direct: dict[str, list[str]]) -> None:
     # Ansible: a host is in `ungrouped` iff it belongs to no group other than all/ungrouped.
+    # Its order (what `ungrouped[0]` counts): hosts the files put there, as parsed, then
+    # those it adds when reconciling (only in `all`), in host order.
+    alone = {host for host, names in direct.items() if set(names) <= {ALL, UNGROUPED}}
+    explicit = [host for host in groups[UNGROUPED].hosts if host in alone]
     ungrouped = groups[UNGROUPED].hosts
     ungrouped.clear()
+    ungrouped.update(dict.fromkeys(explicit))
     for host, names in direct.items():
-        if set(names) <= {ALL, UNGROUPED}:
+        if host in alone:
             ungrouped[host] = None
             names[:] = [UNGROUPED]
         elif UNGROUPED in names:

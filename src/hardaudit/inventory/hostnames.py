@@ -8,6 +8,8 @@ import string
 
 _BRACKETED_IPV6 = re.compile(r"\[([0-9A-Fa-f:.%]+:[0-9A-Fa-f:.%]*)\](?::(\d+))?")
 _RANGE = re.compile(r"\[[^\]]*\]")
+# Ansible also accepts `[192.0.2.7]:2207` and `[name]:2207`: brackets, then a port.
+_BRACKETED_NAME = re.compile(r"\[([^\[\]:]+)\]:(\d+)")
 
 
 def compress_ipv6(address: str) -> str:
@@ -41,6 +43,9 @@ def split_host_port(text: str) -> tuple[str, int | None]:
     ipv6 = _BRACKETED_IPV6.fullmatch(text)
     if ipv6:
         return ipv6.group(1), _port(ipv6.group(2)) if ipv6.group(2) else None
+    bracketed = _BRACKETED_NAME.fullmatch(text)
+    if bracketed:
+        return bracketed.group(1), _port(bracketed.group(2))
     # Colons inside [a:b] ranges are not separators, so count only those outside them.
     outside = _RANGE.sub("", text)
     if outside.count(":") == 1:
@@ -106,6 +111,6 @@ def parse_host_declaration(text: str) -> tuple[list[str], int | None]:
     name, port = split_host_port(text)
     if not name:
         raise ValueError("empty host name")
-    if _BRACKETED_IPV6.fullmatch(text.strip()):
+    if _BRACKETED_IPV6.fullmatch(text.strip()) or _BRACKETED_NAME.fullmatch(text.strip()):
         return [name], port
     return expand_host_range(name), port

@@ -17,8 +17,8 @@ from hardaudit.inventory.varsdirs import entity_vars
 
 # Directory entries Ansible never treats as inventory sources.
 _SKIP_NAMES = frozenset({"group_vars", "host_vars", "vars_plugins"})
-# Ansible's REJECT_EXTS plus .retry/.orig/.cfg (an ansible.cfg beside the hosts file is
-# common). Unlike Ansible's default we do read `.ini` files: users expect hosts.ini to load.
+# Ansible's default INVENTORY_IGNORE_EXTS: REJECT_EXTS plus .orig/.cfg/.retry (an
+# ansible.cfg beside the hosts file is common). `.ini` files are read, as in Ansible.
 _SKIP_SUFFIXES = (
     ".md", ".retry", ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".txt", ".rst", ".orig",
     ".cfg",

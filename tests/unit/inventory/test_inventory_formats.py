@@ -232,6 +232,8 @@ def test_expand_host_range_errors(text: str, message: str) -> None:
         ("web[1:3]", ("web[1:3]", None)),
         ("[2001:db8::1]:2200", ("2001:db8::1", 2200)),
         ("2001:db8::1", ("2001:db8::1", None)),
+        ("[192.0.2.7]:2207", ("192.0.2.7", 2207)),  # Ansible brackets any host before a port
+        ("[web1]:2207", ("web1", 2207)),
     ],
 )
 def test_split_host_port(text: str, expected: tuple[str, int | None]) -> None:
