@@ -66,7 +66,7 @@ def parse_containers(text: str) -> tuple[Container, ...]:
         elif line.startswith("{"):
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
                 continue
             if isinstance(record, dict):
                 records.append(record)
