@@ -269,9 +269,7 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
     return HostFacts(
         meta=parse_meta(meta_section.text),
         sshd=sshd,
-        ssh_files=_guarded(
-            "~/.ssh listing", lambda: _ssh_files(sections.get("ssh_files"), nonce)
-        ),
+        ssh_files=_guarded("~/.ssh listing", lambda: _ssh_files(sections.get("ssh_files"), nonce)),
         listeners=_guarded("listening sockets", lambda: _listeners(sections.get("listeners"))),
         firewall=_guarded("firewall rules", lambda: _firewall(sections)),
         containers=_guarded(
