@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from fractions import Fraction
+from typing import TypeVar
 
 import pytest
 
 from hardaudit.checks.rules.ssh import MaxStartups
+from hardaudit.facts.model import Unknown
+from hardaudit.facts.parsers.services import (
+    _TOKEN,
+    NGINX_MAX_DEPTH,
+    NGINX_NODE_BUDGET,
+    parse_nginx,
+)
+
+T = TypeVar("T")
 
 
 def _call_budget(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
@@ -47,3 +58,109 @@ def test_maxstartups_is_compared_from_its_values_not_per_connection_count(
 @pytest.mark.parametrize("value", ["²", "1:٣:100", "9" * 5000, "10:30:" + "9" * 11])
 def test_maxstartups_of_non_ascii_or_huge_digits_is_not_a_value(value: str) -> None:
     assert MaxStartups.parse(value) is None
+
+
+# --- nginx ---------------------------------------------------------------------------------
+
+
+class _OverTimeError(Exception):
+    pass
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """Run `call`, failing the test (not hanging it) when it takes longer than `seconds`."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _OverTimeError(f"took over {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return call()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _nginx_section(files: dict[str, list[str]]) -> str:
+    out = []
+    for path, lines in files.items():
+        out.append(f"@@n FILE {path}")
+        out.extend(f"{number}:{line}" for number, line in enumerate(lines, start=1))
+    return "\n".join(out) + "\n"
+
+
+MAIN = "/etc/nginx/nginx.conf"
+
+
+def test_nginx_files_that_include_each_other_are_unknown_within_a_second() -> None:
+    files = {MAIN: ["http {", "include /etc/nginx/conf.d/*.conf;", "}"]}
+    for i in range(10):
+        files[f"/etc/nginx/conf.d/{i}.conf"] = [
+            "include /etc/nginx/conf.d/*.conf;",
+            f"server {{ listen {8000 + i}; }}",
+        ]
+    result = _within(2.0, lambda: parse_nginx(_nginx_section(files), "n"))
+    assert isinstance(result, Unknown)
+    assert "includes nested over" in result.reason
+
+
+def test_nginx_includes_that_fan_out_stop_at_the_node_budget() -> None:
+    files = {MAIN: ["http {", "include /etc/nginx/d0.conf;", "}"]}
+    for i in range(7):  # 20**7 servers if every path were expanded
+        files[f"/etc/nginx/d{i}.conf"] = [f"include /etc/nginx/d{i + 1}.conf;"] * 20
+    files["/etc/nginx/d7.conf"] = ["server { listen 80; }"]
+    result = _within(2.0, lambda: parse_nginx(_nginx_section(files), "n"))
+    assert isinstance(result, Unknown)
+    assert f"over {NGINX_NODE_BUDGET} directives" in result.reason
+
+
+def test_a_file_included_from_many_places_is_expanded_once() -> None:
+    files = {MAIN: ["http {", *["include /etc/nginx/common.conf;"] * 50, "}"]}
+    files["/etc/nginx/common.conf"] = ["include /etc/nginx/headers.conf;"] * 50
+    files["/etc/nginx/headers.conf"] = ["add_header X-Frame-Options DENY;"]
+    files["/etc/nginx/conf.d/site.conf"] = ["server { listen 80; }"]
+    files[MAIN].insert(1, "include /etc/nginx/conf.d/*.conf;")
+    (server,) = _within(2.0, lambda: parse_nginx(_nginx_section(files), "n"))  # type: ignore[misc]
+    assert server.headers == frozenset({"x-frame-options"})
+
+
+@pytest.mark.parametrize("depth", [100, 20_000])
+def test_deeply_nested_nginx_blocks_are_unknown_not_a_recursion_error(depth: int) -> None:
+    files = {MAIN: ["http {", "server {", *["location / {"] * depth]}
+    result = _within(2.0, lambda: parse_nginx(_nginx_section(files), "n"))
+    assert isinstance(result, Unknown)
+    assert f"nested over {NGINX_MAX_DEPTH} deep" in result.reason
+
+
+def test_a_block_that_includes_its_own_file_is_unknown_not_a_recursion_error() -> None:
+    files = {
+        MAIN: ["http {", "include /etc/nginx/conf.d/*.conf;", "}"],
+        "/etc/nginx/conf.d/b.conf": ["server {", "include /etc/nginx/conf.d/b.conf;", "}"],
+    }
+    result = _within(2.0, lambda: parse_nginx(_nginx_section(files), "n"))
+    assert isinstance(result, Unknown)
+
+
+@pytest.mark.parametrize("word", ["${", "${a", "$"])
+def test_the_nginx_tokenizer_is_linear_on_a_40kb_line(word: str) -> None:
+    line = "add_header X " + word * (40_000 // len(word)) + ";"
+    files = {MAIN: ["http {", "server {", line, "}", "}"]}
+    (server,) = _within(1.0, lambda: parse_nginx(_nginx_section(files), "n"))  # type: ignore[misc]
+    assert server.headers == frozenset({"x"})
+
+
+def test_a_1mb_nginx_section_parses_in_well_under_a_second_per_megabyte() -> None:
+    lines = [f"add_header X-{i} ${{host}}${{uri}}; # {'c' * 8}" for i in range(25_000)]
+    files = {MAIN: ["http {", "server {", *lines, "}", "}"]}
+    text = _nginx_section(files)
+    assert len(text) > 1_000_000
+    (server,) = _within(3.0, lambda: parse_nginx(text, "n"))  # type: ignore[misc]
+    assert len(server.headers) == 25_000
+
+
+def test_nginx_token_dollar_brace_splits_like_nginx() -> None:
+    tokens = [m.group() for m in _TOKEN.finditer("set $x ${a{b}; add_header X-${host}-y v;")]
+    assert [t for t in tokens if not t.isspace()] == [
+        "set", "$x", "${a", "{", "b", "}", ";", "add_header", "X-${host}-y", "v", ";",
+    ]  # fmt: skip
