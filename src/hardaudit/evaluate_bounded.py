@@ -79,9 +79,11 @@ ForkingPickler.register(MappingProxyType, lambda m: (_proxy, (dict(m),)))
 
 
 def _worker_main() -> None:  # pragma: no cover - runs in the child process
-    """The worker: cap memory, then answer ("judge", job) frames until EOF."""
+    """The worker: cap memory, then answer one reply frame per job frame until EOF."""
     import resource
+    import signal
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     reader = Connection(os.dup(0), writable=False)
     writer = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # a stray print must not corrupt the frames
@@ -100,18 +102,21 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child process
         soft = int(used.ru_utime + used.ru_stime + 2 * seconds + 1)
         if hard_cpu == resource.RLIM_INFINITY or soft < hard_cpu:
             resource.setrlimit(resource.RLIMIT_CPU, (soft, hard_cpu))
+        reply: tuple[str, object]
         try:
-            writer.send(("ok", target(*job[:3], checks, job[3])))
+            reply = ("ok", target(*job[:3], checks, job[3]))
         except FactError as exc:
-            writer.send(("fact", exc.message))
+            reply = ("fact", exc.message)
         except MemoryError:
-            writer.send(("memory", ""))
-            return
-        except RecursionError as exc:  # a guard missed: the worker's stack may be damaged
-            writer.send(("error", f"RecursionError: {str(exc)[:200]}"))
-            return
+            reply = ("memory", "")
         except Exception as exc:  # reported as the host's internal error
-            writer.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
+            reply = ("error", f"{type(exc).__name__}: {str(exc)[:200]}")
+        try:
+            writer.send(reply)
+        except OSError:  # the parent is gone
+            return
+        if reply[0] in ("memory", "error"):  # the heap or the stack may be damaged: start anew
+            return
 
 
 class _Worker:
