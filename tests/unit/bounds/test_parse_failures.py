@@ -13,7 +13,12 @@ from hardaudit.checks.evaluators import EVALUATORS, Evaluator
 from hardaudit.checks.model import Check, Outcome, Severity, Status
 from hardaudit.facts import build
 from hardaudit.facts.build import build_host_facts
-from hardaudit.facts.model import HostFacts, Section, Unknown
+from hardaudit.facts.model import HostFacts, ListeningSocket, Section, Unknown
+from hardaudit.facts.parsers.containers import parse_containers
+from hardaudit.facts.parsers.firewall import parse_iptables_save, parse_nft_json
+from hardaudit.facts.parsers.listeners import parse_proc_net, parse_ss
+from hardaudit.facts.parsers.services import parse_nginx, parse_redis
+from hardaudit.facts.sections import split_sections
 
 from ..checks.factories import facts
 
@@ -90,3 +95,70 @@ def test_an_evaluator_that_raises_anything_is_unknown_for_that_check_only(
     assert results[0].reason.startswith("evaluator test_broken failed: IndexError: ")
     assert "\x1b" not in results[0].reason
     assert len(results[0].reason) < 300
+
+
+# --- the parsers themselves: numbers a target prints are ASCII digits of a sane length ---------
+
+
+@pytest.mark.parametrize("local", ["[::]:2²", "0.0.0.0:٢٢", "*:" + "9" * 5000, "*:99999999"])
+def test_ss_ports_that_are_not_ascii_port_numbers_are_skipped(local: str) -> None:
+    assert parse_ss(f"tcp LISTEN 0 128 {local} *:*\ntcp LISTEN 0 128 0.0.0.0:22 *:*") == (
+        ListeningSocket("tcp", "0.0.0.0", 22, ""),
+    )
+
+
+def test_proc_net_bad_hex_port_is_skipped() -> None:
+    text = (
+        "## /proc/net/tcp\n"
+        "0: 00000000:zz 00000000:0000 0A\n"
+        "1: 00000000:0x16 00000000:0000 0A\n"
+        "2: 00000000:0016 00000000:0000 0A\n"
+    )
+    assert parse_proc_net(text) == (ListeningSocket("tcp", "0.0.0.0", 22),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": "a", "pid": "12x"}',
+        '{"id": "a", "pid": "' + "9" * 5000 + '"}',
+        '{"id": "a", "pid": 1}\n## proc ² 0 0\n## proc 1 0 ²',
+        '{"id": "a", "pid": ' + "9" * 5000 + "}",
+        '{"id": "a", "ports": {"80/tcp": [{"HostPort": "0x50"}]}}',
+        "[" * 100_000,
+    ],
+)
+def test_containers_with_bad_numbers_parse_without_raising(text: str) -> None:
+    parse_containers(text)
+
+
+def test_redis_port_in_unicode_digits_is_not_a_port() -> None:
+    (config,) = parse_redis("## file /r.conf\n/r.conf:port ²\n")  # type: ignore[misc]
+    assert config.port is None
+
+
+def test_nginx_line_number_in_unicode_digits_is_skipped() -> None:
+    text = "@@n FILE /etc/nginx/nginx.conf\n²:http {\n1:http {\n2:server { listen 80; }\n3:}"
+    servers = parse_nginx(text, "n")
+    assert isinstance(servers, tuple)
+    assert [s.listens for s in servers] == [("80",)]
+
+
+def test_nft_json_nested_past_the_stack_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="nested too deep"):
+        parse_nft_json("[" * 100_000 + "]" * 100_000)
+
+
+def test_iptables_port_in_unicode_digits_matches_nothing() -> None:
+    text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport ²² -j ACCEPT\nCOMMIT\n"
+    parse_iptables_save(text, "ipv4")
+
+
+def test_a_section_marker_with_a_5000_digit_cap_is_not_a_marker() -> None:
+    stdout = "@@n BEGIN meta cap=" + "9" * 5000 + "\nuid=0\n@@n END meta rc=0\n"
+    assert "meta" not in split_sections(stdout, "", "n")
+
+
+def test_a_replayed_section_with_lone_surrogates_is_measured_not_a_crash() -> None:
+    stdout = "@@n BEGIN meta cap=4\n\udcff\udcff\udcff\n@@n END meta rc=0\n"
+    assert split_sections(stdout, "", "n")["meta"].truncated

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hardaudit.facts.parsers.numbers import ascii_int
+
 IPV4, IPV6 = "ipv4", "ipv6"
 BOTH = frozenset((IPV4, IPV6))
 _NFT_FAMILIES = {"ip": frozenset((IPV4,)), "ip6": frozenset((IPV6,)), "inet": BOTH}
@@ -567,7 +569,10 @@ def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
     `inet` tables cover both families, `ip` and `ip6` one each (iptables-nft's tables appear
     here too, as `ip filter INPUT` with `xt` expressions). Raises ValueError on bad JSON.
     """
-    data = json.loads(text) if text.strip() else {"nftables": []}
+    try:
+        data = json.loads(text) if text.strip() else {"nftables": []}
+    except RecursionError as exc:  # nesting deeper than the interpreter's stack
+        raise ValueError("JSON nested too deep") from exc
     items = data.get("nftables", []) if isinstance(data, dict) else []
     items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     tables: dict[tuple[str, str], _Table] = {}
@@ -630,8 +635,9 @@ def _negated(tokens: list[str], index: int) -> bool:
 def _port_spec_has(spec: str, port: int = SSH_PORT) -> bool:
     for part in spec.split(","):
         low, _, high = part.partition(":")
-        if low.isdigit() and (high.isdigit() or not high):
-            if int(low) <= port <= int(high or low):
+        first, last = ascii_int(low, 5), ascii_int(high or low, 5)
+        if first is not None and last is not None:
+            if first <= port <= last:
                 return True
         elif low == "ssh":
             return True

@@ -13,6 +13,7 @@ from hardaudit.facts.model import (
     ServiceUnit,
     Unknown,
 )
+from hardaudit.facts.parsers.numbers import ascii_int
 
 
 def _file_blocks(text: str, nonce: str) -> list[tuple[str, list[str]]]:
@@ -197,8 +198,8 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
             state.aclfile = True
         elif directive == "user" and args and args[0] == "default":
             state.default_user_rules = args[1:]
-        elif directive == "port" and args and args[0].isdigit():
-            state.port = int(args[0])
+        elif directive == "port" and args and ascii_int(args[0], 5) is not None:
+            state.port = ascii_int(args[0], 5)
     configs = []
     for path, state in states.items():
         rules = state.default_user_rules
@@ -312,9 +313,10 @@ def _parse_nginx_file(path: str, lines: list[str]) -> list[_Directive | _Block]:
     previous = 0
     for raw in lines:
         number_text, sep, text = raw.partition(":")
-        if not sep or not number_text.isdigit():
+        parsed = ascii_int(number_text)
+        if not sep or parsed is None:
             continue
-        number = int(number_text)
+        number = parsed
         # A statement still open across lines the script did not print ended on one of them,
         # unless it is a block header waiting for its brace.
         if pending and number != previous + 1 and pending[0] not in _BLOCKS:
