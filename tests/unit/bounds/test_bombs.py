@@ -11,6 +11,7 @@ import pytest
 
 from hardaudit.checks.rules.ssh import MaxStartups
 from hardaudit.facts.model import Unknown
+from hardaudit.facts.parsers.firewall import parse_iptables_save
 from hardaudit.facts.parsers.services import (
     _TOKEN,
     NGINX_MAX_DEPTH,
@@ -68,18 +69,18 @@ class _OverTimeError(Exception):
 
 
 def _within(seconds: float, call: Callable[[], T]) -> T:
-    """Run `call`, failing the test (not hanging it) when it takes longer than `seconds`."""
+    """Run `call`, failing the test (not hanging it) when it takes over `seconds` of CPU."""
 
     def stop(signum: int, frame: object) -> None:
         raise _OverTimeError(f"took over {seconds}s")
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         return call()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _nginx_section(files: dict[str, list[str]]) -> str:
@@ -164,3 +165,43 @@ def test_nginx_token_dollar_brace_splits_like_nginx() -> None:
     assert [t for t in tokens if not t.isspace()] == [
         "set", "$x", "${a", "{", "b", "}", ";", "add_header", "X-${host}-y", "v", ";",
     ]  # fmt: skip
+
+
+# --- firewall ------------------------------------------------------------------------------
+
+
+def _iptables(*lines: str) -> str:
+    return "\n".join(("*filter", ":INPUT DROP [0:0]", *lines, "COMMIT")) + "\n"
+
+
+def test_a_goto_loop_proves_no_rate_limit_and_raises_nothing() -> None:
+    text = _iptables(
+        ":A - [0:0]",
+        ":B - [0:0]",
+        "-A INPUT -p tcp --dport 22 -m limit --limit 3/min -j A",
+        "-A A -g B",
+        "-A B -g A",
+    )
+    assert _within(2.0, lambda: parse_iptables_save(text, "ipv4")).rate_limit == ()
+
+
+def test_a_3000_deep_goto_chain_raises_nothing() -> None:
+    chains = [f":C{i} - [0:0]" for i in range(3000)]
+    gotos = [f"-A C{i} -g C{i + 1}" for i in range(2999)]
+    text = _iptables(*chains, "-A INPUT -p tcp --dport 22 -m limit --limit 1/s -j C0", *gotos)
+    _within(2.0, lambda: parse_iptables_save(text, "ipv4"))
+
+
+def test_many_jumps_into_a_chain_of_limited_rules_stay_bounded() -> None:
+    jumps = ["-A INPUT -p tcp --dport 22 -j X"] * 2000
+    limited = [f"-A X -s 10.0.{i // 250}.{i % 250} -m limit -j ACCEPT" for i in range(2000)]
+    text = _iptables(":X - [0:0]", *jumps, *limited)
+    _within(3.0, lambda: parse_iptables_save(text, "ipv4"))
+
+
+def test_20000_limited_rules_are_judged_in_one_pass_not_one_per_rule() -> None:
+    rules = [
+        f"-A INPUT -p tcp --dport 22 -m limit --limit {i}/min -j ACCEPT" for i in range(20_000)
+    ]
+    found = _within(4.0, lambda: parse_iptables_save(_iptables(*rules), "ipv4"))
+    assert found.rate_limit[0].endswith("--limit 0/min -j ACCEPT")
