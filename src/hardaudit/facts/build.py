@@ -44,6 +44,7 @@ from hardaudit.facts.parsers.listeners import parse_listeners
 from hardaudit.facts.parsers.meta import parse_meta
 from hardaudit.facts.parsers.services import parse_nginx, parse_redis, parse_units
 from hardaudit.facts.parsers.sshd import (
+    SshdIncludeError,
     contexts_from_files,
     fill_failed_contexts,
     parse_sshd_config,
@@ -91,8 +92,12 @@ def _sshd(sections: Mapping[str, Section], nonce: str) -> tuple[SshdConfig | Unk
         return Absent("sshd is not installed"), ""
     why = failure_reason(effective, "sshd -T")
     if files is not None and files.ok:
+        try:
+            parsed = parse_sshd_config(files.text, nonce)
+        except SshdIncludeError as exc:
+            return Unknown(f"{why}; {exc}"), ""
         return (
-            parse_sshd_config(files.text, nonce),
+            parsed,
             f"sshd settings parsed from sshd_config and its Includes ({why}); lower confidence",
         )
     return Unknown(f"{why}; {failure_reason(files, 'sshd_config')}"), ""

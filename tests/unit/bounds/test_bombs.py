@@ -5,12 +5,14 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 from fractions import Fraction
+from types import MappingProxyType
 from typing import TypeVar
 
 import pytest
 
 from hardaudit.checks.rules.ssh import MaxStartups
-from hardaudit.facts.model import Unknown
+from hardaudit.facts.build import build_host_facts
+from hardaudit.facts.model import Section, Unknown
 from hardaudit.facts.parsers.firewall import parse_iptables_save
 from hardaudit.facts.parsers.services import (
     _TOKEN,
@@ -18,6 +20,7 @@ from hardaudit.facts.parsers.services import (
     NGINX_NODE_BUDGET,
     parse_nginx,
 )
+from hardaudit.facts.parsers.sshd import SSHD_LINE_BUDGET, SshdIncludeError, parse_sshd_config
 
 T = TypeVar("T")
 
@@ -205,3 +208,44 @@ def test_20000_limited_rules_are_judged_in_one_pass_not_one_per_rule() -> None:
     ]
     found = _within(4.0, lambda: parse_iptables_save(_iptables(*rules), "ipv4"))
     assert found.rate_limit[0].endswith("--limit 0/min -j ACCEPT")
+
+
+# --- sshd_config Includes ------------------------------------------------------------------
+
+
+def _sshd_files(files: dict[str, list[str]]) -> str:
+    return "\n".join(line for path, lines in files.items() for line in (f"@@n FILE {path}", *lines))
+
+
+def test_sshd_drop_ins_that_include_each_other_are_refused_as_sshd_does() -> None:
+    files = {"/etc/ssh/sshd_config": ["Include /etc/ssh/sshd_config.d/*.conf"]}
+    for i in range(10):
+        files[f"/etc/ssh/sshd_config.d/{i}.conf"] = [
+            "Include /etc/ssh/sshd_config.d/*.conf",
+            f"Port {i}",
+        ]
+    with pytest.raises(SshdIncludeError, match="again \\(a loop\\)"):
+        _within(2.0, lambda: parse_sshd_config(_sshd_files(files), "n"))
+
+
+def test_sshd_includes_that_fan_out_stop_at_the_line_budget() -> None:
+    files = {"/etc/ssh/sshd_config": ["Include /etc/ssh/d0.conf"] * 10}
+    for i in range(4):
+        files[f"/etc/ssh/d{i}.conf"] = [f"Include /etc/ssh/d{i + 1}.conf"] * 10
+    files["/etc/ssh/d4.conf"] = ["Port 22"] * 100
+    with pytest.raises(SshdIncludeError, match=f"over {SSHD_LINE_BUDGET} lines"):
+        _within(2.0, lambda: parse_sshd_config(_sshd_files(files), "n"))
+
+
+def test_an_sshd_include_loop_makes_the_sshd_fact_unknown_with_the_reason() -> None:
+    files = {"/etc/ssh/sshd_config": ["Include /etc/ssh/sshd_config", "PermitRootLogin no"]}
+    sections = MappingProxyType(
+        {
+            "meta": Section("meta", "uid=1000\nprivilege=user\n", 0),
+            "sshd_t": Section("sshd_t", "", 1, stderr="sshd: permission denied"),
+            "sshd_config": Section("sshd_config", _sshd_files(files), 0),
+        }
+    )
+    sshd = build_host_facts(sections, "n").sshd
+    assert isinstance(sshd, Unknown)
+    assert "includes /etc/ssh/sshd_config again (a loop)" in sshd.reason
