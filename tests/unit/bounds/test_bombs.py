@@ -12,15 +12,22 @@ import pytest
 
 from hardaudit.checks.rules.ssh import MaxStartups
 from hardaudit.facts.build import build_host_facts
-from hardaudit.facts.model import Section, Unknown
+from hardaudit.facts.model import Section, SshdContext, Unknown
 from hardaudit.facts.parsers.firewall import parse_iptables_save
 from hardaudit.facts.parsers.services import (
     _TOKEN,
     NGINX_MAX_DEPTH,
     NGINX_NODE_BUDGET,
     parse_nginx,
+    parse_redis,
 )
-from hardaudit.facts.parsers.sshd import SSHD_LINE_BUDGET, SshdIncludeError, parse_sshd_config
+from hardaudit.facts.parsers.sshd import (
+    SSHD_LINE_BUDGET,
+    SshdIncludeError,
+    fill_failed_contexts,
+    parse_sshd_config,
+    parse_sshd_contexts,
+)
 
 T = TypeVar("T")
 
@@ -249,3 +256,40 @@ def test_an_sshd_include_loop_makes_the_sshd_fact_unknown_with_the_reason() -> N
     sshd = build_host_facts(sections, "n").sshd
     assert isinstance(sshd, Unknown)
     assert "includes /etc/ssh/sshd_config again (a loop)" in sshd.reason
+
+
+# --- linear in the number of files, contexts and include patterns ---------------------------
+
+
+def test_redis_lines_find_their_file_by_lookup_not_by_scanning_every_file() -> None:
+    n = 6000
+    files = [f"## file /etc/redis/{i}.conf" for i in range(n)]
+    lines = [f"/etc/redis/{i}.conf:bind 0.0.0.0" for i in range(n)]
+    configs = _within(1.0, lambda: parse_redis("\n".join(files + lines)))
+    assert configs is not None
+    assert len(configs) == n
+    assert all(c.binds == ("0.0.0.0",) for c in configs)
+
+
+def test_failed_sshd_contexts_find_their_parsed_twin_by_lookup() -> None:
+    n = 3000
+    contexts = parse_sshd_contexts(
+        "\n".join(f"@@n CTX spec{i} Match User u{i}\nctx-failed: spec{i}" for i in range(n)), "n"
+    )
+    parsed = tuple(
+        SshdContext(f"/etc/ssh/sshd_config:{i}", f"Match User u{n - 1 - i}", None) for i in range(n)
+    )
+    filled = _within(1.0, lambda: fill_failed_contexts(contexts, parsed))
+    assert [c.match for c in filled] == [f"Match User u{i}" for i in range(n)]
+    assert all(c.spec.startswith("/etc/ssh/sshd_config:") for c in filled)
+
+
+def test_nginx_include_patterns_are_matched_once_each() -> None:
+    n = 4000
+    main = ["http {", *[f"include /etc/nginx/p{i}/*.conf;" for i in range(n)], "}"]
+    files = {
+        MAIN: main,
+        **{f"/etc/nginx/f{i}.conf": [f"server {{ listen {i}; }}"] for i in range(n)},
+    }
+    result = _within(1.5, lambda: parse_nginx(_nginx_section(files), "n"))
+    assert isinstance(result, Unknown)  # the includes were not printed: servers unknown

@@ -156,6 +156,18 @@ def _default_user_protected(rules: list[str]) -> bool:
     return not (enabled and nopass)
 
 
+def _announced_prefix(line: str, paths: dict[str, _RedisState], longest: int) -> str:
+    """The longest announced path that `line` starts with, followed by `:` ("" if none);
+    one set lookup per `:` within the longest path's length, not one scan per path."""
+    found = ""
+    at = line.find(":")
+    while 0 <= at <= longest:
+        if line[:at] in paths:
+            found = line[:at]
+        at = line.find(":", at + 1)
+    return found
+
+
 def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     """`grep -H` lines `path:directive args` (after `## file <path>` lines); None for `## none`.
 
@@ -177,12 +189,12 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
         return None
     paths = [line[len("## file ") :].strip() for line in lines if line.startswith("## file ")]
     states: dict[str, _RedisState] = {path: _RedisState() for path in paths}
+    longest = max(map(len, paths), default=0)
     for line in lines:
         if not line.strip() or line.startswith("##"):
             continue
         # the longest announced path: a file may be named /etc/redis/a:b.conf
-        known = [p for p in paths if line.startswith(p + ":")]
-        path = max(known, key=len) if known else line.partition(":")[0]
+        path = _announced_prefix(line, states, longest) or line.partition(":")[0]
         words = _redis_words(line[len(path) + 1 :])
         if not words:
             continue
@@ -441,6 +453,20 @@ class _NginxWalker:
         self._active: list[str] = []  # files being expanded, outermost first
         self._budget = NGINX_NODE_BUDGET
         self._depth = 0
+        self._matches: dict[str, list[str]] = {}  # include pattern -> printed files
+
+    def _matching(self, pattern: str) -> list[str]:
+        """The printed files an include pattern names, sorted; each pattern looked up once
+        (a scan of every file counts against the budget; a plain path is a lookup)."""
+        found = self._matches.get(pattern)
+        if found is None:
+            if not any(c in pattern for c in "*?["):
+                found = [pattern] if pattern in self.files else []
+            else:
+                self._spend(len(self.files))
+                found = sorted(p for p in self.files if _glob_match(pattern, p))
+            self._matches[pattern] = found
+        return found
 
     def _spend(self, items: int) -> None:
         self._budget -= items
@@ -468,7 +494,7 @@ class _NginxWalker:
                 out.append((item, False))
                 continue
             pattern = _resolve(item.args[0])
-            matched = sorted(p for p in self.files if _glob_match(pattern, p))
+            matched = self._matching(pattern)
             for path in matched:
                 if path in self._active:  # a loop: nginx itself would refuse the configuration
                     continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -321,15 +322,11 @@ def fill_failed_contexts(
 ) -> tuple[SshdContext, ...]:
     """Replace each context whose `sshd -T -C` failed (config None) by the context parsed from
     the files for the same Match line (in order, for repeated lines); keep it when none is."""
-    pool = list(parsed)
+    pool: dict[str, deque[SshdContext]] = {}
+    for context in parsed:
+        pool.setdefault(match_key(context.match), deque()).append(context)
     out = []
     for context in contexts:
-        twin = None
-        if context.config is None:
-            twin = next((p for p in pool if match_key(p.match) == match_key(context.match)), None)
-        if twin is None:
-            out.append(context)
-        else:
-            pool.remove(twin)
-            out.append(twin)
+        twins = pool.get(match_key(context.match)) if context.config is None else None
+        out.append(twins.popleft() if twins else context)
     return tuple(out)
