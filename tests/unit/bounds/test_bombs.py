@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from types import MappingProxyType
@@ -79,18 +80,23 @@ class _OverTimeError(Exception):
 
 
 def _within(seconds: float, call: Callable[[], T]) -> T:
-    """Run `call`, failing the test (not hanging it) when it takes over `seconds` of CPU."""
+    """Run `call`, failing the test when it takes over `seconds` of this thread's CPU time;
+    a runaway (minutes, on the code before the fix) is stopped by a wall-clock alarm."""
 
     def stop(signum: int, frame: object) -> None:
-        raise _OverTimeError(f"took over {seconds}s")
+        raise _OverTimeError(f"still running after {10 * seconds + 5:g}s")
 
-    previous = signal.signal(signal.SIGPROF, stop)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 10 * seconds + 5)
+    started = time.thread_time()
     try:
-        return call()
+        result = call()
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    elapsed = time.thread_time() - started
+    assert elapsed < seconds, f"took {elapsed:.2f} CPU-s (bound {seconds}s)"
+    return result
 
 
 def _nginx_section(files: dict[str, list[str]]) -> str:

@@ -274,10 +274,10 @@ def test_every_parser_survives_mutated_captures(target: Target) -> None:
     @given(mutated(target.seeds))
     def fuzz(seed: Seed) -> None:
         text, nonce = seed
-        started = time.process_time()
+        started = time.thread_time()
         with contextlib.suppress(target.allowed):
             target.call(text, nonce)
-        elapsed = time.process_time() - started
+        elapsed = time.thread_time() - started
         assert elapsed < PER_CALL_SECONDS, f"{target.name} took {elapsed:.2f} CPU-s"
 
     fuzz()
