@@ -16,13 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hardaudit import __version__
-from hardaudit.checks.engine import evaluate
 from hardaudit.checks.model import Check
 from hardaudit.checks.waivers import Waiver, apply_waivers
 from hardaudit.errors import ConnectError, FactError
-from hardaudit.facts.build import build_host_facts
+from hardaudit.evaluate_bounded import (
+    BoundedJudge,
+    BoundExceededError,
+    HostBound,
+    Judge,
+    parse_and_evaluate,
+)
 from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
-from hardaudit.facts.sections import split_sections
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
 from hardaudit.report.model import HostReport, RunReport
@@ -38,6 +42,8 @@ class RunOptions:
     waivers: tuple[Waiver, ...] = ()
     waiver_hosts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # pattern -> names
     today: dt.date = field(default_factory=lambda: dt.datetime.now(UTC).date())
+    # Parse + judge each host in a worker process under this bound (None: in this process).
+    bound: HostBound | None = field(default_factory=HostBound)
 
 
 TransportFor = Callable[[Host], Transport]
@@ -68,9 +74,17 @@ def _str_list(host: Host, name: str, default: Sequence[str]) -> tuple[str, ...]:
 
 
 def audit_host(
-    host: Host, checks: Sequence[Check], transport: Transport, options: RunOptions
+    host: Host,
+    checks: Sequence[Check],
+    transport: Transport,
+    options: RunOptions,
+    judge: Judge | None = None,
 ) -> HostReport:
-    """Connect, run the facts script once, evaluate every check; never raises for host faults."""
+    """Connect, run the facts script once, evaluate every check; never raises for host faults.
+
+    `judge` parses and evaluates the output (a BoundedJudge's worker); without one, this
+    process does, unbounded.
+    """
     started = time.monotonic()
     if host.error:  # its inventory settings are invalid: never contacted
         return _failed(host, HostStatus.ERROR, host.error, started)
@@ -101,15 +115,19 @@ def audit_host(
     stdout = target_text(result.stdout)
     stderr = target_text(result.stderr)
     try:
-        sections = split_sections(stdout, stderr, script.nonce)
-        facts = build_host_facts(sections, script.nonce)
+        if judge is None:
+            verdict = parse_and_evaluate(stdout, stderr, script.nonce, checks, host.vars)
+        else:
+            verdict = judge(stdout, stderr, script.nonce, host.vars)
+    except BoundExceededError as exc:
+        return _failed(host, HostStatus.ERROR, exc.message, started)
     except FactError as exc:
         detail = (
             stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {result.exit_code}"
         )
         return _failed(host, HostStatus.ERROR, f"{exc.message} ({detail})", started)
     findings, waiver_notes = apply_waivers(
-        evaluate(checks, facts, host.vars),
+        verdict.findings,
         host.name,
         options.waivers,
         lambda waiver: options.waiver_hosts.get(waiver.hosts, frozenset()),
@@ -117,8 +135,8 @@ def audit_host(
     )
     # A reason is a summary for a reader: escaped and capped whatever a parser put in it.
     findings = tuple(replace(f, reason=short_reason(f.reason)) if f.reason else f for f in findings)
-    notes = [*facts.notes, *waiver_notes]
-    if host.become and facts.meta.privilege == "user":
+    notes = [*verdict.notes, *waiver_notes]
+    if host.become and verdict.privilege == "user":
         notes.append("become requested but `sudo -n` is not allowed: root-only facts are unknown")
     return HostReport(
         name=host.name,
@@ -128,8 +146,8 @@ def audit_host(
         reason="",
         duration_s=time.monotonic() - started,
         findings=findings,
-        privilege=facts.meta.privilege,
-        os=facts.meta.os_pretty,
+        privilege=verdict.privilege,
+        os=verdict.os_pretty,
         notes=tuple(notes),
         jump=tuple(h.label for h in host.jump),
         port=host.port,
@@ -142,8 +160,13 @@ def audit_hosts(
     transport_for: TransportFor,
     options: RunOptions,
     progress: Progress | None = None,
+    *,
+    judge: Judge | None = None,
 ) -> tuple[HostReport, ...]:
     """Audit every host with up to `forks` in parallel; results in inventory order.
+
+    Each host's output is parsed and judged by `judge`, by default a BoundedJudge (worker
+    processes under `options.bound`) for this run; `options.bound` None judges in-process.
 
     Workers are daemon threads: the transport enforces each host's budget, and a worker
     that is still stuck `grace` seconds past it is reported as `timeout` and abandoned, so
@@ -156,10 +179,14 @@ def audit_hosts(
     reports: dict[str, HostReport] = {}
     running: dict[str, float] = {}  # host name -> start time
 
+    owned = None
+    if judge is None and options.bound is not None and hosts:
+        judge = owned = BoundedJudge(checks, options.bound, workers=min(forks, len(hosts)))
+
     def work(host: Host) -> None:
         started = time.monotonic()
         try:
-            report = audit_host(host, checks, transport_for(host), options)
+            report = audit_host(host, checks, transport_for(host), options, judge)
         except Exception as exc:  # a bug on one host must not stop the run
             report = _failed(host, HostStatus.ERROR, f"internal error: {exc!r}", started)
         finished.put((host.name, report))
@@ -190,6 +217,8 @@ def audit_hosts(
             continue
         if running.pop(name, None) is not None:  # else it came back after we gave up on it
             done(name, report)
+    if owned is not None:  # (workers also exit on their own when this process ends)
+        owned.close()
     return tuple(reports[h.name] for h in hosts)
 
 

@@ -26,6 +26,7 @@ from hardaudit.facts.parsers.sshd import (
     fill_failed_contexts,
     sshd_config_nonce,
 )
+from hardaudit.printable import printable
 
 FACT_NAMES = (
     "meta",
@@ -312,6 +313,17 @@ def verdict(bad: Sequence[str], good: Sequence[str], unread: Sequence[str] = ())
     return Outcome(Status.PASS, tuple(good))
 
 
+_REASON_CAP = 200
+
+
+def _failure(evaluator: str, exc: Exception) -> str:
+    """`evaluator X failed: ...`, one line, escaped and capped (it may quote target text)."""
+    message = f"{type(exc).__name__}: {exc}".replace("\\", "\\\\").replace("\n", "\\n")
+    if len(message) > _REASON_CAP:
+        message = message[:_REASON_CAP] + "..."
+    return printable(f"evaluator {evaluator} failed: {message}")
+
+
 def run_evaluator(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Run the check's evaluator; unreadable facts and evaluator bugs end as UNKNOWN."""
     evaluator = EVALUATORS[check.evaluator]
@@ -319,8 +331,10 @@ def run_evaluator(check: Check, facts: HostFacts, variables: Mapping[str, Any]) 
         return evaluator.run(check, facts, variables)
     except _NotJudgedError as stop:
         return stop.outcome
-    except (KeyError, ValueError, TypeError, AttributeError, re.error) as exc:
-        return Outcome(Status.UNKNOWN, reason=f"evaluator {check.evaluator} failed: {exc!r}")
+    except MemoryError:
+        raise  # the per-host bound decides what an exhausted host becomes
+    except Exception as exc:  # any bug a target's facts reach costs this check only
+        return Outcome(Status.UNKNOWN, reason=_failure(check.evaluator, exc))
 
 
 def _octal(value: object) -> int:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from hardaudit.errors import FactError
 from hardaudit.facts.model import (
@@ -44,6 +44,7 @@ from hardaudit.facts.parsers.listeners import parse_listeners
 from hardaudit.facts.parsers.meta import parse_meta
 from hardaudit.facts.parsers.services import parse_nginx, parse_redis, parse_units
 from hardaudit.facts.parsers.sshd import (
+    SshdIncludeError,
     contexts_from_files,
     fill_failed_contexts,
     parse_sshd_config,
@@ -53,6 +54,33 @@ from hardaudit.facts.parsers.sshd import (
 from hardaudit.facts.parsers.system import parse_ipv6, parse_processes
 from hardaudit.facts.script import WORLD_WRITABLE_CAP
 from hardaudit.facts.sections import failure_reason
+from hardaudit.printable import printable
+
+_Fact = TypeVar("_Fact")
+_REASON_CAP = 200  # characters of an exception message quoted in a reason
+
+
+def parse_failure(what: str, exc: BaseException) -> str:
+    """A short, one-line, escaped reason for a parser that raised on a target's output.
+
+    >>> parse_failure("nginx configuration", ValueError("bad\\nline"))
+    'nginx configuration: could not be parsed (ValueError: bad\\\\nline)'
+    """
+    message = str(exc).replace("\\", "\\\\").replace("\n", "\\n")
+    if len(message) > _REASON_CAP:
+        message = message[:_REASON_CAP] + "..."
+    return printable(f"{what}: could not be parsed ({type(exc).__name__}: {message})")
+
+
+def _guarded(what: str, build: Callable[[], _Fact]) -> _Fact | Unknown:
+    """Run one fact's parser: any exception (a parser bug a target's output reaches, a
+    RecursionError) makes only that fact Unknown, so only the checks that need it are."""
+    try:
+        return build()
+    except MemoryError:
+        raise  # the per-host bound decides what an exhausted host becomes
+    except Exception as exc:  # a hostile host must not cost the other facts
+        return Unknown(parse_failure(what, exc))
 
 
 def _sshd(sections: Mapping[str, Section], nonce: str) -> tuple[SshdConfig | Unknown | Absent, str]:
@@ -64,8 +92,12 @@ def _sshd(sections: Mapping[str, Section], nonce: str) -> tuple[SshdConfig | Unk
         return Absent("sshd is not installed"), ""
     why = failure_reason(effective, "sshd -T")
     if files is not None and files.ok:
+        try:
+            parsed = parse_sshd_config(files.text, nonce)
+        except SshdIncludeError as exc:
+            return Unknown(f"{why}; {exc}"), ""
         return (
-            parse_sshd_config(files.text, nonce),
+            parsed,
             f"sshd settings parsed from sshd_config and its Includes ({why}); lower confidence",
         )
     return Unknown(f"{why}; {failure_reason(files, 'sshd_config')}"), ""
@@ -94,8 +126,8 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
     if nft is not None and nft.ok:
         try:
             v4, v6 = parse_nft_json(nft.text)
-        except json.JSONDecodeError as exc:
-            return Unknown(f"nft -j list ruleset: unparsable JSON ({exc})")
+        except (ValueError, RecursionError) as exc:  # bad JSON, a 5,000-digit number, deep nesting
+            return Unknown(parse_failure("nft -j list ruleset: unparsable JSON", exc))
         backends.append("nftables")
     if ipt is not None and ipt.ok:
         v4 = add_iptables(v4, parse_iptables_save(ipt.text, "ipv4"))
@@ -236,26 +268,34 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
     meta_section = sections.get("meta")
     if meta_section is None or meta_section.rc is None:
         raise FactError("the facts script produced no `meta` section: the script did not run")
-    sshd, sshd_note = _sshd(sections, nonce)
-    processes = _processes(sections.get("processes"))
+    sshd_read = _guarded("sshd configuration", lambda: _sshd(sections, nonce))
+    sshd, sshd_note = sshd_read if isinstance(sshd_read, tuple) else (sshd_read, "")
+    processes = _guarded("process list", lambda: _processes(sections.get("processes")))
     return HostFacts(
         meta=parse_meta(meta_section.text),
         sshd=sshd,
-        ssh_files=_ssh_files(sections.get("ssh_files"), nonce),
-        listeners=_listeners(sections.get("listeners")),
-        firewall=_firewall(sections),
-        containers=_containers(sections.get("containers"), processes),
-        sshd_contexts=_sshd_contexts(
-            sections.get("sshd_contexts"), sections.get("sshd_config"), sshd, nonce
+        ssh_files=_guarded("~/.ssh listing", lambda: _ssh_files(sections.get("ssh_files"), nonce)),
+        listeners=_guarded("listening sockets", lambda: _listeners(sections.get("listeners"))),
+        firewall=_guarded("firewall rules", lambda: _firewall(sections)),
+        containers=_guarded(
+            "containers", lambda: _containers(sections.get("containers"), processes)
         ),
-        etc_files=_etc_files(sections.get("etc_files")),
-        world_writable=_world_writable(sections.get("world_writable")),
-        env_files=_env_files(sections.get("env_files")),
-        ipv6=_ipv6(sections.get("ipv6")),
+        sshd_contexts=_guarded(
+            "sshd Match contexts",
+            lambda: _sshd_contexts(
+                sections.get("sshd_contexts"), sections.get("sshd_config"), sshd, nonce
+            ),
+        ),
+        etc_files=_guarded("stat of /etc files", lambda: _etc_files(sections.get("etc_files"))),
+        world_writable=_guarded(
+            "world-writable walk", lambda: _world_writable(sections.get("world_writable"))
+        ),
+        env_files=_guarded(".env search", lambda: _env_files(sections.get("env_files"))),
+        ipv6=_guarded("IPv6 state", lambda: _ipv6(sections.get("ipv6"))),
         processes=processes,
-        units=_units(sections.get("units"), nonce),
-        redis=_redis(sections.get("redis")),
-        nginx=_nginx(sections.get("nginx"), nonce),
+        units=_guarded("systemd units", lambda: _units(sections.get("units"), nonce)),
+        redis=_guarded("redis configuration", lambda: _redis(sections.get("redis"))),
+        nginx=_guarded("nginx configuration", lambda: _nginx(sections.get("nginx"), nonce)),
         sections=sections,
         notes=(sshd_note,) if sshd_note else (),
     )

@@ -13,7 +13,7 @@ def _markers(nonce: str) -> re.Pattern[str]:
     # A marker counts only with its newline: a stream cut inside `rc=124` must not read as 1.
     return re.compile(
         rf"^@@{re.escape(nonce)} (?P<kind>BEGIN|END) (?P<name>[\w.-]+)"
-        rf"(?: cap=(?P<cap>\d+))?(?: rc=(?P<rc>\d+))?(?=\n)",
+        rf"(?: cap=(?P<cap>[0-9]{{1,18}}))?(?: rc=(?P<rc>[0-9]{{1,18}}))?(?=\n)",
         re.MULTILINE,
     )
 
@@ -52,8 +52,10 @@ def split_sections(stdout: str, stderr: str, nonce: str) -> Mapping[str, Section
     errors = {name: body for name, (body, _rc, _cap) in _split_stream(stderr, nonce).items()}
     sections: dict[str, Section] = {}
     for name, (raw, rc, cap) in _split_stream(stdout, nonce).items():
-        truncated = cap is not None and len(raw.encode()) > cap
-        body = raw.encode()[:cap].decode(errors="replace") if truncated else raw
+        # surrogatepass: a replayed capture may hold lone surrogates (never a live target)
+        encoded = raw.encode(errors="surrogatepass")
+        truncated = cap is not None and len(encoded) > cap
+        body = encoded[:cap].decode(errors="replace") if truncated else raw
         sections[name] = Section(
             name=name, text=body, rc=rc, truncated=truncated, stderr=errors.get(name, "").strip()
         )

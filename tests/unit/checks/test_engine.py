@@ -53,4 +53,4 @@ def test_a_bad_regex_that_slipped_past_the_loader_is_unknown_not_a_crash() -> No
     host = facts(sections=MappingProxyType({"user.acme.cmd": Section("user.acme.cmd", "ok", 0)}))
     outcome = run_evaluator(check, host, {})
     assert outcome.status == Status.UNKNOWN
-    assert outcome.reason.startswith("evaluator command_output failed: error(")
+    assert outcome.reason.startswith("evaluator command_output failed: error: ")

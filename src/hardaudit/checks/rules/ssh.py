@@ -10,6 +10,7 @@ import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from hardaudit.checks.evaluators import (
@@ -169,9 +170,13 @@ class MaxStartups:
 
     @classmethod
     def parse(cls, text: str) -> MaxStartups | None:
-        """`10:30:100`, or `N` (sshd reads it as start = full = N: refuse all from N on)."""
+        """`10:30:100`, or `N` (sshd reads it as start = full = N: refuse all from N on).
+
+        Plain ASCII digits only, at most 10 of them (sshd reads an int): `²`, `٣` or a
+        5,000-digit number is not a MaxStartups value.
+        """
         parts = text.strip().split(":")
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
             return None
         if len(parts) == 1:
             return cls(int(parts[0]), 100, int(parts[0]))
@@ -179,18 +184,28 @@ class MaxStartups:
             return cls(int(parts[0]), int(parts[1]), int(parts[2]))
         return None
 
-    def refusal(self, unauthenticated: int) -> float:
+    def refusal(self, unauthenticated: int) -> Fraction:
         """Percent chance that sshd refuses a new connection with this many unauthenticated."""
         if unauthenticated < self.start:
-            return 0.0
+            return Fraction(0)
         if unauthenticated >= self.full:
-            return 100.0
+            return Fraction(100)
         span = self.full - self.start
-        return self.rate + (100 - self.rate) * (unauthenticated - self.start) / span
+        return self.rate + Fraction((100 - self.rate) * (unauthenticated - self.start), span)
+
+    def _breaks(self) -> set[int]:
+        # Between two consecutive of these counts, refusal() is affine in the count.
+        return {0, self.start - 1, self.start, self.full - 1, self.full}
 
     def tighter_than(self, other: MaxStartups) -> bool:
-        """Refuses at least as often as `other` at every count, and more often at some."""
-        counts = range(max(self.full, other.full) + 2)
+        """Refuses at least as often as `other` at every count, and more often at some.
+
+        Both refusal curves are affine between their break points (start and full, and the
+        counts just below them), so so is their difference: comparing them at the break
+        points of both decides every count, however large `full` is (sshd accepts
+        2147483647).
+        """
+        counts = sorted(n for n in self._breaks() | other._breaks() if n >= 0)
         mine = [self.refusal(n) for n in counts]
         theirs = [other.refusal(n) for n in counts]
         return all(a >= b for a, b in zip(mine, theirs, strict=True)) and mine != theirs

@@ -6,6 +6,16 @@ import json
 from typing import Any
 
 from hardaudit.facts.model import Container, Mount, PublishedPort
+from hardaudit.facts.parsers.numbers import ascii_int
+
+
+def _number(raw: Any) -> int | None:
+    """A JSON integer, or a string of ASCII digits; anything else (`"12x"`, 1.5) is None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    return ascii_int(raw) if isinstance(raw, str) else None
 
 
 def _ports(raw: Any) -> tuple[PublishedPort, ...]:
@@ -20,9 +30,8 @@ def _ports(raw: Any) -> tuple[PublishedPort, ...]:
         for binding in bindings if isinstance(bindings, list) else []:
             if not isinstance(binding, dict):
                 continue
-            try:
-                host_port = int(binding.get("HostPort") or 0)
-            except (TypeError, ValueError):
+            host_port = _number(binding.get("HostPort") or 0)
+            if host_port is None:
                 continue
             ports.append(
                 PublishedPort(str(container_port), str(binding.get("HostIp") or ""), host_port)
@@ -60,19 +69,19 @@ def parse_containers(text: str) -> tuple[Container, ...]:
     for line in text.splitlines():
         if line.startswith("## proc "):
             parts = line.split()
-            if len(parts) >= 3 and parts[2].isdigit():
-                pid = int(parts[2])
-                euids[pid] = int(parts[4]) if len(parts) >= 5 and parts[4].isdigit() else None
+            pid = ascii_int(parts[2]) if len(parts) >= 3 else None
+            if pid is not None:
+                euids[pid] = ascii_int(parts[4]) if len(parts) >= 5 else None
         elif line.startswith("{"):
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
                 continue
             if isinstance(record, dict):
                 records.append(record)
     containers: list[Container] = []
     for rec in records:
-        pid = int(rec.get("pid") or 0)
+        pid = _number(rec.get("pid") or 0) or 0  # not a number: no /proc line can match
         containers.append(
             Container(
                 id=str(rec.get("id", ""))[:12],

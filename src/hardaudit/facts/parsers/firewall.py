@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hardaudit.facts.parsers.numbers import ascii_int
+
 IPV4, IPV6 = "ipv4", "ipv6"
 BOTH = frozenset((IPV4, IPV6))
 _NFT_FAMILIES = {"ip": frozenset((IPV4,)), "ip6": frozenset((IPV6,)), "inet": BOTH}
@@ -191,16 +193,38 @@ def _reachable(chains: Mapping[str, Chain], start: str, family: str) -> list[Cha
 
 # A place to go on from: (chain, rule index, whether that chain was entered for tcp/22).
 _Resume = tuple[str, int, bool]
+_WalkKey = tuple[str, bool, tuple[_Resume, ...]]
+_CANNOT_TELL = frozenset(("accept",))  # never counts as a limit
+# Work for the rate-limit analysis of one base chain and family: rules looked at, and calls
+# nested. Real rulesets need a few thousand steps; 20,000 limited rules or goto loops would
+# otherwise cost minutes or the interpreter's stack. Past either, "cannot tell".
+_MAX_STEPS = 1_000_000
+_MAX_VISITED_RULES = 200_000  # rules looked at while visiting chains for limited rules
+_MAX_NESTING = 200
+
+
+class _OutOfBudgetError(Exception):
+    pass
 
 
 @dataclass
 class _Walk:
-    """One base chain's view for the rate-limit analysis."""
+    """One base chain's view for the rate-limit analysis.
+
+    What happens from each rule of a chain on is computed once per (chain, entered for
+    tcp/22, return stack), for every rule at once, from the last rule back: a chain of
+    20,000 limited rules is one pass, not one pass per rule.
+    """
 
     chains: Mapping[str, Chain]
     family: str
     policy_deny: bool
-    budget: int = _MAX_PATHS
+    steps: int = _MAX_STEPS
+    _tables: dict[_WalkKey, list[frozenset[str]]] = field(default_factory=dict)
+    _done: dict[_WalkKey, int] = field(default_factory=dict)  # table entries valid from here
+    _busy: set[_WalkKey] = field(default_factory=set)
+    _nesting: int = 0
+    unsure: bool = False  # a loop or the nesting cap was met: no limit is proven any more
 
     def fate(self, name: str, start: int, ssh: bool, stack: tuple[_Resume, ...]) -> frozenset[str]:
         """What may happen ("accept", "deny") to a new tcp/22 packet over a rate limit,
@@ -211,32 +235,73 @@ class _Walk:
         tcp/22, or any rule of a chain entered through such a match (`ssh`), may match the
         packet; other conditional rules are taken to match other traffic.
         """
-        self.budget -= 1
         chain = self.chains.get(name)
-        if chain is None or self.budget < 0 or len(stack) > _MAX_DEPTH:
-            return frozenset(("accept",))  # cannot tell: never counts as a limit
-        found: set[str] = set()
-        for index in range(start, len(chain.rules)):
-            rule = chain.rules[index]
-            if self.family not in rule.families or rule.limit:
-                continue
-            if rule.conditional and not (ssh or rule.ssh):
-                continue
-            inner = ssh or rule.ssh
-            if rule.verdict == "accept":
-                found.add("accept")
-            elif rule.verdict in _DENY:
-                found.add("deny")
-            elif rule.verdict in ("jump", "goto") and rule.target in self.chains:
-                back = ((name, index + 1, ssh),) if rule.verdict == "jump" else ()
-                found |= self.fate(rule.target, 0, inner, stack + back)
-            elif rule.verdict == "return":
-                found |= self.resume(stack)
-            else:
-                continue  # no verdict (log, counter): the packet goes on
-            if not rule.conditional or rule.ssh_only:
-                return frozenset(found)
-        return frozenset(found | self.resume(stack))
+        if chain is None or len(stack) > _MAX_DEPTH or self._nesting > _MAX_NESTING:
+            self.unsure = True
+            return _CANNOT_TELL
+        key = (name, ssh, stack)
+        start = min(start, len(chain.rules))
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = [_CANNOT_TELL] * (len(chain.rules) + 1)
+            self._done[key] = len(chain.rules) + 1
+        if start >= self._done[key]:
+            return table[start]
+        if key in self._busy:  # back at an earlier rule with the same stack: a goto loop
+            self.unsure = True
+            return _CANNOT_TELL
+        self._busy.add(key)
+        self._nesting += 1
+        try:
+            self._extend(key, table, start)
+        finally:
+            self._busy.discard(key)
+            self._nesting -= 1
+        return table[start]
+
+    def _extend(self, key: _WalkKey, table: list[frozenset[str]], start: int) -> None:
+        """Compute the table down to rule `start`, from the last rule back."""
+        name, ssh, stack = key
+        end = len(table) - 1
+        self.steps -= self._done[key] - start
+        if self.steps < 0:
+            raise _OutOfBudgetError
+        if self._done[key] > end:
+            table[end] = self.resume(stack)
+            self._done[key] = end
+        for index in range(self._done[key] - 1, start - 1, -1):
+            table[index] = self._from_rule(name, index, ssh, stack, table[index + 1])
+            self._done[key] = index
+
+    def _from_rule(
+        self,
+        name: str,
+        index: int,
+        ssh: bool,
+        stack: tuple[_Resume, ...],
+        after: frozenset[str],
+    ) -> frozenset[str]:
+        """What may happen from rule `index` on, given what may happen after it (`after`)."""
+        rule = self.chains[name].rules[index]
+        if self.family not in rule.families or rule.limit:
+            return after
+        if rule.conditional and not (ssh or rule.ssh):
+            return after
+        inner = ssh or rule.ssh
+        if rule.verdict == "accept":
+            here = frozenset(("accept",))
+        elif rule.verdict in _DENY:
+            here = frozenset(("deny",))
+        elif rule.verdict in ("jump", "goto") and rule.target in self.chains:
+            back = ((name, index + 1, ssh),) if rule.verdict == "jump" else ()
+            here = self.fate(rule.target, 0, inner, stack + back)
+        elif rule.verdict == "return":
+            here = self.resume(stack)
+        else:
+            return after  # no verdict (log, counter): the packet goes on
+        if not rule.conditional or rule.ssh_only:
+            return here
+        return here | after
 
     def resume(self, stack: tuple[_Resume, ...]) -> frozenset[str]:
         if not stack:
@@ -246,7 +311,13 @@ class _Walk:
 
     def limits(self, name: str, index: int, ssh: bool, stack: tuple[_Resume, ...]) -> bool:
         """Whether the limited rule `index` of chain `name` drops the traffic over its limit."""
-        self.budget = _MAX_PATHS
+        try:
+            limited = self._limits(name, index, ssh, stack)
+        except _OutOfBudgetError:
+            return False  # cannot tell: never counts as a limit
+        return limited and not self.unsure
+
+    def _limits(self, name: str, index: int, ssh: bool, stack: tuple[_Resume, ...]) -> bool:
         rule = self.chains[name].rules[index]
         if rule.verdict == "accept":
             matched = frozenset(("accept",))
@@ -273,16 +344,20 @@ def _rate_limits(chains: Mapping[str, Chain], base: Chain, family: str) -> tuple
     accepts what matches UNDER one and the rest of tcp/22 then meets a deny (a later rule
     or the policy), not an unlimited accept. A rule without a verdict (LOG, NFLOG, `recent
     --set`) limits nothing. Rules of a chain entered through a tcp/22 match count as tcp/22
-    rules; the evidence is that outermost tcp/22 rule.
+    rules; the evidence is that outermost tcp/22 rule. The walk stops after _MAX_PATHS
+    chain visits or _MAX_VISITED_RULES rules looked at (what it has not seen proves no limit).
     """
     walk = _Walk(chains, family, base.policy.lower() in _DENY)
     found: list[str] = []
-    visits = [_MAX_PATHS]
+    visits = [_MAX_PATHS, _MAX_VISITED_RULES]
 
     def visit(name: str, entry: str, stack: tuple[_Resume, ...], seen: frozenset[str]) -> None:
         chain = chains.get(name)
         visits[0] -= 1
         if chain is None or name in seen or len(seen) > _MAX_DEPTH or visits[0] < 0:
+            return
+        visits[1] -= len(chain.rules)
+        if visits[1] < 0:
             return
         for index, rule in enumerate(chain.rules):
             if family not in rule.families:
@@ -567,7 +642,10 @@ def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
     `inet` tables cover both families, `ip` and `ip6` one each (iptables-nft's tables appear
     here too, as `ip filter INPUT` with `xt` expressions). Raises ValueError on bad JSON.
     """
-    data = json.loads(text) if text.strip() else {"nftables": []}
+    try:
+        data = json.loads(text) if text.strip() else {"nftables": []}
+    except RecursionError as exc:  # nesting deeper than the interpreter's stack
+        raise ValueError("JSON nested too deep") from exc
     items = data.get("nftables", []) if isinstance(data, dict) else []
     items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     tables: dict[tuple[str, str], _Table] = {}
@@ -630,8 +708,9 @@ def _negated(tokens: list[str], index: int) -> bool:
 def _port_spec_has(spec: str, port: int = SSH_PORT) -> bool:
     for part in spec.split(","):
         low, _, high = part.partition(":")
-        if low.isdigit() and (high.isdigit() or not high):
-            if int(low) <= port <= int(high or low):
+        first, last = ascii_int(low, 5), ascii_int(high or low, 5)
+        if first is not None and last is not None:
+            if first <= port <= last:
                 return True
         elif low == "ssh":
             return True

@@ -6,20 +6,22 @@ import ipaddress
 import re
 
 from hardaudit.facts.model import ListeningSocket
+from hardaudit.facts.parsers.numbers import ascii_int, hex_int
 
 _PROCESS = re.compile(r'users:\(\("([^"]*)"')
 
 
 def split_address(local: str) -> tuple[str, int] | None:
     """`0.0.0.0:22`, `*:22`, `[::]:22`, `127.0.0.1%lo:53`, `:::22` -> (address, port)."""
-    address, sep, port = local.rpartition(":")
-    if not sep or not port.isdigit():
+    address, sep, port_text = local.rpartition(":")
+    port = ascii_int(port_text, 5)
+    if not sep or port is None:
         return None
     if address.startswith("[") and "]" in address:
         address = address[1 : address.index("]")] + address[address.index("]") + 1 :]
     if address.startswith("[") and address.endswith("]"):
         address = address[1:-1]
-    return address or "*", int(port)
+    return address or "*", port
 
 
 def parse_ss(text: str) -> tuple[ListeningSocket, ...]:
@@ -66,11 +68,13 @@ def parse_proc_net(text: str) -> tuple[ListeningSocket, ...]:
         if fields[3].upper() != wanted:
             continue
         hex_addr, _, hex_port = fields[1].partition(":")
+        port = hex_int(hex_port, 4)
         try:
             address = _hex_address(hex_addr)
         except ValueError:
             continue
-        sockets.append(ListeningSocket(proto, address, int(hex_port, 16)))
+        if port is not None:
+            sockets.append(ListeningSocket(proto, address, port))
     return tuple(sockets)
 
 

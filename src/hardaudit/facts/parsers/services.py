@@ -13,6 +13,7 @@ from hardaudit.facts.model import (
     ServiceUnit,
     Unknown,
 )
+from hardaudit.facts.parsers.numbers import ascii_int
 
 
 def _file_blocks(text: str, nonce: str) -> list[tuple[str, list[str]]]:
@@ -155,6 +156,18 @@ def _default_user_protected(rules: list[str]) -> bool:
     return not (enabled and nopass)
 
 
+def _announced_prefix(line: str, paths: dict[str, _RedisState], longest: int) -> str:
+    """The longest announced path that `line` starts with, followed by `:` ("" if none);
+    one set lookup per `:` within the longest path's length, not one scan per path."""
+    found = ""
+    at = line.find(":")
+    while 0 <= at <= longest:
+        if line[:at] in paths:
+            found = line[:at]
+        at = line.find(":", at + 1)
+    return found
+
+
 def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     """`grep -H` lines `path:directive args` (after `## file <path>` lines); None for `## none`.
 
@@ -176,12 +189,12 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
         return None
     paths = [line[len("## file ") :].strip() for line in lines if line.startswith("## file ")]
     states: dict[str, _RedisState] = {path: _RedisState() for path in paths}
+    longest = max(map(len, paths), default=0)
     for line in lines:
         if not line.strip() or line.startswith("##"):
             continue
         # the longest announced path: a file may be named /etc/redis/a:b.conf
-        known = [p for p in paths if line.startswith(p + ":")]
-        path = max(known, key=len) if known else line.partition(":")[0]
+        path = _announced_prefix(line, states, longest) or line.partition(":")[0]
         words = _redis_words(line[len(path) + 1 :])
         if not words:
             continue
@@ -197,8 +210,8 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
             state.aclfile = True
         elif directive == "user" and args and args[0] == "default":
             state.default_user_rules = args[1:]
-        elif directive == "port" and args and args[0].isdigit():
-            state.port = int(args[0])
+        elif directive == "port" and args and ascii_int(args[0], 5) is not None:
+            state.port = ascii_int(args[0], 5)
     configs = []
     for path, state in states.items():
         rules = state.default_user_rules
@@ -265,7 +278,7 @@ _TOKEN = re.compile(
       | (?P<dq>"(?:\\.|[^"\\])*"?)
       | (?P<sq>'(?:\\.|[^'\\])*'?)
       | (?P<punct>[{};])
-      | (?P<word>(?:\\.|\$\{[^}\s]*\}|[^\s{};"'\\])(?:\\.|\$\{[^}\s]*\}|[^\s{};\\])*)
+      | (?P<word>(?:\\.|\$\{[^{}$\s;]*\}?|[^\s{};"'\\])(?:\\.|\$\{[^{}$\s;]*\}?|[^\s{};\\])*)
     """,
     re.VERBOSE,
 )
@@ -312,9 +325,10 @@ def _parse_nginx_file(path: str, lines: list[str]) -> list[_Directive | _Block]:
     previous = 0
     for raw in lines:
         number_text, sep, text = raw.partition(":")
-        if not sep or not number_text.isdigit():
+        parsed = ascii_int(number_text)
+        if not sep or parsed is None:
             continue
-        number = int(number_text)
+        number = parsed
         # A statement still open across lines the script did not print ended on one of them,
         # unless it is a block header waiting for its brace.
         if pending and number != previous + 1 and pending[0] not in _BLOCKS:
@@ -408,8 +422,25 @@ class _Server:
     locations: list[tuple[_Block, _Level]] = field(default_factory=list)
 
 
+# What one nginx configuration may cost to walk: items visited with includes spliced in, and
+# blocks nested (through includes too). Real configurations use a few thousand and under ten;
+# includes that include each other re-expand along every path and blocks nested 10,000 deep
+# would exhaust the recursion limit, so going over makes the fact Unknown.
+NGINX_NODE_BUDGET = 200_000
+NGINX_MAX_DEPTH = 64
+_INCLUDE_DEPTH = 8
+
+
+class NginxTooComplexError(Exception):
+    """The configuration is over NGINX_NODE_BUDGET or NGINX_MAX_DEPTH: not judged."""
+
+
 class _NginxWalker:
-    """Walks the configuration from nginx.conf, splicing included files that were printed."""
+    """Walks the configuration from nginx.conf, splicing included files that were printed.
+
+    Each file's expansion is computed once (memoised), an include of a file being expanded
+    is skipped (a loop), and every item visited counts against NGINX_NODE_BUDGET.
+    """
 
     def __init__(
         self, files: dict[str, list[_Directive | _Block]], followed: frozenset[str] = frozenset()
@@ -418,10 +449,44 @@ class _NginxWalker:
         self.followed = followed  # include patterns the script expanded in full
         self.http = _Level()
         self.servers: list[_Server] = []
+        self._expanded: dict[str, list[tuple[_Directive | _Block, bool]]] = {}
+        self._active: list[str] = []  # files being expanded, outermost first
+        self._budget = NGINX_NODE_BUDGET
+        self._depth = 0
+        self._matches: dict[str, list[str]] = {}  # include pattern -> printed files
 
-    def _expand(
-        self, items: list[_Directive | _Block], stack: tuple[str, ...]
-    ) -> list[tuple[_Directive | _Block, bool]]:
+    def _matching(self, pattern: str) -> list[str]:
+        """The printed files an include pattern names, sorted; each pattern looked up once
+        (a scan of every file counts against the budget; a plain path is a lookup)."""
+        found = self._matches.get(pattern)
+        if found is None:
+            if not any(c in pattern for c in "*?["):
+                found = [pattern] if pattern in self.files else []
+            else:
+                self._spend(len(self.files))
+                found = sorted(p for p in self.files if _glob_match(pattern, p))
+            self._matches[pattern] = found
+        return found
+
+    def _spend(self, items: int) -> None:
+        self._budget -= items
+        if self._budget < 0:
+            raise NginxTooComplexError(
+                f"nginx: the configuration expands to over {NGINX_NODE_BUDGET} directives "
+                "through its includes (files that include each other?): not judged"
+            )
+
+    def _file(self, path: str) -> list[tuple[_Directive | _Block, bool]]:
+        """A printed file's items with its includes spliced in, computed once."""
+        if path not in self._expanded:
+            self._active.append(path)
+            try:
+                self._expanded[path] = self._expand(self.files[path])
+            finally:
+                self._active.pop()
+        return self._expanded[path]
+
+    def _expand(self, items: list[_Directive | _Block]) -> list[tuple[_Directive | _Block, bool]]:
         """Items with includes replaced by the printed files they match; (item, unread)."""
         out: list[tuple[_Directive | _Block, bool]] = []
         for item in items:
@@ -429,59 +494,80 @@ class _NginxWalker:
                 out.append((item, False))
                 continue
             pattern = _resolve(item.args[0])
-            matched = sorted(p for p in self.files if _glob_match(pattern, p))
+            matched = self._matching(pattern)
             for path in matched:
-                if path in stack or len(stack) > 8:
+                if path in self._active:  # a loop: nginx itself would refuse the configuration
                     continue
-                out.extend(self._expand(self.files[path], (*stack, path)))
+                if len(self._active) > _INCLUDE_DEPTH:
+                    raise NginxTooComplexError(
+                        f"nginx: includes nested over {_INCLUDE_DEPTH} deep: not judged"
+                    )
+                spliced = self._file(path)
+                self._spend(len(spliced))
+                out.extend(spliced)
             known = pattern in self.followed or _fully_read(pattern) or _header_free(pattern)
             if not matched and not known:
                 out.append((item, True))
+        self._spend(len(items))
         return out
+
+    def walk_file(self, path: str, context: str, level: _Level | None) -> None:
+        """Walk one printed file from the top (nginx.conf, or each file when it is missing)."""
+        self._active.append(path)
+        try:
+            self.walk(self.files[path], context, level, None)
+        finally:
+            self._active.pop()
 
     def walk(
         self,
         items: list[_Directive | _Block],
         context: str,
-        stack: tuple[str, ...],
         level: _Level | None,
         server: _Server | None,
     ) -> None:
-        for item, unread in self._expand(items, stack):
-            if isinstance(item, _Directive):
-                if level is None:
+        self._depth += 1
+        try:
+            if self._depth > NGINX_MAX_DEPTH:
+                raise NginxTooComplexError(
+                    f"nginx: blocks nested over {NGINX_MAX_DEPTH} deep "
+                    "(through includes too): not judged"
+                )
+            for item, unread in self._expand(items):
+                if isinstance(item, _Directive):
+                    if level is None:
+                        continue
+                    if unread:
+                        level.unseen.append(item.args[0])
+                    elif item.name == "add_header" and item.args:
+                        level.headers.add(item.args[0].lower())
+                    elif server is not None and level is server.level:
+                        if item.name == "listen":
+                            server.listens.append(" ".join(item.args))
+                        elif item.name == "server_name":
+                            server.names.extend(item.args)
                     continue
-                if unread:
-                    level.unseen.append(item.args[0])
-                elif item.name == "add_header" and item.args:
-                    level.headers.add(item.args[0].lower())
-                elif server is not None and level is server.level:
-                    if item.name == "listen":
-                        server.listens.append(" ".join(item.args))
-                    elif item.name == "server_name":
-                        server.names.extend(item.args)
-                continue
-            self._block(item, context, stack, server)
+                self._block(item, context, server)
+        finally:
+            self._depth -= 1
 
-    def _block(
-        self, block: _Block, context: str, stack: tuple[str, ...], server: _Server | None
-    ) -> None:
+    def _block(self, block: _Block, context: str, server: _Server | None) -> None:
         name = block.name
         if context == "main" and name == "http":
-            self.walk(block.items, "http", stack, self.http, None)
+            self.walk(block.items, "http", self.http, None)
         elif context == "http" and name == "server":
             found = _Server(block, _Level())
             self.servers.append(found)
-            self.walk(block.items, "server", stack, found.level, found)
+            self.walk(block.items, "server", found.level, found)
         elif server is not None and (
             (context in ("server", "location") and name == "location")
             or (context == "location" and name == "if")
         ):
             level = _Level()
             server.locations.append((block, level))
-            self.walk(block.items, "location", stack, level, server)
+            self.walk(block.items, "location", level, server)
         else:  # events, upstream, map, types, stream, mail, if in server...: no add_header
-            self.walk(block.items, "other", stack, None, None)
+            self.walk(block.items, "other", None, None)
 
 
 def _effective_server_headers(server: _Server, http: _Level) -> frozenset[str]:
@@ -519,11 +605,14 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | No
     for path, lines in _file_blocks(text, nonce):
         files.setdefault(path, []).extend(_parse_nginx_file(path, lines))
     walker = _NginxWalker(files, followed)
-    if NGINX_MAIN in files:
-        walker.walk(files[NGINX_MAIN], "main", (NGINX_MAIN,), None, None)
-    else:
-        for path, items in files.items():
-            walker.walk(items, "http", (path,), walker.http, None)
+    try:
+        if NGINX_MAIN in files:
+            walker.walk_file(NGINX_MAIN, "main", None)
+        else:
+            for path in files:
+                walker.walk_file(path, "http", walker.http)
+    except NginxTooComplexError as exc:
+        return Unknown(str(exc))
     if walker.http.unseen:  # server blocks may be in it: those found are not all there are
         unread = ", ".join(f"include {u}" for u in walker.http.unseen)
         if not walker.servers:

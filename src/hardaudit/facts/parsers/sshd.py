@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -91,15 +92,40 @@ def _expand(pattern: str, files: dict[str, list[str]]) -> list[str]:
     return sorted(path for path in files if fnmatch.fnmatchcase(path, pattern))
 
 
+# sshd refuses a configuration whose Includes nest deeper than 16 (READCONF_MAX_DEPTH), so
+# any include loop; the line budget stops Includes that fan out (a file included twice by
+# each of ten files) from expanding along every path.
+SSHD_INCLUDE_DEPTH = 16
+SSHD_LINE_BUDGET = 200_000
+
+
+class SshdIncludeError(ValueError):
+    """sshd_config's Includes loop, nest too deep or expand past SSHD_LINE_BUDGET."""
+
+
 def _walk(
-    path: str, files: dict[str, list[str]], depth: int = 0
+    path: str,
+    files: dict[str, list[str]],
+    stack: tuple[str, ...] = (),
+    budget: list[int] | None = None,
 ) -> list[tuple[_Line, _Line | None]]:
     """Flatten a config file and its Includes in order, each line with the Match line whose
     block it is in (None: global). `Match all` ends a block: sshd applies what follows it to
-    every connection. A Match inside an included file ends with that file, as in sshd."""
+    every connection. A Match inside an included file ends with that file, as in sshd.
+
+    Raises SshdIncludeError where sshd would refuse the configuration (an include loop,
+    over 16 deep) and past SSHD_LINE_BUDGET lines."""
+    budget = [SSHD_LINE_BUDGET] if budget is None else budget
+    stack = (*stack, path)
     out: list[tuple[_Line, _Line | None]] = []
     block: _Line | None = None
-    for number, raw in enumerate(files.get(path, []), start=1):
+    lines = files.get(path, [])
+    budget[0] -= len(lines)
+    if budget[0] < 0:
+        raise SshdIncludeError(
+            f"sshd_config: the Includes expand to over {SSHD_LINE_BUDGET} lines: not judged"
+        )
+    for number, raw in enumerate(lines, start=1):
         token = _tokenize(raw)
         if token is None:
             continue
@@ -109,15 +135,27 @@ def _walk(
             block = None if args.lower() == "all" else line
             out.append((line, block))
             continue
-        if keyword == "include" and depth < 8:
-            for pattern in shlex.split(args):
+        if keyword == "include":
+            for pattern in _include_patterns(args):
                 for included in _expand(pattern, files):
-                    out.extend(
-                        (line, inner or block) for line, inner in _walk(included, files, depth + 1)
-                    )
+                    if included in stack or len(stack) > SSHD_INCLUDE_DEPTH:
+                        raise SshdIncludeError(
+                            f"sshd_config: {path}:{number} includes {included} "
+                            + ("again (a loop)" if included in stack else "too deep")
+                            + ": sshd refuses this configuration"
+                        )
+                    inner_lines = _walk(included, files, stack, budget)
+                    out.extend((line, inner or block) for line, inner in inner_lines)
             continue
         out.append((_Line(path, number, _ALIASES.get(keyword, keyword), args), block))
     return out
+
+
+def _include_patterns(args: str) -> list[str]:
+    try:
+        return shlex.split(args)
+    except ValueError:  # an unbalanced quote: sshd would refuse the line
+        return args.split()
 
 
 def parse_sshd_config(text: str, nonce: str, main: str = "/etc/ssh/sshd_config") -> SshdConfig:
@@ -284,15 +322,11 @@ def fill_failed_contexts(
 ) -> tuple[SshdContext, ...]:
     """Replace each context whose `sshd -T -C` failed (config None) by the context parsed from
     the files for the same Match line (in order, for repeated lines); keep it when none is."""
-    pool = list(parsed)
+    pool: dict[str, deque[SshdContext]] = {}
+    for context in parsed:
+        pool.setdefault(match_key(context.match), deque()).append(context)
     out = []
     for context in contexts:
-        twin = None
-        if context.config is None:
-            twin = next((p for p in pool if match_key(p.match) == match_key(context.match)), None)
-        if twin is None:
-            out.append(context)
-        else:
-            pool.remove(twin)
-            out.append(twin)
+        twins = pool.get(match_key(context.match)) if context.config is None else None
+        out.append(twins.popleft() if twins else context)
     return tuple(out)
