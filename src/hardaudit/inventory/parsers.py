@@ -311,8 +311,11 @@ def _json_hostvars(
 
 # --------------------------------------------------------------------------- INI
 
-_SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$")
-_GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:[#;].*)?$")
+# As Ansible's: after a header or a group name only a `#` comment may follow (`;` only
+# starts a comment at the beginning of a line).
+_SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
+_GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")
+_SECTION_SEMICOLON = re.compile(r"^\[[^\]\s]+\]\s*;")
 
 
 def ini_value(text: str) -> Any:
@@ -365,6 +368,11 @@ def parse_ini_inventory(
                 pending.pop(group, None)
             events.append(AddGroup(group, at(lineno, f"[{line.strip('[]')}]")))
             continue
+        if _SECTION_SEMICOLON.match(line):
+            raise at(lineno).error(
+                f"invalid section header {line!r}: Ansible allows only a '#' comment after it",
+                hint="write the comment with '#', or on a line of its own",
+            )
         if line.startswith("[") and line.endswith("]"):
             # Ansible's rule: `[2001:db8::2]:2222` (no closing `]` at the end) is a host.
             raise at(lineno).error(
