@@ -68,7 +68,10 @@ def parse_inventory_file(path: Path, shown: str, known_groups: frozenset[str]) -
             hint=f"run it once and save its output: {path.name} --list > inventory.json",
         )
     if kind == "json":
-        return parse_json_inventory(parse_json(text, shown), shown, base_dir)
+        data = parse_json(text, shown)
+        if _yaml_plugin_layout(data):  # Ansible's yaml plugin reads such .json files
+            return parse_yaml_inventory(data, shown, base_dir)
+        return parse_json_inventory(data, shown, base_dir)
     if kind == "yaml":
         return parse_yaml_inventory(parse_yaml(text, shown), shown, base_dir)
     return parse_ini_inventory(text, shown, base_dir, known_groups)
@@ -218,6 +221,19 @@ def parse_yaml_inventory(data: Any, file: str, base_dir: Path) -> tuple[Event, .
 
 
 # --------------------------------------------------------------------------- JSON
+
+
+def _yaml_plugin_layout(data: Any) -> bool:
+    """True for JSON written like a YAML inventory (`"hosts": {"web1": {...}}`), which
+    Ansible's yaml plugin reads; `ansible-inventory --list` output lists hosts instead."""
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(group, dict)
+        and (isinstance(group.get("hosts"), dict) or isinstance(group.get("children"), dict))
+        for name, group in data.items()
+        if name != "_meta"
+    )
 
 
 def parse_json_inventory(data: Any, file: str, base_dir: Path) -> tuple[Event, ...]:
