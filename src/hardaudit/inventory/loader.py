@@ -122,7 +122,10 @@ def describe_host(host: Host) -> dict[str, object]:
     """Resolved connection settings and jump chain of `host`, JSON-ready, for display.
 
     Key files are listed by path only; variables are not included (they may hold secrets).
+    A host whose settings are invalid is shown with its `error` and no route.
     """
+    if host.error:
+        return {"name": host.name, "groups": list(host.groups), "error": host.error}
     return {
         "name": host.name,
         "address": host.address,

@@ -68,7 +68,10 @@ def parse_inventory_file(path: Path, shown: str, known_groups: frozenset[str]) -
             hint=f"run it once and save its output: {path.name} --list > inventory.json",
         )
     if kind == "json":
-        return parse_json_inventory(parse_json(text, shown), shown, base_dir)
+        data = parse_json(text, shown)
+        if _yaml_plugin_layout(data):  # Ansible's yaml plugin reads such .json files
+            return parse_yaml_inventory(data, shown, base_dir)
+        return parse_json_inventory(data, shown, base_dir)
     if kind == "yaml":
         return parse_yaml_inventory(parse_yaml(text, shown), shown, base_dir)
     return parse_ini_inventory(text, shown, base_dir, known_groups)
@@ -220,6 +223,19 @@ def parse_yaml_inventory(data: Any, file: str, base_dir: Path) -> tuple[Event, .
 # --------------------------------------------------------------------------- JSON
 
 
+def _yaml_plugin_layout(data: Any) -> bool:
+    """True for JSON written like a YAML inventory (`"hosts": {"web1": {...}}`), which
+    Ansible's yaml plugin reads; `ansible-inventory --list` output lists hosts instead."""
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(group, dict)
+        and (isinstance(group.get("hosts"), dict) or isinstance(group.get("children"), dict))
+        for name, group in data.items()
+        if name != "_meta"
+    )
+
+
 def parse_json_inventory(data: Any, file: str, base_dir: Path) -> tuple[Event, ...]:
     """Events for `ansible-inventory --list` / inventory-script JSON.
 
@@ -311,8 +327,11 @@ def _json_hostvars(
 
 # --------------------------------------------------------------------------- INI
 
-_SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$")
-_GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:[#;].*)?$")
+# As Ansible's: after a header or a group name only a `#` comment may follow (`;` only
+# starts a comment at the beginning of a line).
+_SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
+_GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")
+_SECTION_SEMICOLON = re.compile(r"^\[[^\]\s]+\]\s*;")
 
 
 def ini_value(text: str) -> Any:
@@ -365,6 +384,11 @@ def parse_ini_inventory(
                 pending.pop(group, None)
             events.append(AddGroup(group, at(lineno, f"[{line.strip('[]')}]")))
             continue
+        if _SECTION_SEMICOLON.match(line):
+            raise at(lineno).error(
+                f"invalid section header {line!r}: Ansible allows only a '#' comment after it",
+                hint="write the comment with '#', or on a line of its own",
+            )
         if line.startswith("[") and line.endswith("]"):
             # Ansible's rule: `[2001:db8::2]:2222` (no closing `]` at the end) is a host.
             raise at(lineno).error(

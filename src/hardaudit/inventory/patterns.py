@@ -140,7 +140,7 @@ def _match(inventory: Inventory, element: str, pattern: str) -> set[str]:
 
 def _subscript(order: list[str], subscript: tuple[int, int | None]) -> list[str]:
     start, end = subscript
-    if end is None:
+    if end is None or end == 0:  # Ansible reads `[2:0]` as `[2]` (its end 0 is falsy)
         return [order[start]] if -len(order) <= start < len(order) else []
     return order[start : (end + 1 if end >= 0 else None)]
 

@@ -99,3 +99,13 @@ def test_doctor_reports_the_invalid_host_without_contacting_it(
     assert code == 3
     assert "  BAD inventory: " in out
     assert "invalid ansible_port 'twenty-two'" in out
+
+
+def test_unparseable_inventory_still_stops_the_run_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hosts.yml"
+    path.write_text("all:\n  hosts:\n    web1:\n      ansible_user: 'unclosed\n")
+    code = main(["run", "-i", str(path), "--replay-dir", str(CAPTURES)])
+    assert code == 2
+    assert f"{path}:5:1: YAML syntax error" in capsys.readouterr().err

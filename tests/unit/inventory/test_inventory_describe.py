@@ -68,3 +68,17 @@ def test_describe_local_host() -> None:
         "local",
         [],
     )
+
+
+def test_describe_host_with_invalid_settings_shows_the_reason_and_no_route(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "hosts.ini"
+    path.write_text("[web]\nweb1 ansible_port=none\n")
+    (host,) = load_inventory(path, use_default_ssh_config=False).hosts
+    assert describe_host(host) == {
+        "name": "web1",
+        "groups": ["web"],
+        "error": f"{path}:2:6: hosts.web1.ansible_port: invalid ansible_port 'none' for host"
+        " web1: expected an integer port 1..65535",
+    }

@@ -179,6 +179,12 @@ PER_HOST = (
             " (write [name], [name:vars] or [name:children] without spaces)",
         ),
         (
+            "section_semicolon.ini",
+            "section_semicolon.ini:1: invalid section header '[web] ; the web tier': Ansible"
+            " allows only a '#' comment after it (write the comment with '#', or on a line"
+            " of its own)",
+        ),
+        (
             "unknown_section.ini",
             "unknown_section.ini:3: section [web:hostvars] has unknown type 'hostvars'"
             " (use [group], [group:vars] or [group:children])",
