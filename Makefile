@@ -23,7 +23,7 @@ lab-down:
 
 demo: deps
 	$(PYTHON) lab/labctl.py up
-	@status=0; audit run -i inventory/lab.yml --format html --output-dir reports/demo || status=$$?; \
+	@status=0; audit run -i lab/inventory.yml --format html --output-dir reports/demo || status=$$?; \
 	  echo "exit status $$status (1 = failed checks, 3 = hosts not audited; see README)"; \
 	  if [ -z "$$KEEP_LAB" ]; then $(PYTHON) lab/labctl.py down; else echo "lab left running: make lab-down"; fi
 

@@ -21,7 +21,7 @@ Every host gets NET_ADMIN (nft and iptables-save read the kernel's ruleset).
 ha-int and ha-deep are `--internal`; ha-front has masquerading off and a DOCKER-USER rule
 dropping anything leaving its bridge. The engines run with `--dns 127.0.0.1` and
 `--ip-forward=false`, so nothing in the lab can reach an address outside this machine.
-Files for clients are written to .lab/ (git-ignored); see the inventory in inventory/lab.yml.
+Files for clients are written to .lab/ (git-ignored); see the inventory in lab/inventory.yml.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ class LabState:
     encrypted_key: str = str(ENCRYPTED_KEY)
     known_hosts: str = str(KNOWN_HOSTS)
     ssh_config: str = str(SSH_CONFIG)
-    inventory: str = str(REPO / "inventory" / "lab.yml")
+    inventory: str = str(REPO / "lab" / "inventory.yml")
     complete: bool = False
 
     def save(self) -> None:
