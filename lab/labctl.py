@@ -368,18 +368,13 @@ def global_lock() -> Iterator[None]:
 
 
 def ensure_tools() -> None:
-    wanted = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
-    missing = [package for tool, package in wanted.items() if shutil.which(tool) is None]
-    if missing:
-        log(f"installing {', '.join(missing)} with apt-get")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
-        if subprocess.run(install, env=env, check=False).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, check=True)
-            subprocess.run(install, env=env, check=True)
-    for tool in ("docker", "ssh-keygen", "iptables-save", "tar"):
-        if shutil.which(tool) is None:
-            raise LabError(f"{tool} not found on PATH")
+    """Install what lab/deps.txt lists and this machine lacks (a no-op when all is there)."""
+    try:
+        done = subprocess.run(["bash", str(LAB_DIR / "ensure-deps.sh")], check=False)
+    except FileNotFoundError as exc:
+        raise LabError("bash not found on PATH") from exc
+    if done.returncode != 0:
+        raise LabError("lab/ensure-deps.sh could not install the lab's programs (see above)")
 
 
 def debian_mirror() -> str:
