@@ -431,15 +431,16 @@ def ensure_base_tarball() -> Path:
     rootfs = CACHE_DIR / f"rootfs-{image_tag()}"
     build_log = CACHE_DIR / "debootstrap.log"
     mirror = debian_mirror()
-    log(f"debootstrap {SUITE} from the host's mirror (cold cache, about a minute)")
+    log(f"debootstrap {SUITE} from the host's mirror (cold cache, about a minute; "
+        f"full log in {build_log})")  # fmt: skip
     remove_rootfs(rootfs)
     try:
-        with build_log.open("w") as out:
-            include = f"--include={','.join(PACKAGES)}"
-            argv = ["debootstrap", "--variant=minbase", include, SUITE, str(rootfs), mirror]
-            if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
-                tail = build_log.read_text().splitlines()[-20:]
-                raise LabError("debootstrap failed; see " + str(build_log) + "\n" + "\n".join(tail))
+        include = f"--include={','.join(PACKAGES)}"
+        argv = ["debootstrap", "--variant=minbase", include, SUITE, str(rootfs), mirror]
+        if run_with_progress(argv, build_log, "debootstrap", debootstrap_progress):
+            tail = build_log.read_text().splitlines()[-20:]
+            raise LabError("debootstrap failed; see " + str(build_log) + "\n" + "\n".join(tail))
+        started = time.monotonic()
         kill_processes_in(rootfs)
         trim_rootfs(rootfs)
         partial = tarball.with_suffix(".partial")
@@ -448,10 +449,73 @@ def ensure_base_tarball() -> Path:
                 ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=out, check=True
             )
         partial.replace(tarball)
+        log(f"tarball written in {time.monotonic() - started:.1f}s")
     finally:
         remove_rootfs(rootfs)
     log(f"base tarball {tarball} ({tarball.stat().st_size // 2**20} MiB)")
     return tarball
+
+
+# debootstrap's per-package lines: "I: Retrieving libc6 2.36-9", "I: Unpacking libc6:amd64..."
+DEBOOTSTRAP_STEPS = {"Retrieving": "retrieved", "Validating": "validated",
+                     "Extracting": "extracted", "Unpacking": "unpacked",
+                     "Configuring": "configured"}  # fmt: skip
+DEBOOTSTRAP_STAGE_WORDS = {"required", "base", "the", "component", "InRelease", "Release", "Packages"}
+
+
+def debootstrap_progress(lines: Sequence[str]) -> str:
+    """One line out of debootstrap's output so far: packages per step, and the last step.
+
+    >>> debootstrap_progress(["I: Retrieving a 1", "I: Retrieving b 2", "I: Extracting a..."])
+    'retrieved 2, extracted 1; last: Extracting a...'
+    """
+    counts = dict.fromkeys(DEBOOTSTRAP_STEPS.values(), 0)
+    last = ""
+    for line in lines:
+        words = line.split()
+        step = DEBOOTSTRAP_STEPS.get(words[1], "") if len(words) >= 3 and words[0] == "I:" else ""
+        if step and words[2] not in DEBOOTSTRAP_STAGE_WORDS:
+            counts[step] += 1
+        if line.strip():
+            last = line.strip().removeprefix("I: ")
+    done = ", ".join(f"{step} {count}" for step, count in counts.items() if count)
+    return f"{done or 'starting'}; last: {last[:80]}" if last else done or "starting"
+
+
+def run_with_progress(
+    argv: Sequence[str],
+    log_path: Path,
+    label: str,
+    summarise: Callable[[Sequence[str]], str],
+    interval: float = 5.0,
+) -> int:
+    """Run argv, its output into log_path; every `interval` s print one condensed line."""
+    lines: list[str] = []
+    started = time.monotonic()
+    with log_path.open("w") as out:
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, errors="replace")  # fmt: skip
+        except FileNotFoundError as exc:
+            raise LabError(f"{argv[0]} not found on PATH (lab/ensure-deps.sh installs it)") from exc
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                out.write(line)
+                lines.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        while True:
+            try:
+                returncode = process.wait(timeout=interval)
+                break
+            except subprocess.TimeoutExpired:
+                log(f"{label}: {time.monotonic() - started:.0f}s, {summarise(list(lines))}")
+        reader.join(timeout=5)
+    log(f"{label}: done in {time.monotonic() - started:.1f}s, {summarise(lines)}")
+    return returncode
 
 
 def kill_processes_in(rootfs: Path) -> None:

@@ -90,6 +90,14 @@ class ArgvScanner:
             for node in ast.walk(tree):
                 if isinstance(node, ast.FunctionDef):
                     self.functions.setdefault(node.name, []).append(node)
+        # wrappers such as labctl's run(argv) and run_with_progress(argv, ...): their callers'
+        # first argument is an argv too
+        self.runners = set(RUNNERS) | {
+            name for name, defs in self.functions.items()
+            if any(arg.arg == "argv" for fn in defs for arg in fn.args.args)
+            and any(isinstance(node, ast.Call) and self.argv_of(node) is not None
+                    for fn in defs for node in ast.walk(fn))
+        }  # fmt: skip
 
     def execs(self) -> Iterator[Exec]:
         for path, tree in self.trees.items():
@@ -127,12 +135,12 @@ class ArgvScanner:
         )
         yield from visit(tree, None)
 
-    @staticmethod
-    def argv_of(call: ast.Call) -> ast.expr | None:
+    def argv_of(self, call: ast.Call) -> ast.expr | None:
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         owner = getattr(getattr(func, "value", None), "id", "")
-        runner = name in RUNNERS and (owner == "subprocess" or isinstance(func, ast.Name))
+        runners = getattr(self, "runners", RUNNERS)
+        runner = name in runners and (owner == "subprocess" or isinstance(func, ast.Name))
         which = name == "which" and owner == "shutil"
         if (runner or which) and call.args:
             return call.args[0]
