@@ -11,7 +11,7 @@ AUDIT := $(VENV)/bin/audit
 STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: deps system-deps demo test lint unit lab-up lab-down
+.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check
 
 deps: system-deps $(STAMP)
 
@@ -32,6 +32,11 @@ lint: deps
 
 unit: deps
 	$(PY) -m pytest -q -m 'not lab'
+
+# What .ci/run proves first: set-up and teardown as a machine without the lab tools sees
+# them (ensure-deps with nothing on PATH, teardown with nft hidden), no lab needed.
+fresh-machine-check: deps
+	$(PY) -m pytest -q tests/unit/test_lab_deps.py tests/unit/test_lab_teardown.py
 
 lab-up: deps
 	$(PY) lab/labctl.py up

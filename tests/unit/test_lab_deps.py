@@ -271,6 +271,10 @@ def ensure_deps_commands() -> set[str]:
     return shell_commands(ENSURE_DEPS.read_text())
 
 
+def ci_commands() -> set[str]:
+    return shell_commands((REPO / ".ci" / "run").read_text())
+
+
 def test_every_program_the_python_code_runs_is_installed_by_the_setup() -> None:
     table = read_table()
     dynamic = labctl_dynamic()
@@ -300,6 +304,7 @@ def test_scan_sees_the_programs_the_lab_is_known_to_run() -> None:
             "iptables", "ldd", "umount", "ssh", "sshd", "bash"} <= seen  # fmt: skip
     assert {"python3", "bash"} <= makefile_commands()
     assert {"apt-get", "chmod"} <= ensure_deps_commands()
+    assert {"bash", "make", "grep", "tee"} <= ci_commands()
 
 
 def test_scan_catches_a_new_program(tmp_path: Path) -> None:
@@ -323,9 +328,9 @@ def test_scan_catches_a_new_program(tmp_path: Path) -> None:
     assert not {"newtool", "othertool", "thirdtool"} & set(read_table())
 
 
-def test_every_program_the_makefile_and_ensure_deps_run_is_installed() -> None:
+def test_every_program_the_makefile_ensure_deps_and_ci_run_is_installed() -> None:
     table = read_table()
-    used = makefile_commands() | ensure_deps_commands()
+    used = makefile_commands() | ensure_deps_commands() | ci_commands()
     assert sorted(used - set(table)) == []
 
 
