@@ -73,6 +73,8 @@ RECIPE_VERSION = "1"  # bump when trim_rootfs() changes what goes into the tarba
 BASTION_PORT = 42201
 DOCK1_PORT = 42202
 CLOSED_PORT = 42209
+LAB_PORTS = (BASTION_PORT, DOCK1_PORT, CLOSED_PORT)
+RESERVED_PORTS = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
 FRONT_BRIDGE = "ha-front0"
 # Whatever enters the front bridge may only leave through it (DOCKER-USER chain).
 FRONT_RULE = ("DOCKER-USER", "-i", FRONT_BRIDGE, "!", "-o", FRONT_BRIDGE, "-j", "DROP")
@@ -211,6 +213,7 @@ class LabState:
     known_hosts: str = str(KNOWN_HOSTS)
     ssh_config: str = str(SSH_CONFIG)
     inventory: str = str(REPO / "lab" / "inventory.yml")
+    reserved_ports_saved: str | None = None  # ip_local_reserved_ports before the lab
     complete: bool = False
 
     def save(self) -> None:
@@ -1085,9 +1088,44 @@ def teardown_leftovers(force: bool) -> None:
 
 
 def check_ports_free() -> None:
-    for port in (BASTION_PORT, DOCK1_PORT, CLOSED_PORT):
+    for port in LAB_PORTS:
         if port_state(port) == "open":
             raise LabError(f"something already listens on 127.0.0.1:{port}")
+
+
+def reserve_ports(state: LabState) -> None:
+    """Keep the kernel from giving the lab's ports to other sockets while the lab is up.
+
+    They lie in the ephemeral range (32768-60999): any outgoing connection, or a test's
+    bind to port 0, could take 42202 between our check and docker-proxy's listen.
+    """
+    ours = {str(port) for port in LAB_PORTS}  # a crashed lab may have left them reserved
+    before = [item for item in RESERVED_PORTS.read_text().strip().split(",") if item not in ours]
+    state.reserved_ports_saved = ",".join(item for item in before if item)
+    state.save()
+    RESERVED_PORTS.write_text(",".join([*filter(None, before), *sorted(ours)]) + "\n")
+
+
+def restore_reserved_ports(state: LabState) -> None:
+    if state.reserved_ports_saved is not None:
+        RESERVED_PORTS.write_text(state.reserved_ports_saved + "\n")
+
+
+def wait_ports_bindable(ports: Sequence[int], timeout: float = 15) -> None:
+    """Wait until 127.0.0.1:port could be listened on (as docker-proxy will), for each port."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", port))
+                    break
+                except OSError as exc:
+                    if time.monotonic() > deadline:
+                        raise LabError(f"127.0.0.1:{port} stays in use ({exc.strerror}); "
+                                       f"`ss -tanp | grep :{port}` shows by what") from exc  # fmt: skip
+            time.sleep(0.5)
 
 
 def up(force: bool) -> None:
@@ -1124,6 +1162,8 @@ def up(force: bool) -> None:
 
 def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
     tmpdir = Path(state.tmpdir)
+    reserve_ports(state)
+    wait_ports_bindable(LAB_PORTS)
     with phase("engines", timings):
         lab_engine = default_engine()
         if lab_engine is None:
@@ -1166,10 +1206,13 @@ def teardown(state: LabState) -> None:
     errors: list[str] = []
 
     def step(what: str, action: Callable[[], object]) -> None:
+        started = time.monotonic()
         try:
             action()
         except Exception as exc:  # reported below, once every other step has run
             errors.append(f"{what}: {exc}")
+        if time.monotonic() - started > 2:  # say where a slow teardown spends its time
+            log(f"  {what}: {time.monotonic() - started:.1f}s")
 
     for engine in reversed(state.engines):
         step(f"remove containers of engine {engine.name}", lambda e=engine: remove_if_answers(e))
@@ -1186,6 +1229,7 @@ def teardown(state: LabState) -> None:
     if any(engine.owned and engine.name == "lab" for engine in state.engines):
         for bridge in state.bridges:
             step(f"bridge {bridge}", lambda b=bridge: delete_bridge(b))
+    step("release the reserved ports", lambda: restore_reserved_ports(state))
     if state.tmpdir.startswith(str(TMP_ROOT / TMP_PREFIX)):
         step("stop processes using the temp dir",
              lambda: stop_pids(pids_mentioning(state.tmpdir), timeout=5))

@@ -8,6 +8,7 @@ tmp_path. Nothing touches this machine's firewall or engines.
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 from types import ModuleType
 
@@ -171,3 +172,29 @@ def test_teardown_without_iptables_restore_drops_the_lab_tables_with_nft(
     assert "nft delete table ip filter" in log  # empty in the snapshot: same as no table
     assert "nft delete table ip nat" in log
     assert_cleaned(labctl, state)
+
+
+def test_the_lab_ports_are_reserved_while_up_and_released_by_teardown(
+    labctl: ModuleType, fake_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """42201/42202/42209 lie in the ephemeral range: another socket took 42202 mid-`up`."""
+    reserved = tmp_path / "ip_local_reserved_ports"
+    reserved.write_text("8000-8010,42202\n")  # 42202 left behind by a crashed lab
+    monkeypatch.setattr(labctl, "RESERVED_PORTS", reserved)
+    state = half_built_lab(labctl, tmp_path)
+    labctl.reserve_ports(state)
+    assert reserved.read_text() == "8000-8010,42201,42202,42209\n"
+    labctl.teardown(state)
+    assert reserved.read_text() == "8000-8010\n"
+
+
+def test_a_lab_port_held_by_another_socket_stops_up_with_a_clear_error(
+    labctl: ModuleType,
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(labctl.LabError, match=f"127.0.0.1:{port} stays in use"):
+            labctl.wait_ports_bindable([port], timeout=0.5)
+    labctl.wait_ports_bindable([port], timeout=0.5)  # free again: no error
