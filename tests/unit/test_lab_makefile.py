@@ -30,7 +30,9 @@ def dry_run(project: Path, *targets: str, python: str | None = None) -> list[str
     argv = ["make", "-n", "--no-print-directory", *targets]
     if python is not None:
         argv.append(f"PYTHON={python}")
-    done = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=True)
+    # not the settings of a `make test` this suite may run under (MAKEFLAGS carries PYTHON=)
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    done = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=True, env=env)
     return done.stdout.splitlines()
 
 
