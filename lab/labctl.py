@@ -434,7 +434,7 @@ def ensure_base_tarball() -> Path:
     rootfs = CACHE_DIR / f"rootfs-{image_tag()}"
     build_log = CACHE_DIR / "debootstrap.log"
     mirror = debian_mirror()
-    log(f"debootstrap {SUITE} from the host's mirror (cold cache, about a minute; "
+    log(f"debootstrap {SUITE} from the host's mirror (cold cache: one to two minutes; "
         f"full log in {build_log})")  # fmt: skip
     remove_rootfs(rootfs)
     try:
