@@ -30,8 +30,10 @@ def dry_run(project: Path, *targets: str, python: str | None = None) -> list[str
     argv = ["make", "-n", "--no-print-directory", *targets]
     if python is not None:
         argv.append(f"PYTHON={python}")
-    # not the settings of a `make test` this suite may run under (MAKEFLAGS carries PYTHON=)
-    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    # not the settings of a `make test PYTHON=...` this suite may run under: make exports
+    # command-line variables to its recipes, and passes them on in MAKEFLAGS
+    outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON"}
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     done = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=True, env=env)
     return done.stdout.splitlines()
 
