@@ -1099,11 +1099,30 @@ def reserve_ports(state: LabState) -> None:
     They lie in the ephemeral range (32768-60999): any outgoing connection, or a test's
     bind to port 0, could take 42202 between our check and docker-proxy's listen.
     """
-    ours = {str(port) for port in LAB_PORTS}  # a crashed lab may have left them reserved
-    before = [item for item in RESERVED_PORTS.read_text().strip().split(",") if item not in ours]
-    state.reserved_ports_saved = ",".join(item for item in before if item)
+    # a lab that crashed without teardown may have left them there: not part of "before"
+    before = without_ports(RESERVED_PORTS.read_text(), LAB_PORTS)
+    state.reserved_ports_saved = before
     state.save()
-    RESERVED_PORTS.write_text(",".join([*filter(None, before), *sorted(ours)]) + "\n")
+    RESERVED_PORTS.write_text(",".join([*filter(None, [before]), *map(str, LAB_PORTS)]) + "\n")
+
+
+def without_ports(spec: str, ports: Sequence[int]) -> str:
+    """An ip_local_reserved_ports list ("8000-8010,42201-42202") minus the given ports.
+
+    >>> without_ports("8000-8010,42201-42202,42209", [42201, 42202, 42209])
+    '8000-8010'
+    """
+    kept = []
+    for item in filter(None, spec.strip().split(",")):
+        low, _, high = item.partition("-")
+        start, end = int(low), int(high or low)
+        for port in sorted(p for p in ports if start <= p <= end):
+            if start < port:
+                kept.append((start, port - 1))
+            start = port + 1
+        if start <= end:
+            kept.append((start, end))
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in kept)
 
 
 def restore_reserved_ports(state: LabState) -> None:

@@ -179,7 +179,7 @@ def test_the_lab_ports_are_reserved_while_up_and_released_by_teardown(
 ) -> None:
     """42201/42202/42209 lie in the ephemeral range: another socket took 42202 mid-`up`."""
     reserved = tmp_path / "ip_local_reserved_ports"
-    reserved.write_text("8000-8010,42202\n")  # 42202 left behind by a crashed lab
+    reserved.write_text("8000-8010,42201-42202\n")  # left behind by a crashed lab
     monkeypatch.setattr(labctl, "RESERVED_PORTS", reserved)
     state = half_built_lab(labctl, tmp_path)
     labctl.reserve_ports(state)
@@ -198,3 +198,21 @@ def test_a_lab_port_held_by_another_socket_stops_up_with_a_clear_error(
         with pytest.raises(labctl.LabError, match=f"127.0.0.1:{port} stays in use"):
             labctl.wait_ports_bindable([port], timeout=0.5)
     labctl.wait_ports_bindable([port], timeout=0.5)  # free again: no error
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("", ""),
+        ("\n", ""),
+        ("42201-42202,42209\n", ""),
+        ("8000-8010,42201-42202,42209", "8000-8010"),
+        ("42000-42300", "42000-42200,42203-42208,42210-42300"),
+        ("42202", ""),
+        ("42201-42203", "42203"),
+    ],
+)
+def test_reserved_port_lists_lose_only_the_lab_ports(
+    labctl: ModuleType, spec: str, expected: str
+) -> None:
+    assert labctl.without_ports(spec, labctl.LAB_PORTS) == expected
