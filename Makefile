@@ -1,33 +1,57 @@
-# The README's two commands: `make demo` and `make test`. Both install what is missing.
+# The README's two commands: `make demo` and `make test`. Both install what is missing:
+# Debian packages of the programs in lab/deps.txt (lab/ensure-deps.sh), and the project
+# with its dev tools into the project venv .venv/, never into the system interpreter.
+# PYTHON only creates the venv (Debian's /usr/bin/python3 works: python3-venv is installed
+# when `python3 -m venv` would fail); every target then runs .venv/bin/python.
 PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+AUDIT := $(VENV)/bin/audit
+# pip install -e runs again only when pyproject.toml is newer than this stamp.
+STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: deps demo test lint unit lab-up lab-down
+.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check
 
-deps:
-	@bash lab/ensure-deps.sh
-	@$(PYTHON) -m pip install -q -e '.[dev]'
+deps: system-deps $(STAMP)
+
+system-deps:
+	@bash lab/ensure-deps.sh --python $(PYTHON)
+
+$(PY): | system-deps
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
 
 lint: deps
-	$(PYTHON) -m ruff check src tests lab
-	$(PYTHON) -m mypy
+	$(PY) -m ruff check src tests lab
+	$(PY) -m mypy
 
 unit: deps
-	$(PYTHON) -m pytest -q -m 'not lab'
+	$(PY) -m pytest -q -m 'not lab'
+
+# What .ci/run proves first: set-up and teardown as a machine without the lab tools sees
+# them (ensure-deps with nothing on PATH, teardown with nft hidden), no lab needed.
+fresh-machine-check: deps
+	$(PY) -m pytest -q tests/unit/test_lab_deps.py tests/unit/test_lab_teardown.py
 
 lab-up: deps
-	$(PYTHON) lab/labctl.py up
+	$(PY) lab/labctl.py up
 
+# labctl is stdlib only: after a failed set-up there may be no venv, and down must still run.
 lab-down:
-	$(PYTHON) lab/labctl.py down
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) lab/labctl.py down
 
 demo: deps
-	$(PYTHON) lab/labctl.py up
-	@status=0; audit run -i inventory/lab.yml --format html --output-dir reports/demo || status=$$?; \
+	$(PY) lab/labctl.py up
+	@status=0; $(AUDIT) run -i lab/inventory.yml --format html --output-dir reports/demo || status=$$?; \
 	  echo "exit status $$status (1 = failed checks, 3 = hosts not audited; see README)"; \
-	  if [ -z "$$KEEP_LAB" ]; then $(PYTHON) lab/labctl.py down; else echo "lab left running: make lab-down"; fi
+	  if [ -z "$$KEEP_LAB" ]; then $(PY) lab/labctl.py down; else echo "lab left running: make lab-down"; fi
 
 test: deps
-	$(PYTHON) -m ruff check src tests lab
-	$(PYTHON) -m mypy
-	$(PYTHON) -m pytest -q -ra
+	$(PY) -m ruff check src tests lab
+	$(PY) -m mypy
+	$(PY) -m pytest -q -ra

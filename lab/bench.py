@@ -2,7 +2,7 @@
 """Measure hardaudit against the running lab (python3 lab/bench.py; the lab must be up).
 
 Prints, from one invocation:
-- wall time of `audit run -i inventory/lab.yml` (median of --runs);
+- wall time of `audit run -i lab/inventory.yml` (median of --runs);
 - wall time of a bare OpenSSH connect + `true` to every auditable host, all in parallel
   (the same parallelism the audit uses), and the slowest single host;
 - per host, the remote exec time of the full facts script versus the foundation slice
@@ -88,7 +88,7 @@ def exec_times(inventory: Path, names: list[str], runs: int) -> dict[str, tuple[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-i", "--inventory", type=Path, default=REPO / "inventory" / "lab.yml")
+    parser.add_argument("-i", "--inventory", type=Path, default=REPO / "lab" / "inventory.yml")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     ssh_config = REPO / ".lab" / "ssh_config"

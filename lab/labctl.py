@@ -21,7 +21,7 @@ Every host gets NET_ADMIN (nft and iptables-save read the kernel's ruleset).
 ha-int and ha-deep are `--internal`; ha-front has masquerading off and a DOCKER-USER rule
 dropping anything leaving its bridge. The engines run with `--dns 127.0.0.1` and
 `--ip-forward=false`, so nothing in the lab can reach an address outside this machine.
-Files for clients are written to .lab/ (git-ignored); see the inventory in inventory/lab.yml.
+Files for clients are written to .lab/ (git-ignored); see the inventory in lab/inventory.yml.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -57,8 +57,9 @@ KNOWN_HOSTS = STATE_DIR / "known_hosts"
 SSH_CONFIG = STATE_DIR / "ssh_config"
 SUDOERS_EXAMPLE = REPO / "docs" / "sudoers.example"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hardaudit-lab"
+TMP_ROOT = Path(tempfile.gettempdir())
 TMP_PREFIX = "hardaudit-lab-"
-LOCK_FILE = Path(tempfile.gettempdir()) / "hardaudit-lab.lock"
+LOCK_FILE = TMP_ROOT / "hardaudit-lab.lock"
 DEFAULT_SOCKET = "/var/run/docker.sock"
 
 LABEL_KEY = "hardaudit-lab"
@@ -72,6 +73,8 @@ RECIPE_VERSION = "1"  # bump when trim_rootfs() changes what goes into the tarba
 BASTION_PORT = 42201
 DOCK1_PORT = 42202
 CLOSED_PORT = 42209
+LAB_PORTS = (BASTION_PORT, DOCK1_PORT, CLOSED_PORT)
+RESERVED_PORTS = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
 FRONT_BRIDGE = "ha-front0"
 # Whatever enters the front bridge may only leave through it (DOCKER-USER chain).
 FRONT_RULE = ("DOCKER-USER", "-i", FRONT_BRIDGE, "!", "-o", FRONT_BRIDGE, "-j", "DROP")
@@ -209,7 +212,8 @@ class LabState:
     encrypted_key: str = str(ENCRYPTED_KEY)
     known_hosts: str = str(KNOWN_HOSTS)
     ssh_config: str = str(SSH_CONFIG)
-    inventory: str = str(REPO / "inventory" / "lab.yml")
+    inventory: str = str(REPO / "lab" / "inventory.yml")
+    reserved_ports_saved: str | None = None  # ip_local_reserved_ports before the lab
     complete: bool = False
 
     def save(self) -> None:
@@ -261,6 +265,8 @@ def run(
         )
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"timed out after {timeout}s: {' '.join(args)}") from exc
+    except FileNotFoundError as exc:
+        raise LabError(f"{args[0]} not found on PATH (lab/ensure-deps.sh installs it)") from exc
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()
         raise LabError(f"failed ({result.returncode}): {' '.join(args)}\n{detail}")
@@ -275,7 +281,7 @@ def engine_answers(host: str) -> bool:
     try:
         argv = ["docker", "-H", host, "info", "--format", "{{.ServerVersion}}"]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except subprocess.TimeoutExpired:
+    except (subprocess.TimeoutExpired, FileNotFoundError):
         return False
     return result.returncode == 0
 
@@ -365,18 +371,13 @@ def global_lock() -> Iterator[None]:
 
 
 def ensure_tools() -> None:
-    wanted = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
-    missing = [package for tool, package in wanted.items() if shutil.which(tool) is None]
-    if missing:
-        log(f"installing {', '.join(missing)} with apt-get")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
-        if subprocess.run(install, env=env, check=False).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, check=True)
-            subprocess.run(install, env=env, check=True)
-    for tool in ("docker", "ssh-keygen", "iptables-save", "tar"):
-        if shutil.which(tool) is None:
-            raise LabError(f"{tool} not found on PATH")
+    """Install what lab/deps.txt lists and this machine lacks (a no-op when all is there)."""
+    try:
+        done = subprocess.run(["bash", str(LAB_DIR / "ensure-deps.sh")], check=False)
+    except FileNotFoundError as exc:
+        raise LabError("bash not found on PATH") from exc
+    if done.returncode != 0:
+        raise LabError("lab/ensure-deps.sh could not install the lab's programs (see above)")
 
 
 def debian_mirror() -> str:
@@ -433,15 +434,16 @@ def ensure_base_tarball() -> Path:
     rootfs = CACHE_DIR / f"rootfs-{image_tag()}"
     build_log = CACHE_DIR / "debootstrap.log"
     mirror = debian_mirror()
-    log(f"debootstrap {SUITE} from the host's mirror (cold cache, about a minute)")
+    log(f"debootstrap {SUITE} from the host's mirror (cold cache: one to two minutes; "
+        f"full log in {build_log})")  # fmt: skip
     remove_rootfs(rootfs)
     try:
-        with build_log.open("w") as out:
-            include = f"--include={','.join(PACKAGES)}"
-            argv = ["debootstrap", "--variant=minbase", include, SUITE, str(rootfs), mirror]
-            if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
-                tail = build_log.read_text().splitlines()[-20:]
-                raise LabError("debootstrap failed; see " + str(build_log) + "\n" + "\n".join(tail))
+        include = f"--include={','.join(PACKAGES)}"
+        argv = ["debootstrap", "--variant=minbase", include, SUITE, str(rootfs), mirror]
+        if run_with_progress(argv, build_log, "debootstrap", debootstrap_progress):
+            tail = build_log.read_text().splitlines()[-20:]
+            raise LabError("debootstrap failed; see " + str(build_log) + "\n" + "\n".join(tail))
+        started = time.monotonic()
         kill_processes_in(rootfs)
         trim_rootfs(rootfs)
         partial = tarball.with_suffix(".partial")
@@ -450,10 +452,73 @@ def ensure_base_tarball() -> Path:
                 ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=out, check=True
             )
         partial.replace(tarball)
+        log(f"tarball written in {time.monotonic() - started:.1f}s")
     finally:
         remove_rootfs(rootfs)
     log(f"base tarball {tarball} ({tarball.stat().st_size // 2**20} MiB)")
     return tarball
+
+
+# debootstrap's per-package lines: "I: Retrieving libc6 2.36-9", "I: Unpacking libc6:amd64..."
+DEBOOTSTRAP_STEPS = {"Retrieving": "retrieved", "Validating": "validated",
+                     "Extracting": "extracted", "Unpacking": "unpacked",
+                     "Configuring": "configured"}  # fmt: skip
+DEBOOTSTRAP_STAGE_WORDS = {"required", "base", "the", "component", "InRelease", "Release", "Packages"}
+
+
+def debootstrap_progress(lines: Sequence[str]) -> str:
+    """One line out of debootstrap's output so far: packages per step, and the last step.
+
+    >>> debootstrap_progress(["I: Retrieving a 1", "I: Retrieving b 2", "I: Extracting a..."])
+    'retrieved 2, extracted 1; last: Extracting a...'
+    """
+    counts = dict.fromkeys(DEBOOTSTRAP_STEPS.values(), 0)
+    last = ""
+    for line in lines:
+        words = line.split()
+        step = DEBOOTSTRAP_STEPS.get(words[1], "") if len(words) >= 3 and words[0] == "I:" else ""
+        if step and words[2] not in DEBOOTSTRAP_STAGE_WORDS:
+            counts[step] += 1
+        if line.strip():
+            last = line.strip().removeprefix("I: ")
+    done = ", ".join(f"{step} {count}" for step, count in counts.items() if count)
+    return f"{done or 'starting'}; last: {last[:80]}" if last else done or "starting"
+
+
+def run_with_progress(
+    argv: Sequence[str],
+    log_path: Path,
+    label: str,
+    summarise: Callable[[Sequence[str]], str],
+    interval: float = 5.0,
+) -> int:
+    """Run argv, its output into log_path; every `interval` s print one condensed line."""
+    lines: list[str] = []
+    started = time.monotonic()
+    with log_path.open("w") as out:
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, errors="replace")  # fmt: skip
+        except FileNotFoundError as exc:
+            raise LabError(f"{argv[0]} not found on PATH (lab/ensure-deps.sh installs it)") from exc
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                out.write(line)
+                lines.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        while True:
+            try:
+                returncode = process.wait(timeout=interval)
+                break
+            except subprocess.TimeoutExpired:
+                log(f"{label}: {time.monotonic() - started:.0f}s, {summarise(list(lines))}")
+        reader.join(timeout=5)
+    log(f"{label}: done in {time.monotonic() - started:.1f}s, {summarise(lines)}")
+    return returncode
 
 
 def kill_processes_in(rootfs: Path) -> None:
@@ -602,6 +667,22 @@ def read_pidfile(path: Path) -> int:
 # --------------------------------------------------------------------------- firewall
 
 
+@dataclass(frozen=True)
+class IptablesFamily:
+    """The iptables programs of one address family (literal names: see ensure-deps)."""
+
+    tool: str
+    save: str
+    restore: str
+    nft_family: str
+
+
+IPTABLES_FAMILIES = {
+    "ipv4": IptablesFamily("iptables", "iptables-save", "iptables-restore", "ip"),
+    "ipv6": IptablesFamily("ip6tables", "ip6tables-save", "ip6tables-restore", "ip6"),
+}
+
+
 def iptables_backend_is_nft() -> bool:
     return "nf_tables" in run(["iptables", "--version"], check=False).stdout
 
@@ -615,40 +696,106 @@ def normalised_rules(dump: str) -> str:
     return "\n".join(line for line in lines if line and not line.startswith("#"))
 
 
-IPTABLES_FAMILIES = {"ipv4": ("iptables", "ip"), "ipv6": ("ip6tables", "ip6")}
-
-
 def snapshot_firewall(state: LabState) -> None:
-    for family, (tool, _nft_family) in IPTABLES_FAMILIES.items():
-        path = Path(state.tmpdir) / f"{tool}.rules"
-        path.write_text(run([f"{tool}-save"]).stdout)
+    for family, tools in IPTABLES_FAMILIES.items():
+        path = Path(state.tmpdir) / f"{tools.tool}.rules"
+        path.write_text(run([tools.save]).stdout)
         state.iptables_saved[family] = str(path)
     state.ip_forward_saved = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
 
 
 def restore_firewall(state: LabState) -> None:
-    """Put iptables back as the snapshot had it; tables that did not exist are deleted."""
-    nft = iptables_backend_is_nft()
+    """Put iptables back as the snapshot had it; tables that did not exist are deleted.
+
+    Uses whichever tools this machine has: iptables-save/-restore, and `nft` only when it
+    exists and iptables is its nf_tables front-end; otherwise `iptables -F/-X` empties the
+    tables the lab created. Every family is tried; problems are raised together at the end.
+    """
+    problems: list[str] = []
     for family, saved_path in state.iptables_saved.items():
-        tool, nft_family = IPTABLES_FAMILIES[family]
+        tools = IPTABLES_FAMILIES[family]
         try:
             saved = Path(saved_path).read_text()
         except OSError:
-            log(f"warning: {tool} snapshot {saved_path} is gone; not restoring {family}")
+            problems.append(f"{tools.tool} snapshot {saved_path} is gone; {family} not restored")
             continue
-        current = run([f"{tool}-save"]).stdout
-        if normalised_rules(current) == normalised_rules(saved):
-            continue
-        if saved.strip():
-            run([f"{tool}-restore"], input_text=saved)
-        for table in sorted(iptables_tables(current) - iptables_tables(saved)):
-            if nft:
-                run(["nft", "delete", "table", nft_family, table], check=False)
-            else:
-                run([tool, "-t", table, "-F"], check=False)
-                run([tool, "-t", table, "-X"], check=False)
+        try:
+            restore_family(tools, saved)
+        except LabError as exc:
+            problems.append(str(exc))
     if state.ip_forward_saved:
-        Path("/proc/sys/net/ipv4/ip_forward").write_text(state.ip_forward_saved + "\n")
+        try:
+            Path("/proc/sys/net/ipv4/ip_forward").write_text(state.ip_forward_saved + "\n")
+        except OSError as exc:
+            problems.append(f"ip_forward not restored: {exc}")
+    if problems:
+        raise LabError("; ".join(problems))
+
+
+def restore_family(tools: IptablesFamily, saved: str) -> None:
+    if shutil.which(tools.save) is None or shutil.which(tools.restore) is None:
+        if shutil.which("nft") is None:
+            raise LabError(f"neither {tools.restore} nor nft is installed: firewall not restored")
+        restore_family_with_nft(tools, saved)
+        return
+    current = run([tools.save]).stdout
+    if normalised_rules(current) == normalised_rules(saved):
+        return
+    if saved.strip():
+        run([tools.restore], input_text=saved)
+    created = sorted(iptables_tables(current) - iptables_tables(saved))
+    use_nft = bool(created) and shutil.which("nft") is not None and iptables_backend_is_nft()
+    for table in created:
+        if use_nft:
+            run(["nft", "delete", "table", tools.nft_family, table])
+        else:  # an emptied table with ACCEPT policies filters nothing, as no table does
+            run([tools.tool, "-t", table, "-F"])
+            run([tools.tool, "-t", table, "-X"])
+            for chain in builtin_chains(current, table):
+                run([tools.tool, "-t", table, "-P", chain, "ACCEPT"])
+
+
+def restore_family_with_nft(tools: IptablesFamily, saved: str) -> None:
+    """Without iptables-restore: drop the nft tables the snapshot did not fill.
+
+    A table the snapshot shows empty (only ACCEPT policies) means the same as no table, so
+    it goes too; one that held rules cannot be rebuilt from iptables-save text by nft.
+    """
+    listing = run(["nft", "list", "tables", tools.nft_family]).stdout
+    current = {line.split()[-1] for line in listing.splitlines() if line.startswith("table ")}
+    kept = []
+    for table in sorted(current):
+        if table in iptables_tables(saved) and table_has_rules(saved, table):
+            kept.append(table)
+        else:
+            run(["nft", "delete", "table", tools.nft_family, table])
+    if kept:
+        raise LabError(f"{tools.restore} is not installed: {tools.tool} tables {', '.join(kept)} "
+                       "had rules before the lab and were left as they are now")  # fmt: skip
+
+
+def builtin_chains(dump: str, table: str) -> list[str]:
+    """Chains of table with a policy (`:INPUT DROP [0:0]`) in iptables-save text."""
+    chains, inside = [], False
+    for line in dump.splitlines():
+        if line.startswith("*"):
+            inside = line[1:].strip() == table
+        elif inside and line.startswith(":") and len(line.split()) > 1 and line.split()[1] != "-":
+            chains.append(line[1:].split()[0])
+    return chains
+
+
+def table_has_rules(dump: str, table: str) -> bool:
+    """True if iptables-save text holds a rule or a non-ACCEPT policy in table."""
+    inside = False
+    for line in dump.splitlines():
+        words = line.split()
+        if line.startswith("*"):
+            inside = line[1:].strip() == table
+        elif inside and words and (words[0] == "-A" or
+                                   (line.startswith(":") and words[1:2] not in (["ACCEPT"], ["-"]))):  # fmt: skip
+            return True
+    return False
 
 
 def add_front_rule(state: LabState) -> None:
@@ -908,7 +1055,7 @@ def verify(engine: Engine) -> None:
 def other_labs() -> list[LabState]:
     """Labs recorded under the temp dir (this repo's and other clones')."""
     found = []
-    for path in sorted(Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*/state.json")):
+    for path in sorted(TMP_ROOT.glob(f"{TMP_PREFIX}*/state.json")):
         state = LabState.load(path)
         if state is not None:
             found.append(state)
@@ -941,9 +1088,63 @@ def teardown_leftovers(force: bool) -> None:
 
 
 def check_ports_free() -> None:
-    for port in (BASTION_PORT, DOCK1_PORT, CLOSED_PORT):
+    for port in LAB_PORTS:
         if port_state(port) == "open":
             raise LabError(f"something already listens on 127.0.0.1:{port}")
+
+
+def reserve_ports(state: LabState) -> None:
+    """Keep the kernel from giving the lab's ports to other sockets while the lab is up.
+
+    They lie in the ephemeral range (32768-60999): any outgoing connection, or a test's
+    bind to port 0, could take 42202 between our check and docker-proxy's listen.
+    """
+    # a lab that crashed without teardown may have left them there: not part of "before"
+    before = without_ports(RESERVED_PORTS.read_text(), LAB_PORTS)
+    state.reserved_ports_saved = before
+    state.save()
+    RESERVED_PORTS.write_text(",".join([*filter(None, [before]), *map(str, LAB_PORTS)]) + "\n")
+
+
+def without_ports(spec: str, ports: Sequence[int]) -> str:
+    """An ip_local_reserved_ports list ("8000-8010,42201-42202") minus the given ports.
+
+    >>> without_ports("8000-8010,42201-42202,42209", [42201, 42202, 42209])
+    '8000-8010'
+    """
+    kept = []
+    for item in filter(None, spec.strip().split(",")):
+        low, _, high = item.partition("-")
+        start, end = int(low), int(high or low)
+        for port in sorted(p for p in ports if start <= p <= end):
+            if start < port:
+                kept.append((start, port - 1))
+            start = port + 1
+        if start <= end:
+            kept.append((start, end))
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in kept)
+
+
+def restore_reserved_ports(state: LabState) -> None:
+    if state.reserved_ports_saved is not None:
+        RESERVED_PORTS.write_text(state.reserved_ports_saved + "\n")
+
+
+def wait_ports_bindable(ports: Sequence[int], timeout: float = 15) -> None:
+    """Wait until 127.0.0.1:port could be listened on (as docker-proxy will), for each port."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", port))
+                    break
+                except OSError as exc:
+                    if time.monotonic() > deadline:
+                        raise LabError(f"127.0.0.1:{port} stays in use ({exc.strerror}); "
+                                       f"`ss -tanp | grep :{port}` shows by what") from exc  # fmt: skip
+            time.sleep(0.5)
 
 
 def up(force: bool) -> None:
@@ -959,7 +1160,7 @@ def up(force: bool) -> None:
             ensure_client_keys()
         with phase("base tarball", timings):
             tarball = ensure_base_tarball()
-        state = LabState(repo=str(REPO), tmpdir=tempfile.mkdtemp(prefix=TMP_PREFIX))
+        state = LabState(repo=str(REPO), tmpdir=tempfile.mkdtemp(prefix=TMP_PREFIX, dir=TMP_ROOT))
         state.image = f"hardaudit-lab-base:{image_tag()}"
         state.ports = {"bastion": BASTION_PORT, "dock1": DOCK1_PORT, "closed1": CLOSED_PORT}
         state.save()
@@ -967,7 +1168,10 @@ def up(force: bool) -> None:
             build(state, tarball, timings)
         except BaseException:
             log("up failed; tearing down what was started")
-            teardown(state)
+            try:
+                teardown(state)
+            except LabError as exc:  # the failure of `up` is the error to show
+                log(f"warning: {exc}")
             raise
     total = time.monotonic() - started
     summary = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
@@ -977,6 +1181,8 @@ def up(force: bool) -> None:
 
 def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
     tmpdir = Path(state.tmpdir)
+    reserve_ports(state)
+    wait_ports_bindable(LAB_PORTS)
     with phase("engines", timings):
         lab_engine = default_engine()
         if lab_engine is None:
@@ -1010,33 +1216,75 @@ def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
 
 
 def teardown(state: LabState) -> None:
-    """Undo everything recorded in state; safe to repeat and to run on a half-built lab."""
+    """Undo everything recorded in state; safe to repeat and to run on a half-built lab.
+
+    Every step runs even when an earlier one fails (a missing tool, a dead engine): the
+    failures are collected and raised together at the end, after the temp dir and the
+    state file are gone, so a second `down` never trips over the same half-undone lab.
+    """
+    errors: list[str] = []
+
+    def step(what: str, action: Callable[[], object]) -> None:
+        started = time.monotonic()
+        try:
+            action()
+        except Exception as exc:  # reported below, once every other step has run
+            errors.append(f"{what}: {exc}")
+        if time.monotonic() - started > 2:  # say where a slow teardown spends its time
+            log(f"  {what}: {time.monotonic() - started:.1f}s")
+
     for engine in reversed(state.engines):
-        if engine_answers(engine.host):
-            with contextlib.suppress(LabError):
-                remove_labelled(engine)
+        step(f"remove containers of engine {engine.name}", lambda e=engine: remove_if_answers(e))
     shared = [engine for engine in state.engines if not engine.owned]
     if shared and state.front_rule:
-        run(["iptables", "-D", *state.front_rule], check=False)
-    stop_engines(state.engines)
+        step("remove the DOCKER-USER rule", lambda: run(["iptables", "-D", *state.front_rule],
+                                                        check=False))  # fmt: skip
+    step("stop engines", lambda: stop_engines(state.engines))
     for cgroup in state.cgroups:  # dock2's engine died with dock2; its cgroups stay behind
-        stop_pids(pids_in_cgroup(cgroup), timeout=5)
-        remove_cgroup(cgroup)
+        step(f"cgroup {cgroup}", lambda c=cgroup: (stop_pids(pids_in_cgroup(c), timeout=5),
+                                                   remove_cgroup(c)))  # fmt: skip
     if state.iptables_saved:
-        restore_firewall(state)
+        step("restore the firewall", lambda: restore_firewall(state))
     if any(engine.owned and engine.name == "lab" for engine in state.engines):
         for bridge in state.bridges:
-            if Path(f"/sys/class/net/{bridge}").exists():
-                run(["ip", "link", "delete", bridge], check=False)
-    if state.tmpdir.startswith(str(Path(tempfile.gettempdir()) / TMP_PREFIX)):
-        stop_pids(pids_mentioning(state.tmpdir), timeout=5)
-        unmount_under(state.tmpdir)
-        shutil.rmtree(state.tmpdir, ignore_errors=True)
+            step(f"bridge {bridge}", lambda b=bridge: delete_bridge(b))
+    step("release the reserved ports", lambda: restore_reserved_ports(state))
+    if state.tmpdir.startswith(str(TMP_ROOT / TMP_PREFIX)):
+        step("stop processes using the temp dir",
+             lambda: stop_pids(pids_mentioning(state.tmpdir), timeout=5))
+        step("unmount under the temp dir", lambda: unmount_under(state.tmpdir))
+        step("remove the temp dir", lambda: remove_tree(Path(state.tmpdir)))
     if state.repo == str(REPO):
-        current = LabState.load(STATE_FILE)
-        if current is None or current.tmpdir == state.tmpdir:
-            for path in (STATE_FILE, KNOWN_HOSTS, SSH_CONFIG):
-                path.unlink(missing_ok=True)
+        step("remove the state file", lambda: remove_client_state(state))
+    if errors:
+        raise LabError(
+            f"teardown of {state.tmpdir} finished with {len(errors)} problem(s):\n  "
+            + "\n  ".join(errors)
+        )
+
+
+def remove_if_answers(engine: Engine) -> None:
+    if engine_answers(engine.host):
+        remove_labelled(engine)
+
+
+def delete_bridge(bridge: str) -> None:
+    if Path(f"/sys/class/net/{bridge}").exists():
+        run(["ip", "link", "delete", bridge])
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        raise LabError(f"{path} is still there (busy mount?)")
+
+
+def remove_client_state(state: LabState) -> None:
+    """.lab/state.json, known_hosts and ssh_config, unless they belong to a newer lab."""
+    current = LabState.load(STATE_FILE)
+    if current is None or current.tmpdir == state.tmpdir:
+        for path in (STATE_FILE, Path(state.known_hosts), Path(state.ssh_config)):
+            path.unlink(missing_ok=True)
 
 
 def down() -> None:
@@ -1048,12 +1296,18 @@ def down() -> None:
         mine = {s.tmpdir: s for s in states if s.repo == str(REPO)}
         if not mine:
             log("no lab state found; nothing to tear down")
+        problems = []
         for state in mine.values():
             log(f"tearing down {state.tmpdir}")
-            teardown(state)
+            try:
+                teardown(state)
+            except LabError as exc:
+                problems.append(str(exc))
         shared = default_engine()
         if shared is not None:
             remove_labelled(shared)
+    if problems:
+        raise LabError("\n".join(problems))
     log(f"lab is down in {time.monotonic() - started:.1f}s")
 
 

@@ -1,6 +1,6 @@
 """End to end against the lab: the exact result of every check on every lab host.
 
-One `audit run` over inventory/lab.yml (real sshd, real containers, real firewalls); the
+One `audit run` over lab/inventory.yml (real sshd, real containers, real firewalls); the
 matrix below is the contract. Letters: P pass, F fail, U unknown, S skip.
 """
 

@@ -9,7 +9,8 @@ from hardaudit.inventory.loader import describe_host, load_inventory
 from hardaudit.inventory.patterns import select_hosts
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLES = REPO / "inventory"
+EXAMPLES = REPO / "docs" / "examples" / "inventory"
+EXAMPLE_DIR = REPO / "docs" / "examples" / "inventory-dir"
 
 
 def test_example_yml_and_ini_agree() -> None:
@@ -30,7 +31,7 @@ def test_example_yml_and_ini_agree() -> None:
 
 
 def test_example_directory() -> None:
-    inventory = load_inventory(EXAMPLES / "examples", use_default_ssh_config=False)
+    inventory = load_inventory(EXAMPLE_DIR, use_default_ssh_config=False)
     assert [describe_host(h)["route"] for h in inventory.hosts] == [
         "jump@gate.example.net:2222",
         "jump@gate.example.net:2222 -> auditor@app1.example.net:22",
@@ -40,4 +41,4 @@ def test_example_directory() -> None:
     pg1 = inventory.host("pg1.example.net")
     assert pg1 is not None
     assert pg1.become is True
-    assert pg1.known_hosts_files == (str(EXAMPLES / "examples" / "known_hosts"),)
+    assert pg1.known_hosts_files == (str(EXAMPLE_DIR / "known_hosts"),)
