@@ -30,7 +30,7 @@ def test_bare_inventory_list_in_the_repo_lists_no_example_host() -> None:
     done = bare_audit("inventory", "list")
     assert not any(name in done.stdout + done.stderr for name in EXAMPLE_HOSTS)
     assert done.returncode == 2
-    assert "inventory not found" in done.stderr
+    assert "contains no inventory files" in done.stderr  # inventory/ holds only its README
 
 
 def test_bare_run_in_the_repo_audits_no_example_host(tmp_path: Path) -> None:
