@@ -281,3 +281,78 @@ def test_every_parser_survives_mutated_captures(target: Target) -> None:
         assert elapsed < PER_CALL_SECONDS, f"{target.name} took {elapsed:.2f} CPU-s"
 
     fuzz()
+
+
+# --- structured JSON: valid documents with their values replaced -------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(("22", "ssh", "@set", "input", "filter", "inet", "drop", "accept", "²")),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(("set", "range", "elem", "val", "prefix", "payload", "match", "expr")),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+def _json_seeds(pattern: str) -> list[object]:
+    return [json.loads(p.read_text()) for p in sorted(FIXTURES.glob(pattern))]
+
+
+NFT_DOCUMENTS = _json_seeds("firewall/*.json")
+
+
+@st.composite
+def replaced_json(draw: st.DrawFn, documents: list[object]) -> object:
+    """A fixture document with a few of its values (at any depth) replaced."""
+    document = json.loads(json.dumps(draw(st.sampled_from(documents))))
+    for _ in range(draw(st.integers(1, 5))):
+        node: object = document
+        for _depth in range(draw(st.integers(0, 12))):
+            if isinstance(node, dict) and node:
+                key = draw(st.sampled_from(sorted(node)))
+                if not isinstance(node[key], (dict, list)) or draw(st.booleans()):
+                    node[key] = draw(JSON_VALUES)
+                    break
+                node = node[key]
+            elif isinstance(node, list) and node:
+                index = draw(st.integers(0, len(node) - 1))
+                if not isinstance(node[index], (dict, list)) or draw(st.booleans()):
+                    node[index] = draw(JSON_VALUES)
+                    break
+                node = node[index]
+            else:
+                break
+    return document
+
+
+@FUZZ
+@given(replaced_json(NFT_DOCUMENTS))
+def test_nft_json_with_any_value_replaced_parses_without_raising(document: object) -> None:
+    started = time.thread_time()
+    parse_nft_json(json.dumps(document))
+    assert time.thread_time() - started < PER_CALL_SECONDS
+
+
+CONTAINER_RECORDS = [
+    json.loads(line)
+    for seed, _nonce in SECTIONS.get("containers", []) + _files("containers/lab-dock2.txt")
+    for line in seed.splitlines()
+    if line.startswith("{")
+]
+
+
+@FUZZ
+@given(replaced_json(CONTAINER_RECORDS))
+def test_container_records_with_any_value_replaced_parse_without_raising(record: object) -> None:
+    started = time.thread_time()
+    parse_containers(json.dumps(record) + "\n## proc 1 0 0")
+    assert time.thread_time() - started < PER_CALL_SECONDS

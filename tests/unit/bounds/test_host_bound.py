@@ -68,7 +68,19 @@ def _bombs() -> dict[str, dict[str, str]]:
     line = {"/etc/nginx/nginx.conf": ["http {", "server { add_header " + "${" * 20_000, "}"]}
     sshd_t = (CAPTURES.parent / ".." / "sshd" / "openssh-9.2-web1.txt").read_text()
     sshd_t = re.sub(r"(?m)^maxstartups .*$", "maxstartups 10:30:2147483647", sshd_t)
+    drop_ins = ["@@NONCE FILE /etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf"]
+    for i in range(10):
+        drop_ins += [f"@@NONCE FILE /etc/ssh/sshd_config.d/{i}.conf", "Include *.conf", f"Port {i}"]
+    limited = [
+        f"-A INPUT -p tcp --dport 22 -m limit --limit {i}/min -j ACCEPT" for i in range(20_000)
+    ]
+    gotos = [":A - [0:0]", ":B - [0:0]", "-A INPUT -p tcp --dport 22 -m limit -j A"]
+    iptables = "\n".join(
+        ["*filter", ":INPUT DROP [0:0]", *gotos, "-A A -g B", "-A B -g A", *limited]
+    )
     return {
+        "bomb-sshd-includes": {"sshd_t": "", "sshd_config": "\n".join(drop_ins)},
+        "bomb-iptables": {"nft": "", "iptables": iptables + "\nCOMMIT"},
         "bomb-maxstartups": {"sshd_t": sshd_t},
         "bomb-nginx-includes": {"nginx": _nginx(ten)},
         "bomb-nginx-deep": {"nginx": _nginx(deep)},
