@@ -181,6 +181,8 @@ export PATH LC_ALL
 umask 077
 exec 5>&1
 has() { command -v "$1" >/dev/null 2>&1; }
+# oct: stdin as one line of octal escapes (\101\012...), printf-decodable; NUL stays \000.
+oct() { od -An -v -to1 | awk '{ for (i = 1; i <= NF; i++) printf "\\%s", $i } END { print "" }'; }
 # Per-command time cap where `timeout` exists (a function: no word splitting of a variable).
 # BusyBox's timeout polls once a second, adding ~1 s to every command: not used there (the
 # auditor's whole-host budget still bounds the run).
@@ -493,19 +495,29 @@ ipv6() {
   return 0
 }
 
-# Names of running processes, and how dockerd was started (for daemon-tcp, rate limiting).
+# Names of running processes with their real uid, and how root's dockerd was started (for
+# daemon-tcp, rate limiting). A name is one line: the kernel escapes a newline or backslash
+# in status's Name; a command line leaves the host as octal escapes (argv NUL-separated), so
+# no argument can start a line of its own.
 processes() {
   # /proc mounted with hidepid=1 or 2 hides other users' processes: the list would look complete.
   if ! cat /proc/1/comm >/dev/null 2>&1 </dev/null; then
     echo "cannot read /proc/1/comm as $(id -un </dev/null): /proc is mounted with hidepid, other users' processes are hidden" >&2
     return 1
   fi
-  # One cat for every name (a fork per process is slow with many processes); command lines
-  # only for the container engines.
-  cat /proc/[0-9]*/comm 2>/dev/null | sort -u | sed 's/^/comm=/'
-  for _f in $(grep -l -x -E 'dockerd|containerd' /proc/[0-9]*/comm 2>/dev/null); do
-    _p=${_f%/comm}
-    echo "cmdline=$(cat "$_f" 2>/dev/null) $(tr '\000' ' ' <"$_p/cmdline" 2>/dev/null)"
+  # One awk for every status file (a fork per process is slow with many processes).
+  awk 'FNR == 1 { name = ""; done = 0; if ($1 == "Name:") name = substr($0, 7) }
+    $1 == "Uid:" && !done {
+      done = 1; print "proc=" $2 " " name
+      if ($2 == "0" && (name == "dockerd" || name == "containerd")) {
+        p = FILENAME; sub(/\/status$/, "", p); print "@engine " p " " name
+      }
+    }' /proc/[0-9]*/status 2>/dev/null </dev/null | while IFS= read -r _l; do
+    case $_l in
+      "@engine "*) _l=${_l#@engine }; _a=$(oct <"${_l%% *}/cmdline" 2>/dev/null)
+        [ -n "$_a" ] && printf 'engine=%s %s\n' "${_l#* }" "$_a" ;;
+      *) printf '%s\n' "$_l" ;;
+    esac
   done | sort -u
   [ -r /etc/docker/daemon.json ] && grep -E '"hosts"|tcp://|"tls' /etc/docker/daemon.json | sed 's/^/daemon.json: /'
   return 0

@@ -48,7 +48,7 @@ def _line(start: str) -> str:
 
 # The script's helpers the functions call: tmo without a time cap, the real sudo_ok and root
 # (sudo only when HA_SUDO is set; tests pass their own `root` after these to override it).
-PRELUDE = "\n".join(['tmo() { "$@"; }', _line("sudo_ok() {"), _line("root() {")])
+PRELUDE = "\n".join(['tmo() { "$@"; }', _line("sudo_ok() {"), _line("root() {"), _line("oct() {")])
 
 
 def capture(case: str, function: str) -> str:
