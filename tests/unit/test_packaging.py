@@ -67,3 +67,21 @@ def test_wheel_ships_builtin_checks(tmp_path: Path) -> None:
     ids = {c.name.removesuffix(".yml") for c in (ROOT / "checks").rglob("*.yml")}
     for check_id in ids:
         assert check_id in listing.stdout
+    # the facts script is shell in package data: every part is in the wheel and assembles
+    from hardaudit.facts.script import SCRIPT_PARTS
+
+    shipped = {p.name for p in (target / "hardaudit" / "facts" / "sh").glob("*.sh")}
+    assert shipped == set(SCRIPT_PARTS)
+    script = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from hardaudit.facts.script import build_script as b; print(b(become=True).script)",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "run meta 16384 meta" in script.stdout
