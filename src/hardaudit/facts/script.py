@@ -58,6 +58,7 @@ class RootCommand:
     why: str
     probe: str = ""  # a real invocation, for `sudo -n -l` in `audit doctor` (default: command)
     dirs: tuple[str, ...] = ()  # other directories the program is installed in on some systems
+    as_owner: bool = False  # also run as each home's owner (`sudo -u USER`): never root-only
 
     @property
     def program(self) -> str:
@@ -98,39 +99,45 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
     ),
     RootCommand("/usr/sbin/ip6tables-save", "ip6tables ruleset", dirs=SBIN_DIRS),
     RootCommand(
-        "/usr/bin/stat -c %a|%U|%G|%F|%n -- *",
-        "modes of ~/.ssh, its files and .env files",
-        "/usr/bin/stat -c '%a|%U|%G|%F|%n' -- /root/.ssh",
+        "/usr/bin/stat -c %a|%U|%G|%F -- *",
+        "modes of ~/.ssh, its files and .env files (names are printed by the script, escaped)",
+        "/usr/bin/stat -c '%a|%U|%G|%F' -- /root/.ssh",
         dirs=BIN_DIRS,
     ),
     RootCommand(
-        "/usr/bin/ls -A1 -- *",
-        "names of files in each ~/.ssh",
-        "/usr/bin/ls -A1 -- /root/.ssh",
+        "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -print0$",
+        "names in each ~/.ssh and in a Redis config directory, NUL-separated (regex: no -exec)",
+        "/usr/bin/find /root/.ssh -mindepth 1 -maxdepth 1 -print0",
         dirs=BIN_DIRS,
     ),
-    RootCommand(
-        "/usr/bin/grep -l -m1 -e PRIVATE\\ KEY----- -- *",
-        "which ~/.ssh files are private keys (names only, never contents)",
-        "/usr/bin/grep -l -m1 -e 'PRIVATE KEY-----' -- /root/.ssh/id_ed25519",
-        dirs=BIN_DIRS,
+    *(
+        RootCommand(
+            f"/usr/bin/grep {skip}-l -m1 -e PRIVATE\\ KEY----- -- *",
+            "which ~/.ssh files are private keys (names only, never contents); as root only "
+            "for a home of uid 0, as the home's owner for every other"
+            + (" (GNU grep: a FIFO or device is skipped, never waited on)" if skip else ""),
+            f"/usr/bin/grep {skip}-l -m1 -e 'PRIVATE KEY-----' -- /root/.ssh/id_ed25519",
+            dirs=BIN_DIRS,
+            as_owner=True,
+        )
+        for skip in ("-D skip ", "")
     ),
     RootCommand(
-        f"/usr/bin/grep -H -i -E -e {sudoers_literal(REDIS_PATTERN)} -- *",
+        f"/usr/bin/grep -i -E -e {sudoers_literal(REDIS_PATTERN)} -- *",
         "redis directives (wildcards escaped: only this pattern; values of passwords are "
         "redacted before they leave the host)",
-        f"/usr/bin/grep -H -i -E -e {shlex.quote(REDIS_PATTERN)} -- /etc/redis/redis.conf",
+        f"/usr/bin/grep -i -E -e {shlex.quote(REDIS_PATTERN)} -- /etc/redis/redis.conf",
         dirs=BIN_DIRS,
     ),
     RootCommand(
-        "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print$",
+        "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0$",
         "world-writable files under system directories (regex: paths only, no -exec)",
-        "/usr/bin/find /etc /usr -xdev '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print",
+        "/usr/bin/find /etc /usr -xdev '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print0",
     ),
     RootCommand(
-        "/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth 6 -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print$",
+        "/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth 6 -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
         ".env files under app_dirs (regex: paths only, no -exec)",
-        "/usr/bin/find /srv /home -xdev -maxdepth 6 -type f '(' -name .env -o -name '.env.*' ')' -print",
+        "/usr/bin/find /srv /home -xdev -maxdepth 6 -type f '(' -name .env -o -name '.env.*' ')' -print0",
     ),
     RootCommand("/usr/bin/docker ps -q --no-trunc", "running containers"),
     RootCommand(
@@ -302,9 +309,21 @@ def sudoers_example(user: str = "auditor") -> str:
         "Cmnd_Alias HARDAUDIT = \\",
     ]
     entries = [line for cmd in ROOT_COMMANDS for line in cmd.sudoers_lines]
+    owner_entries = [line for cmd in ROOT_COMMANDS if cmd.as_owner for line in cmd.sudoers_lines]
+    _alias_body(lines, entries)
+    lines.append(
+        "# Files in a user's ~/.ssh are read as that user, never as root (a swapped symlink"
+    )
+    lines.append("# then reaches nothing the user could not read): any user but root.")
+    lines.append("Cmnd_Alias HARDAUDIT_AS_OWNER = \\")
+    _alias_body(lines, owner_entries)
+    lines.append(f"{user} ALL=(root) NOPASSWD: HARDAUDIT")
+    lines.append(f"{user} ALL=(ALL, !root) NOPASSWD: HARDAUDIT_AS_OWNER")
+    return "\n".join(lines) + "\n"
+
+
+def _alias_body(lines: list[str], entries: Sequence[str]) -> None:
     for index, entry in enumerate(entries):
         sep = ", \\" if index < len(entries) - 1 else ""
         escaped = entry.replace(",", "\\,").replace(":", "\\:").replace("=", "\\=")
         lines.append(f"    {escaped}{sep}")
-    lines.append(f"{user} ALL=(root) NOPASSWD: HARDAUDIT")
-    return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from hardaudit.facts.model import (
     ServiceUnit,
     Unknown,
 )
+from hardaudit.facts.parsers.names import decode_name
 
 
 def _file_blocks(text: str, nonce: str) -> list[tuple[str, list[str]]]:
@@ -21,7 +22,7 @@ def _file_blocks(text: str, nonce: str) -> list[tuple[str, list[str]]]:
     blocks: list[tuple[str, list[str]]] = []
     for line in text.splitlines():
         if line.startswith(marker):
-            blocks.append((line[len(marker) :].strip(), []))
+            blocks.append((decode_name(line[len(marker) :].strip()), []))
         elif blocks:
             blocks[-1][1].append(line.rstrip("\r"))
     return blocks
@@ -171,18 +172,32 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     ... # doctest: +ELLIPSIS
     (RedisConfig(path='/etc/redis/redis.conf', binds=('127.0.0.1',), ...),)
     """
-    lines = [line.rstrip("\r") for line in text.splitlines()]
-    if any(line.strip() == "## none" for line in lines):
+    if text.strip() == "## none":  # only as the whole section: never a line among others
         return None
-    paths = [line[len("## file ") :].strip() for line in lines if line.startswith("## file ")]
+    lines = [line.rstrip("\r") for line in text.splitlines()]
+    paths = [
+        decode_name(line[len("## file ") :].strip())
+        for line in lines
+        if line.startswith("## file ")
+    ]
     states: dict[str, _RedisState] = {path: _RedisState() for path in paths}
+    current = ""
     for line in lines:
+        if line.startswith("## file "):
+            current = decode_name(line[len("## file ") :].strip())
+            continue
         if not line.strip() or line.startswith("##"):
             continue
-        # the longest announced path: a file may be named /etc/redis/a:b.conf
-        known = [p for p in paths if line.startswith(p + ":")]
-        path = max(known, key=len) if known else line.partition(":")[0]
-        words = _redis_words(line[len(path) + 1 :])
+        if line.startswith("/"):  # an older capture: `grep -H` lines `path:directive args`
+            # the longest announced path: a file may be named /etc/redis/a:b.conf
+            known = [p for p in paths if line.startswith(p + ":")]
+            path = max(known, key=len) if known else line.partition(":")[0]
+            words = _redis_words(line[len(path) + 1 :])
+        elif current:
+            path, words = current, _redis_words(line)
+        else:
+            continue
+
         if not words:
             continue
         state = states.setdefault(path, _RedisState())
@@ -508,11 +523,13 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | No
     matched no printed file is then known to be empty. An include at http level that was not
     read makes the whole result Unknown: server blocks in it would be missing, not judged.
     """
-    if text.strip() == "## none" or any(line == "## none" for line in text.splitlines()):
+    if text.strip() == "## none":  # only as the whole section: never a line among others
         return None
     marker = f"@@{nonce} INCLUDE "
     followed = frozenset(
-        line[len(marker) :].strip() for line in text.splitlines() if line.startswith(marker)
+        decode_name(line[len(marker) :].strip())
+        for line in text.splitlines()
+        if line.startswith(marker)
     )
     text = "\n".join(line for line in text.splitlines() if not line.startswith(marker))
     files: dict[str, list[_Directive | _Block]] = {}

@@ -7,8 +7,36 @@ export PATH LC_ALL
 umask 077
 exec 5>&1
 has() { command -v "$1" >/dev/null 2>&1; }
+# Names leave the host unambiguously: a name is sent as is when it is plain (printable ASCII
+# without space, quote or backslash), else every byte as a \ooo octal escape, which the
+# auditor decodes (facts/parsers/names.py). No name can start a line, split a field or carry
+# a raw escape sequence; a plain name never starts with a backslash.
 # oct: stdin as one line of octal escapes (\101\012...), printf-decodable; NUL stays \000.
 oct() { od -An -v -to1 | awk '{ for (i = 1; i <= NF; i++) printf "\\%s", $i } END { print "" }'; }
+# enc NAME: NAME on one line, as is when plain, else escaped.
+enc() {
+  case $1 in
+    ""|*[!A-Za-z0-9_./@:+,=%~*?-]*) printf '%s' "$1" | oct ;;
+    *) printf '%s\n' "$1" ;;
+  esac
+}
+# mark WORD NAME: the marker line `@@nonce WORD NAME` (NAME through enc), on a line of its own
+# whatever the previous output ended with (a file without a final newline cannot hide it).
+mark() { printf '\n%s %s ' "$N" "$1"; enc "$2"; }
+# names0: NUL-separated names on stdin, one line each, as enc writes them (one od, one awk).
+names0() {
+  od -An -v -to1 | awk '
+    function out() { if (e != "") print (bad ? e : p); e = ""; p = ""; bad = 0 }
+    BEGIN { for (i = 33; i < 127; i++) c[sprintf("%03o", i)] = sprintf("%c", i) }
+    {
+      for (i = 1; i <= NF; i++) {
+        if ($i == "000") { out(); continue }
+        e = e "\\" $i
+        if (($i in c) && c[$i] ~ /^[A-Za-z0-9_.\/@:+,=%~*?-]$/) p = p c[$i]; else bad = 1
+      }
+    }
+    END { out() }'
+}
 # Per-command time cap where `timeout` exists (a function: no word splitting of a variable).
 # BusyBox's timeout polls once a second, adding ~1 s to every command: not used there (the
 # auditor's whole-host budget still bounds the run).

@@ -19,7 +19,7 @@ units() {
     _dd="$_f.d"
     case $_f in /etc/systemd/system/*) ;; *) _dd="$_dd /etc/systemd/system/${_f##*/}.d" ;; esac
     for _o in "$_f" $(for _x in $_dd; do for _y in "$_x"/*.conf; do [ -f "$_y" ] && echo "$_y"; done; done); do
-      printf '%s FILE %s\n' "$N" "$_o"
+      mark FILE "$_o"
       grep -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
     done
   done
@@ -30,8 +30,9 @@ units() {
 # indentation. A whitelist, on the target: bind, port, protected-mode and aclfile keep their
 # values; requirepass becomes `requirepass <redacted>` (or `""` when empty); of a `user` line
 # only its name, its on/off/nopass/resetpass/reset flags and one `<redacted>` per password rule
-# are kept; anything else is dropped. A grep line is split after the longest file name the
-# script gave grep, never at the first colon (a file may be named /etc/redis/a:b.conf).
+# are kept; anything else is dropped. Each file is one `## file <name>` line (name as enc
+# writes it) followed by its directives: one grep per file, so no file name is ever parsed
+# out of grep's output. `## none` alone is the whole section when no config exists.
 redis() {
   set --
   for _d in /etc/redis /usr/local/etc/redis; do
@@ -40,54 +41,60 @@ redis() {
       for _f in "$_d"/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
       [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
     else
-      # Debian's /etc/redis is redis:redis 2770: only its names are listed, through sudo.
-      # Exit 2 like grep's errors (1 means "no directive matched").
-      _names=$(root ls -A1 -- "$_d" </dev/null) || { echo "cannot list $_d" >&2; return 2; }
-      _ifs=$IFS; IFS='
-'
+      # Debian's /etc/redis is redis:redis 2770: its names are listed through sudo, NUL-
+      # separated. Exit 2 like grep's errors (1 means "no directive matched").
+      _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
+        printf 'rc=%s\000' "$?"; } | names0)
+      _frc=1
+      _ifs=$IFS; IFS=$_nl
       set -f
-      for _n in $_names; do case $_n in *.conf) set -- "$@" "$_d/$_n" ;; esac; done
+      for _e in $_esc; do
+        # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+        case $_e in
+          rc=*) _frc=${_e#rc=}; continue ;;
+          \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
+        esac
+        case $_e in *.conf) set -- "$@" "$_e" ;; esac
+      done
       set +f
       IFS=$_ifs
+      [ "$_frc" = 0 ] || { echo "cannot list $_d" >&2; return 2; }
     fi
   done
   [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
   [ $# -gt 0 ] || { echo "## none"; return 0; }
-  for _f in "$@"; do echo "## file $_f"; done
   _re='__REDIS_RE__'
-  if ! sudo_ok grep -H -i -E -e "$_re" -- "$@"; then
-    echo "sudo -n refuses grep -H -i -E -e '$_re' for the Redis config files: not read" >&2
+  if ! sudo_ok grep -i -E -e "$_re" -- "$@"; then
+    echo "sudo -n refuses grep -i -E -e '$_re' for the Redis config files: not read" >&2
     return 126
   fi
-  _out=$(root grep -H -i -E -e "$_re" -- "$@" </dev/null); _rc=$?
-  [ -n "$_out" ] && printf '%s\n' "$_out" | HA_FILES=$(printf '%s\n' "$@") awk -v q="'" '
-    BEGIN { nf = split(ENVIRON["HA_FILES"], files, "\n"); sp = "[ \t\r\f\v]" }
-    function trim(s) { sub("^" sp "+", "", s); sub(sp "+$", "", s); return s }
-    {
-      best = 0
-      for (k = 1; k <= nf; k++) {
-        p = files[k] ":"; lp = length(p)
-        if (lp > best && substr($0, 1, lp) == p) {
-          r = substr($0, lp + 1)
-          if (tolower(r) ~ ("^" sp "*(bind|protected-mode|requirepass|aclfile|user|port)(" sp "|$)")) { best = lp; rest = r }
-        }
-      }
-      if (!best) next  # not a line of a file the script named: never sent
-      rest = trim(rest)
-      match(rest, sp "|$"); d = tolower(substr(rest, 1, RSTART - 1)); args = trim(substr(rest, RSTART))
-      if (d == "bind" || d == "port" || d == "protected-mode" || d == "aclfile") out = d (args == "" ? "" : " " args)
-      else if (d == "requirepass") out = (args == "\"\"" || args == q q) ? "requirepass \"\"" : "requirepass <redacted>"
-      else if (d == "user") {
-        n = split(args, w, sp "+"); out = "user " w[1]
-        for (j = 2; j <= n; j++) {
-          t = w[j]; c = substr(t, 1, 1)
-          if (c == "\"" || c == q) { t = substr(t, 2); c = substr(t, 1, 1) }
-          if (c == ">" || c == "#" || c == "<" || c == "!") out = out " " c "<redacted>"
-          else if (tolower(t) ~ /^(on|off|nopass|resetpass|reset)$/) out = out " " tolower(t)
-        }
-      } else next
-      print substr($0, 1, best) out
-    }'
+  _rc=1
+  for _f; do
+    printf '## file '; enc "$_f"
+    _out=$(root grep -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
+    if [ $_grc -gt 1 ]; then _rc=2; elif [ $_grc = 0 ] && [ $_rc = 1 ]; then _rc=0; fi
+    [ -n "$_out" ] || continue
+    printf '%s\n' "$_out" | awk -v q="'" '
+      BEGIN { sp = "[ \t\r\f\v]" }
+      function trim(s) { sub("^" sp "+", "", s); sub(sp "+$", "", s); return s }
+      {
+        rest = trim($0)
+        if (tolower(rest) !~ ("^(bind|protected-mode|requirepass|aclfile|user|port)(" sp "|$)")) next
+        match(rest, sp "|$"); d = tolower(substr(rest, 1, RSTART - 1)); args = trim(substr(rest, RSTART))
+        if (d == "bind" || d == "port" || d == "protected-mode" || d == "aclfile") out = d (args == "" ? "" : " " args)
+        else if (d == "requirepass") out = (args == "\"\"" || args == q q) ? "requirepass \"\"" : "requirepass <redacted>"
+        else if (d == "user") {
+          n = split(args, w, sp "+"); out = "user " w[1]
+          for (j = 2; j <= n; j++) {
+            t = w[j]; c = substr(t, 1, 1)
+            if (c == "\"" || c == q) { t = substr(t, 2); c = substr(t, 1, 1) }
+            if (c == ">" || c == "#" || c == "<" || c == "!") out = out " " c "<redacted>"
+            else if (tolower(t) ~ /^(on|off|nopass|resetpass|reset)$/) out = out " " tolower(t)
+          }
+        } else next
+        print out
+      }'
+  done
   return $_rc
 }
 
@@ -195,7 +202,7 @@ $_f
 "*) continue ;; esac
         _seen="$_seen
 $_f"
-        printf '%s FILE %s\n' "$N" "$_f"
+        mark FILE "$_f"
         tmo awk -v m=p -v q="'" -v r= "$_ngx" "$_f" </dev/null || _rc=1
         _next="$_next
 $(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
@@ -211,7 +218,7 @@ $(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
         *) if [ -d "$_dir" ]; then [ -r "$_dir" ] && [ -x "$_dir" ] && _ok=1
            elif [ ! -e "$_dir" ] && [ -d "${_dir%/*}/" ] && [ -x "${_dir%/*}/" ]; then _ok=1; fi ;;
       esac
-      if [ "$_ok" = 1 ]; then printf '%s INCLUDE %s\n' "$N" "$_p"; fi
+      if [ "$_ok" = 1 ]; then mark INCLUDE "$_p"; fi
     done
     set +f
     IFS=$_ifs

@@ -48,7 +48,7 @@ sshd_files() {
   _list=$(sshd_file_list)
   [ -n "$_list" ] || { echo "no /etc/ssh/sshd_config" >&2; return 127; }
   for _f in $_list; do
-    printf '%s FILE %s\n' "$N" "$_f"
+    mark FILE "$_f"
     cat -- "$_f" || return 1
   done
 }
