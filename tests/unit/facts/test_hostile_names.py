@@ -321,3 +321,39 @@ def test_a_process_name_cannot_switch_the_listener_dialect() -> None:
         'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))\n'
     )
     assert {s.port for s in parse_listeners(text)} == {6379, 22}
+
+
+def test_whole_script_through_the_local_transport_judges_every_hostile_env_file(
+    tmp_path: Path,
+) -> None:
+    # the real wrapper and assembled script, run here by the local transport, its .env
+    # search pointed (app_dirs) at a tree of hostile names
+    from hardaudit.facts.build import build_host_facts
+    from hardaudit.facts.model import EnvFiles
+    from hardaudit.facts.script import build_script
+    from hardaudit.facts.sections import split_sections
+    from hardaudit.inventory.model import Host
+    from hardaudit.transport.local import LocalTransport
+
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    expected = set()
+    for raw in HOSTILE.values():
+        directory = os.path.join(bytes(srv), raw)
+        os.mkdir(directory)
+        path = os.path.join(directory, b".env")
+        Path(os.fsdecode(path)).write_text("SECRET=x\n")
+        os.chmod(path, 0o604)
+        expected.add(_expected(path))
+    script = build_script(become=False, app_dirs=[str(srv)], facts={"env_files"})
+    result = LocalTransport().execute(
+        Host("here", "localhost", connection="local"), script.command, script.script.encode(), 60
+    )
+    stdout = result.stdout.decode("utf-8", errors="replace")
+    assert stdout.isascii()
+    sections = split_sections(stdout, result.stderr.decode("utf-8", "replace"), script.nonce)
+    found = build_host_facts(sections, script.nonce).env_files
+    assert isinstance(found, EnvFiles)
+    assert {f.path for f in found.files} == expected
+    (check,) = evaluate([CHECKS["file.env-mode"]], facts(env_files=found), {})
+    assert check.status == Status.FAIL

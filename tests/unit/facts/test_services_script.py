@@ -58,8 +58,8 @@ def _function(name: str) -> str:
 PRELUDE = "\n".join(
     [
         'tmo() { "$@"; }',
-        "HA_UID=$(id -u)",
-        "_nl='\n'",
+        _line("HA_UID="),
+        "_nl='\n'" if "\n_nl='\n'\n" in SCRIPT_TEMPLATE else "",
         _line("has() {"),
         _line("sudo_ok() {"),
         _line("root() {"),

@@ -12,7 +12,7 @@ stats() {
     if [ -n "$_batch" ]; then
       _l=${_all%%"$_nl"*}; _all=${_all#"$_l"}; _all=${_all#"$_nl"}
     elif ! _l=$($_as stat -c '%a|%U|%G|%F' -- "$_f" 2>/dev/null </dev/null); then
-      _src=1; printf 'cannot stat '; enc "$_f" >&2; continue
+      _src=1; { printf 'cannot stat '; enc "$_f"; } >&2; continue
     fi
     case $_f in
       ""|*[!A-Za-z0-9_./@:+,=%~*?-]*) _e=$(printf '%s' "$_f" | oct) ;;

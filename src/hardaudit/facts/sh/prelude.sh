@@ -6,6 +6,9 @@ LC_ALL=C
 export PATH LC_ALL
 umask 077
 exec 5>&1
+HA_UID=$(id -u)
+_nl='
+'
 has() { command -v "$1" >/dev/null 2>&1; }
 # Names leave the host unambiguously: a name is sent as is when it is plain (printable ASCII
 # without space, quote or backslash), else every byte as a \ooo octal escape, which the
