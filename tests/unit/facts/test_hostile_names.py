@@ -357,3 +357,27 @@ def test_whole_script_through_the_local_transport_judges_every_hostile_env_file(
     assert {f.path for f in found.files} == expected
     (check,) = evaluate([CHECKS["file.env-mode"]], facts(env_files=found), {})
     assert check.status == Status.FAIL
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="plays the script running as root")
+def test_root_without_setpriv_whose_sudo_refuses_says_unreadable_not_no_key(
+    tmp_path: Path,
+) -> None:
+    from .test_services_script import fake_sudo
+
+    home = tmp_path / "home" / "alice"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    passwd(tmp_path, ("alice", home))
+    bindir = fake_sudo(tmp_path, "grep")
+    out, rc, _err = run_function(
+        "ssh_files",
+        tmp_path,
+        ["sh"],
+        root_fn='root() { "$@"; }\nhas() { [ "$1" != setpriv ] && command -v "$1" >/dev/null; }',
+        env={"PATH": f"{bindir}:{os.environ['PATH']}"},
+    )
+    assert rc == 0
+    parsed = parse_ssh_files(out, NONCE)
+    assert [f.private_key for d in parsed.dirs for f in d.files] == [False]
+    assert parsed.unreadable == (f"{home}/.ssh: could not read the first line of some files",)

@@ -80,14 +80,17 @@ env_files() {
 # as_owner USER UID GID CMD...: CMD with USER's rights. A file in a user's ~/.ssh is opened as
 # that user, never as root: a symlink swapped in reaches nothing the user could not read, and
 # GNU grep's `-D skip` opens without blocking and skips a FIFO or device. Root's own files, and
-# the login user's, are read directly; sudo mode uses `sudo -n -u USER`, root `sudo -u` or
-# setpriv. Exit 126: no way to become USER.
+# the login user's, are read directly; sudo mode uses `sudo -n -u USER` (ssh_files asks sudo
+# once whether it may); from uid 0: setpriv, else sudo once `sudo -n -l` allows it (a refusal
+# must not read as grep's "no match"). Exit 126: no way to become USER.
 as_owner() {
   _ou=$1; _oid=$2; _ogid=$3; shift 3
   if [ "$_oid" = 0 ]; then root "$@"
   elif [ "$_oid" = "$HA_UID" ]; then tmo "$@"
-  elif [ -n "$HA_SUDO" ] || { [ "$HA_UID" = 0 ] && has sudo; }; then tmo sudo -n -u "$_ou" "$@"
+  elif [ -n "$HA_SUDO" ]; then tmo sudo -n -u "$_ou" "$@"
   elif [ "$HA_UID" = 0 ] && has setpriv; then tmo setpriv --reuid="$_oid" --regid="$_ogid" --init-groups "$@"
+  elif [ "$HA_UID" = 0 ] && has sudo && tmo sudo -n -l -u "$_ou" "$@" >/dev/null 2>&1 </dev/null; then
+    tmo sudo -n -u "$_ou" "$@"
   else return 126; fi
 }
 
