@@ -381,3 +381,40 @@ def test_root_without_setpriv_whose_sudo_refuses_says_unreadable_not_no_key(
     parsed = parse_ssh_files(out, NONCE)
     assert [f.private_key for d in parsed.dirs for f in d.files] == [False]
     assert parsed.unreadable == (f"{home}/.ssh: could not read the first line of some files",)
+
+
+# --- item 6: map/geo/split_clients bodies never leave the host --------------------------------
+
+MAP_CONF = """http {
+    map $http_x_api_key $api_ok {
+        default 0;
+        sk_live_UNQUOTED_KEY 1;
+        "sk_quoted_KEY" 1;
+        ~^tok_REGEX_KEY 1; }
+    geo $remote_addr $office { default 0; 10.9.8.0/24 GEO_SECRET_NET; }
+    split_clients "${remote_addr}SALT_SECRET" $variant {
+        50% SPLIT_SECRET_A;
+        * SPLIT_SECRET_B;
+    }
+    server {
+        listen 80;
+        add_header X-Frame-Options DENY always;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_map_geo_split_clients_bodies_are_dropped(tmp_path: Path, shell: list[str]) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "nginx.conf").write_text(MAP_CONF)
+    out, rc, err = run_service("nginx", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    for secret in ("UNQUOTED_KEY", "quoted_KEY", "REGEX_KEY", "GEO_SECRET", "SALT", "SPLIT_"):
+        assert secret not in out
+    assert "2:    map {" in out.splitlines()  # the block and its braces stay: structure intact
+    servers = parse_nginx(out, NONCE)
+    assert isinstance(servers, tuple)
+    (server,) = servers
+    assert (server.listens, server.headers) == (("80",), frozenset({"x-frame-options"}))

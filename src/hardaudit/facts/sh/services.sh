@@ -102,7 +102,9 @@ redis() {
 # server_name, add_header or include directive, rebuilt from nginx's tokens: comments dropped,
 # the arguments of any other directive dropped, every quoted string "<redacted>" except in
 # listen, server_name and include and an add_header's header name (its value is redacted too),
-# an `if` keeps its variables and operators only. Files: nginx.conf, the usual directories,
+# an `if` keeps its variables and operators only; the bodies of `map`, `geo` and
+# `split_clients` blocks are dropped whole (the first word of each of their lines is a key,
+# and may be a secret such as an API key), their braces kept. Files: nginx.conf, the usual directories,
 # and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
 # __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
 # none exists), so the parser can tell a known-empty include from one that was not read.
@@ -118,6 +120,7 @@ nginx() {
     function hide() { put(R); how = "r" }
     function arg(t, quoted,    u, lead, core, trail) {
       n++
+      if (skip) { drop(); return }  # a map/geo/split_clients body: each line starts with a key
       u = quoted ? substr(t, 2, length(t) - 2) : t
       if (n == 1) {
         name = u
@@ -159,6 +162,8 @@ nginx() {
         c = substr(line, i, 1)
         if (c == " " || c == "\t" || c == "\r") { ws = ws c; i++; continue }
         if (c == "#") break
+        if (c == "{") { depth++; if (!skip && name ~ /^(map|geo|split_clients)$/) skip = depth }
+        if (c == "}") { if (skip && depth == skip) skip = 0; if (depth > 0) depth-- }
         if (c == ";" || c == "{" || c == "}") { ends(); put(c); i++; continue }
         if (c == "\"" || c == q) {
           e = endq(line, i + 1, c)
