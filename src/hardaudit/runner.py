@@ -21,7 +21,7 @@ from hardaudit.checks.model import Check
 from hardaudit.checks.waivers import Waiver, apply_waivers
 from hardaudit.errors import ConnectError, FactError
 from hardaudit.facts.build import build_host_facts
-from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
+from hardaudit.facts.script import DEFAULT_APP_DIRS, FactsScript, UserFact, build_script
 from hardaudit.facts.sections import split_sections
 from hardaudit.inventory.model import Host
 from hardaudit.printable import printable
@@ -67,19 +67,26 @@ def _str_list(host: Host, name: str, default: Sequence[str]) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def host_script(host: Host, checks: Sequence[Check], nonce: str | None = None) -> FactsScript:
+    """The wrapper command and facts script `host` is sent for `checks` (its variables applied);
+    `audit script` prints exactly this. Raises FactError for a malformed variable."""
+    return build_script(
+        become=host.become,
+        nonce=nonce,
+        app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
+        services=_str_list(host, "services", ()),
+        user_facts=[UserFact(c.command_fact, c.command) for c in checks if c.command],
+        facts={fact for check in checks for fact in check.facts},
+    )
+
+
 def audit_host(
     host: Host, checks: Sequence[Check], transport: Transport, options: RunOptions
 ) -> HostReport:
     """Connect, run the facts script once, evaluate every check; never raises for host faults."""
     started = time.monotonic()
     try:
-        script = build_script(
-            become=host.become,
-            app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
-            services=_str_list(host, "services", ()),
-            user_facts=[UserFact(c.command_fact, c.command) for c in checks if c.command],
-            facts={fact for check in checks for fact in check.facts},
-        )
+        script = host_script(host, checks)
     except FactError as exc:
         return _failed(host, HostStatus.ERROR, exc.message, started)
     try:
