@@ -130,3 +130,13 @@ def test_doctor_probes_by_name_and_skips_missing_programs() -> None:
     assert "sudo -n -l ss -tulpn " in script
     assert "sudo -n -l /usr/" not in script
     assert "if command -v iptables-save >/dev/null 2>&1; then" in script
+
+
+def test_key_grep_runs_as_each_homes_owner_never_root_for_a_user() -> None:
+    from hardaudit.facts.script import sudoers_example
+
+    text = sudoers_example("auditor")
+    assert "auditor ALL=(ALL, !root) NOPASSWD: HARDAUDIT_AS_OWNER" in text
+    owner_alias = text.split("Cmnd_Alias HARDAUDIT_AS_OWNER = \\\n", 1)[1].split("\nauditor ", 1)[0]
+    assert "-D skip -l -m1 -e PRIVATE\\ KEY----- -- *" in owner_alias
+    assert all("grep" in line for line in owner_alias.splitlines())
