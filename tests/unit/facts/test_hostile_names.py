@@ -418,3 +418,35 @@ def test_nginx_map_geo_split_clients_bodies_are_dropped(tmp_path: Path, shell: l
     assert isinstance(servers, tuple)
     (server,) = servers
     assert (server.listens, server.headers) == (("80",), frozenset({"x-frame-options"}))
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_stats_pairs_each_line_with_its_own_name_when_one_fails(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    (tmp_path / "a").write_text("x")
+    (tmp_path / "a").chmod(0o640)
+    (tmp_path / "c\nd").write_text("x")
+    (tmp_path / "c\nd").chmod(0o604)
+    program = (
+        f"N='@@{NONCE}'\n{PRELUDE}\n"
+        f'stats tmo "{tmp_path}/a" "{tmp_path}/gone\n1" "{tmp_path}/c\nd"; echo "rc=$?"\n'
+    )
+    done = subprocess.run(
+        [*shell, "-c", program],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C", **_shell_env(shell)},
+        check=False,
+        timeout=60,
+    )
+    *lines, rc = done.stdout.splitlines()
+    assert rc == "rc=1"
+    from hardaudit.facts.parsers.files import parse_stat_lines
+
+    stats = parse_stat_lines("\n".join(lines))
+    assert [(s.path, s.mode_text) for s in stats] == [
+        (f"{tmp_path}/a", "0640"),
+        (f"{tmp_path}/c\nd", "0604"),
+    ]
+    assert done.stderr.startswith("cannot stat \\")  # the missing name, escaped
