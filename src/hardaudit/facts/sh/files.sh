@@ -80,16 +80,19 @@ env_files() {
 # as_owner USER UID GID CMD...: CMD with USER's rights. A file in a user's ~/.ssh is opened as
 # that user, never as root: a symlink swapped in reaches nothing the user could not read, and
 # GNU grep's `-D skip` opens without blocking and skips a FIFO or device. Root's own files, and
-# the login user's, are read directly; sudo mode uses `sudo -n -u USER` (ssh_files asks sudo
-# once whether it may); from uid 0: setpriv, else sudo once `sudo -n -l` allows it (a refusal
-# must not read as grep's "no match"). Exit 126: no way to become USER.
+# the login user's, are read directly; sudo mode uses `sudo -n -u USER` unless sudo refused it
+# once (_kok=no, asked by ssh_files); from uid 0: setpriv, else sudo once `sudo -n -l` allows
+# it (a refusal must not read as grep's "no match"). Without a way to become USER, a non-root
+# login user reads with its own rights (never root's): what it cannot read is `unreadable`.
+# Exit 126: running as uid 0 with no way to become USER.
 as_owner() {
   _ou=$1; _oid=$2; _ogid=$3; shift 3
   if [ "$_oid" = 0 ]; then root "$@"
   elif [ "$_oid" = "$HA_UID" ]; then tmo "$@"
-  elif [ -n "$HA_SUDO" ]; then tmo sudo -n -u "$_ou" "$@"
-  elif [ "$HA_UID" = 0 ] && has setpriv; then tmo setpriv --reuid="$_oid" --regid="$_ogid" --init-groups "$@"
-  elif [ "$HA_UID" = 0 ] && has sudo && tmo sudo -n -l -u "$_ou" "$@" >/dev/null 2>&1 </dev/null; then
+  elif [ -n "$HA_SUDO" ] && [ "$_kok" != no ]; then tmo sudo -n -u "$_ou" "$@"
+  elif [ "$HA_UID" != 0 ]; then tmo "$@"
+  elif has setpriv; then tmo setpriv --reuid="$_oid" --regid="$_ogid" --init-groups "$@"
+  elif has sudo && tmo sudo -n -l -u "$_ou" "$@" >/dev/null 2>&1 </dev/null; then
     tmo sudo -n -u "$_ou" "$@"
   else return 126; fi
 }
@@ -156,12 +159,8 @@ ssh_files() {
       # shellcheck disable=SC2086  # _kg: nothing or exactly `-D skip`
       if sudo_ok -u "$_u" grep $_kg -l -m1 -e 'PRIVATE KEY-----' -- "$@"; then _kok=yes; else
         _kok=no
-        echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: private keys are not identified" >&2
+        echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
       fi
-    fi
-    if [ "$_kok" = no ] && [ "$_uid" != 0 ] && [ "$_uid" != "$HA_UID" ]; then
-      printf 'unreadable: keys '; enc "$_d"
-      continue
     fi
     _keys=$(keygrep "$_u" "$_uid" "$_gid" "$@"); _grc=$?
     # grep -l prints the names it was given, one per line: each regular file is looked up whole
