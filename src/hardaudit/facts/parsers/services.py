@@ -157,10 +157,12 @@ def _default_user_protected(rules: list[str]) -> bool:
 
 
 def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
-    """`grep -H` lines `path:directive args` (after `## file <path>` lines); None for `## none`.
+    """`## file <name>` lines, each followed by that file's directive lines; None when the
+    whole section is `## none` (never for a `## none` line among others).
 
-    Directive names compare case-insensitively, as in redis; a line belongs to the longest
-    `## file` path it starts with (followed by `:`).
+    Names are decoded (the script escapes any that is not plain). Directive names compare
+    case-insensitively, as in redis. Older captures hold `grep -H` lines `path:directive args`
+    instead: such a line belongs to the longest `## file` path it starts with (then `:`).
 
     The last `bind`, `port` and `protected-mode` of a file win, as in redis. `requirepass` is
     set when it has a non-empty value (the facts script redacts it) that no `user default ...
@@ -168,7 +170,7 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     (its users are not read), or a `user default` line that is off or needs a password;
     other ACL users do not count while the default user still lets anyone in.
 
-    >>> parse_redis("## file /etc/redis/redis.conf\\n/etc/redis/redis.conf:bind 127.0.0.1")
+    >>> parse_redis("## file /etc/redis/redis.conf\\nbind 127.0.0.1")
     ... # doctest: +ELLIPSIS
     (RedisConfig(path='/etc/redis/redis.conf', binds=('127.0.0.1',), ...),)
     """
