@@ -30,7 +30,9 @@ def audit_run(inventory: Path) -> tuple[float, dict[str, object]]:
         started = time.monotonic()
         subprocess.run(
             [sys.executable, "-m", "hardaudit", "run", "-i", str(inventory), "--output-dir", out],
-            capture_output=True, check=False, cwd=REPO,
+            capture_output=True,
+            check=False,
+            cwd=REPO,
         )
         seconds = time.monotonic() - started
         return seconds, json.loads((Path(out) / "report.json").read_text())
@@ -98,13 +100,19 @@ def main() -> int:
         seconds, report = audit_run(args.inventory)
         timings.append(seconds)
     hosts = [h for h in report["hosts"] if h["status"] == "ok"]  # type: ignore[index]
-    print(f"audit run: {statistics.median(timings):.2f}s median of {args.runs} "
-          f"({len(report['hosts'])} hosts, {len(hosts)} audited)")  # type: ignore[arg-type]
+    print(
+        f"audit run: {statistics.median(timings):.2f}s median of {args.runs} "
+        f"({len(report['hosts'])} hosts, {len(hosts)} audited)"
+    )  # type: ignore[arg-type]
     bare = [bare_ssh(hosts, ssh_config) for _ in range(args.runs)]
-    print(f"bare ssh connect + true, same {len(hosts)} hosts in parallel: "
-          f"{statistics.median(b[0] for b in bare):.2f}s (slowest host {statistics.median(b[1] for b in bare):.2f}s)")
+    print(
+        f"bare ssh connect + true, same {len(hosts)} hosts in parallel: "
+        f"{statistics.median(b[0] for b in bare):.2f}s (slowest host {statistics.median(b[1] for b in bare):.2f}s)"
+    )
     print("remote exec per host (connection included), foundation slice -> full catalog:")
-    for name, (slice_s, full_s) in exec_times(args.inventory, [str(h["name"]) for h in hosts], args.runs).items():
+    for name, (slice_s, full_s) in exec_times(
+        args.inventory, [str(h["name"]) for h in hosts], args.runs
+    ).items():
         print(f"  {name:<14} {slice_s:.2f}s -> {full_s:.2f}s  ({full_s / slice_s:.2f}x)")
     return 0
 

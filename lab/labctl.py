@@ -10,7 +10,7 @@ Topology (container name == hostname == name the bastion resolves through Docker
     127.0.0.1:42201 -> bastion  [ha-front, ha-int]
     127.0.0.1:42202 -> dock1    [ha-front]        engine "ctr"'s socket, --pid=host
                        bastion2 [ha-int, ha-deep]
-                       web1, db1, stale1, bbox1, svc1, match1 [ha-int]
+                       web1, db1, stale1, bbox1, svc1, match1, hostile1 [ha-int]
                        gold     [ha-int]          engine "gold"'s socket, --pid=host
                        dock2    [ha-int]          runs its own dockerd (iptables on)
                        deep1    [ha-deep]
@@ -144,6 +144,7 @@ HOSTS = (
     LabHost("gold", ("ha-int",), run_args=("--pid=host",), engine="gold"),
     LabHost("bbox1", ("ha-int",)),
     LabHost("svc1", ("ha-int",)),
+    LabHost("hostile1", ("ha-int",)),  # hostile file names beside svc1's mistakes
     LabHost("match1", ("ha-int",), run_args=("--sysctl=net.ipv6.conf.all.disable_ipv6=0",)),
     # An engine inside, without --privileged (see docs/lab.md); the device rule lets its
     # runc give a --privileged (non-root) container every device ("a *:* rwm"). With

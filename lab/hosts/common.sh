@@ -26,7 +26,7 @@ lab_sshd_dropin() {
 }
 
 lab_sudo_all() {
-    echo 'auditor ALL=(root) NOPASSWD: ALL' >/etc/sudoers.d/auditor
+    echo 'auditor ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/auditor  # (ALL): ~/.ssh files are read as their owner
     chmod 440 /etc/sudoers.d/auditor
     visudo -cqf /etc/sudoers.d/auditor
 }

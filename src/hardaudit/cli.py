@@ -204,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
     sudoers.add_argument("--user", default="auditor")
+
+    script = sub.add_parser(
+        "script",
+        help="print the exact command and facts script a host would be sent (for review)",
+    )
+    script.add_argument(
+        "host", nargs="?", default=None, help="inventory host (default: default variables)"
+    )
+    _common(script)
+    script.add_argument("--checks", action="append", default=[], help="check id or glob")
+    script.add_argument("--skip-checks", action="append", default=[], help="check id or glob")
+    script.add_argument("--tags", action="append", default=[], help="only checks with this tag")
+    script.add_argument("--checks-dir", type=Path, action="append", default=[])
     return parser
 
 
@@ -487,6 +500,38 @@ def cmd_sudoers(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
+NONCE_PLACEHOLDER = "__NONCE__"
+
+
+def cmd_script(args: argparse.Namespace) -> ExitStatus:
+    """Print what `audit` would send to one host: the exec'd wrapper, then the stdin script."""
+    from hardaudit.facts.script import new_nonce
+    from hardaudit.inventory.model import Host
+    from hardaudit.inventory.patterns import select_hosts
+    from hardaudit.runner import host_script
+
+    if args.host is None:
+        host = Host("(any host)", "-", become=True)
+        about = "a host with default variables, become on"
+    else:
+        matches = select_hosts(_inventory(args), args.host)
+        if len(matches) != 1:
+            names = ", ".join(h.name for h in matches)
+            raise UsageError(
+                f"{args.host!r} names {len(matches)} hosts ({names})", hint="name one host"
+            )
+        host = matches[0]
+        about = f"host {printable(host.name)}"  # a comment line: a newline must not end it
+    nonce = new_nonce()
+    built = host_script(host, _checks(args, [host]), nonce)
+    print(f"# hardaudit facts script for {about}; {NONCE_PLACEHOLDER} is a random per-run token")
+    print("# 1. the one command exec'd on the target (it reads the script from stdin):")
+    print(built.command.replace(nonce, NONCE_PLACEHOLDER))
+    print("# 2. the script sent on its stdin:")
+    sys.stdout.write(built.script.replace(nonce, NONCE_PLACEHOLDER))
+    return ExitStatus.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -502,6 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_checks(args))
         if args.command == "doctor":
             return int(cmd_doctor(args))
+        if args.command == "script":
+            return int(cmd_script(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

@@ -26,7 +26,7 @@ from hardaudit.evaluate_bounded import (
     Judge,
     parse_and_evaluate,
 )
-from hardaudit.facts.script import DEFAULT_APP_DIRS, UserFact, build_script
+from hardaudit.facts.script import DEFAULT_APP_DIRS, FactsScript, UserFact, build_script
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
 from hardaudit.report.model import HostReport, RunReport
@@ -73,6 +73,19 @@ def _str_list(host: Host, name: str, default: Sequence[str]) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def host_script(host: Host, checks: Sequence[Check], nonce: str | None = None) -> FactsScript:
+    """The wrapper command and facts script `host` is sent for `checks` (its variables applied);
+    `audit script` prints exactly this. Raises FactError for a malformed variable."""
+    return build_script(
+        become=host.become,
+        nonce=nonce,
+        app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
+        services=_str_list(host, "services", ()),
+        user_facts=[UserFact(c.command_fact, c.command) for c in checks if c.command],
+        facts={fact for check in checks for fact in check.facts},
+    )
+
+
 def audit_host(
     host: Host,
     checks: Sequence[Check],
@@ -89,13 +102,7 @@ def audit_host(
     if host.error:  # its inventory settings are invalid: never contacted
         return _failed(host, HostStatus.ERROR, host.error, started)
     try:
-        script = build_script(
-            become=host.become,
-            app_dirs=_str_list(host, "app_dirs", DEFAULT_APP_DIRS),
-            services=_str_list(host, "services", ()),
-            user_facts=[UserFact(c.command_fact, c.command) for c in checks if c.command],
-            facts={fact for check in checks for fact in check.facts},
-        )
+        script = host_script(host, checks)
     except FactError as exc:
         return _failed(host, HostStatus.ERROR, exc.message, started)
     try:

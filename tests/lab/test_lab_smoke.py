@@ -18,7 +18,7 @@ pytestmark = pytest.mark.lab
 
 BASTION = "127.0.0.1:42201"
 HOSTS = ["bastion", "bastion2", "web1", "db1", "stale1", "deep1", "dock1",
-         "gold", "bbox1", "svc1", "match1", "dock2"]  # fmt: skip
+         "gold", "bbox1", "svc1", "match1", "dock2", "hostile1"]  # fmt: skip
 DOCK2_CONTAINERS = ["caps", "etcrw", "hostnet", "priv", "rootly", "sock", "web"]
 
 

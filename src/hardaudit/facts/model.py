@@ -183,9 +183,10 @@ class Ipv6State:
 
 @dataclass(frozen=True)
 class Processes:
-    names: frozenset[str]
-    engine_cmdlines: tuple[str, ...] = ()  # dockerd/containerd command lines
+    names: frozenset[str]  # every process, whoever runs it
+    engine_cmdlines: tuple[str, ...] = ()  # root's dockerd/containerd: "name arg0 arg1 ..."
     daemon_json: tuple[str, ...] = ()  # "hosts"/"tls" lines of /etc/docker/daemon.json
+    root_names: frozenset[str] = frozenset()  # processes whose real uid is 0: only these prove
 
 
 @dataclass(frozen=True)

@@ -323,7 +323,7 @@ def test_capabilities_all_fails_and_narrow_ones_pass() -> None:
 
 def procs(*cmdlines: str, daemon_json: tuple[str, ...] = ()) -> Processes:
     names = {"sshd", *(c.split()[0] for c in cmdlines)}
-    return Processes(frozenset(names), tuple(cmdlines), daemon_json)
+    return Processes(frozenset(names), tuple(cmdlines), daemon_json, frozenset(names))
 
 
 SSHD = (ListeningSocket("tcp", "0.0.0.0", 22, "sshd"),)

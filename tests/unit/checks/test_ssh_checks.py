@@ -488,10 +488,27 @@ def test_fail2ban_passes_even_when_the_firewall_is_unreadable() -> None:
         "ssh.rate-limit",
         sshd=effective(),
         firewall=Unknown("nft: exit status 1: Operation not permitted"),
-        processes=Processes(frozenset({"sshd", "fail2ban-server"})),
+        processes=Processes(
+            frozenset({"sshd", "fail2ban-server"}), root_names=frozenset({"fail2ban-server"})
+        ),
     )
     assert result.status == Status.PASS
-    assert result.evidence == ("fail2ban-server is running",)
+    assert result.evidence == ("fail2ban-server is running as root",)
+
+
+def test_fail2ban_named_process_of_another_user_proves_nothing() -> None:
+    # any local user can run a process named fail2ban-server
+    result = run(
+        "ssh.rate-limit",
+        sshd=effective(),
+        firewall=NFT_DROP,
+        processes=Processes(frozenset({"sshd", "fail2ban-server"}), root_names=frozenset({"sshd"})),
+    )
+    assert result.status == Status.FAIL
+    assert result.evidence[-1] == (
+        "none of fail2ban-server, sshguard, sshg-blocker is running as root"
+        " (fail2ban-server runs, but not as root)"
+    )
 
 
 def test_no_rate_limit_anywhere_fails_saying_what_was_read() -> None:
@@ -500,7 +517,7 @@ def test_no_rate_limit_anywhere_fails_saying_what_was_read() -> None:
     assert result.evidence == (
         f"maxstartups 10:30:100 {T}: not tighter than the default 10:30:100",
         "firewall (nftables): no rule limits new connections to tcp/22",
-        "none of fail2ban-server, sshguard, sshg-blocker is running",
+        "none of fail2ban-server, sshguard, sshg-blocker is running as root",
     )
 
 
@@ -518,7 +535,7 @@ def test_rate_limit_unknown_only_when_an_unread_fact_might_prove_it() -> None:
     )
     assert result.evidence == (
         f"maxstartups 10:30:100 {T}: not tighter than the default 10:30:100",
-        "none of fail2ban-server, sshguard, sshg-blocker is running",
+        "none of fail2ban-server, sshguard, sshg-blocker is running as root",
     )
 
 

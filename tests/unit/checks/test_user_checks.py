@@ -22,14 +22,22 @@ def _umask_check():  # type: ignore[no-untyped-def]
 def _judge(text: str, rc: int | None) -> tuple[Status, tuple[str, ...], str]:
     check = _umask_check()
     section = Section(check.command_fact, text, rc)
-    (result,) = evaluate([check], facts(sections=MappingProxyType({check.command_fact: section})), {})
+    (result,) = evaluate(
+        [check], facts(sections=MappingProxyType({check.command_fact: section})), {}
+    )
     return result.status, result.evidence, result.reason
 
 
 def test_example_checks_load_and_select_by_tag_and_family() -> None:
     checks = load_checks([EXAMPLES])
-    assert [c.id for c in select_checks(checks, tags=["acme"])] == ["acme.login-umask", "acme.ssh-banner"]
-    assert [c.id for c in select_checks(checks, ["acme"])] == ["acme.login-umask", "acme.ssh-banner"]
+    assert [c.id for c in select_checks(checks, tags=["acme"])] == [
+        "acme.login-umask",
+        "acme.ssh-banner",
+    ]
+    assert [c.id for c in select_checks(checks, ["acme"])] == [
+        "acme.login-umask",
+        "acme.ssh-banner",
+    ]
 
 
 def test_command_output_pass_fail_unknown() -> None:
@@ -45,6 +53,10 @@ def test_command_output_pass_fail_unknown() -> None:
 
 def test_user_command_runs_in_the_same_script_as_the_login_user() -> None:
     check = _umask_check()
-    script = build_script(become=True, nonce="n", user_facts=[UserFact(check.command_fact, check.command)])
+    script = build_script(
+        become=True, nonce="n", user_facts=[UserFact(check.command_fact, check.command)]
+    )
     line = [ln for ln in script.script.splitlines() if ln.startswith("run user.")]
-    assert line == ["run user.acme.login-umask 262144 tmo sh -c 'grep -E '\"'\"'^[[:space:]]*UMASK[[:space:]]'\"'\"' /etc/login.defs'"]
+    assert line == [
+        "run user.acme.login-umask 262144 tmo sh -c 'grep -E '\"'\"'^[[:space:]]*UMASK[[:space:]]'\"'\"' /etc/login.defs'"
+    ]

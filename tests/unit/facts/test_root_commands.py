@@ -55,9 +55,11 @@ def sudo_allows(path: str, args: list[str]) -> bool:
     return False
 
 
-REDIS_GREP = ["-H", "-i", "-E", "-e", REDIS_PATTERN, "--", "/etc/redis/redis.conf"]
+REDIS_GREP = ["-i", "-E", "-e", REDIS_PATTERN, "--", "/etc/redis/redis.conf"]
 KEY_GREP = ["-l", "-m1", "-e", "PRIVATE KEY-----", "--", "/home/a/.ssh/id_rsa"]
-STAT = ["-c", "%a|%U|%G|%F|%n", "--", "/home/a/.ssh", "/home/a/.ssh/x"]
+STAT = ["-c", "%a|%U|%G|%F", "--", "/home/a/.ssh", "/home/a/.ssh/x"]
+KEY_GREP_SKIP = ["-D", "skip", *KEY_GREP]
+LIST = ["/home/a/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +74,8 @@ STAT = ["-c", "%a|%U|%G|%F|%n", "--", "/home/a/.ssh", "/home/a/.ssh/x"]
         (("/usr/bin/grep", "/bin/grep"), REDIS_GREP),
         (("/usr/bin/grep", "/bin/grep"), KEY_GREP),
         (("/usr/bin/stat", "/bin/stat"), STAT),
-        (("/usr/bin/ls", "/bin/ls"), ["-A1", "--", "/etc/redis"]),
+        (("/usr/bin/grep", "/bin/grep"), KEY_GREP_SKIP),
+        (("/usr/bin/find", "/bin/find"), LIST),
         (("/usr/sbin/sshd",), ["-T", "-C", "user=root,host=localhost,addr=127.0.0.1"]),
     ],
 )
@@ -87,9 +90,15 @@ def test_every_path_a_distribution_installs_is_allowed(
     ("path", "args"),
     [
         # the pattern is pinned: another pattern, or an option before `--`, is refused
-        ("/usr/bin/grep", ["-H", "-i", "-E", "-e", ".*", "--", "/etc/shadow"]),
-        ("/usr/bin/grep", ["-H", "-i", "-E", "-e", REDIS_PATTERN, "-r", "--", "/etc"]),
-        ("/usr/bin/grep", ["-H", "-i", "-E", "-e", "^ (bind|port)", "--", "/etc/shadow"]),
+        ("/usr/bin/grep", ["-i", "-E", "-e", ".*", "--", "/etc/shadow"]),
+        ("/usr/bin/grep", ["-i", "-E", "-e", REDIS_PATTERN, "-r", "--", "/etc"]),
+        ("/usr/bin/grep", ["-i", "-E", "-e", "^ (bind|port)", "--", "/etc/shadow"]),
+        # the lister takes one absolute path and nothing else: no -exec, no second path
+        (
+            "/usr/bin/find",
+            ["/x", "-exec", "id", ";", "-mindepth", "1", "-maxdepth", "1", "-print0"],
+        ),
+        ("/usr/bin/find", ["/x", "/y", "-mindepth", "1", "-maxdepth", "1", "-print0"]),
         ("/usr/bin/ss", ["-tulpn", "-K"]),
         ("/usr/sbin/sshd", ["-T", "-C", "user=root", "-f", "/tmp/x"]),
     ],
@@ -106,7 +115,12 @@ def test_sudoers_literal_escapes_every_wildcard() -> None:
 
 def test_the_script_runs_root_commands_by_name() -> None:
     # `root` and `sudo_ok` get program names, resolved by sudo like the doctor's probes
-    invoked = set(re.findall(r"\b(?:root|sudo_ok) ([a-z0-9-]+)", SCRIPT_TEMPLATE))
+    invoked = set(re.findall(r"\b(?:root|sudo_ok(?: -u \"\$_u\")?) ([a-z0-9-]+)", SCRIPT_TEMPLATE))
+    owner = set(
+        re.findall(r"\bas_owner \"[^\n]*?\" \"[^\n]*?\" \"[^\n]*?\" ([a-z0-9-]+)", SCRIPT_TEMPLATE)
+    )
+    assert owner == {"grep"}
+    assert owner <= {cmd.program for cmd in ROOT_COMMANDS if cmd.as_owner}
     assert invoked - {"sudo", "find"} <= {cmd.program for cmd in ROOT_COMMANDS}
     assert "ss -tulpn" in SCRIPT_TEMPLATE  # the fallback listed above
 
@@ -116,3 +130,13 @@ def test_doctor_probes_by_name_and_skips_missing_programs() -> None:
     assert "sudo -n -l ss -tulpn " in script
     assert "sudo -n -l /usr/" not in script
     assert "if command -v iptables-save >/dev/null 2>&1; then" in script
+
+
+def test_key_grep_runs_as_each_homes_owner_never_root_for_a_user() -> None:
+    from hardaudit.facts.script import sudoers_example
+
+    text = sudoers_example("auditor")
+    assert "auditor ALL=(ALL, !root) NOPASSWD: HARDAUDIT_AS_OWNER" in text
+    owner_alias = text.split("Cmnd_Alias HARDAUDIT_AS_OWNER = \\\n", 1)[1].split("\nauditor ", 1)[0]
+    assert "-D skip -l -m1 -e PRIVATE\\ KEY----- -- *" in owner_alias
+    assert all("grep" in line for line in owner_alias.splitlines())

@@ -46,20 +46,33 @@ def _line(start: str) -> str:
     return found.group(0) if found else ""
 
 
+def _function(name: str) -> str:
+    found = re.search(rf"^{name}\(\) {{\n.*?^}}\n", SCRIPT_TEMPLATE, re.MULTILINE | re.DOTALL)
+    assert found, name
+    return found.group(0)
+
+
 # The script's helpers the functions call: tmo without a time cap, the real sudo_ok and root
-# (sudo only when HA_SUDO is set; tests pass their own `root` after these to override it).
-PRELUDE = "\n".join(['tmo() { "$@"; }', _line("sudo_ok() {"), _line("root() {")])
+# (sudo only when HA_SUDO is set; tests pass their own `root` after these to override it), and
+# the name escaping helpers.
+PRELUDE = "\n".join(
+    [
+        'tmo() { "$@"; }',
+        _line("HA_UID="),
+        "_nl='\n'" if "\n_nl='\n'\n" in SCRIPT_TEMPLATE else "",
+        _line("has() {"),
+        _line("sudo_ok() {"),
+        _line("root() {"),
+        _line("oct() {"),
+        _line("mark() {"),
+        *(_function(name) for name in ("enc", "names0", "stats", "as_owner", "keygrep")),
+    ]
+)
 
 
 def capture(case: str, function: str) -> str:
     """The stored output of `function` on the fixture tree `case`."""
     return (FIXTURES / f"{case}.{function}.out").read_text()
-
-
-def _function(name: str) -> str:
-    found = re.search(rf"^{name}\(\) {{\n.*?^}}\n", SCRIPT_TEMPLATE, re.MULTILINE | re.DOTALL)
-    assert found, name
-    return found.group(0)
 
 
 def run_function(
@@ -121,6 +134,7 @@ def busybox_tools() -> str:
             "find",
             "sort",
             "tr",
+            "od",
             "cat",
         ):
             (bindir / tool).symlink_to(shutil.which("busybox") or "busybox")
@@ -170,9 +184,9 @@ def test_redis_user_line_keeps_only_name_flags_and_password_markers(tmp_path: Pa
     assert rc == 0
     assert out.splitlines() == [
         "## file /etc/redis/redis.conf",
-        "/etc/redis/redis.conf:user default on nopass",
-        "/etc/redis/redis.conf:user ops on ><redacted> <<redacted> !<redacted> resetpass",
-        '/etc/redis/redis.conf:requirepass ""',
+        "user default on nopass",
+        "user ops on ><redacted> <<redacted> !<redacted> resetpass",
+        'requirepass ""',
     ]
 
 
@@ -191,14 +205,13 @@ def test_unlistable_etc_redis_is_listed_through_sudo() -> None:
         (conf / "notes.txt").write_text("port 1\n")
         (root / "etc").chmod(0o755)
         conf.chmod(0o711)  # searchable, not listable: like 2770 for a non-member
-        sudo_ls = (
-            'root() { if [ "$1" = ls ]; then echo redis.conf; echo notes.txt; else "$@"; fi; }'
+        sudo_ls = (  # the NUL-separated listing through sudo (find -print0)
+            'root() { if [ "$1" = find ]; then printf "%s/redis.conf\\0%s/notes.txt\\0" "$2" "$2";'
+            ' else "$@"; fi; }'
         )
         out, rc, _err = run_function("redis", root, root_function=sudo_ls, user="65534")
         assert (out, rc) == (
-            "## file /etc/redis/redis.conf\n"
-            "/etc/redis/redis.conf:bind 0.0.0.0\n"
-            "/etc/redis/redis.conf:requirepass <redacted>\n",
+            "## file /etc/redis/redis.conf\nbind 0.0.0.0\nrequirepass <redacted>\n",
             0,
         )
         # without sudo the listing fails: unknown, never "no redis here"
@@ -270,7 +283,7 @@ def test_nginx_prints_block_headers_whose_brace_is_on_the_next_line(tmp_path: Pa
         "        location /x\n        {\n        }\n        root /srv;\n    }\n}\n"
     )
     out, _rc, _err = run_function("nginx", tmp_path)
-    assert out.splitlines()[1:] == [
+    assert out.splitlines()[2:] == [  # after the file's marker, on a line of its own
         "1:http",
         "2:{",
         "3:    upstream { server; }",  # arguments of other directives never leave the host
@@ -328,11 +341,11 @@ def test_redis_directives_indented_or_in_capitals_are_read_and_redacted(
     assert "s3cret" not in out
     assert out.splitlines() == [
         "## file /etc/redis/redis.conf",
-        "/etc/redis/redis.conf:bind 0.0.0.0",
-        "/etc/redis/redis.conf:protected-mode no",
-        "/etc/redis/redis.conf:requirepass <redacted>",
-        "/etc/redis/redis.conf:port 6380",
-        "/etc/redis/redis.conf:user ops on ><redacted> resetpass",
+        "bind 0.0.0.0",
+        "protected-mode no",
+        "requirepass <redacted>",
+        "port 6380",
+        "user ops on ><redacted> resetpass",
     ]
     (cfg,) = parse_redis(out) or ()
     assert (cfg.binds, cfg.protected_mode, cfg.requirepass, cfg.port) == (
@@ -353,37 +366,33 @@ def test_redis_line_is_split_after_the_known_file_name_not_the_first_colon(
     out, rc, _err = run_function("redis", tmp_path, shell=shell)
     assert rc == 0
     assert "hunter2" not in out
-    assert "/etc/redis/a:b.conf:requirepass <redacted>" in out.splitlines()
+    assert out.splitlines()[:2] == ["## file /etc/redis/a:b.conf", "requirepass <redacted>"]
     (cfg,) = parse_redis(out) or ()
     assert (cfg.path, cfg.requirepass, cfg.binds) == ("/etc/redis/a:b.conf", True, ("10.0.0.1",))
 
 
 def test_redis_redaction_is_a_whitelist(tmp_path: Path) -> None:
-    # whatever grep prints: a directive off the list, or a file the script did not name, is
-    # dropped; only the listed directives of the named files come back
+    # whatever grep prints: a directive off the list is dropped; only the listed directives
+    # come back, after the `## file` line of the one file grep was given
     conf = tmp_path / "etc" / "redis" / "redis.conf"
     conf.parent.mkdir(parents=True)
     conf.write_text("bind 127.0.0.1\n")
-    named = f"{tmp_path}/etc/redis/redis.conf"
     fake_grep = (
         'root() { if [ "$1" = grep ]; then printf "%s\\n"'
-        f' "{named}:masterauth hunter2" "{named}.bak:requirepass hunter3"'
-        f' "/etc/other.conf:bind 0.0.0.0" "{named}:bind 1.2.3.4"; else "$@"; fi; }}'
+        ' "masterauth hunter2" "## none" "/etc/other.conf:bind 0.0.0.0" "bind 1.2.3.4";'
+        ' else "$@"; fi; }'
     )
     out, rc, _err = run_function("redis", tmp_path, root_function=fake_grep)
     assert rc == 0
-    assert out.splitlines() == [
-        "## file /etc/redis/redis.conf",
-        "/etc/redis/redis.conf:bind 1.2.3.4",
-    ]
+    assert out.splitlines() == ["## file /etc/redis/redis.conf", "bind 1.2.3.4"]
 
 
 def test_redis_pattern_is_the_one_in_sudoers() -> None:
     # the script's grep, the sudo -n -l probe and the sudoers line share one pattern
     script = build_script(become=True, nonce="n").script
     assert f"_re='{REDIS_PATTERN}'" in script
-    assert 'root grep -H -i -E -e "$_re" -- "$@"' in script
-    assert 'sudo_ok grep -H -i -E -e "$_re" -- "$@"' in script
+    assert 'root grep -i -E -e "$_re" -- "$_f"' in script
+    assert 'sudo_ok grep -i -E -e "$_re" -- "$@"' in script
 
 
 # --- review finding: a sudo refusal is not "nothing matched" -----------------------------------
@@ -400,6 +409,7 @@ def fake_sudo(tmp_path: Path, refuse: str) -> str:
         f'echo "$*" >>{bindir}/calls\n'
         '[ "$1" = -n ] && shift\n'
         'list=; [ "$1" = -l ] && { list=1; shift; }\n'
+        '[ "$1" = -u ] && shift 2\n'
         f'case " {refuse} " in *" $1 "*) echo "sudo: a password is required" >&2; exit 1 ;; esac\n'
         '[ -n "$list" ] && exit 0\n'
         'exec "$@"\n'
@@ -425,8 +435,8 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
         extra_env={"HA_SUDO": "sudo -n"},
     )
     assert rc == 126
-    assert "sudo -n refuses grep -H -i -E -e" in err
-    assert out == "## file /etc/redis/redis.conf\n"
+    assert "sudo -n refuses grep -i -E -e" in err
+    assert out == ""
     host = build_host_facts(
         {
             "meta": Section("meta", "uid=1000\nuser=a\nprivilege=sudo\n", 0),
@@ -446,9 +456,9 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
         extra_env={"HA_SUDO": "sudo -n"},
     )
     assert (rc, err) == (0, "")
-    assert "/etc/redis/redis.conf:protected-mode no" in out.splitlines()
+    assert "protected-mode no" in out.splitlines()
     calls = (Path(bindir) / "calls").read_text().splitlines()
-    assert [c.split()[:3] for c in calls] == [["-n", "-l", "grep"], ["-n", "grep", "-H"]]
+    assert [c.split()[:3] for c in calls] == [["-n", "-l", "grep"], ["-n", "grep", "-i"]]
 
 
 # --- review findings: nginx secrets, includes outside the usual directories -------------------

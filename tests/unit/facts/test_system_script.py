@@ -15,12 +15,19 @@ from pathlib import Path
 
 import pytest
 
+from hardaudit.checks.engine import evaluate
+from hardaudit.checks.loader import load_checks
+from hardaudit.checks.model import Status
+from hardaudit.facts.model import FirewallState, ListeningSocket
 from hardaudit.facts.parsers.system import parse_processes
 from hardaudit.facts.script import SUDO_CHECK_TIMEOUT_S, UserFact, build_script
 
+from ..checks.factories import facts
 from .test_services_script import PRELUDE, SHELLS, _function
 
 NONCE = "NONCE"
+CHECKS = {c.id: c for c in load_checks()}
+NO_FIREWALL = FirewallState("nftables", True, True, True, True, ("policy drop",))
 AS_ROOT = os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
@@ -33,11 +40,22 @@ def run_processes(proc: Path, shell: list[str]) -> tuple[str, int, str]:
     return done.stdout, done.returncode, done.stderr
 
 
-def fake_proc(root: Path, pids: dict[str, str]) -> Path:
+def fake_proc(
+    root: Path,
+    pids: dict[str, str],
+    uids: dict[str, int] | None = None,
+    argv: dict[str, bytes] | None = None,
+) -> Path:
+    """/proc/<pid>/{comm,status,cmdline}; every process is root's unless `uids` says."""
     for pid, comm in pids.items():
         (root / pid).mkdir(parents=True)
         (root / pid / "comm").write_text(comm + "\n")
-        (root / pid / "cmdline").write_text(comm + "\0")
+        uid = (uids or {}).get(pid, 0)
+        escaped = comm.replace("\\", "\\\\").replace("\n", "\\n")  # as the kernel does
+        (root / pid / "status").write_text(
+            f"Name:\t{escaped}\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"
+        )
+        (root / pid / "cmdline").write_bytes((argv or {}).get(pid, comm.encode() + b"\0"))
     return root
 
 
@@ -47,6 +65,80 @@ def test_processes_lists_names_when_pid_1_is_visible(tmp_path: Path, shell: list
     out, rc, err = run_processes(proc, shell)
     assert (rc, err) == (0, "")
     assert {"systemd", "sshd", "nginx"} <= set(parse_processes(out).names)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_users_fail2ban_server_does_not_rate_limit_ssh(tmp_path: Path, shell: list[str]) -> None:
+    proc = fake_proc(
+        tmp_path / "proc", {"1": "systemd", "42": "sshd", "900": "fail2ban-server"}, {"900": 1000}
+    )
+    out, rc, err = run_processes(proc, shell)
+    assert (rc, err) == (0, "")
+    processes = parse_processes(out)
+    assert "fail2ban-server" in processes.names
+    assert "fail2ban-server" not in processes.root_names
+    (result,) = evaluate(
+        [CHECKS["ssh.rate-limit"]],
+        facts(firewall=NO_FIREWALL, processes=processes),
+        {},
+    )
+    assert result.status == Status.FAIL
+    # the same process run by root does prove it
+    root_proc = fake_proc(tmp_path / "proc2", {"1": "systemd", "900": "fail2ban-server"})
+    (result,) = evaluate(
+        [CHECKS["ssh.rate-limit"]],
+        facts(
+            firewall=NO_FIREWALL,
+            processes=parse_processes(run_processes(root_proc, shell)[0]),
+        ),
+        {},
+    )
+    assert result.status == Status.PASS
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_argv_newline_of_a_users_dockerd_cannot_forge_tlsverify(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    proc = fake_proc(
+        tmp_path / "proc",
+        {"1": "systemd", "50": "dockerd", "900": "dockerd"},
+        {"900": 1000},
+        {
+            "50": b"/usr/bin/dockerd\0-H\0tcp://0.0.0.0:4243\0",
+            "900": b'dockerd\0x\ndaemon.json: "tlsverify": true\0--tlsverify\0',
+        },
+    )
+    out, rc, err = run_processes(proc, shell)
+    assert (rc, err) == (0, "")
+    assert all(line.startswith(("proc=", "engine=")) for line in out.splitlines()), out
+    processes = parse_processes(out)
+    assert processes.daemon_json == ()
+    assert processes.engine_cmdlines == ("dockerd /usr/bin/dockerd -H tcp://0.0.0.0:4243",)
+    (result,) = evaluate(
+        [CHECKS["ctr.daemon-tcp"]],
+        facts(
+            processes=processes,
+            containers=(),
+            listeners=(ListeningSocket("tcp", "0.0.0.0", 22, "sshd"),),
+        ),
+        {},
+    )
+    assert result.status == Status.FAIL
+    assert result.evidence == ("dockerd -H tcp://0.0.0.0:4243 without --tlsverify (all)",)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_engine_argv_keeps_every_byte(tmp_path: Path, shell: list[str]) -> None:
+    proc = fake_proc(
+        tmp_path / "proc",
+        {"1": "systemd", "50": "containerd"},
+        argv={"50": "containerd\0--config\0/x y\t\u202e\x1b[2J\0".encode() + b"\xff\0"},
+    )
+    processes = parse_processes(run_processes(proc, shell)[0])
+    assert processes.engine_cmdlines == (
+        "containerd containerd --config /x y\t\u202e\x1b[2J \\xff",
+    )
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)

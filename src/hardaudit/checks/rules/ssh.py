@@ -231,7 +231,7 @@ def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any])
     or the firewall limits new connections to tcp/22, or a ban daemon runs.
 
     params: default (maxstartups to beat, "10:30:100"); daemons (process names, default
-    fail2ban-server, sshguard, sshg-blocker). UNKNOWN only when nothing proves a limit and a
+    fail2ban-server, sshguard, sshg-blocker), counted only when root runs them. UNKNOWN only when nothing proves a limit and a
     fact that might have could not be read.
     """
     if isinstance(facts.sshd, Absent):
@@ -272,11 +272,14 @@ def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any])
     if isinstance(processes, Unknown):
         unread.append(f"processes: {processes.reason}")
     else:
-        running = [d for d in daemons if d in processes.names]
+        # only root's: any user can name a process fail2ban-server
+        running = [d for d in daemons if d in processes.root_names]
         if running:
-            proofs.extend(f"{name} is running" for name in running)
+            proofs.extend(f"{name} is running as root" for name in running)
         else:
-            misses.append(f"none of {', '.join(daemons)} is running")
+            others = [d for d in daemons if d in processes.names]
+            note = f" ({', '.join(others)} runs, but not as root)" if others else ""
+            misses.append(f"none of {', '.join(daemons)} is running as root{note}")
 
     if proofs:
         return Outcome(Status.PASS, tuple(proofs))

@@ -1,8 +1,28 @@
-"""Parse `stat -c '%a|%U|%G|%F|%n'` lines and the `ssh_files` section."""
+"""Parse `mode|owner|group|kind|name` stat lines and the `ssh_files` section.
+
+Names arrive as the script's `enc` writes them (plain, or `\\ooo` escapes) and are decoded
+here: a name may hold a newline, a tab, `|`, an escape sequence or invalid UTF-8.
+"""
 
 from __future__ import annotations
 
 from hardaudit.facts.model import EnvFiles, FileStat, SshFiles, UserSshDir, WorldWritable
+from hardaudit.facts.parsers.names import decode_name
+
+# `unreadable: <what> <dir>` lines of ssh_files, as "dir: reason" (keys: see checks/rules/files.py)
+_UNREADABLE = {
+    "stat": ": cannot stat the directory",
+    "list": ": cannot list its names",
+    "names": ": stat failed for some of its names",
+    "keys": ": could not read the first line of some files",
+}
+
+
+def _unreadable(rest: str) -> str:
+    what, _, name = rest.partition(" ")
+    if what in _UNREADABLE and name:
+        return decode_name(name) + _UNREADABLE[what]
+    return rest  # an older capture: "path: reason"
 
 
 def parse_stat_line(line: str) -> FileStat | None:
@@ -19,7 +39,7 @@ def parse_stat_line(line: str) -> FileStat | None:
         bits = int(mode, 8)
     except ValueError:
         return None
-    return FileStat(path=path, mode=bits, owner=owner, group=group, kind=kind)
+    return FileStat(path=decode_name(path), mode=bits, owner=owner, group=group, kind=kind)
 
 
 def parse_ssh_files(text: str, nonce: str) -> SshFiles:
@@ -45,9 +65,9 @@ def parse_ssh_files(text: str, nonce: str) -> SshFiles:
             user, _, home = line[len(marker) :].partition(" ")
             directory, files, keys = None, [], set()
         elif line.startswith("unreadable: "):
-            unreadable.append(line[len("unreadable: ") :])
+            unreadable.append(_unreadable(line[len("unreadable: ") :]))
         elif line.startswith("privkey: "):
-            keys.add(line[len("privkey: ") :])
+            keys.add(decode_name(line[len("privkey: ") :]))
         else:
             stat = parse_stat_line(line)
             if stat is None:
@@ -67,7 +87,7 @@ def parse_stat_lines(text: str) -> tuple[FileStat, ...]:
 
 def parse_world_writable(text: str, stderr: str, cap: int) -> WorldWritable:
     """Paths printed by the bounded `find -perm -0002` walk; `capped` when the cap was hit."""
-    paths = tuple(line for line in text.splitlines() if line.startswith("/"))
+    paths = tuple(decode_name(line) for line in text.splitlines() if line.startswith(("/", "\\")))
     errors = tuple(line for line in stderr.splitlines() if line.startswith("find:"))
     return WorldWritable(paths=paths, capped=len(paths) >= cap, errors=errors)
 
@@ -77,5 +97,8 @@ def parse_env_files(text: str) -> EnvFiles:
     dirs: tuple[str, ...] = ()
     for line in text.splitlines():
         if line.startswith("## dirs "):
-            dirs = tuple(line[len("## dirs ") :].split())
+            dirs = tuple(decode_name(d) for d in line[len("## dirs ") :].split())
+            break  # the script's first line; a later one is not its
+        if line.strip():
+            break
     return EnvFiles(dirs=dirs, files=parse_stat_lines(text))

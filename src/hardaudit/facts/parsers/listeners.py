@@ -80,6 +80,6 @@ def parse_proc_net(text: str) -> tuple[ListeningSocket, ...]:
 
 def parse_listeners(text: str) -> tuple[ListeningSocket, ...]:
     """Dispatch on the dialect the script produced."""
-    if "## /proc/net/" in text:
+    if text.lstrip("\n").startswith("## /proc/net/"):  # the script's first line, or never
         return parse_proc_net(text)
     return parse_ss(text)

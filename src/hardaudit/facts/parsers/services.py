@@ -13,6 +13,7 @@ from hardaudit.facts.model import (
     ServiceUnit,
     Unknown,
 )
+from hardaudit.facts.parsers.names import decode_name
 from hardaudit.facts.parsers.numbers import ascii_int
 
 
@@ -22,7 +23,7 @@ def _file_blocks(text: str, nonce: str) -> list[tuple[str, list[str]]]:
     blocks: list[tuple[str, list[str]]] = []
     for line in text.splitlines():
         if line.startswith(marker):
-            blocks.append((line[len(marker) :].strip(), []))
+            blocks.append((decode_name(line[len(marker) :].strip()), []))
         elif blocks:
             blocks[-1][1].append(line.rstrip("\r"))
     return blocks
@@ -169,10 +170,12 @@ def _announced_prefix(line: str, paths: dict[str, _RedisState], longest: int) ->
 
 
 def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
-    """`grep -H` lines `path:directive args` (after `## file <path>` lines); None for `## none`.
+    """`## file <name>` lines, each followed by that file's directive lines; None when the
+    whole section is `## none` (never for a `## none` line among others).
 
-    Directive names compare case-insensitively, as in redis; a line belongs to the longest
-    `## file` path it starts with (followed by `:`).
+    Names are decoded (the script escapes any that is not plain). Directive names compare
+    case-insensitively, as in redis. Older captures hold `grep -H` lines `path:directive args`
+    instead: such a line belongs to the longest `## file` path it starts with (then `:`).
 
     The last `bind`, `port` and `protected-mode` of a file win, as in redis. `requirepass` is
     set when it has a non-empty value (the facts script redacts it) that no `user default ...
@@ -180,22 +183,36 @@ def parse_redis(text: str) -> tuple[RedisConfig, ...] | None:
     (its users are not read), or a `user default` line that is off or needs a password;
     other ACL users do not count while the default user still lets anyone in.
 
-    >>> parse_redis("## file /etc/redis/redis.conf\\n/etc/redis/redis.conf:bind 127.0.0.1")
+    >>> parse_redis("## file /etc/redis/redis.conf\\nbind 127.0.0.1")
     ... # doctest: +ELLIPSIS
     (RedisConfig(path='/etc/redis/redis.conf', binds=('127.0.0.1',), ...),)
     """
-    lines = [line.rstrip("\r") for line in text.splitlines()]
-    if any(line.strip() == "## none" for line in lines):
+    if text.strip() == "## none":  # only as the whole section: never a line among others
         return None
-    paths = [line[len("## file ") :].strip() for line in lines if line.startswith("## file ")]
+    lines = [line.rstrip("\r") for line in text.splitlines()]
+    paths = [
+        decode_name(line[len("## file ") :].strip())
+        for line in lines
+        if line.startswith("## file ")
+    ]
     states: dict[str, _RedisState] = {path: _RedisState() for path in paths}
     longest = max(map(len, paths), default=0)
+    current = ""
     for line in lines:
+        if line.startswith("## file "):
+            current = decode_name(line[len("## file ") :].strip())
+            continue
         if not line.strip() or line.startswith("##"):
             continue
-        # the longest announced path: a file may be named /etc/redis/a:b.conf
-        path = _announced_prefix(line, states, longest) or line.partition(":")[0]
-        words = _redis_words(line[len(path) + 1 :])
+        if line.startswith("/"):  # an older capture: `grep -H` lines `path:directive args`
+            # the longest announced path: a file may be named /etc/redis/a:b.conf
+            path = _announced_prefix(line, states, longest) or line.partition(":")[0]
+            words = _redis_words(line[len(path) + 1 :])
+        elif current:
+            path, words = current, _redis_words(line)
+        else:
+            continue
+
         if not words:
             continue
         state = states.setdefault(path, _RedisState())
@@ -592,11 +609,13 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | No
     matched no printed file is then known to be empty. An include at http level that was not
     read makes the whole result Unknown: server blocks in it would be missing, not judged.
     """
-    if text.strip() == "## none" or any(line == "## none" for line in text.splitlines()):
+    if text.strip() == "## none":  # only as the whole section: never a line among others
         return None
     marker = f"@@{nonce} INCLUDE "
     followed = frozenset(
-        line[len(marker) :].strip() for line in text.splitlines() if line.startswith(marker)
+        decode_name(line[len(marker) :].strip())
+        for line in text.splitlines()
+        if line.startswith(marker)
     )
     text = "\n".join(line for line in text.splitlines() if not line.startswith(marker))
     files: dict[str, list[_Directive | _Block]] = {}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from hardaudit.facts.model import SshdConfig, SshdContext
+from hardaudit.facts.parsers.names import decode_name
 
 # OpenSSH's compiled-in defaults for the keywords the checks read; used only when the
 # configuration is parsed from files (sshd -T already prints effective values).
@@ -70,7 +71,7 @@ def split_files(text: str, nonce: str) -> dict[str, list[str]]:
     marker = f"@@{nonce} FILE "
     for line in text.splitlines():
         if line.startswith(marker):
-            current = files.setdefault(line[len(marker) :].strip(), [])
+            current = files.setdefault(decode_name(line[len(marker) :].strip()), [])
         elif current is not None:
             current.append(line)
     return files

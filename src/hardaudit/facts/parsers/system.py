@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hardaudit.facts.model import Ipv6State, Processes
+from hardaudit.facts.parsers.names import decode_argv
 
 
 def parse_ipv6(text: str) -> Ipv6State:
@@ -41,15 +42,35 @@ def parse_ipv6(text: str) -> Ipv6State:
 
 
 def parse_processes(text: str) -> Processes:
-    """`comm=<name>`, `cmdline=<engine command line>` and `daemon.json: <line>` lines."""
+    r"""`proc=<real uid> <name>`, `engine=<name> <octal argv>` and `daemon.json: <line>` lines.
+
+    Only processes with real uid 0 go into `root_names` (a user can name a process anything);
+    `engine=` lines are root's dockerd/containerd, their argv decoded here, so no argument can
+    have made a line of its own. Older captures' `comm=`/`cmdline=` lines are still read, as
+    names of unknown owner and as engine command lines.
+
+    >>> p = parse_processes("proc=1000 fail2ban-server\nproc=0 sshd")
+    >>> sorted(p.names), sorted(p.root_names)
+    (['fail2ban-server', 'sshd'], ['sshd'])
+    """
     names: set[str] = set()
+    root: set[str] = set()
     cmdlines: list[str] = []
     daemon: list[str] = []
     for line in text.splitlines():
-        if line.startswith("comm="):
+        if line.startswith("proc="):
+            uid, _, name = line[len("proc=") :].partition(" ")
+            names.add(name)
+            if uid == "0":
+                root.add(name)
+        elif line.startswith("engine="):
+            name, _, argv = line[len("engine=") :].partition(" ")
+            cmdlines.append(" ".join([name, *decode_argv(argv.strip())]).strip())
+        elif line.startswith("comm="):  # no owner in older captures: judged as they were
             names.add(line[len("comm=") :])
+            root.add(line[len("comm=") :])
         elif line.startswith("cmdline="):
             cmdlines.append(line[len("cmdline=") :].strip())
         elif line.startswith("daemon.json: "):
             daemon.append(line[len("daemon.json: ") :].strip())
-    return Processes(frozenset(names), tuple(cmdlines), tuple(daemon))
+    return Processes(frozenset(names), tuple(cmdlines), tuple(daemon), frozenset(root))

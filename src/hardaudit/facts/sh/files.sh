@@ -1,0 +1,174 @@
+# Sections: modes of /etc files, world-writable paths, .env files, ~/.ssh of every user.
+# stats RUNNER NAME...: `mode|owner|group|kind|name` per NAME (name as enc writes it), stat
+# run through RUNNER (tmo, or root() for sudo). One stat for all when every one succeeds
+# (its lines are then in argument order: no field can hold a newline), else one per name, so
+# a name that fails cannot shift another's line. Sets _reg: the regular files, one line each
+# as enc writes them. Fails when some name could not be stat'ed (named on stderr).
+stats() {
+  _as=$1; shift
+  _reg=; _src=0
+  _all=$($_as stat -c '%a|%U|%G|%F' -- "$@" 2>/dev/null </dev/null) && _batch=1 || _batch=
+  for _f; do
+    if [ -n "$_batch" ]; then
+      _l=${_all%%"$_nl"*}; _all=${_all#"$_l"}; _all=${_all#"$_nl"}
+    elif ! _l=$($_as stat -c '%a|%U|%G|%F' -- "$_f" 2>/dev/null </dev/null); then
+      _src=1; { printf 'cannot stat '; enc "$_f"; } >&2; continue
+    fi
+    case $_f in
+      ""|*[!A-Za-z0-9_./@:+,=%~*?-]*) _e=$(printf '%s' "$_f" | oct) ;;
+      *) _e=$_f ;;
+    esac
+    printf '%s|%s\n' "$_l" "$_e"
+    case $_l in *"|regular file") _reg="$_reg$_e$_nl" ;; esac
+  done
+  return $_src
+}
+
+# Modes of files whose owner and mode matter: shadow, sshd config and host keys.
+etc_files() {
+  _list=$(sshd_file_list)
+  set --
+  for _f in /etc/shadow /etc/gshadow $_list /etc/ssh/ssh_host_*_key; do
+    [ -e "$_f" ] && set -- "$@" "$_f"
+  done
+  [ $# -gt 0 ] || return 0
+  stats tmo "$@"
+}
+
+# World-writable files and non-sticky world-writable directories, first __WWCAP__ only. find
+# prints NUL-separated names (names0 makes one line of each), then its exit status.
+world_writable() {
+  set --
+  for _d in /etc /usr /bin /sbin /lib /boot /srv /opt; do
+    [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
+  done
+  { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
+    printf 'rc=%s\000' "$?"; } | names0 |
+    awk '/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next } n++ < __WWCAP__ { print } END { exit rc }'
+}
+
+# .env files under the app directories: path, owner and mode only, never contents. find
+# prints NUL-separated names, so a directory or file name may hold any byte (newline too).
+env_files() {
+  set --
+  for _d in __APP_DIRS__; do [ -d "$_d" ] && set -- "$@" "$_d"; done
+  [ $# -gt 0 ] || { echo "## no app dir exists"; return 0; }
+  printf '## dirs'
+  for _d; do printf ' '; enc "$_d" | tr -d '\n'; done
+  echo
+  _esc=$( { root find "$@" -xdev -maxdepth 6 -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
+    printf 'rc=%s\000' "$?"; } | names0)
+  _frc=1
+  set --
+  _ifs=$IFS; IFS=$_nl
+  set -f  # a name like `.env.*` is a name, not a pattern to expand in the current directory
+  for _e in $_esc; do
+    # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+    case $_e in
+      rc=*) _frc=${_e#rc=}; continue ;;
+      \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
+    esac
+    set -- "$@" "$_e"
+  done
+  set +f
+  IFS=$_ifs
+  [ $# -gt 0 ] || return "$_frc"
+  stats root "$@" || return 1
+  return "$_frc"
+}
+
+# as_owner USER UID GID CMD...: CMD with USER's rights. A file in a user's ~/.ssh is opened as
+# that user, never as root: a symlink swapped in reaches nothing the user could not read, and
+# GNU grep's `-D skip` opens without blocking and skips a FIFO or device. Root's own files, and
+# the login user's, are read directly; sudo mode uses `sudo -n -u USER` unless sudo refused it
+# once (_kok=no, asked by ssh_files); from uid 0: setpriv, else sudo once `sudo -n -l` allows
+# it (a refusal must not read as grep's "no match"). Without a way to become USER, a non-root
+# login user reads with its own rights (never root's): what it cannot read is `unreadable`.
+# Exit 126: running as uid 0 with no way to become USER.
+as_owner() {
+  _ou=$1; _oid=$2; _ogid=$3; shift 3
+  if [ "$_oid" = 0 ]; then root "$@"
+  elif [ "$_oid" = "$HA_UID" ]; then tmo "$@"
+  elif [ -n "$HA_SUDO" ] && [ "$_kok" != no ]; then tmo sudo -n -u "$_ou" "$@"
+  elif [ "$HA_UID" != 0 ]; then tmo "$@"
+  elif has setpriv; then tmo setpriv --reuid="$_oid" --regid="$_ogid" --init-groups "$@"
+  elif has sudo && tmo sudo -n -l -u "$_ou" "$@" >/dev/null 2>&1 </dev/null; then
+    tmo sudo -n -u "$_ou" "$@"
+  else return 126; fi
+}
+
+# keygrep USER UID GID FILE...: grep -l for a private-key header, as the files' owner; GNU
+# grep gets `-D skip` (_kg, set by ssh_files) for a FIFO or device swapped in.
+keygrep() {
+  _ku=$1; _kid=$2; _kgid=$3; shift 3
+  # shellcheck disable=SC2086  # _kg: nothing or exactly `-D skip`
+  as_owner "$_ku" "$_kid" "$_kgid" grep $_kg -l -m1 -e 'PRIVATE KEY-----' -- "$@" </dev/null
+}
+
+# ~/.ssh of every user with a home: the directory's stat, then each entry's (names from a
+# NUL-separated find), then which regular files are private keys. `unreadable:` lines say
+# what could not be read (`unreadable: stat|list|names|keys <dir>`); names as enc writes them.
+ssh_files() {
+  _kok=  # whether sudo runs the private-key grep as a user: asked once, at the first one
+  _kg=
+  tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
+  if [ $? = 1 ]; then _kg='-D skip'; fi  # GNU grep; BusyBox's has no -D
+  awk -F: '$6 != "" && $6 != "/" { print $1 ":" $3 ":" $4 ":" $6 }' /etc/passwd | while IFS=: read -r _u _uid _gid _h; do
+    _d="$_h/.ssh"
+    _st=$(root stat -c '%a|%U|%G|%F' -- "$_d" 2>&1 </dev/null)
+    case $_st in
+      *"No such file"*|*"Not a directory"*) continue ;;  # "Permission denied": unreadable
+    esac
+    printf '%s USER %s %s\n' "$N" "$_u" "$_h"
+    case $_st in
+      [0-7]*"|"*) printf '%s|' "$_st"; enc "$_d" ;;
+      *) printf 'unreadable: stat '; enc "$_d"; continue ;;
+    esac
+    _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
+      printf 'rc=%s\000' "$?"; } | names0)
+    _frc=1
+    set --
+    _ifs=$IFS; IFS=$_nl
+    set -f  # a file named `*` is a name, not a pattern to expand in the current directory
+    for _e in $_esc; do
+      # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+      case $_e in
+        rc=*) _frc=${_e#rc=}; continue ;;
+        \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
+      esac
+      set -- "$@" "$_e"
+    done
+    set +f
+    IFS=$_ifs
+    if [ "$_frc" != 0 ]; then printf 'unreadable: list '; enc "$_d"; continue; fi
+    [ $# -gt 0 ] || continue
+    stats root "$@" 2>/dev/null || { printf 'unreadable: names '; enc "$_d"; }
+    # Only regular files are searched for a private-key header; names come back, never contents.
+    set --
+    IFS=$_nl
+    set -f
+    for _e in $_reg; do
+      # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+      case $_e in \\*) _e=$(printf "$_e."); _e=${_e%.} ;; esac
+      set -- "$@" "$_e"
+    done
+    set +f
+    IFS=$_ifs
+    [ $# -gt 0 ] || continue
+    if [ -z "$_kok" ] && [ -n "$HA_SUDO" ] && [ "$_uid" != 0 ] && [ "$_uid" != "$HA_UID" ]; then
+      # shellcheck disable=SC2086  # _kg: nothing or exactly `-D skip`
+      if sudo_ok -u "$_u" grep $_kg -l -m1 -e 'PRIVATE KEY-----' -- "$@"; then _kok=yes; else
+        _kok=no
+        echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
+      fi
+    fi
+    _keys=$(keygrep "$_u" "$_uid" "$_gid" "$@"); _grc=$?
+    # grep -l prints the names it was given, one per line: each regular file is looked up whole
+    # (a name holding a newline can at worst make another name look like a key, never hide one)
+    for _f; do
+      case "$_nl$_keys$_nl" in *"$_nl$_f$_nl"*) printf 'privkey: '; enc "$_f" ;; esac
+    done
+    # `if`, not `&&`: a false test as the loop's last command would become the section's rc
+    if [ "$_grc" -gt 1 ]; then printf 'unreadable: keys '; enc "$_d"; fi
+  done
+}

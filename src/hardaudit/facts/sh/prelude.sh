@@ -1,0 +1,63 @@
+# hardaudit facts script: helpers every section uses (assembled first by facts/script.py).
+# Placeholders __LIKE_THIS__ are filled in by build_script; the nonce is per run.
+N='@@__NONCE__'
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+LC_ALL=C
+export PATH LC_ALL
+umask 077
+exec 5>&1
+HA_UID=$(id -u)
+_nl='
+'
+has() { command -v "$1" >/dev/null 2>&1; }
+# Names leave the host unambiguously: a name is sent as is when it is plain (printable ASCII
+# without space, quote or backslash), else every byte as a \ooo octal escape, which the
+# auditor decodes (facts/parsers/names.py). No name can start a line, split a field or carry
+# a raw escape sequence; a plain name never starts with a backslash.
+# oct: stdin as one line of octal escapes (\101\012...), printf-decodable; NUL stays \000.
+oct() { od -An -v -to1 | awk '{ for (i = 1; i <= NF; i++) printf "\\%s", $i } END { print "" }'; }
+# enc NAME: NAME on one line, as is when plain, else escaped.
+enc() {
+  case $1 in
+    ""|*[!A-Za-z0-9_./@:+,=%~*?-]*) printf '%s' "$1" | oct ;;
+    *) printf '%s\n' "$1" ;;
+  esac
+}
+# mark WORD NAME: the marker line `@@nonce WORD NAME` (NAME through enc), on a line of its own
+# whatever the previous output ended with (a file without a final newline cannot hide it).
+mark() { printf '\n%s %s ' "$N" "$1"; enc "$2"; }
+# names0: NUL-separated names on stdin, one line each, as enc writes them (one od, one awk).
+names0() {
+  od -An -v -to1 | awk '
+    function out() { if (e != "") print (bad ? e : p); e = ""; p = ""; bad = 0 }
+    BEGIN { for (i = 33; i < 127; i++) c[sprintf("%03o", i)] = sprintf("%c", i) }
+    {
+      for (i = 1; i <= NF; i++) {
+        if ($i == "000") { out(); continue }
+        e = e "\\" $i
+        if (($i in c) && c[$i] ~ /^[A-Za-z0-9_.\/@:+,=%~*?-]$/) p = p c[$i]; else bad = 1
+      }
+    }
+    END { out() }'
+}
+# Per-command time cap where `timeout` exists (a function: no word splitting of a variable).
+# BusyBox's timeout polls once a second, adding ~1 s to every command: not used there (the
+# auditor's whole-host budget still bounds the run).
+case $(readlink -f "$(command -v timeout 2>/dev/null)" 2>/dev/null) in
+  ""|*busybox*) tmo() { "$@"; } ;;
+  *) tmo() { timeout __TIMEOUT__ "$@"; } ;;
+esac
+# run NAME CAP CMD...: one delimited section; stdout capped at CAP (+1 byte shows truncation),
+# stderr capped and sent to the stderr stream under the same marker; rc from the command.
+run() {
+  _n=$1; _c=$2; shift 2
+  printf '\n%s BEGIN %s cap=%s\n' "$N" "$_n" "$_c"
+  printf '\n%s BEGIN %s\n' "$N" "$_n" >&2
+  _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 )
+  printf '\n%s END %s rc=%s\n' "$N" "$_n" "${_rc:-255}"
+}
+# root CMD...: through `sudo -n` when the wrapper found it allowed (only ROOT_COMMANDS use it).
+root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
+# sudo_ok CMD...: whether `sudo -n` runs CMD (always, without sudo). sudo refuses with exit 1,
+# grep's "nothing matched": the two greps whose silence means "none" ask first, once.
+sudo_ok() { [ -z "$HA_SUDO" ] || tmo sudo -n -l "$@" >/dev/null 2>&1 </dev/null; }

@@ -1,0 +1,234 @@
+# Sections: systemd units, Redis and nginx configuration (structure only, secrets dropped).
+# Service units the admin added (regular files, not distro units or aliases) and any named
+# in the `services` variable: only their User=/Group=/DynamicUser= lines leave the host.
+# An unreadable unit file makes the section fail: a unit judged without its lines would fail.
+units() {
+  set --
+  for _f in /etc/systemd/system/*.service /usr/local/lib/systemd/system/*.service; do
+    [ -f "$_f" ] && [ ! -L "$_f" ] && set -- "$@" "$_f"
+  done
+  # shellcheck disable=SC2043  # the `services` variable may name one unit
+  for _s in __SERVICES__; do
+    for _d in /etc/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+      if [ -f "$_d/$_s.service" ]; then set -- "$@" "$_d/$_s.service"; break; fi
+    done
+  done
+  _rc=0
+  for _f in "$@"; do
+    # drop-ins: the unit's own directory, and /etc/systemd/system for units installed elsewhere
+    _dd="$_f.d"
+    case $_f in /etc/systemd/system/*) ;; *) _dd="$_dd /etc/systemd/system/${_f##*/}.d" ;; esac
+    for _o in "$_f" $(for _x in $_dd; do for _y in "$_x"/*.conf; do [ -f "$_y" ] && echo "$_y"; done; done); do
+      mark FILE "$_o"
+      grep -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
+    done
+  done
+  return $_rc
+}
+
+# Redis configs: only the directives the check reads, matched case-insensitively after any
+# indentation. A whitelist, on the target: bind, port, protected-mode and aclfile keep their
+# values; requirepass becomes `requirepass <redacted>` (or `""` when empty); of a `user` line
+# only its name, its on/off/nopass/resetpass/reset flags and one `<redacted>` per password rule
+# are kept; anything else is dropped. Each file is one `## file <name>` line (name as enc
+# writes it) followed by its directives: one grep per file, so no file name is ever parsed
+# out of grep's output. `## none` alone is the whole section when no config exists.
+redis() {
+  set --
+  for _d in /etc/redis /usr/local/etc/redis; do
+    [ -d "$_d" ] || continue
+    if [ -r "$_d" ] && [ -x "$_d" ]; then
+      for _f in "$_d"/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
+      [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
+    else
+      # Debian's /etc/redis is redis:redis 2770: its names are listed through sudo, NUL-
+      # separated. Exit 2 like grep's errors (1 means "no directive matched").
+      _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
+        printf 'rc=%s\000' "$?"; } | names0)
+      _frc=1
+      _ifs=$IFS; IFS=$_nl
+      set -f
+      for _e in $_esc; do
+        # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+        case $_e in
+          rc=*) _frc=${_e#rc=}; continue ;;
+          \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
+        esac
+        case $_e in *.conf) set -- "$@" "$_e" ;; esac
+      done
+      set +f
+      IFS=$_ifs
+      [ "$_frc" = 0 ] || { echo "cannot list $_d" >&2; return 2; }
+    fi
+  done
+  [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
+  [ $# -gt 0 ] || { echo "## none"; return 0; }
+  _re='__REDIS_RE__'
+  if ! sudo_ok grep -i -E -e "$_re" -- "$@"; then
+    echo "sudo -n refuses grep -i -E -e '$_re' for the Redis config files: not read" >&2
+    return 126
+  fi
+  _rc=1
+  for _f; do
+    printf '## file '; enc "$_f"
+    _out=$(root grep -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
+    if [ $_grc -gt 1 ]; then _rc=2; elif [ $_grc = 0 ] && [ $_rc = 1 ]; then _rc=0; fi
+    [ -n "$_out" ] || continue
+    printf '%s\n' "$_out" | awk -v q="'" '
+      BEGIN { sp = "[ \t\r\f\v]" }
+      function trim(s) { sub("^" sp "+", "", s); sub(sp "+$", "", s); return s }
+      {
+        rest = trim($0)
+        if (tolower(rest) !~ ("^(bind|protected-mode|requirepass|aclfile|user|port)(" sp "|$)")) next
+        match(rest, sp "|$"); d = tolower(substr(rest, 1, RSTART - 1)); args = trim(substr(rest, RSTART))
+        if (d == "bind" || d == "port" || d == "protected-mode" || d == "aclfile") out = d (args == "" ? "" : " " args)
+        else if (d == "requirepass") out = (args == "\"\"" || args == q q) ? "requirepass \"\"" : "requirepass <redacted>"
+        else if (d == "user") {
+          n = split(args, w, sp "+"); out = "user " w[1]
+          for (j = 2; j <= n; j++) {
+            t = w[j]; c = substr(t, 1, 1)
+            if (c == "\"" || c == q) { t = substr(t, 2); c = substr(t, 1, 1) }
+            if (c == ">" || c == "#" || c == "<" || c == "!") out = out " " c "<redacted>"
+            else if (tolower(t) ~ /^(on|off|nopass|resetpass|reset)$/) out = out " " tolower(t)
+          }
+        } else next
+        print out
+      }'
+  done
+  return $_rc
+}
+
+# nginx: the structure only. Of each file, the lines with a brace, a block header or a listen,
+# server_name, add_header or include directive, rebuilt from nginx's tokens: comments dropped,
+# the arguments of any other directive dropped, every quoted string "<redacted>" except in
+# listen, server_name and include and an add_header's header name (its value is redacted too),
+# an `if` keeps its variables and operators only; the bodies of `map`, `geo` and
+# `split_clients` blocks are dropped whole (the first word of each of their lines is a key,
+# and may be a secret such as an API key), their braces kept. Files: nginx.conf, the usual directories,
+# and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
+# __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
+# none exists), so the parser can tell a known-empty include from one that was not read.
+nginx() {
+  [ -d /etc/nginx ] || { echo "## none"; return 0; }
+  # m=p prints the structure lines, m=i the include patterns (absolute); r prefixes absolute
+  # patterns (empty here: the tests re-root /etc under a fixture tree).
+  # shellcheck disable=SC2016  # an awk program: its $ are awk's
+  _ngx='
+    function put(t) { out = out ws t; ws = "" }
+    function drop() { ws = ""; how = "d" }
+    function keep(t) { put(t); how = "k" }
+    function hide() { put(R); how = "r" }
+    function arg(t, quoted,    u, lead, core, trail) {
+      n++
+      if (skip) { drop(); return }  # a map/geo/split_clients body: each line starts with a key
+      u = quoted ? substr(t, 2, length(t) - 2) : t
+      if (n == 1) {
+        name = u
+        if (quoted && u !~ /^(listen|server_name|add_header|include|location|if)$/) { name = ""; hide() }
+        else keep(t)
+        return
+      }
+      if (m == "i") { if (name == "include" && n == 2) inc = u; return }
+      if (name == "listen" || name == "server_name" || name == "include") keep(t)
+      else if (name == "add_header") { if (n == 2 || t == "always") keep(t); else hide() }
+      else if (name == "location") { if (quoted) hide(); else keep(t) }
+      else if (name == "if") {
+        if (quoted) { hide(); return }
+        lead = ""; trail = ""; core = t
+        if (match(core, /^\(+/)) { lead = substr(core, 1, RLENGTH); core = substr(core, RLENGTH + 1) }
+        if (match(core, /\)+$/)) { trail = substr(core, RSTART); core = substr(core, 1, RSTART - 1) }
+        if (core == "" || core ~ /^\$/ || core ~ /^(!?=|!?~\*?|!?-[fdex])$/) keep(t)
+        else { put(lead "<redacted>" trail); how = "r" }
+      } else drop()
+    }
+    function endq(s, i, c,    l, d) {
+      l = length(s)
+      while (i <= l) { d = substr(s, i, 1); if (d == "\\") i += 2; else if (d == c) return i; else i++ }
+      return 0
+    }
+    function ends() {
+      if (m == "i" && name == "include" && inc != "") print (inc ~ /^\// ? r inc : "/etc/nginx/" inc)
+      n = 0; name = ""; inc = ""
+    }
+    BEGIN { R = "\"<redacted>\"" }
+    {
+      line = $0; l = length(line); out = ""; ws = ""; i = 1
+      if (inq != "") {  # inside a quoted string an earlier line opened
+        e = endq(line, 1, inq)
+        if (how == "k") put(e ? substr(line, 1, e) : line)
+        if (!e) { l = 0 } else { inq = ""; i = e + 1 }
+      }
+      while (i <= l) {
+        c = substr(line, i, 1)
+        if (c == " " || c == "\t" || c == "\r") { ws = ws c; i++; continue }
+        if (c == "#") break
+        if (c == "{") { depth++; if (!skip && name ~ /^(map|geo|split_clients)$/) skip = depth }
+        if (c == "}") { if (skip && depth == skip) skip = 0; if (depth > 0) depth-- }
+        if (c == ";" || c == "{" || c == "}") { ends(); put(c); i++; continue }
+        if (c == "\"" || c == q) {
+          e = endq(line, i + 1, c)
+          if (e) { arg(substr(line, i, e - i + 1), 1); i = e + 1; continue }
+          arg(substr(line, i) c, 1); inq = c; break
+        }
+        j = i
+        while (j <= l) {
+          d = substr(line, j, 1)
+          if (d == "\\") { j += 2; continue }
+          if (d == "$" && substr(line, j + 1, 1) == "{" && (k = index(substr(line, j), "}"))) { j += k; continue }
+          if (d == " " || d == "\t" || d == "\r" || d == ";" || d == "{" || d == "}") break
+          j++
+        }
+        arg(substr(line, i, j - i), 0); i = j
+      }
+      if (m == "p" && (out ~ /[{}]/ || out ~ /^[ \t]*(listen|server_name|add_header|include)[ \t]/ || out ~ /^[ \t]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([ \t][^;]*)?$/)) print FNR ":" out
+    }'
+  _rc=0; _seen=; _depth=0; _ifs=$IFS
+  _todo='/etc/nginx/nginx.conf
+/etc/nginx/conf.d/*.conf
+/etc/nginx/http.d/*.conf
+/etc/nginx/sites-enabled/*
+/etc/nginx/snippets/*.conf
+/etc/nginx/default.d/*.conf'
+  while [ -n "$_todo" ] && [ $_depth -le __NGXDEPTH__ ]; do
+    _next=
+    IFS='
+'
+    set -f
+    for _p in $_todo; do
+      set +f  # the pattern is expanded here, like nginx's glob()
+      _hit=0
+      for _f in $_p; do
+        [ -f "$_f" ] || continue
+        _hit=1
+        case "
+$_seen
+" in *"
+$_f
+"*) continue ;; esac
+        _seen="$_seen
+$_f"
+        mark FILE "$_f"
+        tmo awk -v m=p -v q="'" -v r= "$_ngx" "$_f" </dev/null || _rc=1
+        _next="$_next
+$(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
+      done
+      set -f
+      [ $_depth -gt 0 ] || continue
+      # Known in full when files matched, or when the directory part (no wildcard in it) is
+      # listable, or does not exist in a searchable parent; else the parser marks it unread.
+      _dir=${_p%/*}
+      _ok=$_hit
+      case $_dir in
+        *[][*?]*) ;;
+        *) if [ -d "$_dir" ]; then [ -r "$_dir" ] && [ -x "$_dir" ] && _ok=1
+           elif [ ! -e "$_dir" ] && [ -d "${_dir%/*}/" ] && [ -x "${_dir%/*}/" ]; then _ok=1; fi ;;
+      esac
+      if [ "$_ok" = 1 ]; then mark INCLUDE "$_p"; fi
+    done
+    set +f
+    IFS=$_ifs
+    _todo=$_next
+    _depth=$((_depth + 1))
+  done
+  return $_rc
+}

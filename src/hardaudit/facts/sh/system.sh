@@ -1,0 +1,71 @@
+# Sections: listening sockets, firewall rulesets, IPv6 state, processes, containers.
+listeners() {
+  if has ss; then
+    if root ss -H -tulpn 2>/dev/null; then return 0; fi
+    root ss -tulpn
+  else
+    for _p in tcp tcp6 udp udp6; do
+      [ -r /proc/net/$_p ] && { echo "## /proc/net/$_p"; cat /proc/net/$_p; }
+    done
+    [ -r /proc/net/tcp ]
+  fi
+}
+
+fw_nft() { if has nft; then root nft -j list ruleset; else echo "nft not installed" >&2; return 127; fi; }
+fw_iptables() { if has iptables-save; then root iptables-save; else echo "iptables-save not installed" >&2; return 127; fi; }
+fw_ip6tables() { if has ip6tables-save; then root ip6tables-save; else echo "ip6tables-save not installed" >&2; return 127; fi; }
+
+ipv6() {
+  if [ -r /proc/sys/net/ipv6/conf/all/disable_ipv6 ]; then
+    echo "disable_ipv6=$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6)"
+  else
+    echo "disable_ipv6=absent"
+  fi
+  [ -r /proc/net/if_inet6 ] && awk '{ print "addr=" $1 " " $6 }' /proc/net/if_inet6
+  return 0
+}
+
+# Names of running processes with their real uid, and how root's dockerd was started (for
+# daemon-tcp, rate limiting). A name is one line: the kernel escapes a newline or backslash
+# in status's Name; a command line leaves the host as octal escapes (argv NUL-separated), so
+# no argument can start a line of its own.
+processes() {
+  # /proc mounted with hidepid=1 or 2 hides other users' processes: the list would look complete.
+  if ! cat /proc/1/comm >/dev/null 2>&1 </dev/null; then
+    echo "cannot read /proc/1/comm as $(id -un </dev/null): /proc is mounted with hidepid, other users' processes are hidden" >&2
+    return 1
+  fi
+  # One awk for every status file (a fork per process is slow with many processes).
+  awk 'FNR == 1 { name = ""; done = 0; if ($1 == "Name:") name = substr($0, 7) }
+    $1 == "Uid:" && !done {
+      done = 1; print "proc=" $2 " " name
+      if ($2 == "0" && (name == "dockerd" || name == "containerd")) {
+        p = FILENAME; sub(/\/status$/, "", p); print "@engine " p " " name
+      }
+    }' /proc/[0-9]*/status 2>/dev/null </dev/null | while IFS= read -r _l; do
+    case $_l in
+      "@engine "*) _l=${_l#@engine }; _a=$(oct <"${_l%% *}/cmdline" 2>/dev/null)
+        [ -n "$_a" ] && printf 'engine=%s %s\n' "${_l#* }" "$_a" ;;
+      *) printf '%s\n' "$_l" ;;
+    esac
+  done | sort -u
+  [ -r /etc/docker/daemon.json ] && grep -E '"hosts"|tcp://|"tls' /etc/docker/daemon.json | sed 's/^/daemon.json: /'
+  return 0
+}
+
+containers() {
+  if ! has docker; then echo "docker not installed" >&2; return 127; fi
+  _ids=$(root docker ps -q --no-trunc) || return 1
+  echo "## engine-ok"
+  [ -n "$_ids" ] || return 0
+  # shellcheck disable=SC2086
+  _js=$(root docker inspect --format '__DOCKER_FORMAT__' $_ids) || return 1
+  printf '%s\n' "$_js"
+  for _pid in $(printf '%s\n' "$_js" | sed -n 's/.*"pid":\([0-9]*\),.*/\1/p'); do
+    if [ -r "/proc/$_pid/status" ]; then
+      echo "## proc $_pid $(awk '/^Uid:/ { print $2 " " $3 }' "/proc/$_pid/status")"
+    else
+      echo "## proc $_pid unreadable"
+    fi
+  done
+}
