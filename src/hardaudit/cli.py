@@ -460,7 +460,7 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
             [printable(c.id), c.severity.label, printable(",".join(c.tags)), printable(c.title)]
             for c in chosen
         ]
-        print(tabulate(rows, headers=["id", "severity", "tags", "title"]))
+        print(tabulate(rows, headers=["id", "severity", "tags", "title"], disable_numparse=True))
         return ExitStatus.OK
     if args.checks_command == "docs":
         sys.stdout.write(render_catalog_markdown(checks))

@@ -29,7 +29,11 @@ def render_table(report: RunReport) -> str:
         )
     headers = ["host", "status", "pass", "fail", "unknown"]
     headers += ["waived"] if any_waived else []
-    out = [tabulate(rows, headers=[*headers, "score", "worst"], tablefmt="simple")]
+    # Names are text: "1e3" must not show as 1000 (nor "1_000" or "٣" as numbers).
+    table = tabulate(
+        rows, headers=[*headers, "score", "worst"], tablefmt="simple", disable_numparse=True
+    )
+    out = [table]
     problems = [h for h in report.hosts if h.status != HostStatus.OK]
     if problems:
         out.append("\nHosts not audited:")
