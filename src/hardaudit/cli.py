@@ -60,6 +60,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _user_name(text: str) -> str:
+    """A POSIX user name (argparse type): it is written into a sudoers file as is."""
+    from hardaudit.facts.script import user_name_problem
+
+    problem = user_name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(printable(problem))
+    return text
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-i",
@@ -203,7 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("-l", "--limit", default=None)
 
     sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
-    sudoers.add_argument("--user", default="auditor")
+    sudoers.add_argument(
+        "--user",
+        type=_user_name,
+        default="auditor",
+        help="the login the auditor uses (a POSIX user name; default auditor)",
+    )
     return parser
 
 
