@@ -48,14 +48,31 @@ def _error(path: Path, line: int | None, field: str, message: str) -> CheckDefin
     )
 
 
+class _WaiversLoader(yaml.SafeLoader):
+    """SafeLoader whose value errors carry the node's position: `2030-13-01` (no month 13)
+    or a 5,000-digit integer raise ValueError in PyYAML's constructors, without a mark."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            shown = str(node.value)
+            shown = shown if len(shown) <= 40 else f"{shown[:40]}... ({len(shown)} characters)"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid value {shown!r}: {exc}", node.start_mark
+            ) from None
+
+
 def load_waivers(path: Path) -> tuple[Waiver, ...]:
     """Parse and validate a waivers file; errors name the file, line and field."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CheckDefinitionError(
-            f"cannot read waivers file: {exc.strerror}", file=str(path)
-        ) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise CheckDefinitionError(f"cannot read waivers file: {reason}", file=str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=_WaiversLoader)
+        data = yaml.load(text, Loader=_WaiversLoader) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise CheckDefinitionError(
@@ -64,7 +81,11 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if node is not None else None
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise CheckDefinitionError(
+            f"cannot parse the waivers file: {problem}", file=str(path)
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("waivers"), list):
         raise _error(path, 1, "waivers", "the file must be a mapping with a `waivers:` list")
     lines = _entry_lines(node)
