@@ -584,7 +584,12 @@ class SshTransport:
         presented = result.presented
         if result.verdict is Verdict.UNKNOWN and self._accept_new:
             target = self._accept_new_path()
-            result = self._store.record(target, name, blob, ctx.paths)
+            try:
+                result = self._store.record(target, name, blob, ctx.paths)
+            except (OSError, ValueError) as exc:  # a symlink, a foreign file, a bad name...
+                raise _HopError(
+                    HostStatus.ERROR, f"{ctx.where}: {_text(exc)}", hop=ctx.label
+                ) from None
             if result.verdict is Verdict.OK:
                 self._step(
                     run,
