@@ -111,7 +111,11 @@ def audit_host(
         where = f"{exc.hop}: " if exc.hop and exc.hop not in exc.message else ""
         return _failed(host, status, where + exc.message, started)
     if options.capture_dir is not None:
-        save_capture(options.capture_dir, host.name, script.nonce, result)
+        try:
+            save_capture(options.capture_dir, host.name, script.nonce, result)
+        except OSError as exc:  # e.g. the directory was made writable by others meanwhile
+            reason = f"cannot save the capture in {options.capture_dir}: {exc.strerror or exc}"
+            return _failed(host, HostStatus.ERROR, reason, started)
     stdout = target_text(result.stdout)
     stderr = target_text(result.stderr)
     try:
