@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from hardaudit.checks.model import CheckResult, Status
+from hardaudit.checks.yamlvalues import SafeLoader
 from hardaudit.errors import CheckDefinitionError
 
 
@@ -48,21 +49,6 @@ def _error(path: Path, line: int | None, field: str, message: str) -> CheckDefin
     )
 
 
-class _WaiversLoader(yaml.SafeLoader):
-    """SafeLoader whose value errors carry the node's position: `2030-13-01` (no month 13)
-    or a 5,000-digit integer raise ValueError in PyYAML's constructors, without a mark."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, OverflowError) as exc:
-            shown = str(node.value)
-            shown = shown if len(shown) <= 40 else f"{shown[:40]}... ({len(shown)} characters)"
-            raise yaml.constructor.ConstructorError(
-                None, None, f"invalid value {shown!r}: {exc}", node.start_mark
-            ) from None
-
-
 def load_waivers(path: Path) -> tuple[Waiver, ...]:
     """Parse and validate a waivers file; errors name the file, line and field."""
     try:
@@ -71,8 +57,8 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise CheckDefinitionError(f"cannot read waivers file: {reason}", file=str(path)) from None
     try:
-        node = yaml.compose(text, Loader=_WaiversLoader)
-        data = yaml.load(text, Loader=_WaiversLoader) if node is not None else None
+        node = yaml.compose(text, Loader=SafeLoader)
+        data = yaml.load(text, Loader=SafeLoader) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise CheckDefinitionError(
