@@ -181,9 +181,7 @@ def _prepare(path: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o757])
-def test_a_parent_others_may_write_without_sticky_bit_is_refused(
-    tmp_path: Path, mode: int
-) -> None:
+def test_a_parent_others_may_write_without_sticky_bit_is_refused(tmp_path: Path, mode: int) -> None:
     from hardaudit.errors import UsageError
 
     shared = tmp_path / "shared"

@@ -201,4 +201,3 @@ def test_a_value_yaml_cannot_build_is_an_error_with_file_and_line(tmp_path: Path
     huge = load_error(tmp_path, "acme.cmd.yml", COMMAND.replace("'^ok$'", "9" * 5000))
     assert "(5000 characters)" in huge
     assert len(huge) < 400
-
