@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from hardaudit import __version__
 from hardaudit.errors import AuditError, InventoryError, UsageError
 from hardaudit.exitcodes import ExitStatus, exit_status_for
-from hardaudit.printable import printable
+from hardaudit.printable import printable, short_reason
 
 # Everything else is imported by the command that needs it: `audit --help` and
 # `audit checks list` must not pay for paramiko, Jinja2 or the inventory resolver.
@@ -58,6 +58,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
     return value
+
+
+def _user_name(text: str) -> str:
+    """A POSIX user name (argparse type): it is written into a sudoers file as is."""
+    from hardaudit.facts.script import user_name_problem
+
+    problem = user_name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(printable(problem))
+    return text
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -203,7 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("-l", "--limit", default=None)
 
     sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
-    sudoers.add_argument("--user", default="auditor")
+    sudoers.add_argument(
+        "--user",
+        type=_user_name,
+        default="auditor",
+        help="the login the auditor uses (a POSIX user name; default auditor)",
+    )
 
     script = sub.add_parser(
         "script",
@@ -301,32 +316,96 @@ def _transports(args: argparse.Namespace) -> tuple[object, object]:
     return ssh, LocalTransport()
 
 
-def _inventory_checks_dirs(args: argparse.Namespace, hosts: Sequence[Host]) -> list[Path]:
-    """`audit_checks_dirs` set in the inventory (relative to the inventory's directory)."""
+def _inventory_base(args: argparse.Namespace) -> Path:
+    """Where relative `audit_checks_dirs` entries start: the first inventory source's
+    directory (the inventory layer does not record which file set a variable)."""
     first = _inventory_paths(args)[0]
-    base = first if first.is_dir() else first.parent
-    found: list[Path] = []
-    for host in hosts:
-        value = host.vars.get("audit_checks_dirs", [])
-        for entry in [value] if isinstance(value, str) else list(value or []):
-            path = Path(str(entry)).expanduser()
-            path = path if path.is_absolute() else (base / path).resolve()
-            if path not in found:
-                found.append(path)
-    return found
+    return first if first.is_dir() else first.parent
 
 
-def _checks(args: argparse.Namespace, hosts: Sequence[Host] = ()) -> tuple[Check, ...]:
+def _host_checks_dirs(host: Host, base: Path) -> tuple[Path, ...]:
+    """The host's own `audit_checks_dirs` (a string or a list of strings), as existing
+    directories; ValueError says what is wrong with the variable."""
+    value = host.vars.get("audit_checks_dirs")
+    if value is None:
+        return ()
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, (list, tuple)) or not all(
+        isinstance(entry, str) and entry.strip() for entry in entries
+    ):
+        raise ValueError(
+            "inventory variable audit_checks_dirs must be a directory or a list of "
+            f"directories (non-empty strings), not {short_reason(repr(value), 80)}"
+        )
+    dirs: list[Path] = []
+    for entry in entries:
+        path = Path(os.path.expanduser(entry))  # `~nosuchuser/x` stays as written
+        path = path if path.is_absolute() else base / path
+        try:
+            if not path.is_dir():
+                raise ValueError(f"audit_checks_dirs: {path} is not a directory")
+            path = path.resolve()
+        except (OSError, RuntimeError) as exc:
+            raise ValueError(f"audit_checks_dirs: cannot use {path}: {exc}") from None
+        if path not in dirs:
+            dirs.append(path)
+    return tuple(dirs)
+
+
+def _checks(
+    args: argparse.Namespace, hosts: Sequence[Host] = ()
+) -> tuple[tuple[Check, ...], dict[str, tuple[Check, ...]], tuple[Host, ...]]:
+    """The run's selected checks, each host's own share of them, and the hosts.
+
+    `--checks-dir` checks apply to every host; a host's `audit_checks_dirs` only to that
+    host (their `command:` runs nowhere else). A host whose directories cannot be used
+    (wrong type, missing, an invalid check file, an id that means another check on another
+    host of this run) is returned with that as its `error`, and the run goes on.
+    """
+    from dataclasses import replace
+
     from hardaudit.checks.loader import load_checks, select_checks
 
-    dirs = [*args.checks_dir, *_inventory_checks_dirs(args, hosts)]
-    chosen = select_checks(load_checks(dirs), args.checks, args.skip_checks, args.tags)
+    common = load_checks(args.checks_dir)
+    base = _inventory_base(args)
+    loaded: dict[tuple[Path, ...], tuple[Check, ...]] = {(): common}
+    union = {c.id: c for c in common}
+    available: dict[str, frozenset[str]] = {}
+    out_hosts: list[Host] = []
+    for host in hosts:
+        problem = ""
+        try:
+            dirs = () if host.error else _host_checks_dirs(host, base)
+            if dirs not in loaded:
+                loaded[dirs] = load_checks([*args.checks_dir, *dirs])
+            own = loaded[dirs]
+        except ValueError as exc:
+            problem = str(exc)
+        except AuditError as exc:
+            problem = f"audit_checks_dirs: {exc}"
+        else:
+            clash = next((c for c in own if union.get(c.id, c) != c), None)
+            if clash is not None:
+                problem = (
+                    f"audit_checks_dirs: check {clash.id} of {clash.source} is not the one "
+                    f"other hosts of this run use ({union[clash.id].source})"
+                )
+            else:
+                union.update((c.id, c) for c in own)
+                available[host.name] = frozenset(c.id for c in own)
+        out_hosts.append(replace(host, error=problem) if problem and not host.error else host)
+    everything = tuple(sorted(union.values(), key=lambda c: c.id))
+    chosen = select_checks(everything, args.checks, args.skip_checks, args.tags)
     if not chosen:  # a run that judges nothing must not pass a gate
         raise UsageError(
             "the check selection leaves no check to run (--checks/--tags minus --skip-checks)",
             hint="see `audit checks list` and narrow --skip-checks",
         )
-    return chosen
+    by_host = {
+        h.name: tuple(c for c in chosen if c.id in available.get(h.name, frozenset()))
+        for h in out_hosts
+    }
+    return chosen, by_host, tuple(out_hosts)
 
 
 def cmd_audit(args: argparse.Namespace) -> ExitStatus:
@@ -350,7 +429,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
 
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
-    checks = _checks(args, hosts)
+    checks, host_checks, hosts = _checks(args, hosts)
     waivers = load_waivers(args.waivers) if args.waivers else ()
     started_at = datetime.now(UTC)
     # Checked and created before any host is contacted; cmd_audit removes them again if
@@ -390,6 +469,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         forks=args.forks,
         host_timeout=args.host_timeout,
         capture_dir=args.capture_dir,
+        host_checks=host_checks,
     )
     try:
         reports = audit_hosts(hosts, checks, transport_for, options, progress)
@@ -473,7 +553,7 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
             [printable(c.id), c.severity.label, printable(",".join(c.tags)), printable(c.title)]
             for c in chosen
         ]
-        print(tabulate(rows, headers=["id", "severity", "tags", "title"]))
+        print(tabulate(rows, headers=["id", "severity", "tags", "title"], disable_numparse=True))
         return ExitStatus.OK
     if args.checks_command == "docs":
         sys.stdout.write(render_catalog_markdown(checks))
@@ -523,7 +603,10 @@ def cmd_script(args: argparse.Namespace) -> ExitStatus:
         host = matches[0]
         about = f"host {printable(host.name)}"  # a comment line: a newline must not end it
     nonce = new_nonce()
-    built = host_script(host, _checks(args, [host]), nonce)
+    _chosen, by_host, (host,) = _checks(args, [host])
+    if host.error:  # invalid inventory settings or audit_checks_dirs: it would not be contacted
+        raise UsageError(f"{about}: {host.error}", hint="fix the host's variables")
+    built = host_script(host, by_host[host.name], nonce)
     print(f"# hardaudit facts script for {about}; {NONCE_PLACEHOLDER} is a random per-run token")
     print("# 1. the one command exec'd on the target (it reads the script from stdin):")
     print(built.command.replace(nonce, NONCE_PLACEHOLDER))

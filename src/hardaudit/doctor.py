@@ -13,8 +13,9 @@ from hardaudit.errors import ConnectError
 from hardaudit.exitcodes import ExitStatus
 from hardaudit.facts.script import ROOT_COMMANDS, SUDO_CHECK_TIMEOUT_S, TOOLS
 from hardaudit.inventory.model import Host
-from hardaudit.printable import printable, short_reason, target_text
+from hardaudit.printable import short_reason, target_text
 
+MAX_LISTED = 50  # refused commands shown; the script asks about fewer, a hostile host more
 DOCTOR_TOOLS = ("ss", "nft", "iptables-save", "docker", "sshd", "stat", "find", "timeout", "sudo")
 
 
@@ -50,12 +51,12 @@ def doctor_script() -> str:
 
 
 def _stderr_log(line: str) -> None:
-    print(printable(line), file=sys.stderr, flush=True)
+    print(short_reason(line, limit=1000), file=sys.stderr, flush=True)
 
 
 def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
     if host.error:  # invalid inventory settings: never contacted
-        return False, [f"  BAD inventory: {host.error}"]
+        return False, [f"  BAD inventory: {short_reason(host.error)}"]
     from hardaudit.transport.local import LocalTransport
     from hardaudit.transport.ssh import SshTransport
 
@@ -75,12 +76,11 @@ def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
                 ok = hop.reachable and hop.hostkey == "ok" and hop.auth == "ok"
                 healthy = healthy and ok
                 out.append(
-                    printable(
-                        f"  {'ok ' if ok else 'BAD'} {hop.hop_label}: "
-                        f"reachable={'yes' if hop.reachable else 'no'}"
-                        f" hostkey={hop.hostkey} {hop.fingerprint} auth={hop.auth}"
-                        + (f" key={hop.key}" if hop.key else "")
-                    )
+                    f"  {'ok ' if ok else 'BAD'} {short_reason(hop.hop_label)}: "
+                    f"reachable={'yes' if hop.reachable else 'no'}"
+                    f" hostkey={short_reason(hop.hostkey)} {short_reason(hop.fingerprint)}"
+                    f" auth={short_reason(hop.auth)}"
+                    + (f" key={short_reason(hop.key)}" if hop.key else "")
                     + (f" -- {short_reason(hop.detail)}" if hop.detail and not ok else "")
                 )
                 if hop.hostkey == "unknown":
@@ -102,7 +102,7 @@ def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
         try:
             result = chosen.execute(host, "/bin/sh -s", doctor_script().encode(), args.host_timeout)
         except ConnectError as exc:
-            out.append(f"  BAD exec: {exc.status}: {short_reason(exc.message)}")
+            out.append(f"  BAD exec: {short_reason(exc.status)}: {short_reason(exc.message)}")
             return False, out
         out.extend(diagnose_output(result.stdout, become=host.become))
         return True, out
@@ -114,7 +114,8 @@ def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
     """What the doctor script's output says, as lines to print.
 
     Every value the target sent (identity, tools, refused commands) is shown through
-    `printable`: a hostile host must not drive the operator's terminal from here either.
+    `short_reason` (escaped and capped): a hostile host must not drive the operator's
+    terminal, forge a line or flood the screen from here either.
     """
     lines = target_text(stdout).splitlines()
     ident = next((line for line in lines if line.startswith("uid=")), "uid=?")
@@ -123,7 +124,7 @@ def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
     tools = [line[5:] for line in lines if line.startswith("tool=")]
     missing = [t for t in DOCTOR_TOOLS if t not in tools]
     out = [
-        f"  identity: {printable(ident)}; privilege: "
+        f"  identity: {short_reason(ident)}; privilege: "
         f"{'root' if root else ('sudo -n' if sudo else 'none')}"
     ]
     if not root:
@@ -135,14 +136,16 @@ def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
             )
         elif denied:
             out.append(f"  sudo -n refused for {len(denied)} command(s); they will be unknown:")
-            out.extend(f"      {printable(d)}" for d in denied)
+            out.extend(f"      {short_reason(d)}" for d in denied[:MAX_LISTED])
+            if len(denied) > MAX_LISTED:
+                out.append(f"      ... and {len(denied) - MAX_LISTED} more")
             out.append(
                 "      fix: install the file printed by `audit sudoers` as /etc/sudoers.d/hardaudit"
             )
         else:
             out.append("  sudo -n allowed for every command the facts script needs")
     out.append(
-        f"  tools: {printable(' '.join(tools)) or 'none'}"
+        f"  tools: {short_reason(' '.join(tools)) or 'none'}"
         + (f"; missing: {' '.join(missing)}" if missing else "")
     )
     return out
@@ -157,8 +160,8 @@ def run_doctor(hosts: Sequence[Host], args: argparse.Namespace) -> ExitStatus:
         chain = " -> ".join(
             [*(h.label for h in host.jump), f"{host.user or ''}@{host.address}:{host.port}"]
         )
-        where = printable(chain) if host.connection != "local" else "local"
-        print(f"{printable(host.name)} ({where}): {'ready' if ok else 'NOT READY'}")
+        where = short_reason(chain) if host.connection != "local" else "local"
+        print(f"{short_reason(host.name)} ({where}): {'ready' if ok else 'NOT READY'}")
         for line in lines:
             print(line)
     return ExitStatus.OK if all_ok else ExitStatus.HOST_ERROR

@@ -5,14 +5,18 @@ a name taken from an inventory never chooses where a file goes:
 - `file_name_for(name)` turns any host name into one safe path component (reversible
   percent-encoding), so `../../x` or a NUL cannot leave the directory;
 - `prepare_private_dir(path)` refuses directories that are symbolic links, not owned by the
-  user, or group/world-writable, and makes the one it writes into 0700;
-- `write_private(dir, name, data)` writes a 0600 temp file (O_EXCL, O_NOFOLLOW) in the
-  directory and renames it over `name`: a symlink planted there is replaced, never followed.
+  user, or group/world-writable, and parents that someone else owns or may write into
+  (unless sticky, like /tmp); it creates missing directories without following links and
+  makes the one it writes into 0700;
+- `write_private(dir, name, data)` re-checks the directory it opened, then writes a 0600
+  temp file (O_EXCL, O_NOFOLLOW) in it and renames it over `name`: a symlink planted there
+  is replaced, never followed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -61,12 +65,91 @@ def _refusal(path: Path, info: os.stat_result) -> str | None:
     return None
 
 
+def _parent_refusal(info: os.stat_result) -> str | None:
+    """Why a directory above the one written into lets someone else swap what is below it:
+    it must belong to you or root, and be writable by nobody else unless sticky (/tmp)."""
+    if info.st_uid not in (0, os.geteuid()):
+        return f"is owned by uid {info.st_uid}, neither you (uid {os.geteuid()}) nor root"
+    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        return (
+            f"is writable by others without the sticky bit (mode {stat.S_IMODE(info.st_mode):04o})"
+        )
+    return None
+
+
+def _chain_refusal(path: Path) -> str | None:
+    """The first directory above `path` (each as written, and where a link leads) that
+    `_parent_refusal` rejects, as `DIR is/has ...`; None if the whole chain is sound."""
+    for ancestor in Path(os.path.abspath(path)).parents:
+        try:
+            info = os.lstat(ancestor)
+            if stat.S_ISLNK(info.st_mode):  # a link is as good as its owner, then its target
+                refusal = _parent_refusal(info)
+                if refusal is not None:
+                    return f"{ancestor} (a symbolic link) {refusal}"
+                info = os.stat(ancestor)
+        except FileNotFoundError:  # created below, judged then
+            continue
+        except OSError as exc:
+            return f"{ancestor} cannot be examined: {exc.strerror}"
+        refusal = _parent_refusal(info)
+        if refusal is not None:
+            return f"{ancestor} {refusal}"
+    return None
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _create_missing(probe: Path, missing: list[Path], created: list[Path]) -> str | None:
+    """mkdir each of `missing` (outermost first) inside the existing directory `probe`,
+    through directory descriptors: no link is followed, no path is resolved twice. Returns
+    why a directory created into is refused, or None; `created` gets what was made."""
+    try:
+        fd = os.open(probe, _DIR_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{probe} is a symbolic link (a new directory is never created through one)"
+        raise
+    try:
+        for directory in reversed(missing):
+            refusal = _parent_refusal(os.fstat(fd))
+            if refusal is not None:
+                return f"{probe} {refusal}"
+            try:
+                os.mkdir(directory.name, 0o700, dir_fd=fd)
+                created.append(directory)
+            except FileExistsError:  # appeared meanwhile: judged like any other
+                pass
+            try:
+                child = os.open(directory.name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return f"{directory} is a symbolic link"
+                raise
+            os.close(fd)
+            fd, probe = child, directory
+    finally:
+        os.close(fd)
+    return None
+
+
 def prepare_private_dir(path: Path, what: str, option: str) -> list[Path]:
     """Make sure `path` is a 0700 directory of ours; return the directories created here
     (outermost first) so that a run which writes nothing can remove them again.
 
-    Raises UsageError (exit 2) with the reason for a directory it will not write into.
+    Every directory above it must belong to the user or root and be writable by nobody
+    else unless it has the sticky bit (like /tmp); a directory created into must not be a
+    symbolic link. Raises UsageError (exit 2) with the reason for a directory it will not
+    write into.
     """
+    hint = (
+        f"pass a directory of your own that only you can write to as {option}, or a path "
+        "that does not exist yet under such a directory"
+    )
+    chain = _chain_refusal(path)
+    if chain is not None:
+        raise UsageError(f"refusing to write {what} to {path}: {chain}", hint=hint)
     missing: list[Path] = []
     probe = path
     while not os.path.lexists(probe) and probe != probe.parent:
@@ -74,12 +157,10 @@ def prepare_private_dir(path: Path, what: str, option: str) -> list[Path]:
         probe = probe.parent
     created: list[Path] = []
     try:
-        for directory in reversed(missing):
-            try:
-                directory.mkdir(mode=0o700)
-            except FileExistsError:  # appeared meanwhile: judged below like any other
-                continue
-            created.append(directory)
+        refusal = _create_missing(probe, missing, created) if missing else None
+        if refusal is not None:
+            remove_if_empty(created)
+            raise UsageError(f"refusing to write {what} to {path}: {refusal}", hint=hint)
         info = path.lstat()
     except OSError as exc:
         remove_if_empty(created)
@@ -89,11 +170,7 @@ def prepare_private_dir(path: Path, what: str, option: str) -> list[Path]:
     refusal = _refusal(path, info)
     if refusal is not None:
         remove_if_empty(created)
-        raise UsageError(
-            f"refusing to write {what} to {path}: it {refusal}",
-            hint=f"pass a directory of your own that only you can write to as {option}, "
-            "or a path that does not exist yet",
-        )
+        raise UsageError(f"refusing to write {what} to {path}: it {refusal}", hint=hint)
     try:
         if stat.S_IMODE(info.st_mode) != 0o700:
             os.chmod(path, 0o700, follow_symlinks=False)
@@ -115,13 +192,20 @@ def remove_if_empty(created: list[Path]) -> None:
 
 
 def write_private(directory: Path, name: str, data: bytes) -> Path:
-    """Write `data` to `directory/name` (mode 0600) atomically; never follows a symlink."""
+    """Write `data` to `directory/name` (mode 0600) atomically; never follows a symlink.
+
+    Raises PermissionError (an OSError) unless the directory, as opened, is yours and not
+    writable by others."""
     if "/" in name or name in ("", ".", ".."):
         raise ValueError(f"not a file name: {name!r}")
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    dir_fd = os.open(directory, flags)
+    dir_fd = os.open(directory, _DIR_FLAGS)
     temp = f".{name[:100]}.{secrets.token_hex(8)}.tmp"
     try:
+        # Judged again at every write, on what was opened: the directory may have been
+        # chowned, chmodded or swapped since prepare_private_dir looked at it.
+        refusal = _refusal(directory, os.fstat(dir_fd))
+        if refusal is not None:
+            raise PermissionError(errno.EPERM, f"refusing to write into it: it {refusal}")
         fd = os.open(
             temp,
             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import re
 
-# C0 controls (newline, CR and tab included: a field is one line), DEL, C1 controls, the
-# bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI), the line and paragraph
-# separators, lone surrogates, and the two non-characters XML cannot carry.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+# Every character a terminal or browser would obey or not show, as one regex class body:
+# C0 controls (newline, CR and tab included: a field is one line), DEL, C1 controls, lone
+# surrogates, the line and paragraph separators, the two non-characters XML cannot carry,
+# and all of Unicode category Cf (format characters: bidi controls, zero-width space and
+# joiners, word joiner, invisible operators, BOM, soft hyphen, Mongolian vowel separator,
+# interlinear annotation, Egyptian format controls, tag characters ...). The Cf ranges are
+# those of Unicode 15.1 (Python 3.13); a test compares them with the running unicodedata.
+UNSAFE_CLASS = (
+    "\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ud800-\udfff\ufeff\ufff9-\ufffb\ufffe\uffff"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
+_UNSAFE = re.compile(f"[{UNSAFE_CLASS}]")
 
 # A reason (why a host or a check could not be judged) is a summary, never a data dump.
 REASON_LIMIT = 300
@@ -30,7 +39,9 @@ def _escape(char: str) -> str:
     if char in _NAMED:
         return _NAMED[char]
     code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def target_text(data: bytes) -> str:
@@ -42,8 +53,14 @@ def target_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def escape_char(char: str) -> str:
+    """The visible form of one unsafe character: `\\n`, `\\xNN`, `\\uNNNN` or `\\UNNNNNNNN`."""
+    return _escape(char)
+
+
 def printable(text: str) -> str:
-    r"""One line of visible text: controls, bidi overrides and surrogates become `\xNN`/`\uNNNN`.
+    r"""One line of visible text: controls, format characters (bidi overrides, zero-width
+    characters, tags) and surrogates become `\xNN`/`\uNNNN`/`\UNNNNNNNN`.
 
     Escaping is idempotent (a backslash is kept as is), so already escaped text can pass again.
 

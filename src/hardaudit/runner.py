@@ -42,6 +42,9 @@ class RunOptions:
     waivers: tuple[Waiver, ...] = ()
     waiver_hosts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # pattern -> names
     today: dt.date = field(default_factory=lambda: dt.datetime.now(UTC).date())
+    # Host name -> the checks that apply to it (its own audit_checks_dirs); a host not
+    # listed gets every check of the run.
+    host_checks: Mapping[str, Sequence[Check]] = field(default_factory=dict)
     # Parse + judge each host in a worker process under this bound (None: in this process).
     bound: HostBound | None = field(default_factory=HostBound)
 
@@ -96,11 +99,14 @@ def audit_host(
     """Connect, run the facts script once, evaluate every check; never raises for host faults.
 
     `judge` parses and evaluates the output (a BoundedJudge's worker); without one, this
-    process does, unbounded.
+    process does, unbounded. Only the host's own checks (`options.host_checks`, else
+    `checks`) go into its script and its report.
     """
     started = time.monotonic()
     if host.error:  # its inventory settings are invalid: never contacted
         return _failed(host, HostStatus.ERROR, host.error, started)
+    checks = tuple(options.host_checks.get(host.name, checks))
+    own = frozenset(c.id for c in checks)
     try:
         script = host_script(host, checks)
     except FactError as exc:
@@ -118,7 +124,11 @@ def audit_host(
         where = f"{exc.hop}: " if exc.hop and exc.hop not in exc.message else ""
         return _failed(host, status, where + exc.message, started)
     if options.capture_dir is not None:
-        save_capture(options.capture_dir, host.name, script.nonce, result)
+        try:
+            save_capture(options.capture_dir, host.name, script.nonce, result)
+        except OSError as exc:  # e.g. the directory was made writable by others meanwhile
+            reason = f"cannot save the capture in {options.capture_dir}: {exc.strerror or exc}"
+            return _failed(host, HostStatus.ERROR, reason, started)
     stdout = target_text(result.stdout)
     stderr = target_text(result.stderr)
     try:
@@ -134,7 +144,8 @@ def audit_host(
         )
         return _failed(host, HostStatus.ERROR, f"{exc.message} ({detail})", started)
     findings, waiver_notes = apply_waivers(
-        verdict.findings,
+        # A judge shared by the run evaluates every check of the run: keep this host's.
+        [f for f in verdict.findings if f.check in own],
         host.name,
         options.waivers,
         lambda waiver: options.waiver_hosts.get(waiver.hosts, frozenset()),

@@ -35,3 +35,38 @@ def test_target_escape_sequences_never_reach_the_terminal(name: str, field: str)
 def test_invalid_utf8_from_the_target_is_shown_replaced() -> None:
     lines = diagnose_output(b"uid=0 user=r\xffoot\ntool=ss\n", become=True)
     assert lines[0] == "  identity: uid=0 user=r\ufffdoot; privilege: root"
+
+
+HOSTILE_ERROR = (
+    "ansible_port: bad value\nweb2 (u@10.0.0.9:22): ready\n"
+    "\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\u202eydaer" + "x" * 20_000
+)
+
+
+def test_an_inventory_error_is_escaped_and_capped(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from hardaudit.doctor import run_doctor
+    from hardaudit.inventory.model import Host
+
+    host = Host(name="web1\nweb3 (x): ready", address="10.0.0.1", error=HOSTILE_ERROR)
+    assert run_doctor([host], argparse.Namespace()) == 3
+    out = capsys.readouterr().out
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", out), out
+    assert [line for line in out.splitlines() if line.endswith("ready")] == []
+    assert len(out.splitlines()) == 2  # the host line and its one BAD line
+    assert len(out) < 1000
+    assert "bytes more" in out
+
+
+def test_a_flood_of_refused_commands_is_capped() -> None:
+    stdout = (
+        b"uid=1000 user=a\nsudo=yes\n"
+        + b"cmd=no "
+        + b"y" * 5000
+        + b"\n" * 1
+        + (b"cmd=no z\n" * 500)
+    )
+    lines = diagnose_output(stdout, become=True)
+    assert len(lines) < 60
+    assert max(len(line) for line in lines) < 400

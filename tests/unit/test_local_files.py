@@ -161,14 +161,100 @@ def test_a_directory_planted_between_check_and_create_is_judged_not_trusted(
     from hardaudit.localfiles import prepare_private_dir
 
     target = tmp_path / "out"
-    real_mkdir = Path.mkdir
+    real_mkdir = os.mkdir
 
-    def planted(self: Path, mode: int = 0o777, *args: object, **kwargs: object) -> None:
-        if self == target:  # someone else creates it first, world-writable
-            real_mkdir(self)
-            self.chmod(0o777)
-        return real_mkdir(self, mode)
+    def planted(name: str, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+        if name == target.name:  # someone else creates it first, world-writable
+            real_mkdir(target)
+            target.chmod(0o777)
+        return real_mkdir(name, mode, dir_fd=dir_fd)
 
-    monkeypatch.setattr(Path, "mkdir", planted)
+    monkeypatch.setattr(os, "mkdir", planted)
     with pytest.raises(UsageError, match="writable by others"):
         prepare_private_dir(target, "output reports", "--output-dir")
+
+
+def _prepare(path: Path) -> list[Path]:
+    from hardaudit.localfiles import prepare_private_dir
+
+    return prepare_private_dir(path, "output reports", "--output-dir")
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o757])
+def test_a_parent_others_may_write_without_sticky_bit_is_refused(tmp_path: Path, mode: int) -> None:
+    from hardaudit.errors import UsageError
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    (shared / "existing").mkdir(mode=0o700)
+    for target in (shared / "new" / "run1", shared / "existing"):
+        with pytest.raises(UsageError, match="writable by others without the sticky bit"):
+            _prepare(target)
+    assert sorted(p.name for p in shared.iterdir()) == ["existing"]
+
+
+def test_a_sticky_world_writable_parent_like_tmp_is_allowed(tmp_path: Path) -> None:
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    assert _prepare(shared / "mine" / "run1") == [shared / "mine", shared / "mine" / "run1"]
+    assert oct((shared / "mine" / "run1").stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_new_directory_is_never_created_through_a_symlinked_parent(tmp_path: Path) -> None:
+    from hardaudit.errors import UsageError
+
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(UsageError, match="symbolic link"):
+        _prepare(tmp_path / "link" / "out")
+    assert list(real.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs a directory owned by another user")
+def test_a_parent_owned_by_someone_else_is_refused(tmp_path: Path) -> None:
+    from hardaudit.errors import UsageError
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o755)
+    os.chown(theirs, 65534, 65534)
+    with pytest.raises(UsageError, match="owned by uid 65534, neither you"):
+        _prepare(theirs / "out")
+    assert list(theirs.iterdir()) == []
+
+
+@pytest.mark.parametrize("change", ["chmod", "chown"])
+def test_write_private_judges_the_directory_again_at_each_write(
+    tmp_path: Path, change: str
+) -> None:
+    out = tmp_path / "out"
+    _prepare(out)
+    write_private(out, "one", b"1")
+    if change == "chmod":
+        out.chmod(0o777)
+    elif os.geteuid() == 0:
+        os.chown(out, 65534, 65534)
+    else:
+        pytest.skip("needs a directory owned by another user")
+    with pytest.raises(PermissionError, match="refusing to write into it"):
+        write_private(out, "two", b"2")
+    assert sorted(p.name for p in out.iterdir()) == ["one"]
+
+
+def test_a_capture_dir_made_unsafe_during_the_run_is_that_hosts_error(tmp_path: Path) -> None:
+    from hardaudit.checks.loader import load_checks
+    from hardaudit.inventory.model import Host
+    from hardaudit.runner import RunOptions, audit_host
+
+    captures = tmp_path / "captures"
+    _prepare(captures)
+    captures.chmod(0o777)  # after the start-of-run check
+    options = RunOptions(capture_dir=captures, bound=None)
+    host = Host(name="gold", address="127.0.0.1")
+    report = audit_host(host, load_checks(), ReplayTransport(REPLAY / "captures"), options)
+    assert report.status.value == "error"
+    assert "cannot save the capture" in report.reason
+    assert "writable by others" in report.reason
+    assert list(captures.iterdir()) == []

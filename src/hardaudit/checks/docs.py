@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hardaudit.checks.model import Check
+from hardaudit.printable import printable
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -64,8 +65,21 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _md(text: str) -> str:
+    """Check-file text for one Markdown line: controls and newlines escaped, so a title or
+    a description cannot start a table row, a heading or a list item of its own."""
+    return printable(text)
+
+
+def _cell(text: str) -> str:
+    """`_md` for a table cell: `|` escaped too, so the text cannot add a column."""
+    return _md(text).replace("|", "\\|")
+
+
 def render_catalog_markdown(checks: Sequence[Check]) -> str:
-    """docs/checks.md: one section per check, generated (a test keeps the file in sync)."""
+    """docs/checks.md: one section per check, generated (a test keeps the file in sync).
+
+    Every field comes from a check file (`--checks-dir` ones too) and passes through `_md`."""
     out = [
         "# Check catalog",
         "",
@@ -76,27 +90,31 @@ def render_catalog_markdown(checks: Sequence[Check]) -> str:
         "|---|---|---|",
     ]
     out.extend(
-        f"| [{c.id}](#{c.id.replace('.', '')}) | {c.severity.label} | {c.title} |" for c in checks
+        f"| [{_cell(c.id)}](#{_cell(c.id.replace('.', ''))}) | {c.severity.label} | {_cell(c.title)} |"
+        for c in checks
     )
     for c in checks:
-        out += ["", f"## {c.id}", "", f"**{c.title}** — severity `{c.severity.label}`", ""]
+        out += ["", f"## {_md(c.id)}", "", f"**{_md(c.title)}** — severity `{c.severity.label}`"]
         out += [
-            " ".join(c.rationale.split()),
             "",
-            f"**Remediation.** {' '.join(c.remediation.split())}",
+            _md(" ".join(c.rationale.split())),
+            "",
+            f"**Remediation.** {_md(' '.join(c.remediation.split()))}",
             "",
         ]
-        out.append(f"- Facts: {', '.join(f'`{f}`' for f in c.facts)}; evaluator `{c.evaluator}`")
+        facts = ", ".join(f"`{_md(f)}`" for f in c.facts)
+        out.append(f"- Facts: {facts}; evaluator `{_md(c.evaluator)}`")
         if c.params:
-            out.append(
-                f"- Parameters: {'; '.join(f'`{k}`: {_value(v)}' for k, v in c.params.items())}"
-            )
+            params = "; ".join(f"`{_md(str(k))}`: {_md(_value(v))}" for k, v in c.params.items())
+            out.append(f"- Parameters: {params}")
         for v in c.variables:
             out.append(
-                f"- Inventory variable `{v.name}` (default `{_value(v.default)}`): {v.description}"
+                f"- Inventory variable `{_md(v.name)}` (default `{_md(_value(v.default))}`): "
+                f"{_md(v.description)}"
             )
         if c.references:
-            out.append(f"- References: {'; '.join(f'{k} {v}' for k, v in c.references.items())}")
+            refs = "; ".join(f"{_md(str(k))} {_md(str(v))}" for k, v in c.references.items())
+            out.append(f"- References: {refs}")
         if c.tags:
-            out.append(f"- Tags: {', '.join(c.tags)}")
+            out.append(f"- Tags: {_md(', '.join(c.tags))}")
     return "\n".join(out) + "\n"

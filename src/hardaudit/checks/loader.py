@@ -14,6 +14,7 @@ import yaml
 
 from hardaudit.checks.evaluators import EVALUATORS, FACT_NAMES, CheckSpec, ParamError
 from hardaudit.checks.model import Check, Severity, Variable
+from hardaudit.checks.yamlvalues import ValueMarks
 from hardaudit.errors import CheckDefinitionError
 
 _ID = re.compile(r"^[a-z0-9]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -29,7 +30,8 @@ class _LineMap(dict[Any, Any]):
 
 
 # libyaml's parser when present: `audit checks list` parses every check file on start-up.
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+# ValueMarks: a value YAML cannot build (`2030-13-01`) is an error with its line.
+class _Loader(ValueMarks, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -104,6 +106,9 @@ def load_check_file(path: Path) -> Check:
         ) from None
     except OSError as exc:
         raise CheckDefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except (yaml.YAMLError, RecursionError, UnicodeDecodeError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise CheckDefinitionError(f"cannot parse: {why}", file=str(path)) from None
     if not isinstance(doc, _LineMap):
         raise CheckDefinitionError("a check file must be a YAML mapping", file=str(path))
     for field in _REQUIRED:

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from hardaudit.checks.model import CheckResult, Status
+from hardaudit.checks.yamlvalues import SafeLoader
 from hardaudit.errors import CheckDefinitionError
 
 
@@ -51,11 +52,13 @@ def _error(path: Path, line: int | None, field: str, message: str) -> CheckDefin
 def load_waivers(path: Path) -> tuple[Waiver, ...]:
     """Parse and validate a waivers file; errors name the file, line and field."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CheckDefinitionError(
-            f"cannot read waivers file: {exc.strerror}", file=str(path)
-        ) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise CheckDefinitionError(f"cannot read waivers file: {reason}", file=str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=SafeLoader)
+        data = yaml.load(text, Loader=SafeLoader) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise CheckDefinitionError(
@@ -64,7 +67,11 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if node is not None else None
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise CheckDefinitionError(
+            f"cannot parse the waivers file: {problem}", file=str(path)
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("waivers"), list):
         raise _error(path, 1, "waivers", "the file must be a mapping with a `waivers:` list")
     lines = _entry_lines(node)

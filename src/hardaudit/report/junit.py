@@ -10,16 +10,14 @@ import re
 import xml.etree.ElementTree as ET
 
 from hardaudit.checks.model import CheckResult, Status
+from hardaudit.printable import UNSAFE_CLASS, escape_char
 from hardaudit.report.model import HostReport, RunReport
 from hardaudit.transport.base import HostStatus
 
-# Characters XML 1.0 cannot carry (C0 controls but tab/newline, surrogates, U+FFFE/F) plus
-# CR, DEL, C1 controls and the bidirectional controls: hostile evidence must not break the
-# document, drive a terminal, or reorder the text a CI page shows.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufffe\uffff]"
-)
+# printable's set (C0/C1 controls, format characters such as bidi controls and zero-width
+# characters, surrogates, U+FFFE/F) but tab and newline, which XML carries: hostile evidence
+# must not break the document, drive a terminal, or hide or reorder text on a CI page.
+_UNSAFE = re.compile(f"(?![\t\n])[{UNSAFE_CLASS}]")
 
 
 def xml_safe(text: str) -> str:
@@ -32,8 +30,7 @@ def xml_safe(text: str) -> str:
 
 
 def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return escape_char(match.group())
 
 
 def _seconds(value: float) -> str:

@@ -29,7 +29,10 @@ def render_table(report: RunReport) -> str:
         )
     headers = ["host", "status", "pass", "fail", "unknown"]
     headers += ["waived"] if any_waived else []
-    out = [tabulate(rows, headers=[*headers, "score", "worst"], tablefmt="simple")]
+    headers += ["score", "worst"]
+    # Only the counts are numbers: a host named "1e3" must not show as 1000.
+    text_columns = [0, 1, len(headers) - 2, len(headers) - 1]
+    out = [tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=text_columns)]
     problems = [h for h in report.hosts if h.status != HostStatus.OK]
     if problems:
         out.append("\nHosts not audited:")

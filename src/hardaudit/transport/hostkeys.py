@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import errno
 import hashlib
 import hmac
 import ipaddress
 import os
 import re
+import stat
 import struct
 import threading
 from collections.abc import Iterable, Sequence
@@ -313,15 +315,37 @@ def append_known_host(path: Path, name: str, blob: bytes) -> None:
     """Append one OpenSSH-format line; the file is created with mode 600 (its dir 700).
 
     Raises ValueError, writing nothing, unless `name` is `address` or `[address]:port` for
-    a host name or IP literal: a pattern (`web9.corp,*`) would vouch for other hosts."""
+    a host name or IP literal: a pattern (`web9.corp,*`) would vouch for other hosts.
+    Raises ValueError too when `path` is a symbolic link (never followed, unlike OpenSSH),
+    not a regular file, or not owned by this user; an existing file is made mode 600."""
     problem = known_name_problem(name)
     if problem:
         raise ValueError(f"refusing to record {name!r} in {path}: {problem}")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     line = f"{name} {blob_type(blob)} {base64.b64encode(blob).decode('ascii')}\n"
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    # No link is followed and a FIFO planted there cannot block the open.
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        size = os.fstat(fd).st_size
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            raise ValueError(
+                f"refusing to record host keys in {path}: it is a symbolic link, which "
+                "hardaudit does not follow; pass the file it points to as --known-hosts"
+            ) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        refusal = None
+        if not stat.S_ISREG(info.st_mode):
+            refusal = "it is not a regular file"
+        elif info.st_uid != os.geteuid():
+            refusal = f"it is owned by uid {info.st_uid}, not by you (uid {os.geteuid()})"
+        if refusal:
+            raise ValueError(f"refusing to record host keys in {path}: {refusal}")
+        if stat.S_IMODE(info.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)  # whoever could read it learnt the fleet; nobody else writes it
+        size = info.st_size
         if size > 0 and os.pread(fd, 1, size - 1) != b"\n":
             line = "\n" + line
         os.write(fd, line.encode("ascii"))

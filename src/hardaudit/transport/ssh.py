@@ -76,6 +76,7 @@ from paramiko.ssh_exception import IncompatiblePeer
 
 from hardaudit.errors import ConnectError
 from hardaudit.inventory.model import Hop, Host
+from hardaudit.printable import UNSAFE_CLASS
 from hardaudit.transport.base import ConnectStep, ExecResult, HostStatus
 from hardaudit.transport.hostkeys import (
     KnownHostsStore,
@@ -97,7 +98,7 @@ MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # stdout + stderr of one exec, in all
 AGENT_TIMEOUT = 2.0  # seconds for ssh-agent to list its keys (a live agent takes ms)
 _READ_CHUNK = 1 << 16
 _POLL = 0.02  # seconds between polls when the channel cannot be watched by a selector
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(f"(?!\t)[{UNSAFE_CLASS}]")  # printable's set; a tab stays as it is
 
 # Never negotiated (paramiko `disabled_algorithms`). "keys" are host-key algorithms, "pubkeys"
 # our signatures in publickey auth. Several are no longer implemented by paramiko>=5; they
@@ -583,7 +584,12 @@ class SshTransport:
         presented = result.presented
         if result.verdict is Verdict.UNKNOWN and self._accept_new:
             target = self._accept_new_path()
-            result = self._store.record(target, name, blob, ctx.paths)
+            try:
+                result = self._store.record(target, name, blob, ctx.paths)
+            except (OSError, ValueError) as exc:  # a symlink, a foreign file, a bad name...
+                raise _HopError(
+                    HostStatus.ERROR, f"{ctx.where}: {_text(exc)}", hop=ctx.label
+                ) from None
             if result.verdict is Verdict.OK:
                 self._step(
                     run,

@@ -191,3 +191,13 @@ def test_every_builtin_check_declares_what_its_evaluator_reads() -> None:
     for check in load_checks():
         implied = EVALUATORS[check.evaluator].facts_for(check.params)
         assert set(implied) <= set(check.facts), check.id
+
+
+def test_a_value_yaml_cannot_build_is_an_error_with_file_and_line(tmp_path: Path) -> None:
+    text = COMMAND.replace("stdout_matches: '^ok$'", "expect_rc: 2030-13-01")
+    message = load_error(tmp_path, "acme.cmd.yml", text)
+    assert ":10:" in message
+    assert "invalid value '2030-13-01'" in message
+    huge = load_error(tmp_path, "acme.cmd.yml", COMMAND.replace("'^ok$'", "9" * 5000))
+    assert "(5000 characters)" in huge
+    assert len(huge) < 400

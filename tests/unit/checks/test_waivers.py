@@ -81,3 +81,46 @@ def test_other_hosts_are_not_waived() -> None:
     waiver = Waiver("net.*", "db1", "CHG-1", None, "w.yml:3")
     out, _ = _apply([result("net.db-exposed", Status.FAIL)], (waiver,), host="web1")
     assert out[0].status == Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2030-13-01", "invalid value '2030-13-01': month must be in 1..12"),
+        ("2030-02-30", "invalid value '2030-02-30'"),
+        ("9" * 5000, "(5000 characters)"),
+    ],
+)
+def test_a_value_yaml_cannot_build_is_an_error_with_file_and_line(
+    tmp_path: Path, value: str, expected: str
+) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text(f"waivers:\n  - check: a.b\n    reason: r\n    expires: {value}\n")
+    with pytest.raises(CheckDefinitionError) as err:
+        load_waivers(path)
+    assert str(err.value).startswith(f"{path}:4:")
+    assert expected in str(err.value)
+    assert len(str(err.value)) < 400
+
+
+def test_deeply_nested_waivers_are_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text("waivers: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(CheckDefinitionError, match="waivers file"):
+        load_waivers(path)
+
+
+def test_the_cli_exits_2_on_an_invalid_waiver_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hardaudit.cli import main
+
+    (tmp_path / "inv.yml").write_text("all:\n  hosts:\n    web1:\n      ansible_host: 127.0.0.1\n")
+    waivers = tmp_path / "w.yml"
+    waivers.write_text("waivers:\n  - check: a.b\n    reason: r\n    expires: 2030-13-01\n")
+    argv = ["run", "-i", str(tmp_path / "inv.yml"), "--waivers", str(waivers)]
+    assert main([*argv, "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{waivers}:4:" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -85,3 +85,20 @@ def test_checks_show_escapes_each_line_of_a_check_file(
     out = capsys.readouterr().out
     assert "x11\\x1b]52;c;eA==\\x07\\u202e" in out
     assert not RAW.search(out), out
+
+
+def test_checks_docs_escapes_check_files_and_cannot_forge_a_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = Path(__file__).parents[3] / "src/hardaudit/builtin_checks/ssh/ssh.x11-forwarding.yml"
+    text = source.read_text().replace("id: ssh.x11-forwarding", "id: local.x11")
+    hostile = "x11 | x |\\n| [ssh.forged](#sshforged) | critical | forged |\\e]0;owned\\a\\u202e"
+    text = text.replace("title: sshd does not forward X11", f'title: "{hostile}"')
+    (tmp_path / "local.x11.yml").write_text(text)
+    assert main(["checks", "docs", "--checks-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert not RAW.search(out), out
+    rows = [line for line in out.splitlines() if "local.x11" in line and line.startswith("|")]
+    assert len(rows) == 1
+    assert len(re.findall(r"(?<!\\)\|", rows[0])) == 4  # still three cells
+    assert not any(line.startswith("| [ssh.forged]") for line in out.splitlines())

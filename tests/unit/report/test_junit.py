@@ -96,7 +96,7 @@ def test_control_characters_cannot_break_the_document() -> None:
     xml = render_junit(with_evidence("nul\x00 esc\x1b[0m bell\x07 cr\r ok\ttab"))
     failure = _suites(xml)["web1"].find("testcase/failure")
     assert failure is not None
-    assert failure.text == "nul\\x00 esc\\x1b[0m bell\\x07 cr\\x0d ok\ttab"
+    assert failure.text == "nul\\x00 esc\\x1b[0m bell\\x07 cr\\r ok\ttab"
 
 
 def test_xml_safe_keeps_printable_text() -> None:

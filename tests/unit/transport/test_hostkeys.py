@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import stat
 import struct
 import subprocess
@@ -219,3 +220,37 @@ def test_accept_new_writer_records_names_and_bracketed_ports(tmp_path: Path) -> 
 def _ed25519_blob() -> bytes:
     name = b"ssh-ed25519"
     return struct.pack(">I", len(name)) + name + struct.pack(">I", 32) + b"k" * 32
+
+
+def test_accept_new_writer_never_follows_a_symlink(tmp_path: Path) -> None:
+    blob = _blob(Path(f"{keygen(tmp_path / 'k')}.pub"))
+    victim = tmp_path / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA owner\n")
+    link = tmp_path / "known_hosts"
+    link.symlink_to(victim)
+    with pytest.raises(ValueError, match="symbolic link"):
+        append_known_host(link, "h", blob)
+    assert victim.read_text() == "ssh-ed25519 AAAA owner\n"
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "created-through-the-link")
+    with pytest.raises(ValueError, match="symbolic link"):
+        append_known_host(dangling, "h", blob)
+    assert not (tmp_path / "created-through-the-link").exists()
+
+
+def test_accept_new_writer_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    blob = _blob(Path(f"{keygen(tmp_path / 'k')}.pub"))
+    fifo = tmp_path / "known_hosts"
+    os.mkfifo(fifo)
+    with pytest.raises((ValueError, OSError)):
+        append_known_host(fifo, "h", blob)
+
+
+def test_accept_new_writer_makes_an_existing_file_private(tmp_path: Path) -> None:
+    blob = _blob(Path(f"{keygen(tmp_path / 'k')}.pub"))
+    path = tmp_path / "known_hosts"
+    path.write_text("")
+    path.chmod(0o644)
+    append_known_host(path, "h", blob)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text().startswith("h ssh-ed25519 ")

@@ -523,3 +523,20 @@ def test_probe_reports_every_hop_without_raising(
     reports = probe(target(closed_port, key), known_hosts_files=[known_hosts])
     assert [(r.reachable, r.hostkey, r.auth) for r in reports] == [(False, "n/a", "n/a")]
     assert not (home / ".ssh" / "known_hosts").exists()  # probe never records keys
+
+
+def test_accept_new_refuses_a_symlinked_known_hosts_with_a_clear_error(
+    ssh_lab: Lab, servers: dict[str, Sshd], home: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("")
+    record = tmp_path / "accepted_hosts"
+    record.symlink_to(victim)
+    t = SshTransport(accept_new=True, accept_new_file=record)
+    try:
+        with pytest.raises(ConnectError, match="symbolic link") as err:
+            t.execute(target(servers["b"], ssh_lab.client_key), "true", b"", 10)
+    finally:
+        t.close()
+    assert err.value.status == "error"
+    assert victim.read_text() == ""
