@@ -28,8 +28,9 @@ def resolve_hosts(
 ) -> tuple[Host, ...]:
     """Build every Host in inventory order.
 
-    ssh_config is looked up by the host's ansible_host (or name): HostName always applies
-    (it is how ssh translates that name); inventory port/user/keys/known_hosts win over
+    ssh_config is looked up by the host's ansible_host (or name): HostName applies (it is
+    how ssh translates that name) unless ssh arguments give `-o HostName`; inventory
+    port/user/keys/known_hosts/IdentitiesOnly (variables and ssh arguments) win over
     ssh_config's; ssh_config's ProxyJump is used only when the inventory names no jump.
 
     A host whose own settings are invalid (a bad port, an unparseable hop, a jump through
@@ -127,7 +128,7 @@ class _Resolver:
             jump = ()
         host = Host(
             name=name,
-            address=compress_ipv6(entry.hostname if entry else alias),
+            address=compress_ipv6(s.hostname or (entry.hostname if entry else alias)),
             port=s.port or (entry.port if entry else None) or 22,
             user=user,
             key_files=s.key_files if s.key_files is not None else _keys(entry),
@@ -138,7 +139,11 @@ class _Resolver:
             known_hosts_files=known_hosts_files,
             vars=plain,
             legacy_algorithms=s.legacy_algorithms,
-            identities_only=bool(entry and entry.identities_only),
+            identities_only=(
+                s.identities_only
+                if s.identities_only is not None
+                else bool(entry and entry.identities_only)
+            ),
         )
         self.done[name] = host
         return host
