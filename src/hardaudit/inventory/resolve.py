@@ -144,6 +144,11 @@ class _Resolver:
                 if s.identities_only is not None
                 else bool(entry and entry.identities_only)
             ),
+            identity_agent=(
+                s.identity_agent
+                if s.identity_agent is not None
+                else (entry.identity_agent if entry else None)
+            ),
         )
         self.done[name] = host
         return host
@@ -253,6 +258,7 @@ class _Resolver:
             key_files=_keys(entry),
             known_hosts_files=_merge(known_hosts_files, own),
             identities_only=bool(entry and entry.identities_only),
+            identity_agent=entry.identity_agent if entry else None,
         )
         return [*before, hop]
 
