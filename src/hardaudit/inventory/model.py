@@ -17,8 +17,8 @@ class Hop:
     `known_hosts_files` are the files this hop's host key is verified against, on top of
     ~/.ssh/known_hosts and the run's --known-hosts / accept-new files: for an inventory
     host, its own `audit_known_hosts_file` (or ssh_config UserKnownHostsFile); for a
-    `user@host:port` hop, the files of the host whose jump chain names it plus ssh_config's
-    UserKnownHostsFile for that hop, if any.
+    `user@host:port` hop, only ssh_config's UserKnownHostsFile for that hop, if any (never
+    the files of the host whose jump chain names it: a target does not vouch for its bastion).
 
     `legacy_algorithms` (`audit_ssh_legacy_algorithms`, never inherited by a text hop) lets
     this hop negotiate CBC ciphers and SHA-1/MD5 MACs; `identities_only` is IdentitiesOnly

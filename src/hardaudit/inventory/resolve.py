@@ -120,9 +120,9 @@ class _Resolver:
             else (entry.known_hosts_files if entry else ())
         )
         if s.jump is not None:
-            jump = self.inventory_jump(name, s.jump, user, known_hosts_files, (*chain, name))
+            jump = self.inventory_jump(name, s.jump, user, (*chain, name))
         elif entry and entry.proxy_jump:
-            jump = self.ssh_jump(entry.proxy_jump, known_hosts_files, (alias,))
+            jump = self.ssh_jump(entry.proxy_jump, (alias,))
         else:
             self.refuse_proxy_command(entry, alias)
             jump = ()
@@ -167,12 +167,12 @@ class _Resolver:
         target: str,
         refs: tuple[JumpRef, ...],
         user: str | None,
-        known_hosts_files: tuple[str, ...],
         chain: tuple[str, ...],
     ) -> tuple[Hop, ...]:
         """Hops of audit_jump / -J. An inventory host hop carries that host's own
-        known_hosts files (`Host.as_hop()`); a `user@host:port` hop carries the target's
-        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it.
+        known_hosts files (`Host.as_hop()`); a `user@host:port` hop only ssh_config's
+        UserKnownHostsFile for it: never the target's files, so a target's
+        audit_known_hosts_file cannot vouch for its bastion.
 
         `audit_jump` is hardaudit's own: a hop naming an inventory host uses that host's
         variables, and a text hop without a user logs in as the target's user. A -J /
@@ -218,7 +218,6 @@ class _Resolver:
                     hop_host=parsed.host,
                     hop_port=parsed.port,
                     default_user=None if openssh else user,
-                    known_hosts_files=known_hosts_files,
                     ssh_chain=(),
                 )
             )
@@ -232,20 +231,20 @@ class _Resolver:
         hop_host: str,
         hop_port: int | None,
         default_user: str | None,
-        known_hosts_files: tuple[str, ...],
         ssh_chain: tuple[str, ...],
     ) -> list[Hop]:
         """A `user@host:port` hop, completed from ssh_config; its own ProxyJump goes first.
 
-        Its host key is checked against `known_hosts_files` (those of the host whose chain
-        names it) plus ssh_config's UserKnownHostsFile for `hop_host`, if any.
+        Its host key is checked against the global files (~/.ssh/known_hosts, the run's
+        --known-hosts) plus ssh_config's UserKnownHostsFile for `hop_host`, if any; never
+        against the files of the host whose chain names it.
         """
         entry = self.lookup(hop_host)
         user = hop_user or (entry.user if entry else None) or default_user
         before: list[Hop] = []
         if entry and entry.proxy_jump:
             before = list(
-                self.ssh_jump(entry.proxy_jump, known_hosts_files, (*ssh_chain, hop_host))
+                self.ssh_jump(entry.proxy_jump, (*ssh_chain, hop_host))
             )
         else:
             self.refuse_proxy_command(entry, hop_host)
@@ -256,15 +255,13 @@ class _Resolver:
             port=hop_port or (entry.port if entry else None) or 22,
             user=user,
             key_files=_keys(entry),
-            known_hosts_files=_merge(known_hosts_files, own),
+            known_hosts_files=own,
             identities_only=bool(entry and entry.identities_only),
             identity_agent=entry.identity_agent if entry else None,
         )
         return [*before, hop]
 
-    def ssh_jump(
-        self, value: str, known_hosts_files: tuple[str, ...], ssh_chain: tuple[str, ...]
-    ) -> tuple[Hop, ...]:
+    def ssh_jump(self, value: str, ssh_chain: tuple[str, ...]) -> tuple[Hop, ...]:
         """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again.
 
         As in OpenSSH (a separate ssh per hop), a hop without a user logs in as its own
@@ -296,7 +293,6 @@ class _Resolver:
                     hop_host=parsed.host,
                     hop_port=parsed.port,
                     default_user=None,
-                    known_hosts_files=known_hosts_files,
                     ssh_chain=ssh_chain,
                 )
             )

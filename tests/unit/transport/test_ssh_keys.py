@@ -345,3 +345,27 @@ def test_identity_agent_path_uses_that_agent_not_ssh_auth_sock(
         assert result.stdout == b"ran: true"
     finally:
         other.stop()
+
+
+def test_text_jump_hop_is_not_vouched_for_by_the_targets_known_hosts_file(
+    transport: SshTransport, tmp_path: Path
+) -> None:
+    with (
+        running(Peer(host_key(tmp_path, "t"), set())) as target,
+        running(Peer(host_key(tmp_path, "b"), set(), forward=True)) as bastion,
+    ):
+        known = _known(tmp_path, bastion, target)  # the target's file knows the bastion too
+        (tmp_path / "hosts.yml").write_text(
+            "all:\n  hosts:\n    t:\n"
+            f"      ansible_host: 127.0.0.1\n      ansible_port: {target.port}\n"
+            f"      ansible_ssh_common_args: -J jump@127.0.0.1:{bastion.port}\n"
+            f"      audit_known_hosts_file: {known}\n"
+        )
+        (tmp_path / "ssh_config").write_text("")
+        host = load_inventory(tmp_path / "hosts.yml", ssh_config=tmp_path / "ssh_config").host("t")
+        assert host is not None
+        with pytest.raises(ConnectError) as info:
+            transport.execute(host, "true", b"", 10)
+        assert bastion.offered() == []
+    assert info.value.status == "hostkey-unknown"
+    assert "jump host" in info.value.message
