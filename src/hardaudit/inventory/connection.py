@@ -167,6 +167,7 @@ _SSH_REFUSED_OPTIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "addressfamily": (frozenset({"any"}), None),
 }
 _SHELL_META = frozenset("'`\"$\\;&<>|(){}")
+_BECOME_METHODS = frozenset({"sudo", "ansible.builtin.sudo"})
 _YES_NO = {"yes": True, "true": True, "no": False, "false": False}
 
 
@@ -391,6 +392,9 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
     key_var = reader.get("ansible_private_key_file", "ansible_ssh_private_key_file")
     known_var = reader.get("audit_known_hosts_file")
     become_var = reader.get("ansible_become")
+    become = reader.boolean(become_var, "ansible_become") if become_var else False
+    if become:
+        reader.check_become()
     legacy_var = reader.get("audit_ssh_legacy_algorithms")
     checking_var = reader.get("ansible_host_key_checking", "ansible_ssh_host_key_checking")
     if checking_var is not None and not reader.boolean(checking_var, "ansible_host_key_checking"):
@@ -424,7 +428,7 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
         user=args.user,
         key_files=args.identity_files or None,
         known_hosts_files=known_hosts_files,
-        become=reader.boolean(become_var, "ansible_become") if become_var else False,
+        become=become,
         connection=connection,
         jump=reader.jump(args),
         legacy_algorithms=(
@@ -478,6 +482,13 @@ class _Reader:
             if ref == "inventory_hostname_short":
                 return self.host.split(".")[0]
             target = self.vars.get(ref)
+            if target is not None and _is_vaulted(target.value):
+                raise target.origin.error(
+                    f"{what} of host {self.host} refers to {{{{ {ref} }}}}, which is"
+                    " vault-encrypted; hardaudit does not decrypt Ansible Vault",
+                    hint=f"write {ref} in plain text, or {what} itself",
+                    kind=VaultEncryptedError,
+                )
             if target is None or not _is_scalar(target.value):
                 raise var.origin.error(
                     f"{what} of host {self.host} refers to {{{{ {ref} }}}},"
@@ -533,6 +544,34 @@ class _Reader:
                 path if os.path.isabs(path) else os.path.normpath(var.origin.base_dir / path)
             )
         return tuple(out)
+
+    def check_become(self) -> None:
+        """hardaudit only ever runs `sudo -n` to root: refuse any other become setting."""
+        method = self.get("ansible_become_method")
+        if method is not None:
+            text = self.text(method, "ansible_become_method")
+            if text.lower() not in _BECOME_METHODS:
+                raise method.origin.error(
+                    f"become method {text!r} of host {self.host} is not supported:"
+                    " hardaudit only runs sudo -n",
+                    hint="use ansible_become_method: sudo, or ansible_become: false",
+                )
+        user = self.get("ansible_become_user", "ansible_sudo_user")
+        if user is not None:
+            text = self.text(user, "ansible_become_user", allow_int=True)
+            if text != "root":
+                raise user.origin.error(
+                    f"become user {text!r} of host {self.host} is not supported:"
+                    " hardaudit only runs sudo -n as root",
+                    hint="use ansible_become_user: root, or ansible_become: false",
+                )
+        exe = self.get("ansible_become_exe", "ansible_sudo_exe")
+        if exe is not None and self.text(exe, "ansible_become_exe") != "sudo":
+            raise exe.origin.error(
+                f"become executable {exe.value!r} of host {self.host} is not supported:"
+                " hardaudit only runs sudo -n",
+                hint="remove ansible_become_exe",
+            )
 
     def feed(self, parser: _SshArgParser, name: str) -> None:
         args = self.get(name)
