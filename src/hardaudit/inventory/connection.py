@@ -164,7 +164,6 @@ _SSH_REFUSED_OPTIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "bindaddress": (frozenset(), None),
     "bindinterface": (frozenset(), None),
     "pubkeyauthentication": (frozenset({"yes", "true", "unbound", "host-bound"}), None),
-    "addressfamily": (frozenset({"any"}), None),
 }
 _SHELL_META = frozenset("'`\"$\\;&<>|(){}")
 _BECOME_METHODS = frozenset({"sudo", "ansible.builtin.sudo"})
@@ -397,7 +396,12 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
         reader.check_become()
     legacy_var = reader.get("audit_ssh_legacy_algorithms")
     checking_var = reader.get("ansible_host_key_checking", "ansible_ssh_host_key_checking")
-    if checking_var is not None and not reader.boolean(checking_var, "ansible_host_key_checking"):
+    ssh = connection == "ssh"  # ssh arguments and host key checking mean nothing to local
+    if (
+        ssh
+        and checking_var is not None
+        and not reader.boolean(checking_var, "ansible_host_key_checking")
+    ):
         raise checking_var.origin.error(
             f"host key checking cannot be turned off (host {name})",
             hint="hardaudit always verifies host keys; use --accept-new for first contact",
@@ -409,14 +413,16 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
     # `-o IdentityFile=`, `-o User=` from the variables above, then ansible_ssh_common_args
     # and ansible_ssh_extra_args. ssh keeps the first value it sees of each option.
     parser = _SshArgParser(name)
-    reader.feed(parser, "ansible_ssh_args")
+    if ssh:
+        reader.feed(parser, "ansible_ssh_args")
     if port is not None:
         parser.first("port", port)
     parser.identity_files.extend(key_files or ())
     if user is not None:
         parser.first("user", user)
-    reader.feed(parser, "ansible_ssh_common_args")
-    reader.feed(parser, "ansible_ssh_extra_args")
+    if ssh:
+        reader.feed(parser, "ansible_ssh_common_args")
+        reader.feed(parser, "ansible_ssh_extra_args")
     args = parser.result()
     known_hosts_files = (
         reader.paths(known_var, "audit_known_hosts_file") if known_var else args.known_hosts_files
@@ -426,7 +432,7 @@ def settings_from_vars(name: str, variables: Mapping[str, Var]) -> Settings:
         address=reader.text(address_var, "ansible_host") if address_var else None,
         port=args.port,
         user=args.user,
-        key_files=args.identity_files or None,
+        key_files=args.identity_files if key_var or args.identity_files else None,
         known_hosts_files=known_hosts_files,
         become=become,
         connection=connection,

@@ -146,3 +146,27 @@ def test_ansibles_default_ssh_args_are_harmless(tmp_path: Path) -> None:
         tmp_path, "      ansible_ssh_args: -C -o ControlMaster=auto -o ControlPersist=60s\n"
     )
     assert host.error == ""
+
+
+def test_the_command_line_ansible_really_builds(tmp_path: Path) -> None:
+    # Observed with ansible-core 2.19 (-vvv "SSH: EXEC ssh -C -o ControlMaster=no -p 2203
+    # -o Port=9 ... -o 'User="ops"' ... -p 2201 -l alice -o HostName=127.0.0.2 -o User=bob
+    # ... 127.0.0.1") and `ssh -G` on that line: hostname 127.0.0.2, port 2203, user ops.
+    host = _host(
+        tmp_path,
+        "      ansible_host: 127.0.0.1\n      ansible_port: 9\n      ansible_user: ops\n"
+        '      ansible_ssh_args: "-C -o ControlMaster=no -p 2203"\n'
+        '      ansible_ssh_common_args: "-p 2201 -l alice -o HostName=127.0.0.2"\n'
+        '      ansible_ssh_extra_args: "-o User=bob"\n',
+    )
+    assert (host.address, host.port, host.user) == ("127.0.0.2", 2203, "ops")
+
+
+def test_ssh_arguments_mean_nothing_to_a_local_connection(tmp_path: Path) -> None:
+    host = _host(
+        tmp_path,
+        "      ansible_connection: local\n      ansible_host_key_checking: false\n"
+        "      ansible_ssh_common_args: -o ProxyCommand=nc\n",
+    )
+    assert host.error == ""
+    assert host.connection == "local"
