@@ -243,9 +243,7 @@ class _Resolver:
         user = hop_user or (entry.user if entry else None) or default_user
         before: list[Hop] = []
         if entry and entry.proxy_jump:
-            before = list(
-                self.ssh_jump(entry.proxy_jump, (*ssh_chain, hop_host))
-            )
+            before = list(self.ssh_jump(entry.proxy_jump, (*ssh_chain, hop_host)))
         else:
             self.refuse_proxy_command(entry, hop_host)
         own = entry.known_hosts_files if entry else ()

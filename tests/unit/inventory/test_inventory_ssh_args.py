@@ -126,6 +126,7 @@ def test_user_known_hosts_file_in_args_unless_audit_known_hosts_file(tmp_path: P
         ("-Z", "unknown ssh option -Z"),
         ("-o ProxyJump 192.0.2.8", "ProxyJump without a value"),
         ("-o IdentityFile=/k/%h", "uses % tokens"),
+        ("-o PKCS11Provider=/usr/lib/p11.so", "PKCS11Provider=/usr/lib/p11.so is not supported"),
     ],
 )
 def test_option_that_changes_the_connection_but_is_not_implemented_is_the_hosts_error(
