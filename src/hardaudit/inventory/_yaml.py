@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from hardaudit.errors import InventoryError
 # Above this size, a JSON inventory (a big `ansible-inventory --list` dump) is read
 # without key positions: marking costs seconds there, and such files are generated.
 _MARK_JSON_LIMIT = 2_000_000
+_HUGE_NUMBER = re.compile(r"\d{4000,}")
 
 
 class MarkedDict(dict[Any, Any]):
@@ -59,6 +62,17 @@ _SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class _MarkingLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """SafeLoader whose mappings are MarkedDicts (and which knows Ansible's two tags)."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # PyYAML lets a value's own failure escape without a position: `2024-02-30`
+        # (ValueError from date()), a 5000-digit integer (int max str digits), an
+        # out-of-range date (OverflowError). Pin it to the innermost node's line.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            raise ConstructorError(
+                None, None, f"cannot read value {_shorten(node)}: {_text(exc)}", node.start_mark
+            ) from exc
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: Node) -> MarkedDict:
@@ -160,10 +174,64 @@ def read_text(path: Path, shown: str) -> str:
     return text
 
 
+def _shorten(node: Node) -> str:
+    value = node.value if isinstance(node, ScalarNode) else ""
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+def _text(exc: BaseException) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:  # CPython's int max str digits
+        return f"integer with more than {sys.get_int_max_str_digits()} digits"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# Nesting deeper than this is refused with the line where it happens (before Python's own
+# recursion limit turns it into a RecursionError without a position).
+_MAX_DEPTH = 200
+
+
+def _too_deep(text: str, shown: str) -> InventoryError:
+    """The error for data nested too deeply, at the first line past _MAX_DEPTH brackets
+    (JSON and YAML flow style); line unknown for YAML nested by indentation alone."""
+    depth = 0
+    line = 1
+    quote = ""
+    escaped = False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                break
+        elif char in "]}":
+            depth -= 1
+    else:
+        line = 0
+    return InventoryError(
+        f"data nested more than {_MAX_DEPTH} levels deep",
+        file=shown,
+        line=line or None,
+        hint="flatten the structure; an inventory never needs such nesting",
+    )
+
+
 def parse_yaml(text: str, shown: str) -> Any:
     """Parse YAML text into plain data with MarkedDict mappings; errors carry file:line:col."""
     try:
         return yaml.load(text, Loader=_MarkingLoader)  # a SafeLoader subclass
+    except RecursionError as exc:
+        raise _too_deep(text, shown) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -190,11 +258,21 @@ def parse_json(text: str, shown: str) -> Any:
         raise InventoryError(
             f"JSON syntax error: {exc.msg}", file=shown, line=exc.lineno, column=exc.colno
         ) from exc
+    except RecursionError as exc:
+        raise _too_deep(text, shown) from exc
+    except (ValueError, OverflowError) as exc:  # e.g. an integer past int max str digits
+        huge = _HUGE_NUMBER.search(text)
+        raise InventoryError(
+            f"cannot read value: {_text(exc)}",
+            file=shown,
+            line=text.count("\n", 0, huge.start()) + 1 if huge else None,
+            hint="write such a value as a string",
+        ) from exc
     if len(text) > _MARK_JSON_LIMIT:
         return _graft_marks(data, None)
     try:
         marked = yaml.load(text, Loader=_MarkingLoader)  # a SafeLoader subclass
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError):
         marked = None  # JSON-valid but not YAML (a >1024-char key): positions unknown
     return _graft_marks(data, marked)
 

@@ -17,12 +17,14 @@ class Hop:
     `known_hosts_files` are the files this hop's host key is verified against, on top of
     ~/.ssh/known_hosts and the run's --known-hosts / accept-new files: for an inventory
     host, its own `audit_known_hosts_file` (or ssh_config UserKnownHostsFile); for a
-    `user@host:port` hop, the files of the host whose jump chain names it plus ssh_config's
-    UserKnownHostsFile for that hop, if any.
+    `user@host:port` hop, only ssh_config's UserKnownHostsFile for that hop, if any (never
+    the files of the host whose jump chain names it: a target does not vouch for its bastion).
 
     `legacy_algorithms` (`audit_ssh_legacy_algorithms`, never inherited by a text hop) lets
-    this hop negotiate CBC ciphers and SHA-1/MD5 MACs; `identities_only` is ssh_config's
-    IdentitiesOnly for it.
+    this hop negotiate CBC ciphers and SHA-1/MD5 MACs; `identities_only` is IdentitiesOnly
+    for it (ssh arguments, else ssh_config). `identity_agent` is its IdentityAgent: None or
+    "SSH_AUTH_SOCK" (the agent at $SSH_AUTH_SOCK), "none" (no agent), "$VAR" (the agent at
+    that environment variable) or a socket path.
     """
 
     name: str  # inventory name, or the user@host:port text it came from
@@ -33,6 +35,7 @@ class Hop:
     known_hosts_files: tuple[str, ...] = ()
     legacy_algorithms: bool = False
     identities_only: bool = False
+    identity_agent: str | None = None
 
     @property
     def label(self) -> str:
@@ -58,7 +61,8 @@ class Host:
     known_hosts_files: tuple[str, ...] = ()
     vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     legacy_algorithms: bool = False  # audit_ssh_legacy_algorithms
-    identities_only: bool = False  # ssh_config IdentitiesOnly
+    identities_only: bool = False  # IdentitiesOnly (ssh arguments, else ssh_config)
+    identity_agent: str | None = None  # IdentityAgent, as in Hop
     # Why this host cannot be audited (an invalid connection variable, with file:line);
     # "" when its settings are usable. Such a host is reported as `error`, never contacted.
     error: str = ""
@@ -73,6 +77,7 @@ class Host:
             self.known_hosts_files,
             self.legacy_algorithms,
             self.identities_only,
+            self.identity_agent,
         )
 
 

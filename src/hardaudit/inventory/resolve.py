@@ -28,8 +28,9 @@ def resolve_hosts(
 ) -> tuple[Host, ...]:
     """Build every Host in inventory order.
 
-    ssh_config is looked up by the host's ansible_host (or name): HostName always applies
-    (it is how ssh translates that name); inventory port/user/keys/known_hosts win over
+    ssh_config is looked up by the host's ansible_host (or name): HostName applies (it is
+    how ssh translates that name) unless ssh arguments give `-o HostName`; inventory
+    port/user/keys/known_hosts/IdentitiesOnly (variables and ssh arguments) win over
     ssh_config's; ssh_config's ProxyJump is used only when the inventory names no jump.
 
     A host whose own settings are invalid (a bad port, an unparseable hop, a jump through
@@ -119,15 +120,15 @@ class _Resolver:
             else (entry.known_hosts_files if entry else ())
         )
         if s.jump is not None:
-            jump = self.inventory_jump(name, s.jump, user, known_hosts_files, (*chain, name))
+            jump = self.inventory_jump(name, s.jump, user, (*chain, name))
         elif entry and entry.proxy_jump:
-            jump = self.ssh_jump(entry.proxy_jump, known_hosts_files, (alias,))
+            jump = self.ssh_jump(entry.proxy_jump, (alias,))
         else:
             self.refuse_proxy_command(entry, alias)
             jump = ()
         host = Host(
             name=name,
-            address=compress_ipv6(entry.hostname if entry else alias),
+            address=compress_ipv6(s.hostname or (entry.hostname if entry else alias)),
             port=s.port or (entry.port if entry else None) or 22,
             user=user,
             key_files=s.key_files if s.key_files is not None else _keys(entry),
@@ -138,7 +139,16 @@ class _Resolver:
             known_hosts_files=known_hosts_files,
             vars=plain,
             legacy_algorithms=s.legacy_algorithms,
-            identities_only=bool(entry and entry.identities_only),
+            identities_only=(
+                s.identities_only
+                if s.identities_only is not None
+                else bool(entry and entry.identities_only)
+            ),
+            identity_agent=(
+                s.identity_agent
+                if s.identity_agent is not None
+                else (entry.identity_agent if entry else None)
+            ),
         )
         self.done[name] = host
         return host
@@ -157,12 +167,12 @@ class _Resolver:
         target: str,
         refs: tuple[JumpRef, ...],
         user: str | None,
-        known_hosts_files: tuple[str, ...],
         chain: tuple[str, ...],
     ) -> tuple[Hop, ...]:
         """Hops of audit_jump / -J. An inventory host hop carries that host's own
-        known_hosts files (`Host.as_hop()`); a `user@host:port` hop carries the target's
-        (`known_hosts_files`) plus ssh_config's UserKnownHostsFile for it.
+        known_hosts files (`Host.as_hop()`); a `user@host:port` hop only ssh_config's
+        UserKnownHostsFile for it: never the target's files, so a target's
+        audit_known_hosts_file cannot vouch for its bastion.
 
         `audit_jump` is hardaudit's own: a hop naming an inventory host uses that host's
         variables, and a text hop without a user logs in as the target's user. A -J /
@@ -208,7 +218,6 @@ class _Resolver:
                     hop_host=parsed.host,
                     hop_port=parsed.port,
                     default_user=None if openssh else user,
-                    known_hosts_files=known_hosts_files,
                     ssh_chain=(),
                 )
             )
@@ -222,21 +231,19 @@ class _Resolver:
         hop_host: str,
         hop_port: int | None,
         default_user: str | None,
-        known_hosts_files: tuple[str, ...],
         ssh_chain: tuple[str, ...],
     ) -> list[Hop]:
         """A `user@host:port` hop, completed from ssh_config; its own ProxyJump goes first.
 
-        Its host key is checked against `known_hosts_files` (those of the host whose chain
-        names it) plus ssh_config's UserKnownHostsFile for `hop_host`, if any.
+        Its host key is checked against the global files (~/.ssh/known_hosts, the run's
+        --known-hosts) plus ssh_config's UserKnownHostsFile for `hop_host`, if any; never
+        against the files of the host whose chain names it.
         """
         entry = self.lookup(hop_host)
         user = hop_user or (entry.user if entry else None) or default_user
         before: list[Hop] = []
         if entry and entry.proxy_jump:
-            before = list(
-                self.ssh_jump(entry.proxy_jump, known_hosts_files, (*ssh_chain, hop_host))
-            )
+            before = list(self.ssh_jump(entry.proxy_jump, (*ssh_chain, hop_host)))
         else:
             self.refuse_proxy_command(entry, hop_host)
         own = entry.known_hosts_files if entry else ()
@@ -246,14 +253,13 @@ class _Resolver:
             port=hop_port or (entry.port if entry else None) or 22,
             user=user,
             key_files=_keys(entry),
-            known_hosts_files=_merge(known_hosts_files, own),
+            known_hosts_files=own,
             identities_only=bool(entry and entry.identities_only),
+            identity_agent=entry.identity_agent if entry else None,
         )
         return [*before, hop]
 
-    def ssh_jump(
-        self, value: str, known_hosts_files: tuple[str, ...], ssh_chain: tuple[str, ...]
-    ) -> tuple[Hop, ...]:
+    def ssh_jump(self, value: str, ssh_chain: tuple[str, ...]) -> tuple[Hop, ...]:
         """Hops of an ssh_config ProxyJump value; each is looked up in ssh_config again.
 
         As in OpenSSH (a separate ssh per hop), a hop without a user logs in as its own
@@ -285,7 +291,6 @@ class _Resolver:
                     hop_host=parsed.host,
                     hop_port=parsed.port,
                     default_user=None,
-                    known_hosts_files=known_hosts_files,
                     ssh_chain=ssh_chain,
                 )
             )

@@ -9,6 +9,7 @@ from pathlib import Path
 import paramiko
 
 from hardaudit.errors import InventoryError
+from hardaudit.inventory.connection import identity_agent
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class SshEntry:
     proxy_command: str | None = None
     known_hosts_files: tuple[str, ...] = ()
     identities_only: bool = False
+    identity_agent: str | None = None  # as in Hop.identity_agent
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class SshConfigSource:
         jump = found.get("proxyjump")
         command = found.get("proxycommand")
         known = found.get("userknownhostsfile")
+        agent: str | None = None
+        if found.get("identityagent"):
+            try:
+                agent = identity_agent(str(found["identityagent"]), None, alias)
+            except ValueError as exc:
+                raise InventoryError(str(exc), file=self.file, field="IdentityAgent") from exc
         return SshEntry(
             hostname=str(found.get("hostname") or alias),
             user=str(found["user"]) if found.get("user") else None,
@@ -65,6 +73,7 @@ class SshConfigSource:
             proxy_command=None if not command or str(command).lower() == "none" else str(command),
             known_hosts_files=tuple(os.path.expanduser(p) for p in str(known or "").split()),
             identities_only=str(found.get("identitiesonly") or "").lower() == "yes",
+            identity_agent=agent,
         )
 
 

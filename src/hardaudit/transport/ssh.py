@@ -146,7 +146,7 @@ LEGACY_FAMILIES = ("ciphers", "macs")
 
 # per hop: address, port, user, known_hosts paths it is verified against, key files,
 # legacy algorithms allowed, IdentitiesOnly
-HopKey = tuple[str, int, str, tuple[str, ...], tuple[str, ...], bool, bool]
+HopKey = tuple[str, int, str, tuple[str, ...], tuple[str, ...], bool, bool, str | None]
 ChainKey = tuple[HopKey, ...]
 
 
@@ -217,6 +217,7 @@ class _Ctx:
             tuple(_key_paths(self.hop)),
             self.hop.legacy_algorithms,
             self.hop.identities_only,
+            self.hop.identity_agent,
         )
 
 
@@ -270,7 +271,8 @@ class SshTransport:
         # transports being connected or running the exec: close() closes them too
         self._in_use: set[paramiko.Transport] = set()
         self._closed = False
-        self._agent_hung = ""  # set once ssh-agent failed to answer: later auths skip it
+        # agent socket -> why it is skipped, set once that agent failed to answer in time
+        self._agent_hung: dict[str, str] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -639,7 +641,7 @@ class SshTransport:
         deadline = started + limit
         tried: list[str] = []
         problems: list[str] = []
-        agent = self._open_agent(deadline, problems)
+        agent = self._open_agent(ctx.hop, deadline, problems)
         held = len(agent.get_keys()) if agent is not None else 0  # close() forgets them
         try:
             for candidate in _candidates(ctx.hop, agent, problems):
@@ -724,24 +726,27 @@ class SshTransport:
                 )
             elif agent is not None:
                 agent_state = "ssh-agent has no keys"
-            elif os.environ.get("SSH_AUTH_SOCK"):
+            elif ctx.hop.identity_agent == "none":
+                agent_state = "no ssh-agent (IdentityAgent none)"
+            elif _agent_socket(ctx.hop):
                 agent_state = "no usable ssh-agent"
             else:
-                agent_state = "no ssh-agent (SSH_AUTH_SOCK unset)"
+                agent_state = f"no ssh-agent ({_agent_variable(ctx.hop)} unset)"
             parts.append(
                 f"no key to offer for {ctx.label}: {agent_state} and none of {looked} exists"
             )
         raise _HopError(HostStatus.AUTH_FAILED, f"{ctx.where}: {'; '.join(parts)}", hop=ctx.label)
 
-    def _open_agent(self, deadline: float, problems: list[str]) -> _Agent | None:
-        """The ssh-agent, its keys listed within AGENT_TIMEOUT (and what is left of the auth
-        budget); None, with the reason in `problems`, if it is unusable. An agent that
-        timed out on a full AGENT_TIMEOUT is skipped for the rest of this transport."""
-        path = os.environ.get("SSH_AUTH_SOCK")
+    def _open_agent(self, hop: Hop, deadline: float, problems: list[str]) -> _Agent | None:
+        """The hop's ssh-agent (its IdentityAgent, by default $SSH_AUTH_SOCK; none for
+        `IdentityAgent none`), its keys listed within AGENT_TIMEOUT (and what is left of
+        the auth budget); None, with the reason in `problems`, if it is unusable. An agent
+        that timed out on a full AGENT_TIMEOUT is skipped for the rest of this transport."""
+        path = _agent_socket(hop)
         if not path:
             return None
         with self._lock:
-            hung = self._agent_hung
+            hung = self._agent_hung.get(path)
         if hung:
             problems.append(hung)
             return None
@@ -757,7 +762,7 @@ class SshTransport:
             )
             if limit >= AGENT_TIMEOUT:
                 with self._lock:
-                    self._agent_hung = problem
+                    self._agent_hung[path] = problem
             problems.append(problem)
         except Exception as exc:  # refused, gone, or an answer paramiko cannot parse
             problems.append(f"ssh-agent ({_clean(path)}) cannot be used: {_text(exc)}")
@@ -1145,6 +1150,24 @@ def _public_blob(path: Path) -> bytes | None:
         return blob if count >= 1 and len(blob) == length and blob_type(blob) else None
     except (OSError, ValueError, UnicodeDecodeError, struct.error):
         return None
+
+
+def _agent_variable(hop: Hop) -> str:
+    """The environment variable naming the hop's agent socket, if it is one."""
+    spec = hop.identity_agent
+    if spec is not None and spec.startswith("$"):
+        return spec[1:].strip("{}")
+    return "SSH_AUTH_SOCK"
+
+
+def _agent_socket(hop: Hop) -> str | None:
+    """The agent socket to use for `hop`, None for `IdentityAgent none` or an unset variable."""
+    spec = hop.identity_agent
+    if spec == "none":
+        return None
+    if spec is None or spec == "SSH_AUTH_SOCK" or spec.startswith("$"):
+        return os.environ.get(_agent_variable(hop)) or None
+    return spec
 
 
 def _restricted(hop: Hop) -> bool:

@@ -109,3 +109,17 @@ def test_unparseable_inventory_still_stops_the_run_with_exit_2(
     code = main(["run", "-i", str(path), "--replay-dir", str(CAPTURES)])
     assert code == 2
     assert f"{path}:5:1: YAML syntax error" in capsys.readouterr().err
+
+
+def test_group_vars_date_python_cannot_build_exits_2_naming_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    web1:\n")
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "all.yml").write_text("---\npatch_window: 2024-02-30\n")
+    code = main(["inventory", "list", "-i", str(tmp_path / "hosts.yml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "all.yml:2:" in err
+    assert "day is out of range" in err
+    assert "Traceback" not in err

@@ -80,36 +80,40 @@ def test_inventory_host_hop_carries_its_own_files_not_the_targets(
     )
 
 
-def test_text_hop_carries_the_targets_files_plus_ssh_configs(
-    inventory: Inventory, tmp_path: Path
-) -> None:
-    target_files = (str(tmp_path / "kh" / "via-text"),)
+def test_text_hop_is_never_vouched_for_by_the_targets_files(inventory: Inventory) -> None:
+    # only the global files (added by the transport) and ssh_config's UserKnownHostsFile
     gate, plain = _host(inventory, "via-text").jump
     assert (gate.address, gate.port) == ("203.0.113.1", 2200)
-    assert gate.known_hosts_files == (*target_files, "/kh/gate-a", "/kh/gate-b")
-    assert (plain.address, plain.known_hosts_files) == ("10.9.9.9", target_files)
+    assert gate.known_hosts_files == ("/kh/gate-a", "/kh/gate-b")
+    assert (plain.address, plain.known_hosts_files) == ("10.9.9.9", ())
 
 
-def test_ssh_config_proxyjump_hop_carries_the_targets_files_plus_its_own(
-    inventory: Inventory,
-) -> None:
+def test_dash_j_hop_is_never_vouched_for_by_the_targets_files(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  hosts:\n    t:\n      ansible_ssh_common_args: -J jumpuser@bastion.corp\n"
+        "      audit_known_hosts_file: kh/t\n"
+    )
+    (tmp_path / "ssh_config").write_text("")
+    host = load_inventory(tmp_path / "hosts.yml", ssh_config=tmp_path / "ssh_config").host("t")
+    assert host is not None
+    (hop,) = host.jump
+    assert hop.known_hosts_files == ()
+    assert host.known_hosts_files == (str(tmp_path / "kh" / "t"),)
+
+
+def test_ssh_config_proxyjump_hop_carries_only_its_own_files(inventory: Inventory) -> None:
     host = _host(inventory, "via-cfg")
     assert host.known_hosts_files == ("/kh/cfg-target",)
     (gate,) = host.jump
-    assert gate.known_hosts_files == ("/kh/cfg-target", "/kh/gate-a", "/kh/gate-b")
+    assert gate.known_hosts_files == ("/kh/gate-a", "/kh/gate-b")
 
 
 def test_a_hop_named_twice_is_merged_with_both_sets_of_files(
     inventory: Inventory, tmp_path: Path
 ) -> None:
-    # spelled: gate (its own files) then bastion2, whose chain also starts with gate
-    # (with bastion2's files): one gate hop, checked against both.
+    # spelled: gate then bastion2, whose chain also starts with gate: one gate hop, with
+    # ssh_config's files for it only (neither spelled's nor bastion2's files vouch for it).
     gate, bastion2 = _host(inventory, "spelled").jump
     assert gate.address == "203.0.113.1"
-    assert gate.known_hosts_files == (
-        str(tmp_path / "kh" / "spelled"),
-        "/kh/gate-a",
-        "/kh/gate-b",
-        str(tmp_path / "kh" / "bastion2"),
-    )
+    assert gate.known_hosts_files == ("/kh/gate-a", "/kh/gate-b")
     assert bastion2.known_hosts_files == (str(tmp_path / "kh" / "bastion2"),)

@@ -40,7 +40,6 @@ def inventory() -> Inventory:
         # and a hop without a user is the local user (or ssh_config's), not ansible_user.
         ("common-J", (OUTER_BY_SSH, Hop("x@10.8.8.8", "10.8.8.8", 22, "x"))),
         ("common-o-eq", (OUTER_BY_SSH,)),
-        ("common-o-space", (Hop("10.7.7.7", "10.7.7.7", 22, None),)),
         ("common-o-quoted", (Hop("y@10.6.6.6:23", "10.6.6.6", 23, "y"),)),
         ("common-oJoined", (Hop("10.5.5.5", "10.5.5.5", 22, None),)),
         ("common-Jjoined", (Hop("10.4.4.4", "10.4.4.4", 22, None),)),
@@ -92,10 +91,10 @@ def test_parse_hop_text(text: str, expected: HopText | None) -> None:
         ("-o ProxyJump=a", "a"),
         ("-o 'ProxyJump = a'", "a"),
         ("-o 'ProxyJump a'", "a"),
-        ("-o ProxyJump a", "a"),
         ("-oProxyJump=a,b", "a,b"),
         ("-o proxyjump=a", "a"),
-        ("-o StrictHostKeyChecking=no -i key -p 22", None),
+        ("-o StrictHostKeyChecking=yes -i key -p 22", None),
+        ("-CJ jump@b", "jump@b"),  # getopt: combined flags, -J takes the next word
         ("-J first -o ProxyJump=second", "first"),  # first obtained value wins, as in ssh
         ("-o ProxyJump=first -o ProxyJump=second", "first"),
         ("-o ProxyCommand=none", None),
@@ -129,6 +128,15 @@ def test_proxy_jump_from_ssh_args(args: str, expected: str | None) -> None:
         ),
         (
             "-o ProxyJump",
+            "inv.yml:3:5: hosts.h.ansible_ssh_common_args: ProxyJump without a value for host h",
+        ),
+        (
+            "-l -Jevil",  # -l takes "-Jevil" as its argument: no jump, a user ssh refuses
+            "inv.yml:3:5: hosts.h.ansible_ssh_common_args: ssh user '-Jevil' of host h"
+            " contains characters ssh refuses",
+        ),
+        (
+            "-o ProxyJump a",  # -o takes one word, as in ssh: "no argument after keyword"
             "inv.yml:3:5: hosts.h.ansible_ssh_common_args: ProxyJump without a value for host h",
         ),
         (

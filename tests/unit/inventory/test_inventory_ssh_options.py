@@ -71,3 +71,29 @@ all:
     assert web.as_hop().identities_only
     assert web.jump[0].identities_only
     assert not db.identities_only
+
+
+def test_identity_agent_is_carried_per_hop(tmp_path: Path) -> None:
+    inventory = _load(
+        tmp_path,
+        """
+all:
+  hosts:
+    b1: {ansible_host: 192.0.2.1, ansible_ssh_common_args: "-o IdentityAgent=/run/b1.sock"}
+    t1:
+      ansible_host: 192.0.2.2
+      audit_jump: [b1, "ops@bastion.corp"]
+    t2: {ansible_host: 192.0.2.3, ansible_ssh_common_args: "-o IdentityAgent=SSH_AUTH_SOCK"}
+""",
+        "Host bastion.corp 192.0.2.3\n  IdentityAgent none\n"
+        "Host 192.0.2.2\n  IdentityAgent ~/t1.sock\n",
+    )
+    t1 = _host(inventory, "t1")
+    assert [h.identity_agent for h in t1.jump] == ["/run/b1.sock", "none"]
+    assert t1.identity_agent == str(Path("~/t1.sock").expanduser())
+    assert _host(inventory, "t2").identity_agent == "SSH_AUTH_SOCK"  # args win over ssh_config
+
+
+def test_identity_agent_with_percent_tokens_in_ssh_config_is_refused(tmp_path: Path) -> None:
+    inventory = _load(tmp_path, "all:\n  hosts:\n    h: {}\n", "Host h\n  IdentityAgent /run/%u\n")
+    assert "IdentityAgent" in _host(inventory, "h").error

@@ -45,7 +45,7 @@ def test_ssh_config_fills_everything(inventory: Inventory) -> None:
         "sshcfg-user",
         ("/keys/web_cfg",),
         ("/kh/web_cfg",),
-        (expand(BASTION_ALIAS, ("/kh/web_cfg",)),),  # a text hop: the target's files
+        (expand(BASTION_ALIAS),),  # a text hop: never the target's files
     )
 
 
@@ -57,13 +57,13 @@ def test_inventory_variables_win(inventory: Inventory) -> None:
         "inv-user",
         ("/keys/inv_key",),
         ("/kh/inv",),
-        (expand(BASTION_ALIAS, ("/kh/inv",)),),
+        (expand(BASTION_ALIAS),),
     )
 
 
 def test_inventory_jump_replaces_ssh_config_proxyjump(inventory: Inventory) -> None:
     assert fields(inventory, "inv-jump")[-1] == (
-        Hop("ops@jumpbox:2022", "jumpbox", 2022, "ops", (), ("/kh/web_cfg",)),
+        Hop("ops@jumpbox:2022", "jumpbox", 2022, "ops", (), ()),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hardaudit.errors import InventoryError
+from hardaudit.inventory._yaml import VaultEncryptedError
 from hardaudit.inventory.loader import load_inventory
 
 E = Path(__file__).resolve().parents[2] / "fixtures" / "inventory" / "errors"
@@ -61,3 +62,22 @@ def test_vault_value_in_a_variable_hardaudit_never_reads_stays_opaque(tmp_path: 
     )
     (host,) = load_inventory(path, use_default_ssh_config=False).hosts
     assert repr(host.vars["ansible_become_password"]) == "<vaulted>"
+
+
+@pytest.mark.parametrize(
+    "vaulted",
+    [
+        "!vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n",
+        '"$ANSIBLE_VAULT;1.1;AES256 6162"\n',  # cipher text without its tag
+    ],
+    ids=["tagged", "untagged"],
+)
+def test_reference_to_a_vaulted_variable_is_the_vault_error(tmp_path: Path, vaulted: str) -> None:
+    path = tmp_path / "hosts.yml"
+    path.write_text("all:\n  hosts:\n    web1:\n      ansible_user: '{{ u }}'\n      u: " + vaulted)
+    with pytest.raises(VaultEncryptedError) as caught:
+        load_inventory(path, use_default_ssh_config=False)
+    assert str(caught.value).startswith(
+        f"{path}:5:7: hosts.web1.u: ansible_user of host web1 refers to {{{{ u }}}}, which is"
+        " vault-encrypted; hardaudit does not decrypt Ansible Vault"
+    )

@@ -46,3 +46,39 @@ def test_json_that_yaml_rejects_still_loads_without_positions() -> None:
     assert data == {key: {"a": 1}}
     assert data.mark_of(key) == (None, None)
     assert data[key].mark_of("a") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("all:\n  vars:\n    patch_window: 2024-02-30\n", 3, "day is out of range"),
+        ("all:\n  vars:\n    when: 2024-01-01 25:00:00\n", 3, "hour must be in"),
+        ("all:\n  vars:\n    n: " + "9" * 5000 + "\n", 3, "integer with more than"),
+    ],
+)
+def test_yaml_value_that_python_cannot_build_is_an_inventory_error_at_its_line(
+    text: str, line: int, words: str
+) -> None:
+    with pytest.raises(InventoryError) as caught:
+        parse_yaml(text, "hosts.yml")
+    assert f"hosts.yml:{line}:" in str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_json_integer_past_int_max_str_digits_is_an_inventory_error_at_its_line() -> None:
+    text = '{"all":\n {"vars":\n  {"n": ' + "9" * 5000 + "}}}"
+    with pytest.raises(InventoryError, match=r"hosts\.json:3: .*integer with more than"):
+        parse_json(text, "hosts.json")
+
+
+def test_json_nested_100000_deep_is_an_inventory_error_not_a_recursion_error() -> None:
+    text = '{"all":\n' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(InventoryError, match=r"hosts\.json:2: data nested more than"):
+        parse_json(text, "hosts.json")
+
+
+def test_yaml_nested_too_deep_for_python_is_an_inventory_error() -> None:
+    # deep enough for Python's recursion, shallow enough for libyaml's own limit
+    text = "a: " + "[" * 900 + "]" * 900 + "\n"
+    with pytest.raises(InventoryError, match=r"hosts\.yml"):
+        parse_yaml(text, "hosts.yml")

@@ -15,6 +15,7 @@ import paramiko
 import pytest
 
 from hardaudit.errors import ConnectError
+from hardaudit.inventory.loader import load_inventory
 from hardaudit.inventory.model import Hop, Host
 from hardaudit.transport.hostkeys import fingerprint
 from hardaudit.transport.ssh import SshTransport
@@ -273,3 +274,98 @@ def test_encrypted_pem_key_without_pub_says_its_agent_key_cannot_be_matched(
         assert peer.offered() == []
     assert info.value.status == "auth-failed"
     assert f"put its public key in {locked}.pub" in info.value.message
+
+
+# ------------------------------------------------------ IdentityAgent / IdentitiesOnly from the inventory
+
+
+def _inventory_host(tmp_path: Path, peer: Peer, variables: str, ssh_config: str = "") -> Host:
+    """Host `t` as the inventory loader makes it (so the test covers inventory -> transport)."""
+    known = _known(tmp_path, peer)
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  hosts:\n    t:\n"
+        f"      ansible_host: 127.0.0.1\n      ansible_port: {peer.port}\n"
+        f"      ansible_user: auditor\n      audit_known_hosts_file: {known}\n" + variables
+    )
+    config = tmp_path / "ssh_config"
+    config.write_text(ssh_config)
+    host = load_inventory(tmp_path / "hosts.yml", ssh_config=config).host("t")
+    assert host is not None
+    assert host.error == ""
+    return host
+
+
+def test_identities_only_in_ansible_ssh_common_args_keeps_the_agents_keys_back(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    _agent_keys(tmp_path, agent, "spare1", "spare2")
+    with running(Peer(host_key(tmp_path), set())) as hostile:
+        host = _inventory_host(
+            tmp_path, hostile, "      ansible_ssh_common_args: -o IdentitiesOnly=yes\n"
+        )
+        with pytest.raises(ConnectError):
+            transport.execute(host, "true", b"", 10)
+        assert hostile.offered() == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "ssh_config"),
+    [
+        ("      ansible_ssh_common_args: -o IdentityAgent=none\n", ""),
+        ("", "Host 127.0.0.1\n  IdentityAgent none\n"),
+    ],
+    ids=["args", "ssh_config"],
+)
+def test_identity_agent_none_offers_no_agent_key(
+    transport: SshTransport, tmp_path: Path, agent: Agent, variables: str, ssh_config: str
+) -> None:
+    _agent_keys(tmp_path, agent, "spare")
+    with running(Peer(host_key(tmp_path), set())) as hostile:
+        host = _inventory_host(tmp_path, hostile, variables, ssh_config)
+        with pytest.raises(ConnectError) as info:
+            transport.execute(host, "true", b"", 10)
+        assert hostile.offered() == []
+    assert "no ssh-agent (IdentityAgent none)" in info.value.message
+
+
+def test_identity_agent_path_uses_that_agent_not_ssh_auth_sock(
+    transport: SshTransport, tmp_path: Path, agent: Agent
+) -> None:
+    _agent_keys(tmp_path, agent, "default_agents")
+    other = Agent(tmp_path / "other.sock")
+    try:
+        (mine,) = [keygen(tmp_path / "other_agents")]
+        other.add(mine)
+        with running(Peer(host_key(tmp_path), {_pub_blob(mine)})) as peer:
+            host = _inventory_host(
+                tmp_path, peer, f"      ansible_ssh_common_args: -o IdentityAgent={other.sock}\n"
+            )
+            result = transport.execute(host, "true", b"", 10)
+            assert peer.offered() == [_pub_blob(mine)]
+        assert result.stdout == b"ran: true"
+    finally:
+        other.stop()
+
+
+def test_text_jump_hop_is_not_vouched_for_by_the_targets_known_hosts_file(
+    transport: SshTransport, tmp_path: Path
+) -> None:
+    with (
+        running(Peer(host_key(tmp_path, "t"), set())) as target,
+        running(Peer(host_key(tmp_path, "b"), set(), forward=True)) as bastion,
+    ):
+        known = _known(tmp_path, bastion, target)  # the target's file knows the bastion too
+        (tmp_path / "hosts.yml").write_text(
+            "all:\n  hosts:\n    t:\n"
+            f"      ansible_host: 127.0.0.1\n      ansible_port: {target.port}\n"
+            f"      ansible_ssh_common_args: -J jump@127.0.0.1:{bastion.port}\n"
+            f"      audit_known_hosts_file: {known}\n"
+        )
+        (tmp_path / "ssh_config").write_text("")
+        host = load_inventory(tmp_path / "hosts.yml", ssh_config=tmp_path / "ssh_config").host("t")
+        assert host is not None
+        with pytest.raises(ConnectError) as info:
+            transport.execute(host, "true", b"", 10)
+        assert bastion.offered() == []
+    assert info.value.status == "hostkey-unknown"
+    assert "jump host" in info.value.message
