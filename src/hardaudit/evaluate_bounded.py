@@ -92,6 +92,7 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child process
     hard_cpu = resource.getrlimit(resource.RLIMIT_CPU)[1]
     module, _, name = target_name.partition(":")
     target = getattr(__import__(module, fromlist=[name]), name)
+    writer.send(("ready", None))  # start-up (imports) is not charged to the first host's bound
     while True:
         try:
             job = reader.recv()
@@ -119,6 +120,9 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child process
             return
 
 
+STARTUP_SECONDS = 60
+
+
 class _Worker:
     def __init__(self, checks: Sequence[Check], bound: HostBound, target: str) -> None:
         self.process = subprocess.Popen(
@@ -135,6 +139,17 @@ class _Worker:
         self.process.stdin.close()
         self.process.stdout.close()
         self.writer.send((bound.memory_bytes, bound.seconds, target, tuple(checks)))
+        # Wait for the worker's imports apart from any host's bound: a loaded machine may take
+        # seconds to start a Python, which must not turn the first host it judges into an error.
+        try:
+            ready = self.reader.poll(STARTUP_SECONDS) and self.reader.recv() == ("ready", None)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise BoundExceededError(
+                f"the worker that judges hosts' output did not start within {STARTUP_SECONDS}s"
+            )
 
     def kill(self) -> None:
         self.process.kill()

@@ -168,3 +168,17 @@ def test_the_worker_judges_like_this_process() -> None:
     here = parse_and_evaluate(*args[:3], CHECKS, args[3])
     with BoundedJudge(CHECKS, HostBound(), workers=1) as judge:
         assert judge(*args) == here
+
+
+def test_a_slow_worker_start_is_not_charged_to_the_first_host(tmp_path: Path) -> None:
+    # the worker's imports take 2 s, the per-host bound is 1 s: the host is still judged
+    directory = _captures(tmp_path, {})
+    hosts = [Host(name, name) for name in HEALTHY]
+    with BoundedJudge(
+        CHECKS, HostBound(seconds=1.0), workers=1, target="tests.unit.bounds.slow_start_judge:judge"
+    ) as judge:
+        reports = audit_hosts(
+            hosts, CHECKS, lambda host: ReplayTransport(directory), RunOptions(forks=1), judge=judge
+        )
+    for report in reports:
+        assert report.status == HostStatus.OK, report.reason
