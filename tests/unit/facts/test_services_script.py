@@ -8,6 +8,7 @@ read; `UPDATE_SERVICE_CAPTURES=1 pytest ...` rewrites the captures.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shlex
@@ -123,6 +124,7 @@ def busybox_tools() -> str:
     """A directory of links to BusyBox for the tools the script's functions use."""
     if not _BUSYBOX_BIN:
         bindir = Path(tempfile.mkdtemp(prefix="ha-busybox-"))
+        atexit.register(shutil.rmtree, bindir, True)  # one per test process, never left behind
         for tool in (
             "awk",
             "grep",
