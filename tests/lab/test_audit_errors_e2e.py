@@ -149,13 +149,30 @@ def test_stale_and_closed_hosts_do_not_stop_the_run(lab: Lab, tmp_path: Path) ->
     assert "stale1: hostkey-mismatch" in run.stdout
 
 
-def test_bad_inventory_is_exit_2_with_file_and_line(lab: Lab, tmp_path: Path) -> None:
+def test_bad_host_variable_is_that_hosts_error_with_file_and_line(lab: Lab, tmp_path: Path) -> None:
+    # one host's invalid connection variable: that host is `error` (never contacted), the
+    # rest of the inventory is audited, exit 3 (issue 7: one bad entry never stops the run)
+    broken = tmp_path / "broken.yml"
+    broken.write_text("all:\n  hosts:\n    web1:\n      ansible_port: abc\n")
+    run = run_audit(
+        "run", "-i", str(lab.inventory), "-i", str(broken), "--limit", "web1:gold",
+        out_dir=tmp_path / "out", cwd=lab.repo,
+    )  # fmt: skip
+    assert run.exit_code == 3, run.stderr
+    web1 = run.host("web1")
+    assert web1["status"] == "error"
+    assert f"{broken}:4:" in web1["reason"]
+    assert "ansible_port" in web1["reason"]
+    assert run.host("gold")["status"] == "ok"
+    assert "Traceback" not in run.stderr
+
+
+def test_unparseable_inventory_is_exit_2_with_file_and_line(lab: Lab, tmp_path: Path) -> None:
     inv = tmp_path / "bad.yml"
-    inv.write_text("all:\n  hosts:\n    web1:\n      ansible_port: abc\n")
+    inv.write_text("all:\n  hosts:\n    web1: [\n")
     run = run_audit("run", "-i", str(inv), out_dir=tmp_path / "out", cwd=lab.repo)
     assert run.exit_code == 2
-    assert f"{inv}:4:" in run.stderr
-    assert "ansible_port" in run.stderr
+    assert str(inv) in run.stderr
     assert "Traceback" not in run.stderr
     assert not (tmp_path / "out" / "report.json").exists()
 

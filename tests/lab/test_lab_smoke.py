@@ -99,7 +99,7 @@ def test_web1_sudoers_regex_entries_parse_and_match(lab: Lab) -> None:
     assert allowed("/usr/sbin/sshd", "-T", "-C", "user=deploy,host=x,addr=198.51.100.1")
     assert not allowed("/usr/sbin/sshd", "-T", "-C", "user=root", "-f", "/tmp/other")
     walk = ["/etc", "/usr", "-xdev", "(", "-type", "f", "-o", "-type", "d", ")",
-            "-perm", "-0002", "!", "-perm", "-1000", "-print"]  # fmt: skip
+            "-perm", "-0002", "!", "-perm", "-1000", "-print0"]  # fmt: skip
     assert allowed("/usr/bin/find", *walk)
     assert not allowed("/usr/bin/find", *walk, "-delete")
 
