@@ -102,6 +102,13 @@ def test_web1_sudoers_regex_entries_parse_and_match(lab: Lab) -> None:
             "-perm", "-0002", "!", "-perm", "-1000", "-print0"]  # fmt: skip
     assert allowed("/usr/bin/find", *walk)
     assert not allowed("/usr/bin/find", *walk, "-delete")
+    listing = ["/home/app/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
+    assert allowed("/usr/bin/find", *listing)
+    assert not allowed("/usr/bin/find", "/x", "-exec", "id", ";", *listing[1:])
+    # the private-key test runs as the home's owner: any user but root may be asked for it
+    key_grep = ["/usr/bin/grep", "-D", "skip", "-l", "-m1", "-e", "PRIVATE KEY-----", "--", "/x"]
+    assert allowed("-u", "nobody", *key_grep)
+    assert not allowed("-u", "nobody", "/usr/bin/cat", "/etc/shadow")
 
 
 def test_db1_has_no_sudo(lab: Lab) -> None:
