@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from hardaudit.checks.engine import evaluate
+from hardaudit.checks.loader import load_checks, select_checks
+from hardaudit.checks.model import Status
 from hardaudit.facts.build import build_host_facts
 from hardaudit.facts.model import Section, Unknown
 from hardaudit.facts.parsers.services import parse_nginx, parse_redis
@@ -573,3 +576,45 @@ def test_nginx_include_of_an_unlistable_directory_is_unknown_not_pass() -> None:
             "nginx: include /etc/nginx/sites/*.conf (http level) was not read:"
             " the server blocks in it are unknown"
         )
+
+
+# --- adversarial review (HEAD 128a31f): quoted directive names, symlinks, FIFOs, NULs ---------
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_quoted_directive_names_are_judged_unquoted_like_nginx_does(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "nginx.conf").write_text(
+        "http {\n"
+        '  "map" $http_x_api_key $ok {\n    SECRETKEY-AAAA1111 1;\n    default 0;\n  }\n'
+        "  'geo' $remote_addr $gate { GEOSECRET-1 1; }\n"
+        '  "split_clients" "${remote_addr}" $v { 50% SPLITSECRET-2; * b; }\n'
+        '  "server" { "listen" 80; server_name bare.example; }\n'
+        "  server {\n    listen 81; server_name full.example;\n"
+        "    add_header X-Frame-Options DENY; add_header X-Content-Type-Options nosniff;\n"
+        "    add_header Referrer-Policy no-referrer;"
+        " add_header Content-Security-Policy \"default-src 'self'\";\n  }\n"
+        "}\n"
+    )
+    out, rc, err = run_function("nginx", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    for secret in ("SECRETKEY-AAAA1111", "GEOSECRET-1", "SPLITSECRET-2"):
+        assert secret not in out
+    # the quoted "server" is a server block, with its quoted "listen": it has no headers
+    bare, full = parse_nginx(out, NONCE) or ()
+    assert (bare.listens, bare.names, bare.headers) == (("80",), ("bare.example",), frozenset())
+    assert full.names == ("full.example",)
+    host = build_host_facts(
+        {
+            "meta": Section("meta", "uid=0\nuser=root\nprivilege=root\n", 0),
+            "nginx": Section("nginx", out, rc),
+        },
+        NONCE,
+    )
+    (check,) = select_checks(load_checks(), ["web.security-headers"])
+    (result,) = evaluate([check], host, {})
+    assert result.status is Status.FAIL
+    assert "bare.example" in str(result)

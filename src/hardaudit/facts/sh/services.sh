@@ -104,7 +104,9 @@ redis() {
 # listen, server_name and include and an add_header's header name (its value is redacted too),
 # an `if` keeps its variables and operators only; the bodies of `map`, `geo` and
 # `split_clients` blocks are dropped whole (the first word of each of their lines is a key,
-# and may be a secret such as an API key), their braces kept. Files: nginx.conf, the usual directories,
+# and may be a secret such as an API key), their braces kept. A quoted directive name is
+# judged by its unquoted value, as nginx reads it (and printed unquoted when it is one of the
+# names above or a block name), so `"map"` is a map. Files: nginx.conf, the usual directories,
 # and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
 # __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
 # none exists), so the parser can tell a known-empty include from one that was not read.
@@ -122,10 +124,11 @@ nginx() {
       n++
       if (skip) { drop(); return }  # a map/geo/split_clients body: each line starts with a key
       u = quoted ? substr(t, 2, length(t) - 2) : t
-      if (n == 1) {
+      if (n == 1) {  # nginx unquotes a directive name: "map" is map, "server" is server
         name = u
-        if (quoted && u !~ /^(listen|server_name|add_header|include|location|if)$/) { name = ""; hide() }
-        else keep(t)
+        if (!quoted) keep(t)
+        else if (u ~ /^(listen|server_name|add_header|include|location|if|http|server|limit_except|upstream|map|geo|split_clients|types|events|stream|mail)$/) keep(u)
+        else { name = ""; hide() }
         return
       }
       if (m == "i") { if (name == "include" && n == 2) inc = u; return }
