@@ -89,6 +89,7 @@ def run_function(
     user: str = "",
     extra_env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    timeout: float = 60,
 ) -> tuple[str, int, str]:
     """(stdout with the root removed, exit status, stderr) of one script function.
 
@@ -115,7 +116,7 @@ def run_function(
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
     done = subprocess.run(
-        command, capture_output=True, text=True, env=env, check=False, cwd=cwd, timeout=60
+        command, capture_output=True, text=True, env=env, check=False, cwd=cwd, timeout=timeout
     )
     return done.stdout.replace(str(root), ""), done.returncode, done.stderr.replace(str(root), "")
 
@@ -396,8 +397,9 @@ def test_redis_pattern_is_the_one_in_sudoers() -> None:
     # the script's grep, the sudo -n -l probe and the sudoers line share one pattern
     script = build_script(become=True, nonce="n").script
     assert f"_re='{REDIS_PATTERN}'" in script
-    assert 'root grep -i -E -e "$_re" -- "$_f"' in script
-    assert 'sudo_ok grep -i -E -e "$_re" -- "$@"' in script
+    assert 'root grep $_rg -a -i -E -e "$_re" -- "$_f"' in script
+    assert 'sudo_ok grep $_rg -a -i -E -e "$_re" -- "$@"' in script
+    assert "_rg='-D skip'" in script
 
 
 # --- review finding: a sudo refusal is not "nothing matched" -----------------------------------
@@ -440,7 +442,7 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
         extra_env={"HA_SUDO": "sudo -n"},
     )
     assert rc == 126
-    assert "sudo -n refuses grep -i -E -e" in err
+    assert "sudo -n refuses grep -a -i -E -e" in err.replace("-D skip ", "")
     assert out == ""
     host = build_host_facts(
         {
@@ -463,7 +465,8 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
     assert (rc, err) == (0, "")
     assert "protected-mode no" in out.splitlines()
     calls = (Path(bindir) / "calls").read_text().splitlines()
-    assert [c.split()[:3] for c in calls] == [["-n", "-l", "grep"], ["-n", "grep", "-i"]]
+    assert [c.split()[:3] for c in calls[:1]] == [["-n", "-l", "grep"]]
+    assert [c.replace("-D skip ", "").split()[:3] for c in calls[1:]] == [["-n", "grep", "-a"]]
 
 
 # --- review findings: nginx secrets, includes outside the usual directories -------------------
@@ -618,3 +621,79 @@ def test_nginx_quoted_directive_names_are_judged_unquoted_like_nginx_does(
     (result,) = evaluate([check], host, {})
     assert result.status is Status.FAIL
     assert "bare.example" in str(result)
+
+
+def _plant_redis_links(conf: Path, outside: Path) -> None:
+    """What the redis user can do in its 2770 /etc/redis: links to root-only places."""
+    outside.mkdir()
+    (outside / "root-only.txt").write_text("bind ROOT-ONLY-SECRET\nport 1111\n")
+    (outside / "x.conf").write_text("bind DIR-LINK-SECRET\n")
+    (outside / "root-only.txt").chmod(0o644)  # stands for root's file: the test user reads it
+    (outside / "x.conf").chmod(0o644)
+    outside.chmod(0o755)
+    (conf / "redis.conf").write_text("bind 127.0.0.1\nprotected-mode yes\n")
+    (conf / "redis.conf").chmod(0o644)
+    (conf / "ln.conf").symlink_to(outside / "root-only.txt")
+    (conf / "sub").symlink_to(outside)  # /etc/redis/sub/x.conf is a file behind a link
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_never_reads_through_a_symlink_in_the_config_directory(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "redis"
+    conf.mkdir(parents=True)
+    _plant_redis_links(conf, tmp_path / "outside")
+    out, rc, err = run_function("redis", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    assert out == "## file /etc/redis/redis.conf\nbind 127.0.0.1\nprotected-mode yes\n"
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root and setpriv to run as another user")
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_listed_through_sudo_skips_symlinks_and_never_waits_on_a_fifo(
+    shell: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        conf = root / "etc" / "redis"
+        conf.mkdir(parents=True)
+        (root / "etc").chmod(0o755)
+        _plant_redis_links(conf, root / "outside")
+        os.mkfifo(conf / "zz.conf")  # a plain grep of it blocks until the time cap
+        os.mkfifo(root / "race.conf")
+        os.chown(conf, 65534, 65534)
+        conf.chmod(0o311)  # not listable by its user: the script lists it through `root`
+        # `root` stands for sudo: it lists the directory for real (its owner may make it
+        # readable), and its last name is a FIFO swapped in after the listing (GNU grep only)
+        race = ":" if shell[0] == "busybox" else f"printf '%s\\0' {root}/race.conf"
+        sudo = (
+            'root() { if [ "$1" = find ]; then chmod u+r "$2"; "$@"; _r=$?; chmod u-r "$2"; '
+            + race
+            + '; return $_r; else "$@"; fi; }'
+        )
+        out, rc, err = run_function(
+            "redis", root, shell=shell, root_function=sudo, user="65534", timeout=20
+        )
+        assert (rc, err) == (0, "")
+        assert "SECRET" not in out
+        assert "zz.conf" not in out
+        assert "## file /etc/redis/redis.conf\nbind 127.0.0.1\nprotected-mode yes\n" in out
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_nul_byte_hides_no_redis_or_unit_line(tmp_path: Path, shell: list[str]) -> None:
+    conf = tmp_path / "etc" / "redis" / "redis.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_bytes(b"# \x00 binary?\nbind 0.0.0.0\nprotected-mode no\n")
+    out, rc, _err = run_function("redis", tmp_path, shell=shell)
+    assert rc == 0
+    assert out.splitlines()[1:] == ["bind 0.0.0.0", "protected-mode no"]
+    units = tmp_path / "etc" / "systemd" / "system"
+    (units / "app.service.d").mkdir(parents=True)
+    (units / "app.service").write_text("[Service]\nUser=app\n")
+    (units / "app.service.d" / "zz.conf").write_bytes(b"# \x00\n[Service]\nUser=root\n")
+    out, rc, _err = run_function("units", tmp_path, shell=shell)
+    assert rc == 0
+    assert out.splitlines()[-2:] == ["[Service]", "User=root"]

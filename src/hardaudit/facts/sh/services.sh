@@ -20,7 +20,7 @@ units() {
     case $_f in /etc/systemd/system/*) ;; *) _dd="$_dd /etc/systemd/system/${_f##*/}.d" ;; esac
     for _o in "$_f" $(for _x in $_dd; do for _y in "$_x"/*.conf; do [ -f "$_y" ] && echo "$_y"; done; done); do
       mark FILE "$_o"
-      grep -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
+      grep -a -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
     done
   done
   return $_rc
@@ -33,17 +33,24 @@ units() {
 # are kept; anything else is dropped. Each file is one `## file <name>` line (name as enc
 # writes it) followed by its directives: one grep per file, so no file name is ever parsed
 # out of grep's output. `## none` alone is the whole section when no config exists.
+# Debian's /etc/redis is redis:redis 2770: the redis user may plant a symlink to a root-only
+# file or a FIFO there. Only regular files are read, never a symlink (nor a file under a
+# symlinked directory); GNU grep gets `-D skip` (a FIFO swapped in after the listing is opened
+# without blocking and skipped) and every grep `-a` (a NUL must not make grep call the file
+# binary and print nothing).
 redis() {
   set --
   for _d in /etc/redis /usr/local/etc/redis; do
     [ -d "$_d" ] || continue
     if [ -r "$_d" ] && [ -x "$_d" ]; then
-      for _f in "$_d"/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
-      [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
+      for _f in "$_d"/*.conf; do [ -f "$_f" ] && [ ! -L "$_f" ] && set -- "$@" "$_f"; done
+      [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do
+        [ -f "$_f" ] && [ ! -L "$_f" ] && [ ! -L "${_f%/*}" ] && set -- "$@" "$_f"
+      done
     else
-      # Debian's /etc/redis is redis:redis 2770: its names are listed through sudo, NUL-
-      # separated. Exit 2 like grep's errors (1 means "no directive matched").
-      _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
+      # Its names are listed through sudo (regular files only), NUL-separated. Exit 2 like
+      # grep's errors (1 means "no directive matched").
+      _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -type f -print0 </dev/null 2>/dev/null
         printf 'rc=%s\000' "$?"; } | names0)
       _frc=1
       _ifs=$IFS; IFS=$_nl
@@ -64,14 +71,19 @@ redis() {
   [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
   [ $# -gt 0 ] || { echo "## none"; return 0; }
   _re='__REDIS_RE__'
-  if ! sudo_ok grep -i -E -e "$_re" -- "$@"; then
-    echo "sudo -n refuses grep -i -E -e '$_re' for the Redis config files: not read" >&2
+  _rg=
+  tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
+  if [ $? = 1 ]; then _rg='-D skip'; fi  # GNU grep; BusyBox's has no -D
+  # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`
+  if ! sudo_ok grep $_rg -a -i -E -e "$_re" -- "$@"; then
+    echo "sudo -n refuses grep ${_rg:+$_rg }-a -i -E -e '$_re' for the Redis config files: not read" >&2
     return 126
   fi
   _rc=1
   for _f; do
     printf '## file '; enc "$_f"
-    _out=$(root grep -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
+    # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`
+    _out=$(root grep $_rg -a -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
     if [ $_grc -gt 1 ]; then _rc=2; elif [ $_grc = 0 ] && [ $_rc = 1 ]; then _rc=0; fi
     [ -n "$_out" ] || continue
     printf '%s\n' "$_out" | awk -v q="'" '
