@@ -69,7 +69,10 @@ PRELUDE = "\n".join(
         _line("root() {"),
         _line("oct() {"),
         _line("mark() {"),
-        *(_function(name) for name in ("enc", "names0", "stats", "as_owner", "keygrep")),
+        *(
+            _function(name)
+            for name in ("enc", "names0", "stats", "as_owner", "keygrep", "ngx_safe")
+        ),
     ]
 )
 
@@ -697,3 +700,44 @@ def test_a_nul_byte_hides_no_redis_or_unit_line(tmp_path: Path, shell: list[str]
     out, rc, _err = run_function("units", tmp_path, shell=shell)
     assert rc == 0
     assert out.splitlines()[-2:] == ["[Service]", "User=root"]
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root to chown a directory to another user")
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_as_root_never_reads_a_file_another_user_can_swap(shell: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        conf = root / "etc" / "nginx"
+        conf.mkdir(parents=True)
+        (conf / "nginx.conf").write_text("http {\n include /run/www/*/site.conf;\n}\n")
+        secret = root / "root-only.conf"
+        secret.write_text("SECRET-FIRST-WORD { x; }\nlisten SECRET-LISTEN;\n")
+        secret.chmod(0o600)
+        www = root / "run" / "www"
+        (www / "bob").mkdir(parents=True)
+        (www / "bob" / "site.conf").write_text("server { listen 80; server_name bob; }\n")
+        (www / "alice").mkdir()
+        (www / "alice" / "site.conf").symlink_to(secret)
+        os.chown(www / "alice", 65534, 65534)  # alice's directory: she planted the link
+        for d in (root / "etc", conf, root / "run", www, www / "bob"):
+            d.chmod(0o755)
+        out, rc, err = run_function("nginx", root, shell=shell)
+        assert rc == 0
+        assert "SECRET" not in out
+        assert "not read (another user can swap it" in err
+        assert "/run/www/alice/site.conf" in err
+        assert f"@@{NONCE} FILE /run/www/bob/site.conf" in out.splitlines()
+        # what was not read leaves its include unknown, never "read in full"
+        assert "INCLUDE /run/www/*/site.conf" not in out
+        parsed = parse_nginx(out, NONCE)
+        assert isinstance(parsed, Unknown)
+        assert "include /run/www/*/site.conf (http level) was not read" in parsed.reason
+        # a top-level file in a directory another user can write: the section fails
+        (conf / "conf.d").mkdir()
+        (conf / "conf.d" / "x.conf").symlink_to(secret)
+        os.chown(conf / "conf.d", 65534, 65534)
+        out, rc, err = run_function("nginx", root, shell=shell)
+        assert rc == 1
+        assert "SECRET" not in out
+        assert "/etc/nginx/conf.d/x.conf" in err

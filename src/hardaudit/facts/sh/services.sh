@@ -121,7 +121,38 @@ redis() {
 # names above or a block name), so `"map"` is a map. Files: nginx.conf, the usual directories,
 # and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
 # __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
-# none exists), so the parser can tell a known-empty include from one that was not read.
+# none exists), so the parser can tell a known-empty include from one that was not read;
+# `UNREAD <file>` names a file ngx_safe refused (its include is then unknown).
+# ngx_safe FILE: whether the nginx function may read FILE. A login user not uid 0 reads
+# with its own rights: always. Root reads a file only when no other user can swap it, or a
+# directory on its way, for a symlink to a root-only file or a FIFO (include /www/*/site.conf
+# with /www/alice alice's): every directory on its path, as written and as resolved
+# (readlink -f), is root's and writable by no one else, or sticky with the next entry root's.
+ngx_safe() {
+  [ "$HA_UID" = 0 ] || return 0
+  _sr=$(readlink -f -- "$1" 2>/dev/null </dev/null) && [ -n "$_sr" ] || return 1
+  for _sp in "$1" "$_sr"; do
+    _sd=; _srest=${_sp#/}
+    while [ -n "$_srest" ]; do
+      _sc=${_srest%%/*}
+      case $_srest in */*) _srest=${_srest#*/} ;; *) _srest= ;; esac
+      [ -n "$_sc" ] || continue
+      _st=$(stat -L -c '%u %a' -- "${_sd:-/}" 2>/dev/null </dev/null) || return 1
+      _sm=${_st#* }
+      case ${_st%% *}:${_sm#"${_sm%??}"} in
+        0:*[2367]*)  # group- or world-writable: only sticky, with the entry root's
+          case ${#_sm}:${_sm%???} in
+            4:[1357]) [ "$(stat -c %u -- "$_sd/$_sc" 2>/dev/null </dev/null)" = 0 ] || return 1 ;;
+            *) return 1 ;;
+          esac ;;
+        0:*) ;;
+        *) return 1 ;;
+      esac
+      _sd=$_sd/$_sc
+    done
+  done
+}
+
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
   # m=p prints the structure lines, m=i the include patterns (absolute); r prefixes absolute
@@ -211,15 +242,22 @@ nginx() {
     set -f
     for _p in $_todo; do
       set +f  # the pattern is expanded here, like nginx's glob()
-      _hit=0
+      _hit=0; _unsafe=
       for _f in $_p; do
         [ -f "$_f" ] || continue
-        _hit=1
         case "
 $_seen
 " in *"
 $_f
-"*) continue ;; esac
+"*) _hit=1; continue ;; esac
+        if ! ngx_safe "$_f"; then
+          # not read: `UNREAD <file>` makes its include unknown; a top-level file fails
+          mark UNREAD "$_f"
+          { printf 'not read (another user can swap it or a directory on its way): '; enc "$_f"; } >&2
+          _unsafe=1; [ $_depth -gt 0 ] || _rc=1
+          continue
+        fi
+        _hit=1
         _seen="$_seen
 $_f"
         mark FILE "$_f"
@@ -238,7 +276,7 @@ $(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
         *) if [ -d "$_dir" ]; then [ -r "$_dir" ] && [ -x "$_dir" ] && _ok=1
            elif [ ! -e "$_dir" ] && [ -d "${_dir%/*}/" ] && [ -x "${_dir%/*}/" ]; then _ok=1; fi ;;
       esac
-      if [ "$_ok" = 1 ]; then mark INCLUDE "$_p"; fi
+      if [ "$_ok" = 1 ] && [ -z "$_unsafe" ]; then mark INCLUDE "$_p"; fi
     done
     set +f
     IFS=$_ifs
