@@ -110,19 +110,6 @@ redis() {
   return $_rc
 }
 
-# nginx: the structure only. Of each file, the lines with a brace, a block header or a listen,
-# server_name, add_header or include directive, rebuilt from nginx's tokens: comments dropped,
-# the arguments of any other directive dropped, every quoted string "<redacted>" except in
-# listen, server_name and include and an add_header's header name (its value is redacted too),
-# an `if` keeps its variables and operators only; the bodies of `map`, `geo` and
-# `split_clients` blocks are dropped whole (the first word of each of their lines is a key,
-# and may be a secret such as an API key), their braces kept. A quoted directive name is
-# judged by its unquoted value, as nginx reads it (and printed unquoted when it is one of the
-# names above or a block name), so `"map"` is a map. Files: nginx.conf, the usual directories,
-# and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
-# __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
-# none exists), so the parser can tell a known-empty include from one that was not read;
-# `UNREAD <file>` names a file ngx_safe refused (its include is then unknown).
 # ngx_safe FILE: whether the nginx function may read FILE. A login user not uid 0 reads
 # with its own rights: always. Root reads a file only when no other user can swap it, or a
 # directory on its way, for a symlink to a root-only file or a FIFO (include /www/*/site.conf
@@ -153,6 +140,19 @@ ngx_safe() {
   done
 }
 
+# nginx: the structure only. Of each file, the lines with a brace, a block header or a listen,
+# server_name, add_header or include directive, rebuilt from nginx's tokens: comments dropped,
+# the arguments of any other directive dropped, every quoted string "<redacted>" except in
+# listen, server_name and include and an add_header's header name (its value is redacted too),
+# an `if` keeps its variables and operators only; the bodies of `map`, `geo` and
+# `split_clients` blocks are dropped whole (the first word of each of their lines is a key,
+# and may be a secret such as an API key), their braces kept. A quoted directive name is
+# judged by its unquoted value, as nginx reads it (and printed unquoted when it is one of the
+# names above or a block name), so `"map"` is a map. Files: nginx.conf, the usual directories,
+# and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
+# __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
+# none exists), so the parser can tell a known-empty include from one that was not read;
+# `UNREAD <file>` names a file ngx_safe refused (its include is then unknown).
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
   # m=p prints the structure lines, m=i the include patterns (absolute); r prefixes absolute
