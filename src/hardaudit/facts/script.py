@@ -106,7 +106,7 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
     ),
     RootCommand(
         "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -print0$",
-        "names in each ~/.ssh and in a Redis config directory, NUL-separated (regex: no -exec)",
+        "names in each ~/.ssh, NUL-separated (regex: no -exec)",
         "/usr/bin/find /root/.ssh -mindepth 1 -maxdepth 1 -print0",
         dirs=BIN_DIRS,
     ),
@@ -123,11 +123,22 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         for skip in ("-D skip ", "")
     ),
     RootCommand(
-        f"/usr/bin/grep -i -E -e {sudoers_literal(REDIS_PATTERN)} -- *",
-        "redis directives (wildcards escaped: only this pattern; values of passwords are "
-        "redacted before they leave the host)",
-        f"/usr/bin/grep -i -E -e {shlex.quote(REDIS_PATTERN)} -- /etc/redis/redis.conf",
+        "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -type f -print0$",
+        "names of the regular files in a Redis config directory the login user cannot list, "
+        "NUL-separated (regex: no -exec; symlinks and FIFOs are not listed)",
+        "/usr/bin/find /etc/redis -mindepth 1 -maxdepth 1 -type f -print0",
         dirs=BIN_DIRS,
+    ),
+    *(
+        RootCommand(
+            f"/usr/bin/grep {skip}-a -i -E -e {sudoers_literal(REDIS_PATTERN)} -- *",
+            "redis directives (wildcards escaped: only this pattern; values of passwords are "
+            "redacted before they leave the host; -a: a NUL cannot hide a line)"
+            + (" (GNU grep: a FIFO or device is skipped, never waited on)" if skip else ""),
+            f"/usr/bin/grep {skip}-a -i -E -e {shlex.quote(REDIS_PATTERN)} -- /etc/redis/redis.conf",
+            dirs=BIN_DIRS,
+        )
+        for skip in ("-D skip ", "")
     ),
     RootCommand(
         "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0$",

@@ -55,7 +55,9 @@ def sudo_allows(path: str, args: list[str]) -> bool:
     return False
 
 
-REDIS_GREP = ["-i", "-E", "-e", REDIS_PATTERN, "--", "/etc/redis/redis.conf"]
+REDIS_GREP = ["-a", "-i", "-E", "-e", REDIS_PATTERN, "--", "/etc/redis/redis.conf"]
+REDIS_GREP_SKIP = ["-D", "skip", *REDIS_GREP]
+REDIS_LIST = ["/etc/redis", "-mindepth", "1", "-maxdepth", "1", "-type", "f", "-print0"]
 KEY_GREP = ["-l", "-m1", "-e", "PRIVATE KEY-----", "--", "/home/a/.ssh/id_rsa"]
 STAT = ["-c", "%a|%U|%G|%F", "--", "/home/a/.ssh", "/home/a/.ssh/x"]
 KEY_GREP_SKIP = ["-D", "skip", *KEY_GREP]
@@ -72,6 +74,8 @@ LIST = ["/home/a/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
         (("/usr/sbin/iptables-save", "/sbin/iptables-save"), []),
         (("/usr/sbin/ip6tables-save", "/sbin/ip6tables-save"), []),
         (("/usr/bin/grep", "/bin/grep"), REDIS_GREP),
+        (("/usr/bin/grep", "/bin/grep"), REDIS_GREP_SKIP),
+        (("/usr/bin/find", "/bin/find"), REDIS_LIST),
         (("/usr/bin/grep", "/bin/grep"), KEY_GREP),
         (("/usr/bin/stat", "/bin/stat"), STAT),
         (("/usr/bin/grep", "/bin/grep"), KEY_GREP_SKIP),
@@ -99,6 +103,12 @@ def test_every_path_a_distribution_installs_is_allowed(
             ["/x", "-exec", "id", ";", "-mindepth", "1", "-maxdepth", "1", "-print0"],
         ),
         ("/usr/bin/find", ["/x", "/y", "-mindepth", "1", "-maxdepth", "1", "-print0"]),
+        # the Redis lister lists regular files only (no -type l, no -L to follow links)
+        (
+            "/usr/bin/find",
+            ["-L", "/x", "-mindepth", "1", "-maxdepth", "1", "-type", "f", "-print0"],
+        ),
+        ("/usr/bin/find", ["/x", "-mindepth", "1", "-maxdepth", "1", "-type", "l", "-print0"]),
         ("/usr/bin/ss", ["-tulpn", "-K"]),
         ("/usr/sbin/sshd", ["-T", "-C", "user=root", "-f", "/tmp/x"]),
     ],

@@ -261,3 +261,20 @@ def test_build_and_check_report_the_unread_include_as_unknown() -> None:
         Status.UNKNOWN,
         "nginx: no server block found, and include /opt/sites/*.conf (http level) was not read",
     )
+
+
+def test_an_include_matching_a_file_the_script_refused_is_unread_whatever_else_it_matched() -> None:
+    text = grep_n(
+        {
+            "/etc/nginx/nginx.conf": "http {\n include /www/*/site.conf;\n}\n",
+            "/www/bob/site.conf": "server {\n listen 80;\n add_header X-Frame-Options DENY;\n}\n",
+        }
+    )
+    text += f"@@{NONCE} INCLUDE /www/*/site.conf\n@@{NONCE} UNREAD /www/alice/site.conf\n"
+    assert parse_nginx(text, NONCE) == Unknown(
+        "nginx: include /www/*/site.conf (http level) was not read:"
+        " the server blocks in it are unknown"
+    )
+    # the same include without the refused file is read in full
+    (server,) = parse_nginx(text.replace("UNREAD /www/alice", "UNREAD /srv/alice"), NONCE) or ()
+    assert (server.names, server.listens) == ((), ("80",))

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from hardaudit.checks.engine import evaluate
+from hardaudit.checks.loader import load_checks, select_checks
+from hardaudit.checks.model import Status
 from hardaudit.facts.build import build_host_facts
 from hardaudit.facts.model import Section, Unknown
 from hardaudit.facts.parsers.services import parse_nginx, parse_redis
@@ -66,7 +69,10 @@ PRELUDE = "\n".join(
         _line("root() {"),
         _line("oct() {"),
         _line("mark() {"),
-        *(_function(name) for name in ("enc", "names0", "stats", "as_owner", "keygrep")),
+        *(
+            _function(name)
+            for name in ("enc", "names0", "stats", "as_owner", "keygrep", "ngx_safe")
+        ),
     ]
 )
 
@@ -86,6 +92,7 @@ def run_function(
     user: str = "",
     extra_env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    timeout: float = 60,
 ) -> tuple[str, int, str]:
     """(stdout with the root removed, exit status, stderr) of one script function.
 
@@ -112,7 +119,7 @@ def run_function(
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
     done = subprocess.run(
-        command, capture_output=True, text=True, env=env, check=False, cwd=cwd, timeout=60
+        command, capture_output=True, text=True, env=env, check=False, cwd=cwd, timeout=timeout
     )
     return done.stdout.replace(str(root), ""), done.returncode, done.stderr.replace(str(root), "")
 
@@ -393,8 +400,9 @@ def test_redis_pattern_is_the_one_in_sudoers() -> None:
     # the script's grep, the sudo -n -l probe and the sudoers line share one pattern
     script = build_script(become=True, nonce="n").script
     assert f"_re='{REDIS_PATTERN}'" in script
-    assert 'root grep -i -E -e "$_re" -- "$_f"' in script
-    assert 'sudo_ok grep -i -E -e "$_re" -- "$@"' in script
+    assert 'root grep $_rg -a -i -E -e "$_re" -- "$_f"' in script
+    assert 'sudo_ok grep $_rg -a -i -E -e "$_re" -- "$@"' in script
+    assert "_rg='-D skip'" in script
 
 
 # --- review finding: a sudo refusal is not "nothing matched" -----------------------------------
@@ -437,7 +445,7 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
         extra_env={"HA_SUDO": "sudo -n"},
     )
     assert rc == 126
-    assert "sudo -n refuses grep -i -E -e" in err
+    assert "sudo -n refuses grep -a -i -E -e" in err.replace("-D skip ", "")
     assert out == ""
     host = build_host_facts(
         {
@@ -460,7 +468,8 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
     assert (rc, err) == (0, "")
     assert "protected-mode no" in out.splitlines()
     calls = (Path(bindir) / "calls").read_text().splitlines()
-    assert [c.split()[:3] for c in calls] == [["-n", "-l", "grep"], ["-n", "grep", "-i"]]
+    assert [c.split()[:3] for c in calls[:1]] == [["-n", "-l", "grep"]]
+    assert [c.replace("-D skip ", "").split()[:3] for c in calls[1:]] == [["-n", "grep", "-a"]]
 
 
 # --- review findings: nginx secrets, includes outside the usual directories -------------------
@@ -573,3 +582,162 @@ def test_nginx_include_of_an_unlistable_directory_is_unknown_not_pass() -> None:
             "nginx: include /etc/nginx/sites/*.conf (http level) was not read:"
             " the server blocks in it are unknown"
         )
+
+
+# --- adversarial review (HEAD 128a31f): quoted directive names, symlinks, FIFOs, NULs ---------
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_quoted_directive_names_are_judged_unquoted_like_nginx_does(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "nginx.conf").write_text(
+        "http {\n"
+        '  "map" $http_x_api_key $ok {\n    SECRETKEY-AAAA1111 1;\n    default 0;\n  }\n'
+        "  'geo' $remote_addr $gate { GEOSECRET-1 1; }\n"
+        '  "split_clients" "${remote_addr}" $v { 50% SPLITSECRET-2; * b; }\n'
+        '  "server" { "listen" 80; server_name bare.example; }\n'
+        "  server {\n    listen 81; server_name full.example;\n"
+        "    add_header X-Frame-Options DENY; add_header X-Content-Type-Options nosniff;\n"
+        "    add_header Referrer-Policy no-referrer;"
+        " add_header Content-Security-Policy \"default-src 'self'\";\n  }\n"
+        "}\n"
+    )
+    out, rc, err = run_function("nginx", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    for secret in ("SECRETKEY-AAAA1111", "GEOSECRET-1", "SPLITSECRET-2"):
+        assert secret not in out
+    # the quoted "server" is a server block, with its quoted "listen": it has no headers
+    bare, full = parse_nginx(out, NONCE) or ()
+    assert (bare.listens, bare.names, bare.headers) == (("80",), ("bare.example",), frozenset())
+    assert full.names == ("full.example",)
+    host = build_host_facts(
+        {
+            "meta": Section("meta", "uid=0\nuser=root\nprivilege=root\n", 0),
+            "nginx": Section("nginx", out, rc),
+        },
+        NONCE,
+    )
+    (check,) = select_checks(load_checks(), ["web.security-headers"])
+    (result,) = evaluate([check], host, {})
+    assert result.status is Status.FAIL
+    assert "bare.example" in str(result)
+
+
+def _plant_redis_links(conf: Path, outside: Path) -> None:
+    """What the redis user can do in its 2770 /etc/redis: links to root-only places."""
+    outside.mkdir()
+    (outside / "root-only.txt").write_text("bind ROOT-ONLY-SECRET\nport 1111\n")
+    (outside / "x.conf").write_text("bind DIR-LINK-SECRET\n")
+    (outside / "root-only.txt").chmod(0o644)  # stands for root's file: the test user reads it
+    (outside / "x.conf").chmod(0o644)
+    outside.chmod(0o755)
+    (conf / "redis.conf").write_text("bind 127.0.0.1\nprotected-mode yes\n")
+    (conf / "redis.conf").chmod(0o644)
+    (conf / "ln.conf").symlink_to(outside / "root-only.txt")
+    (conf / "sub").symlink_to(outside)  # /etc/redis/sub/x.conf is a file behind a link
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_never_reads_through_a_symlink_in_the_config_directory(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    conf = tmp_path / "etc" / "redis"
+    conf.mkdir(parents=True)
+    _plant_redis_links(conf, tmp_path / "outside")
+    out, rc, err = run_function("redis", tmp_path, shell=shell)
+    assert (rc, err) == (0, "")
+    assert out == "## file /etc/redis/redis.conf\nbind 127.0.0.1\nprotected-mode yes\n"
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root and setpriv to run as another user")
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_redis_listed_through_sudo_skips_symlinks_and_never_waits_on_a_fifo(
+    shell: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        conf = root / "etc" / "redis"
+        conf.mkdir(parents=True)
+        (root / "etc").chmod(0o755)
+        _plant_redis_links(conf, root / "outside")
+        os.mkfifo(conf / "zz.conf")  # a plain grep of it blocks until the time cap
+        os.mkfifo(root / "race.conf")
+        os.chown(conf, 65534, 65534)
+        conf.chmod(0o311)  # not listable by its user: the script lists it through `root`
+        # `root` stands for sudo: it lists the directory for real (its owner may make it
+        # readable), and its last name is a FIFO swapped in after the listing (GNU grep only)
+        race = ":" if shell[0] == "busybox" else f"printf '%s\\0' {root}/race.conf"
+        sudo = (
+            'root() { if [ "$1" = find ]; then chmod u+r "$2"; "$@"; _r=$?; chmod u-r "$2"; '
+            + race
+            + '; return $_r; else "$@"; fi; }'
+        )
+        out, rc, err = run_function(
+            "redis", root, shell=shell, root_function=sudo, user="65534", timeout=20
+        )
+        assert (rc, err) == (0, "")
+        assert "SECRET" not in out
+        assert "zz.conf" not in out
+        assert "## file /etc/redis/redis.conf\nbind 127.0.0.1\nprotected-mode yes\n" in out
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_nul_byte_hides_no_redis_or_unit_line(tmp_path: Path, shell: list[str]) -> None:
+    conf = tmp_path / "etc" / "redis" / "redis.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_bytes(b"# \x00 binary?\nbind 0.0.0.0\nprotected-mode no\n")
+    out, rc, _err = run_function("redis", tmp_path, shell=shell)
+    assert rc == 0
+    assert out.splitlines()[1:] == ["bind 0.0.0.0", "protected-mode no"]
+    units = tmp_path / "etc" / "systemd" / "system"
+    (units / "app.service.d").mkdir(parents=True)
+    (units / "app.service").write_text("[Service]\nUser=app\n")
+    (units / "app.service.d" / "zz.conf").write_bytes(b"# \x00\n[Service]\nUser=root\n")
+    out, rc, _err = run_function("units", tmp_path, shell=shell)
+    assert rc == 0
+    assert out.splitlines()[-2:] == ["[Service]", "User=root"]
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root to chown a directory to another user")
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_as_root_never_reads_a_file_another_user_can_swap(shell: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        conf = root / "etc" / "nginx"
+        conf.mkdir(parents=True)
+        (conf / "nginx.conf").write_text("http {\n include /run/www/*/site.conf;\n}\n")
+        secret = root / "root-only.conf"
+        secret.write_text("SECRET-FIRST-WORD { x; }\nlisten SECRET-LISTEN;\n")
+        secret.chmod(0o600)
+        www = root / "run" / "www"
+        (www / "bob").mkdir(parents=True)
+        (www / "bob" / "site.conf").write_text("server { listen 80; server_name bob; }\n")
+        (www / "alice").mkdir()
+        (www / "alice" / "site.conf").symlink_to(secret)
+        os.chown(www / "alice", 65534, 65534)  # alice's directory: she planted the link
+        for d in (root / "etc", conf, root / "run", www, www / "bob"):
+            d.chmod(0o755)
+        out, rc, err = run_function("nginx", root, shell=shell)
+        assert rc == 0
+        assert "SECRET" not in out
+        assert "not read (another user can swap it" in err
+        assert "/run/www/alice/site.conf" in err
+        assert f"@@{NONCE} FILE /run/www/bob/site.conf" in out.splitlines()
+        # what was not read leaves its include unknown, never "read in full"
+        assert "INCLUDE /run/www/*/site.conf" not in out
+        parsed = parse_nginx(out, NONCE)
+        assert isinstance(parsed, Unknown)
+        assert "include /run/www/*/site.conf (http level) was not read" in parsed.reason
+        # a top-level file in a directory another user can write: the section fails
+        (conf / "conf.d").mkdir()
+        (conf / "conf.d" / "x.conf").symlink_to(secret)
+        os.chown(conf / "conf.d", 65534, 65534)
+        out, rc, err = run_function("nginx", root, shell=shell)
+        assert rc == 1
+        assert "SECRET" not in out
+        assert "/etc/nginx/conf.d/x.conf" in err

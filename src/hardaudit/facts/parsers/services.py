@@ -458,10 +458,14 @@ class _NginxWalker:
     """
 
     def __init__(
-        self, files: dict[str, list[_Directive | _Block]], followed: frozenset[str] = frozenset()
+        self,
+        files: dict[str, list[_Directive | _Block]],
+        followed: frozenset[str] = frozenset(),
+        unread: frozenset[str] = frozenset(),
     ) -> None:
         self.files = files
         self.followed = followed  # include patterns the script expanded in full
+        self.unread = unread  # files the script refused to read (another user can swap them)
         self.http = _Level()
         self.servers: list[_Server] = []
         self._expanded: dict[str, list[tuple[_Directive | _Block, bool]]] = {}
@@ -521,7 +525,10 @@ class _NginxWalker:
                 self._spend(len(spliced))
                 out.extend(spliced)
             known = pattern in self.followed or _fully_read(pattern) or _header_free(pattern)
-            if not matched and not known:
+            if self.unread:
+                self._spend(len(self.unread))
+            refused = any(_glob_match(pattern, path) for path in self.unread)
+            if (not matched and not known) or refused:
                 out.append((item, True))
         self._spend(len(items))
         return out
@@ -606,7 +613,8 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | No
     script did not print, other than the standard header-free files, is marked in `headers`
     as `include <path as written>` (see `unseen_includes`): its add_header lines are unknown.
     `@@nonce INCLUDE <pattern>` lines name the includes the script expanded in full: one that
-    matched no printed file is then known to be empty. An include at http level that was not
+    matched no printed file is then known to be empty. `@@nonce UNREAD <path>` names a file
+    the script refused to read: an include that matches it is not read, whatever else it matched. An include at http level that was not
     read makes the whole result Unknown: server blocks in it would be missing, not judged.
     """
     if text.strip() == "## none":  # only as the whole section: never a line among others
@@ -617,11 +625,21 @@ def parse_nginx(text: str, nonce: str) -> tuple[NginxServer, ...] | Unknown | No
         for line in text.splitlines()
         if line.startswith(marker)
     )
-    text = "\n".join(line for line in text.splitlines() if not line.startswith(marker))
+    unread_marker = f"@@{nonce} UNREAD "
+    refused = frozenset(
+        decode_name(line[len(unread_marker) :].strip())
+        for line in text.splitlines()
+        if line.startswith(unread_marker)
+    )
+    text = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.startswith(marker) and not line.startswith(unread_marker)
+    )
     files: dict[str, list[_Directive | _Block]] = {}
     for path, lines in _file_blocks(text, nonce):
         files.setdefault(path, []).extend(_parse_nginx_file(path, lines))
-    walker = _NginxWalker(files, followed)
+    walker = _NginxWalker(files, followed, refused)
     try:
         if NGINX_MAIN in files:
             walker.walk_file(NGINX_MAIN, "main", None)

@@ -20,7 +20,7 @@ units() {
     case $_f in /etc/systemd/system/*) ;; *) _dd="$_dd /etc/systemd/system/${_f##*/}.d" ;; esac
     for _o in "$_f" $(for _x in $_dd; do for _y in "$_x"/*.conf; do [ -f "$_y" ] && echo "$_y"; done; done); do
       mark FILE "$_o"
-      grep -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
+      grep -a -E '^[[:space:]]*(\[|(User|Group|DynamicUser)[[:space:]]*=)' "$_o" || [ $? -eq 1 ] || _rc=1
     done
   done
   return $_rc
@@ -33,17 +33,24 @@ units() {
 # are kept; anything else is dropped. Each file is one `## file <name>` line (name as enc
 # writes it) followed by its directives: one grep per file, so no file name is ever parsed
 # out of grep's output. `## none` alone is the whole section when no config exists.
+# Debian's /etc/redis is redis:redis 2770: the redis user may plant a symlink to a root-only
+# file or a FIFO there. Only regular files are read, never a symlink (nor a file under a
+# symlinked directory); GNU grep gets `-D skip` (a FIFO swapped in after the listing is opened
+# without blocking and skipped) and every grep `-a` (a NUL must not make grep call the file
+# binary and print nothing).
 redis() {
   set --
   for _d in /etc/redis /usr/local/etc/redis; do
     [ -d "$_d" ] || continue
     if [ -r "$_d" ] && [ -x "$_d" ]; then
-      for _f in "$_d"/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
-      [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do [ -f "$_f" ] && set -- "$@" "$_f"; done
+      for _f in "$_d"/*.conf; do [ -f "$_f" ] && [ ! -L "$_f" ] && set -- "$@" "$_f"; done
+      [ "$_d" = /etc/redis ] && for _f in "$_d"/*/*.conf; do
+        [ -f "$_f" ] && [ ! -L "$_f" ] && [ ! -L "${_f%/*}" ] && set -- "$@" "$_f"
+      done
     else
-      # Debian's /etc/redis is redis:redis 2770: its names are listed through sudo, NUL-
-      # separated. Exit 2 like grep's errors (1 means "no directive matched").
-      _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
+      # Its names are listed through sudo (regular files only), NUL-separated. Exit 2 like
+      # grep's errors (1 means "no directive matched").
+      _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -type f -print0 </dev/null 2>/dev/null
         printf 'rc=%s\000' "$?"; } | names0)
       _frc=1
       _ifs=$IFS; IFS=$_nl
@@ -64,14 +71,19 @@ redis() {
   [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
   [ $# -gt 0 ] || { echo "## none"; return 0; }
   _re='__REDIS_RE__'
-  if ! sudo_ok grep -i -E -e "$_re" -- "$@"; then
-    echo "sudo -n refuses grep -i -E -e '$_re' for the Redis config files: not read" >&2
+  _rg=
+  tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
+  if [ $? = 1 ]; then _rg='-D skip'; fi  # GNU grep; BusyBox's has no -D
+  # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`
+  if ! sudo_ok grep $_rg -a -i -E -e "$_re" -- "$@"; then
+    echo "sudo -n refuses grep ${_rg:+$_rg }-a -i -E -e '$_re' for the Redis config files: not read" >&2
     return 126
   fi
   _rc=1
   for _f; do
     printf '## file '; enc "$_f"
-    _out=$(root grep -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
+    # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`
+    _out=$(root grep $_rg -a -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
     if [ $_grc -gt 1 ]; then _rc=2; elif [ $_grc = 0 ] && [ $_rc = 1 ]; then _rc=0; fi
     [ -n "$_out" ] || continue
     printf '%s\n' "$_out" | awk -v q="'" '
@@ -98,16 +110,49 @@ redis() {
   return $_rc
 }
 
+# ngx_safe FILE: whether the nginx function may read FILE. A login user not uid 0 reads
+# with its own rights: always. Root reads a file only when no other user can swap it, or a
+# directory on its way, for a symlink to a root-only file or a FIFO (include /www/*/site.conf
+# with /www/alice alice's): every directory on its path, as written and as resolved
+# (readlink -f), is root's and writable by no one else, or sticky with the next entry root's.
+ngx_safe() {
+  [ "$HA_UID" = 0 ] || return 0
+  _sr=$(readlink -f -- "$1" 2>/dev/null </dev/null) && [ -n "$_sr" ] || return 1
+  for _sp in "$1" "$_sr"; do
+    _sd=; _srest=${_sp#/}
+    while [ -n "$_srest" ]; do
+      _sc=${_srest%%/*}
+      case $_srest in */*) _srest=${_srest#*/} ;; *) _srest= ;; esac
+      [ -n "$_sc" ] || continue
+      _st=$(stat -L -c '%u %a' -- "${_sd:-/}" 2>/dev/null </dev/null) || return 1
+      _sm=${_st#* }
+      case ${_st%% *}:${_sm#"${_sm%??}"} in
+        0:*[2367]*)  # group- or world-writable: only sticky, with the entry root's
+          case ${#_sm}:${_sm%???} in
+            4:[1357]) [ "$(stat -c %u -- "$_sd/$_sc" 2>/dev/null </dev/null)" = 0 ] || return 1 ;;
+            *) return 1 ;;
+          esac ;;
+        0:*) ;;
+        *) return 1 ;;
+      esac
+      _sd=$_sd/$_sc
+    done
+  done
+}
+
 # nginx: the structure only. Of each file, the lines with a brace, a block header or a listen,
 # server_name, add_header or include directive, rebuilt from nginx's tokens: comments dropped,
 # the arguments of any other directive dropped, every quoted string "<redacted>" except in
 # listen, server_name and include and an add_header's header name (its value is redacted too),
 # an `if` keeps its variables and operators only; the bodies of `map`, `geo` and
 # `split_clients` blocks are dropped whole (the first word of each of their lines is a key,
-# and may be a secret such as an API key), their braces kept. Files: nginx.conf, the usual directories,
+# and may be a secret such as an API key), their braces kept. A quoted directive name is
+# judged by its unquoted value, as nginx reads it (and printed unquoted when it is one of the
+# names above or a block name), so `"map"` is a map. Files: nginx.conf, the usual directories,
 # and every file an include names (relative to /etc/nginx, globs expanded like nginx does,
 # __NGXDEPTH__ levels deep); `INCLUDE <pattern>` says every file of that include was printed (or
-# none exists), so the parser can tell a known-empty include from one that was not read.
+# none exists), so the parser can tell a known-empty include from one that was not read;
+# `UNREAD <file>` names a file ngx_safe refused (its include is then unknown).
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
   # m=p prints the structure lines, m=i the include patterns (absolute); r prefixes absolute
@@ -122,10 +167,11 @@ nginx() {
       n++
       if (skip) { drop(); return }  # a map/geo/split_clients body: each line starts with a key
       u = quoted ? substr(t, 2, length(t) - 2) : t
-      if (n == 1) {
+      if (n == 1) {  # nginx unquotes a directive name: "map" is map, "server" is server
         name = u
-        if (quoted && u !~ /^(listen|server_name|add_header|include|location|if)$/) { name = ""; hide() }
-        else keep(t)
+        if (!quoted) keep(t)
+        else if (u ~ /^(listen|server_name|add_header|include|location|if|http|server|limit_except|upstream|map|geo|split_clients|types|events|stream|mail)$/) keep(u)
+        else { name = ""; hide() }
         return
       }
       if (m == "i") { if (name == "include" && n == 2) inc = u; return }
@@ -196,15 +242,22 @@ nginx() {
     set -f
     for _p in $_todo; do
       set +f  # the pattern is expanded here, like nginx's glob()
-      _hit=0
+      _hit=0; _unsafe=
       for _f in $_p; do
         [ -f "$_f" ] || continue
-        _hit=1
         case "
 $_seen
 " in *"
 $_f
-"*) continue ;; esac
+"*) _hit=1; continue ;; esac
+        if ! ngx_safe "$_f"; then
+          # not read: `UNREAD <file>` makes its include unknown; a top-level file fails
+          mark UNREAD "$_f"
+          { printf 'not read (another user can swap it or a directory on its way): '; enc "$_f"; } >&2
+          _unsafe=1; [ $_depth -gt 0 ] || _rc=1
+          continue
+        fi
+        _hit=1
         _seen="$_seen
 $_f"
         mark FILE "$_f"
@@ -223,7 +276,7 @@ $(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
         *) if [ -d "$_dir" ]; then [ -r "$_dir" ] && [ -x "$_dir" ] && _ok=1
            elif [ ! -e "$_dir" ] && [ -d "${_dir%/*}/" ] && [ -x "${_dir%/*}/" ]; then _ok=1; fi ;;
       esac
-      if [ "$_ok" = 1 ]; then mark INCLUDE "$_p"; fi
+      if [ "$_ok" = 1 ] && [ -z "$_unsafe" ]; then mark INCLUDE "$_p"; fi
     done
     set +f
     IFS=$_ifs
