@@ -44,14 +44,17 @@ def parse_ipv6(text: str) -> Ipv6State:
 def parse_processes(text: str) -> Processes:
     r"""`proc=<real uid> <name>`, `engine=<name> <octal argv>` and `daemon.json: <line>` lines.
 
-    Only processes with real uid 0 go into `root_names` (a user can name a process anything);
+    Only processes with real uid 0 go into `root_names` (a user can name a process anything),
+    and only those in the PID namespace the script saw as PID 1's: a container's root has uid
+    0 on the host too, so a nested namespace's process comes as `proc=ns:<uid>` and counts as
+    a name only;
     `engine=` lines are root's dockerd/containerd, their argv decoded here, so no argument can
     have made a line of its own. Older captures' `comm=`/`cmdline=` lines are still read, as
     names of unknown owner and as engine command lines.
 
-    >>> p = parse_processes("proc=1000 fail2ban-server\nproc=0 sshd")
+    >>> p = parse_processes("proc=1000 fail2ban-server\nproc=0 sshd\nproc=ns:0 sshguard")
     >>> sorted(p.names), sorted(p.root_names)
-    (['fail2ban-server', 'sshd'], ['sshd'])
+    (['fail2ban-server', 'sshd', 'sshguard'], ['sshd'])
     """
     names: set[str] = set()
     root: set[str] = set()
