@@ -317,6 +317,7 @@ def test_a_process_name_cannot_switch_the_listener_dialect() -> None:
     # ss prints a process name raw: a name holding "\n## /proc/net/t" must not make the
     # parser read ss's lines as /proc/net/tcp (where none would parse: sockets hidden)
     text = (
+        "## ss -tuln\ntcp LISTEN 0.0.0.0:6379\ntcp LISTEN 0.0.0.0:22\n## ss -tulpn\n"
         'tcp LISTEN 0 128 0.0.0.0:6379 0.0.0.0:* users:(("x\n## /proc/net/t",pid=9,fd=3))\n'
         'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))\n'
     )

@@ -1,6 +1,15 @@
 # Sections: listening sockets, firewall rulesets, IPv6 state, processes, containers.
 listeners() {
   if has ss; then
+    # The sockets come from `ss -tuln`: no process names, nothing any user sets, no root. The
+    # names come from `ss -tulpn` after it, raw: ss prints a process name (comm, set by the
+    # process itself) byte for byte, newlines too, so its lines can be forged; the auditor
+    # takes a name only for a socket of the first list that one complete line names. The
+    # first list is short (netid state local) so that many sockets fill the cap later.
+    echo "## ss -tuln"
+    _s=$(ss -H -tuln 2>/dev/null || ss -tuln) || return 1
+    printf '%s\n' "$_s" | awk '$1 != "Netid" { print $1, $2, $5 }'
+    echo "## ss -tulpn"
     if root ss -H -tulpn 2>/dev/null; then return 0; fi
     root ss -tulpn
   else
