@@ -173,6 +173,7 @@ class EnvFiles:
 
     dirs: tuple[str, ...]
     files: tuple[FileStat, ...]
+    incomplete: tuple[str, ...] = ()  # why the search may have missed files (cap, error)
 
 
 @dataclass(frozen=True)

@@ -431,7 +431,8 @@ def test_stats_pairs_each_line_with_its_own_name_when_one_fails(
     (tmp_path / "c\nd").chmod(0o604)
     program = (
         f"N='@@{NONCE}'\n{PRELUDE}\n"
-        f'stats tmo "{tmp_path}/a" "{tmp_path}/gone\n1" "{tmp_path}/c\nd"; echo "rc=$?"\n'
+        # the middle name cannot be stat'ed ("Not a directory": a vanished one is skipped)
+        f'stats tmo "{tmp_path}/a" "{tmp_path}/a/gone\n1" "{tmp_path}/c\nd"; echo "rc=$?"\n'
     )
     done = subprocess.run(
         [*shell, "-c", program],
@@ -450,4 +451,4 @@ def test_stats_pairs_each_line_with_its_own_name_when_one_fails(
         (f"{tmp_path}/a", "0640"),
         (f"{tmp_path}/c\nd", "0604"),
     ]
-    assert done.stderr.startswith("cannot stat \\")  # the missing name, escaped
+    assert done.stderr.startswith("cannot stat \\")  # the failing name, escaped
