@@ -188,6 +188,28 @@ def test_argv_newline_of_a_users_dockerd_cannot_forge_tlsverify(
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_an_argument_holding_tlsverify_is_not_the_tlsverify_flag(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    proc = fake_proc(
+        tmp_path / "proc",
+        {"1": "systemd", "50": "dockerd"},
+        argv={"50": b"dockerd\0-H\0tcp://0.0.0.0:2375\0--label\0note=see --tlsverify docs\0"},
+    )
+    processes = parse_processes(run_processes(proc, shell)[0])
+    (result,) = evaluate(
+        [CHECKS["ctr.daemon-tcp"]],
+        facts(processes=processes, containers=(), listeners=()),
+        {},
+    )
+    assert result.status == Status.FAIL
+    assert result.evidence[0] == "dockerd -H tcp://0.0.0.0:2375 without --tlsverify (all)"
+    assert processes.engine_argvs == (
+        ("dockerd", "dockerd", "-H", "tcp://0.0.0.0:2375", "--label", "note=see --tlsverify docs"),
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
 def test_engine_argv_keeps_every_byte(tmp_path: Path, shell: list[str]) -> None:
     proc = fake_proc(
         tmp_path / "proc",
