@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TypeVar
 
 from hardaudit.errors import FactError
@@ -110,7 +111,16 @@ def _ssh_files(section: Section | None, nonce: str) -> SshFiles | Unknown:
 
 
 def _listeners(section: Section | None) -> tuple[ListeningSocket, ...] | Unknown:
-    if section is None or not section.ok:
+    # The socket list (`## ss -tuln`) comes first and whole when the cap cut only the process
+    # names after it (`## ss -tulpn`): judged, with the names that arrived.
+    whole_list = (
+        section is not None
+        and section.truncated
+        and section.rc is not None
+        and section.text.startswith("## ss -tuln\n")
+        and "\n## ss -tulpn\n" in section.text
+    )
+    if section is None or (not section.ok and not whole_list):
         return Unknown(failure_reason(section, "listening sockets"))
     sockets = parse_listeners(section.text)
     if not sockets:  # an empty list is never proof: at least sshd should be listening
@@ -216,17 +226,38 @@ def _etc_files(section: Section | None) -> tuple[FileStat, ...] | Unknown:
     return parse_stat_lines(section.text)
 
 
+def _received(section: Section) -> str:
+    """The whole lines of a section's text: a cap's cut-off last line is dropped."""
+    if not section.truncated:
+        return section.text
+    return section.text.rpartition("\n")[0]
+
+
 def _world_writable(section: Section | None) -> WorldWritable | Unknown:
-    # find exits 1 when some directory could not be read: the walk is then incomplete.
+    # find exits 1 when some directory could not be read: the walk is then incomplete. Paths
+    # received before the cap cut the output are found all the same: the check fails on them.
+    if section is not None and section.truncated:
+        found = parse_world_writable(_received(section), section.stderr, WORLD_WRITABLE_CAP)
+        if found.paths:
+            return replace(found, capped=True)
     if section is None or section.rc is None or section.truncated or section.rc not in (0, 1):
         return Unknown(failure_reason(section, "world-writable walk"))
     return parse_world_writable(section.text, section.stderr, WORLD_WRITABLE_CAP)
 
 
 def _env_files(section: Section | None) -> EnvFiles | Unknown:
-    if section is None or not section.ok:
+    # A search cut by the cap, an error or the time cap is judged on the files it sent: one
+    # that fails stands (a user cannot hide other users' files by making the output long);
+    # the check is unknown only when none fails.
+    if section is None:
         return Unknown(failure_reason(section, ".env search"))
-    return parse_env_files(section.text)
+    if section.ok:
+        return parse_env_files(section.text)
+    found = parse_env_files(_received(section))
+    why = failure_reason(section, ".env search")
+    if section.truncated:
+        why = ".env search: output larger than the section cap, files after the cut not judged"
+    return replace(found, incomplete=(why,))
 
 
 def _ipv6(section: Section | None) -> Ipv6State | Unknown:

@@ -173,6 +173,7 @@ class EnvFiles:
 
     dirs: tuple[str, ...]
     files: tuple[FileStat, ...]
+    incomplete: tuple[str, ...] = ()  # why the search may have missed files (cap, error)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ class Processes:
     engine_cmdlines: tuple[str, ...] = ()  # root's dockerd/containerd: "name arg0 arg1 ..."
     daemon_json: tuple[str, ...] = ()  # "hosts"/"tls" lines of /etc/docker/daemon.json
     root_names: frozenset[str] = frozenset()  # processes whose real uid is 0: only these prove
+    # the same engines' argv, one argument per item: ("dockerd", arg0, arg1, ...)
+    engine_argvs: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

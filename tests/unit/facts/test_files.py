@@ -15,7 +15,6 @@ from hardaudit.facts.model import (
     HostFacts,
     Section,
     SshFiles,
-    Unknown,
     WorldWritable,
 )
 from hardaudit.facts.parsers.files import (
@@ -200,10 +199,12 @@ def test_world_writable_capped_when_the_cap_is_reached() -> None:
 # sections -> facts ----------------------------------------------------------------------------
 
 
-def test_failed_env_search_is_unknown_with_finds_complaint() -> None:
+def test_failed_env_search_is_incomplete_with_finds_complaint() -> None:
+    # the files it did send are judged (one failing stands); none failing: unknown, this reason
     facts = host_facts("debian-user-rhel-modes")
-    assert facts.env_files == Unknown(
-        ".env search: exit status 1: find: '/home/alice': Permission denied"
+    assert isinstance(facts.env_files, EnvFiles)
+    assert facts.env_files.incomplete == (
+        ".env search: exit status 1: find: '/home/alice': Permission denied",
     )
 
 

@@ -317,6 +317,7 @@ def test_a_process_name_cannot_switch_the_listener_dialect() -> None:
     # ss prints a process name raw: a name holding "\n## /proc/net/t" must not make the
     # parser read ss's lines as /proc/net/tcp (where none would parse: sockets hidden)
     text = (
+        "## ss -tuln\ntcp LISTEN 0.0.0.0:6379\ntcp LISTEN 0.0.0.0:22\n## ss -tulpn\n"
         'tcp LISTEN 0 128 0.0.0.0:6379 0.0.0.0:* users:(("x\n## /proc/net/t",pid=9,fd=3))\n'
         'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))\n'
     )
@@ -430,7 +431,8 @@ def test_stats_pairs_each_line_with_its_own_name_when_one_fails(
     (tmp_path / "c\nd").chmod(0o604)
     program = (
         f"N='@@{NONCE}'\n{PRELUDE}\n"
-        f'stats tmo "{tmp_path}/a" "{tmp_path}/gone\n1" "{tmp_path}/c\nd"; echo "rc=$?"\n'
+        # the middle name cannot be stat'ed ("Not a directory": a vanished one is skipped)
+        f'stats tmo "{tmp_path}/a" "{tmp_path}/a/gone\n1" "{tmp_path}/c\nd"; echo "rc=$?"\n'
     )
     done = subprocess.run(
         [*shell, "-c", program],
@@ -449,4 +451,4 @@ def test_stats_pairs_each_line_with_its_own_name_when_one_fails(
         (f"{tmp_path}/a", "0640"),
         (f"{tmp_path}/c\nd", "0604"),
     ]
-    assert done.stderr.startswith("cannot stat \\")  # the missing name, escaped
+    assert done.stderr.startswith("cannot stat \\")  # the failing name, escaped

@@ -45,8 +45,10 @@ def fake_proc(
     pids: dict[str, str],
     uids: dict[str, int] | None = None,
     argv: dict[str, bytes] | None = None,
+    nspid: dict[str, str] | None = None,
 ) -> Path:
-    """/proc/<pid>/{comm,status,cmdline}; every process is root's unless `uids` says."""
+    """/proc/<pid>/{comm,status,cmdline}; every process is root's unless `uids` says, and in
+    the PID namespace of PID 1 (NSpid: one pid) unless `nspid` gives its NSpid values."""
     for pid, comm in pids.items():
         (root / pid).mkdir(parents=True)
         (root / pid / "comm").write_text(comm + "\n")
@@ -54,6 +56,7 @@ def fake_proc(
         escaped = comm.replace("\\", "\\\\").replace("\n", "\\n")  # as the kernel does
         (root / pid / "status").write_text(
             f"Name:\t{escaped}\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"
+            f"NStgid:\t{(nspid or {}).get(pid, pid)}\nNSpid:\t{(nspid or {}).get(pid, pid)}\n"
         )
         (root / pid / "cmdline").write_bytes((argv or {}).get(pid, comm.encode() + b"\0"))
     return root
@@ -97,6 +100,62 @@ def test_a_users_fail2ban_server_does_not_rate_limit_ssh(tmp_path: Path, shell: 
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_containers_root_processes_do_not_count_as_the_hosts(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # a rootful container (own PID namespace): uid 0 on the host, NSpid lists two pids
+    proc = fake_proc(
+        tmp_path / "proc",
+        {"1": "systemd", "42": "sshd", "900": "fail2ban-server", "901": "dockerd"},
+        nspid={"900": "900\t1", "901": "901\t7"},
+        argv={"901": b"dockerd\0-H\0tcp://0.0.0.0:2375\0"},
+    )
+    out, rc, err = run_processes(proc, shell)
+    assert (rc, err) == (0, "")
+    processes = parse_processes(out)
+    assert processes.root_names == frozenset({"systemd", "sshd"})
+    assert processes.engine_cmdlines == ()  # a DinD dockerd is not the host's engine
+    (result,) = evaluate(
+        [CHECKS["ssh.rate-limit"]], facts(firewall=NO_FIREWALL, processes=processes), {}
+    )
+    assert result.status == Status.FAIL
+
+
+def _comm(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text() if pid.isdigit() else ""
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare"
+)
+def test_a_process_in_a_new_pid_namespace_is_not_root_on_the_host(tmp_path: Path) -> None:
+    # the reviewer's repro: a copy of sleep named fail2ban-server in its own PID namespace
+    fake = tmp_path / "fail2ban-server"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", fake)
+    child = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", str(fake), "60"]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if any(_comm(pid) == "fail2ban-server\n" for pid in os.listdir("/proc")):
+                break
+            time.sleep(0.1)
+        program = f"N='@@{NONCE}'\n{PRELUDE}\n{_function('processes')}processes\n"
+        done = subprocess.run(
+            ["sh", "-c", program], capture_output=True, text=True, check=False, timeout=60
+        )
+    finally:
+        child.kill()
+        child.wait()
+    assert "proc=ns:0 fail2ban-server" in done.stdout.splitlines()
+    assert "fail2ban-server" not in parse_processes(done.stdout).root_names
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
 def test_argv_newline_of_a_users_dockerd_cannot_forge_tlsverify(
     tmp_path: Path, shell: list[str]
 ) -> None:
@@ -126,6 +185,28 @@ def test_argv_newline_of_a_users_dockerd_cannot_forge_tlsverify(
     )
     assert result.status == Status.FAIL
     assert result.evidence == ("dockerd -H tcp://0.0.0.0:4243 without --tlsverify (all)",)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_an_argument_holding_tlsverify_is_not_the_tlsverify_flag(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    proc = fake_proc(
+        tmp_path / "proc",
+        {"1": "systemd", "50": "dockerd"},
+        argv={"50": b"dockerd\0-H\0tcp://0.0.0.0:2375\0--label\0note=see --tlsverify docs\0"},
+    )
+    processes = parse_processes(run_processes(proc, shell)[0])
+    (result,) = evaluate(
+        [CHECKS["ctr.daemon-tcp"]],
+        facts(processes=processes, containers=(), listeners=()),
+        {},
+    )
+    assert result.status == Status.FAIL
+    assert result.evidence[0] == "dockerd -H tcp://0.0.0.0:2375 without --tlsverify (all)"
+    assert processes.engine_argvs == (
+        ("dockerd", "dockerd", "-H", "tcp://0.0.0.0:2375", "--label", "note=see --tlsverify docs"),
+    )
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hardaudit.checks.evaluators import (
@@ -315,13 +315,17 @@ def daemon_json_hosts(lines: tuple[str, ...]) -> list[str]:
     return urls
 
 
-def dockerd_hosts(cmdline: str) -> tuple[list[str], bool | None]:
-    """(the -H/--host values, --tlsverify) of a dockerd command line; None: not given.
+def dockerd_hosts(argv: str | Sequence[str]) -> tuple[list[str], bool | None]:
+    """(the -H/--host values, --tlsverify) of a dockerd argv; None: not given.
 
-    >>> dockerd_hosts("dockerd /usr/bin/dockerd -H fd:// --host=tcp://0.0.0.0:2375")
+    The arguments are taken one by one as the process received them: one holding a space
+    (`--label "note=see --tlsverify docs"`) is a single argument, never `--tlsverify`. A
+    string (an older capture's command line) is split on whitespace.
+
+    >>> dockerd_hosts(("dockerd", "/usr/bin/dockerd", "-H", "fd://", "--host=tcp://0.0.0.0:2375"))
     (['fd://', 'tcp://0.0.0.0:2375'], None)
     """
-    words = cmdline.split()
+    words = argv.split() if isinstance(argv, str) else list(argv)
     hosts: list[str] = []
     tlsverify: bool | None = None
     for i, word in enumerate(words):
@@ -382,12 +386,13 @@ def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, An
     lesser = min(
         check.severity, Severity.parse(str(check.params.get("loopback_severity", "medium")))
     )
-    engines = [c for c in procs.engine_cmdlines if c.split()[:1] == ["dockerd"]]
+    argvs = procs.engine_argvs or tuple(tuple(c.split()) for c in procs.engine_cmdlines)
+    engines = [a for a in argvs if a[:1] == ("dockerd",)]
     json_tls = any(_TLSVERIFY_JSON.search(line) for line in procs.daemon_json)
     bad: list[tuple[str, Severity]] = []
     good: list[str] = []
-    for cmdline in engines:
-        hosts, tlsverify = dockerd_hosts(cmdline)
+    for argv in engines:
+        hosts, tlsverify = dockerd_hosts(argv)
         verified = tlsverify if tlsverify is not None else json_tls
         for host in hosts:
             if not host.startswith("tcp://"):

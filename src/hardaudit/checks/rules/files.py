@@ -144,7 +144,7 @@ def _env(facts: HostFacts, variables: Mapping[str, Any]) -> _FileSet | Outcome:
     else:
         searched = ", ".join(_words(variables.get("app_dirs"))) or "none given"
         empty = Outcome(Status.PASS, (f"no app dir exists (app_dirs: {searched})",))
-    return _FileSet(tuple(found), empty, (), tuple(notes))
+    return _FileSet(tuple(found), empty, env.incomplete, tuple(notes))
 
 
 _SETS: dict[str, Callable[[HostFacts, Mapping[str, Any]], _FileSet | Outcome]] = {

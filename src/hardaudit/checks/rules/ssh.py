@@ -272,7 +272,8 @@ def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any])
     if isinstance(processes, Unknown):
         unread.append(f"processes: {processes.reason}")
     else:
-        # only root's: any user can name a process fail2ban-server
+        # only root's in the host's PID namespace: any user can name a process
+        # fail2ban-server, and a rootful container's root has uid 0 on the host too
         running = [d for d in daemons if d in processes.root_names]
         if running:
             proofs.extend(f"{name} is running as root" for name in running)

@@ -9,6 +9,11 @@ from hardaudit.facts.model import ListeningSocket
 from hardaudit.facts.parsers.numbers import ascii_int, hex_int
 
 _PROCESS = re.compile(r'users:\(\("([^"]*)"')
+# One complete `ss -tulpn` socket line: netid, state, queues, local and peer address, and
+# nothing after them but one `users:((...))` ending the line.
+_SS_LINE = re.compile(
+    r"(tcp|udp)\s+(LISTEN|UNCONN)\s+\d+\s+\d+\s+(\S+:\S+)\s+(\S+:\S+)(\s+users:\(\(.*\)\))?\s*"
+)
 
 
 def split_address(local: str) -> tuple[str, int] | None:
@@ -25,22 +30,51 @@ def split_address(local: str) -> tuple[str, int] | None:
 
 
 def parse_ss(text: str) -> tuple[ListeningSocket, ...]:
-    """Parse `ss -tulpn` output; the header line is dropped whether or not -H was honoured."""
+    """Parse `ss -tulpn` output; the header line is dropped whether or not -H was honoured.
+
+    Only complete socket lines count: a process name is printed raw (newlines too), so a
+    name can split its own line and forge the start of another; the pieces that are not
+    whole socket lines are dropped (see `parse_ss_pair` for the lines a name can forge).
+    """
     sockets: list[ListeningSocket] = []
     for line in text.splitlines():
-        fields = line.split()
-        if len(fields) < 5 or fields[0] == "Netid":
+        found = _SS_LINE.fullmatch(line)
+        if found is None:
             continue
-        netid, state = fields[0], fields[1]
-        if netid not in ("tcp", "udp") or state not in ("LISTEN", "UNCONN"):
-            continue
-        split = split_address(fields[4])
+        split = split_address(found.group(3))
         if split is None:
             continue
-        process = _PROCESS.search(line)
+        process = _PROCESS.match(found.group(5).strip()) if found.group(5) else None
         sockets.append(
-            ListeningSocket(netid, split[0], split[1], process.group(1) if process else "")
+            ListeningSocket(found.group(1), split[0], split[1], process.group(1) if process else "")
         )
+    return tuple(sockets)
+
+
+def parse_ss_pair(text: str) -> tuple[ListeningSocket, ...]:
+    """The script's `## ss -tuln` list (`netid state local` lines), named from `## ss -tulpn`.
+
+    The sockets are those of the first list only: nothing in it is set by a user. A socket
+    takes a process name when the `ss -tulpn` lines for its (netid, address, port) all give
+    the same one; a name that a forged line contradicts is left out.
+    """
+    first, _, named = text.partition("\n## ss -tulpn\n")
+    names: dict[tuple[str, str, int], set[str]] = {}
+    for s in parse_ss(named):
+        names.setdefault((s.proto, s.address, s.port), set()).add(s.process)
+    sockets: list[ListeningSocket] = []
+    for line in first.splitlines():
+        fields = line.split()
+        if len(fields) != 3 or fields[0] not in ("tcp", "udp"):
+            continue
+        if fields[1] not in ("LISTEN", "UNCONN"):
+            continue
+        split = split_address(fields[2])
+        if split is None:
+            continue
+        given = names.get((fields[0], split[0], split[1]), set())
+        name = next(iter(given)) if len(given) == 1 else ""
+        sockets.append(ListeningSocket(fields[0], split[0], split[1], name))
     return tuple(sockets)
 
 
@@ -82,4 +116,6 @@ def parse_listeners(text: str) -> tuple[ListeningSocket, ...]:
     """Dispatch on the dialect the script produced."""
     if text.lstrip("\n").startswith("## /proc/net/"):  # the script's first line, or never
         return parse_proc_net(text)
+    if text.lstrip("\n").startswith("## ss -tuln\n"):
+        return parse_ss_pair(text)
     return parse_ss(text)

@@ -3,7 +3,9 @@
 The script sends any file name that is not plain printable ASCII (and every command line)
 as octal escapes of its bytes, so a newline, tab, quote, escape sequence or invalid UTF-8 in
 a name can never start a line, split a field or reach a terminal raw. Bytes that are not
-UTF-8 are kept visible as `\\xNN` (backslashreplace): decoded once, here.
+UTF-8 are kept visible as `\\xNN` (backslashreplace): decoded once, here. A backslash the
+name itself holds is doubled first, so a name holding the four characters `\\xff` (shown
+`\\\\xff`) and one holding the byte 0xff (shown `\\xff`) stay different.
 """
 
 from __future__ import annotations
@@ -24,12 +26,21 @@ def decode_octal(text: str) -> bytes | None:
     return bytes(int(text[i + 1 : i + 4], 8) & 0xFF for i in range(0, len(text), 4))
 
 
+def _text(raw: bytes) -> str:
+    r"""Bytes as text: each literal backslash doubled, then each invalid byte as `\xNN`.
+
+    >>> print(_text(b"/srv/\xff"), _text(rb"/srv/\xff"))
+    /srv/\xff /srv/\\xff
+    """
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+
+
 def decode_argv(text: str) -> list[str]:
     """The NUL-separated argv of an `engine=` line, each argument decoded on its own."""
     raw = decode_octal(text)
     if raw is None:
         return []
-    return [arg.decode("utf-8", "backslashreplace") for arg in raw.rstrip(b"\0").split(b"\0")]
+    return [_text(arg) for arg in raw.rstrip(b"\0").split(b"\0")]
 
 
 def decode_name(field: str) -> str:
@@ -41,4 +52,4 @@ def decode_name(field: str) -> str:
     '/srv/app/.env'
     """
     raw = decode_octal(field)
-    return field if raw is None else raw.decode("utf-8", "backslashreplace")
+    return field if raw is None else _text(raw)

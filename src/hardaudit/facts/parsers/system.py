@@ -44,18 +44,23 @@ def parse_ipv6(text: str) -> Ipv6State:
 def parse_processes(text: str) -> Processes:
     r"""`proc=<real uid> <name>`, `engine=<name> <octal argv>` and `daemon.json: <line>` lines.
 
-    Only processes with real uid 0 go into `root_names` (a user can name a process anything);
+    Only processes with real uid 0 go into `root_names` (a user can name a process anything),
+    and only those in the PID namespace the script saw as PID 1's: a container's root has uid
+    0 on the host too, so a nested namespace's process comes as `proc=ns:<uid>` and counts as
+    a name only;
     `engine=` lines are root's dockerd/containerd, their argv decoded here, so no argument can
-    have made a line of its own. Older captures' `comm=`/`cmdline=` lines are still read, as
+    have made a line of its own, and kept as a tuple (`engine_argvs`): an argument holding a
+    space (`--label "note=see --tlsverify"`) stays one argument. Older captures' `comm=`/`cmdline=` lines are still read, as
     names of unknown owner and as engine command lines.
 
-    >>> p = parse_processes("proc=1000 fail2ban-server\nproc=0 sshd")
+    >>> p = parse_processes("proc=1000 fail2ban-server\nproc=0 sshd\nproc=ns:0 sshguard")
     >>> sorted(p.names), sorted(p.root_names)
-    (['fail2ban-server', 'sshd'], ['sshd'])
+    (['fail2ban-server', 'sshd', 'sshguard'], ['sshd'])
     """
     names: set[str] = set()
     root: set[str] = set()
     cmdlines: list[str] = []
+    argvs: list[tuple[str, ...]] = []
     daemon: list[str] = []
     for line in text.splitlines():
         if line.startswith("proc="):
@@ -65,12 +70,17 @@ def parse_processes(text: str) -> Processes:
                 root.add(name)
         elif line.startswith("engine="):
             name, _, argv = line[len("engine=") :].partition(" ")
-            cmdlines.append(" ".join([name, *decode_argv(argv.strip())]).strip())
+            args = decode_argv(argv.strip())
+            cmdlines.append(" ".join([name, *args]).strip())
+            argvs.append((name, *args))
         elif line.startswith("comm="):  # no owner in older captures: judged as they were
             names.add(line[len("comm=") :])
             root.add(line[len("comm=") :])
         elif line.startswith("cmdline="):
             cmdlines.append(line[len("cmdline=") :].strip())
+            argvs.append(tuple(cmdlines[-1].split()))  # older captures: boundaries lost
         elif line.startswith("daemon.json: "):
             daemon.append(line[len("daemon.json: ") :].strip())
-    return Processes(frozenset(names), tuple(cmdlines), tuple(daemon), frozenset(root))
+    return Processes(
+        frozenset(names), tuple(cmdlines), tuple(daemon), frozenset(root), tuple(argvs)
+    )

@@ -1,6 +1,15 @@
 # Sections: listening sockets, firewall rulesets, IPv6 state, processes, containers.
 listeners() {
   if has ss; then
+    # The sockets come from `ss -tuln`: no process names, nothing any user sets, no root. The
+    # names come from `ss -tulpn` after it, raw: ss prints a process name (comm, set by the
+    # process itself) byte for byte, newlines too, so its lines can be forged; the auditor
+    # takes a name only for a socket of the first list that one complete line names. The
+    # first list is short (netid state local) so that many sockets fill the cap later.
+    echo "## ss -tuln"
+    _s=$(ss -H -tuln 2>/dev/null || ss -tuln) || return 1
+    printf '%s\n' "$_s" | awk '$1 != "Netid" { print $1, $2, $5 }'
+    echo "## ss -tulpn"
     if root ss -H -tulpn 2>/dev/null; then return 0; fi
     root ss -tulpn
   else
@@ -35,14 +44,22 @@ processes() {
     echo "cannot read /proc/1/comm as $(id -un </dev/null): /proc is mounted with hidepid, other users' processes are hidden" >&2
     return 1
   fi
-  # One awk for every status file (a fork per process is slow with many processes).
-  awk 'FNR == 1 { name = ""; done = 0; if ($1 == "Name:") name = substr($0, 7) }
-    $1 == "Uid:" && !done {
-      done = 1; print "proc=" $2 " " name
-      if ($2 == "0" && (name == "dockerd" || name == "containerd")) {
-        p = FILENAME; sub(/\/status$/, "", p); print "@engine " p " " name
+  # One awk for every status file (a fork per process is slow with many processes). A process
+  # in a nested PID namespace (a container's: NSpid lists more than one pid, seen from the
+  # namespace of this /proc, that of the PID 1 the script sees) is sent as `proc=ns:UID`: its
+  # uid 0 is a container's root, proof of nothing on the host, and its dockerd is not the host's.
+  awk 'function out() {
+      if (uid == "") return
+      if (ns > 2) { print "proc=ns:" uid " " name; return }
+      print "proc=" uid " " name
+      if (uid == "0" && (name == "dockerd" || name == "containerd")) {
+        p = file; sub(/\/status$/, "", p); print "@engine " p " " name
       }
-    }' /proc/[0-9]*/status 2>/dev/null </dev/null | while IFS= read -r _l; do
+    }
+    FNR == 1 { out(); file = FILENAME; name = ""; uid = ""; ns = 0; if ($1 == "Name:") name = substr($0, 7) }
+    $1 == "Uid:" && uid == "" { uid = $2 }
+    $1 == "NSpid:" { ns = NF }
+    END { out() }' /proc/[0-9]*/status 2>/dev/null </dev/null | while IFS= read -r _l; do
     case $_l in
       "@engine "*) _l=${_l#@engine }; _a=$(oct <"${_l%% *}/cmdline" 2>/dev/null)
         [ -n "$_a" ] && printf 'engine=%s %s\n' "${_l#* }" "$_a" ;;

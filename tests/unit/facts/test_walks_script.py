@@ -1,0 +1,129 @@
+"""The .env search and the world-writable walk under churn: paths vanishing during a walk.
+
+A local user creating and deleting directories in a loop makes find complain "No such file
+or directory" and exit 1; that must not turn the result into unknown. `root` stands in for
+the script's: it runs find for real, then adds find's complaint and its exit status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hardaudit.checks.engine import evaluate
+from hardaudit.checks.loader import load_checks
+from hardaudit.checks.model import Status
+from hardaudit.facts.build import _env_files, _world_writable
+from hardaudit.facts.model import EnvFiles, Section, WorldWritable
+from hardaudit.facts.parsers.files import parse_env_files
+from hardaudit.facts.script import WORLD_WRITABLE_CAP
+
+from ..checks.factories import facts
+from .test_files_script import SHELLS, _function, run_function
+from .test_services_script import PRELUDE
+
+ROOT = 'root() {{ "$@"; _r=$?; [ "$1" = find ] || return $_r; echo "find: \'{}\': {}" >&2; return 1; }}'
+CHECKS = {c.id: c for c in load_checks()}
+GONE = ROOT.format("/srv/x/tmp123", "No such file or directory")
+DENIED = ROOT.format("/srv/secret", "Permission denied")
+
+
+def env_tree(tmp: Path) -> Path:
+    app = tmp / "srv" / "app"
+    app.mkdir(parents=True)
+    (app / ".env").write_text("SECRET=1\n")
+    (app / ".env").chmod(0o644)
+    return tmp / "srv"
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_env_search_with_a_vanished_path_is_complete(tmp_path: Path, shell: list[str]) -> None:
+    srv = env_tree(tmp_path)
+    out, rc, err = run_function("env_files", tmp_path, shell, root_fn=GONE, app_dirs=(str(srv),))
+    assert (rc, err) == (0, "")
+    assert [f.path for f in parse_env_files(out).files] == [f"{srv}/app/.env"]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_env_search_with_an_unreadable_dir_still_fails(tmp_path: Path, shell: list[str]) -> None:
+    srv = env_tree(tmp_path)
+    _out, rc, err = run_function("env_files", tmp_path, shell, root_fn=DENIED, app_dirs=(str(srv),))
+    assert rc == 1
+    assert "Permission denied" in err
+
+
+def run_world_writable(tmp: Path, shell: list[str], root_fn: str) -> tuple[str, int, str]:
+    body = re.sub(r"for _d in /etc [^;]*;", f"for _d in {tmp};", _function("world_writable"))
+    body = body.replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
+    program = f"N='@@N'\n{PRELUDE}\n{root_fn}\n{body}world_writable\n"
+    done = subprocess.run(
+        [*shell, "-c", program],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C"},
+        check=False,
+        timeout=60,
+    )
+    return done.stdout, done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_world_writable_walk_with_a_vanished_path_is_complete(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    (tmp_path / "open").write_text("x")
+    (tmp_path / "open").chmod(0o666)
+    out, rc, err = run_world_writable(tmp_path, shell, GONE)
+    assert (rc, err) == (0, "")
+    found = _world_writable(Section("world_writable", out, rc, stderr=err))
+    assert isinstance(found, WorldWritable)
+    assert found.paths == (f"{tmp_path}/open",)
+    assert found.errors == ()
+    # a real complaint still makes the walk incomplete
+    out, rc, err = run_world_writable(tmp_path, shell, DENIED)
+    assert rc == 1
+    assert "Permission denied" in err
+
+
+def test_env_files_cut_by_the_cap_judge_the_files_received() -> None:
+    text = (
+        "## dirs /home\n644|root|root|regular file|/home/a/.env\n"
+        "600|b|b|regular file|/home/b/.env\n600|c|c|regular file|/home/c/\\3"
+    )
+    env = _env_files(Section("env_files", text, rc=141, truncated=True))
+    assert isinstance(env, EnvFiles)
+    assert [f.path for f in env.files] == ["/home/a/.env", "/home/b/.env"]  # cut line dropped
+    assert len(env.incomplete) == 1
+    assert "cap" in env.incomplete[0]
+    (result,) = evaluate([CHECKS["file.env-mode"]], facts(env_files=env), {})
+    assert result.status == Status.FAIL
+    assert result.evidence[0].startswith("/home/a/.env 0644 root:root")
+    assert "cap" in result.reason
+    # nothing failing among the files received: unknown, not pass
+    only_good = Section("env_files", text.replace("644|", "600|", 1), rc=141, truncated=True)
+    (result,) = evaluate([CHECKS["file.env-mode"]], facts(env_files=_env_files(only_good)), {})
+    assert result.status == Status.UNKNOWN
+
+
+def test_world_writable_paths_cut_by_the_cap_still_fail() -> None:
+    text = "/srv/open\n/opt/open2\n/opt/\\1"
+    found = _world_writable(Section("world_writable", text, rc=141, truncated=True))
+    assert isinstance(found, WorldWritable)
+    assert found.paths == ("/srv/open", "/opt/open2")
+    (result,) = evaluate([CHECKS["file.world-writable"]], facts(world_writable=found), {})
+    assert result.status == Status.FAIL
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_stats_skips_a_file_deleted_since_the_walk(tmp_path: Path, shell: list[str]) -> None:
+    (tmp_path / "a").write_text("x")
+    program = f"N='@@N'\n{PRELUDE}\nstats tmo '{tmp_path}/a' '{tmp_path}/gone'; echo rc=$?\n"
+    done = subprocess.run(
+        [*shell, "-c", program], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.stdout.splitlines()[-1] == "rc=0"
+    assert done.stderr == ""
