@@ -431,7 +431,7 @@ def test_stats_pairs_each_line_with_its_own_name_when_one_fails(
     (tmp_path / "c\nd").chmod(0o604)
     program = (
         f"N='@@{NONCE}'\n{PRELUDE}\n"
-        # the middle name cannot be stat'ed ("Not a directory": a vanished one is skipped)
+        # the middle name cannot be stat'ed ("Not a directory")
         f'stats tmo "{tmp_path}/a" "{tmp_path}/a/gone\n1" "{tmp_path}/c\nd"; echo "rc=$?"\n'
     )
     done = subprocess.run(

@@ -1,8 +1,10 @@
 """The .env search and the world-writable walk under churn: paths vanishing during a walk.
 
-A local user creating and deleting directories in a loop makes find complain "No such file
-or directory" and exit 1; that must not turn the result into unknown. `root` stands in for
-the script's: it runs find for real, then adds find's complaint and its exit status 1.
+A local user renaming a directory back and forth makes find complain "No such file or
+directory", exit 1 and skip that whole subtree (another user's files in it included). The
+walk is then incomplete: a file it found failing still fails, but nothing found failing is
+unknown, never a pass. `root` stands in for the script's: it runs find for real, then adds
+find's complaint and its exit status 1.
 """
 
 from __future__ import annotations
@@ -41,11 +43,22 @@ def env_tree(tmp: Path) -> Path:
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
-def test_env_search_with_a_vanished_path_is_complete(tmp_path: Path, shell: list[str]) -> None:
+def test_env_search_with_a_vanished_path_is_incomplete_never_a_pass(
+    tmp_path: Path, shell: list[str]
+) -> None:
     srv = env_tree(tmp_path)
     out, rc, err = run_function("env_files", tmp_path, shell, root_fn=GONE, app_dirs=(str(srv),))
-    assert (rc, err) == (0, "")
+    assert rc == 1
+    assert "No such file or directory" in err
     assert [f.path for f in parse_env_files(out).files] == [f"{srv}/app/.env"]
+    env = _env_files(Section("env_files", out, rc, stderr=err))
+    (result,) = evaluate([CHECKS["file.env-mode"]], facts(env_files=env), {})
+    assert result.status == Status.FAIL  # the 644 .env it found still fails
+    (srv / "app" / ".env").chmod(0o600)
+    out, rc, err = run_function("env_files", tmp_path, shell, root_fn=GONE, app_dirs=(str(srv),))
+    env = _env_files(Section("env_files", out, rc, stderr=err))
+    (result,) = evaluate([CHECKS["file.env-mode"]], facts(env_files=env), {})
+    assert result.status == Status.UNKNOWN  # the skipped subtree may hold a failing file
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
@@ -72,18 +85,27 @@ def run_world_writable(tmp: Path, shell: list[str], root_fn: str) -> tuple[str, 
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
-def test_world_writable_walk_with_a_vanished_path_is_complete(
+def test_world_writable_walk_with_a_vanished_path_is_incomplete_never_a_pass(
     tmp_path: Path, shell: list[str]
 ) -> None:
+    out, rc, err = run_world_writable(tmp_path, shell, GONE)
+    assert rc == 1
+    assert "No such file or directory" in err
+    (result,) = evaluate(
+        [CHECKS["file.world-writable"]],
+        facts(world_writable=_world_writable(Section("world_writable", out, rc, stderr=err))),
+        {},
+    )
+    assert result.status == Status.UNKNOWN  # nothing found, but a subtree went unwalked
     (tmp_path / "open").write_text("x")
     (tmp_path / "open").chmod(0o666)
     out, rc, err = run_world_writable(tmp_path, shell, GONE)
-    assert (rc, err) == (0, "")
     found = _world_writable(Section("world_writable", out, rc, stderr=err))
     assert isinstance(found, WorldWritable)
     assert found.paths == (f"{tmp_path}/open",)
-    assert found.errors == ()
-    # a real complaint still makes the walk incomplete
+    (result,) = evaluate([CHECKS["file.world-writable"]], facts(world_writable=found), {})
+    assert result.status == Status.FAIL
+    # a real complaint makes the walk incomplete too
     out, rc, err = run_world_writable(tmp_path, shell, DENIED)
     assert rc == 1
     assert "Permission denied" in err
@@ -119,11 +141,13 @@ def test_world_writable_paths_cut_by_the_cap_still_fail() -> None:
 
 
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
-def test_stats_skips_a_file_deleted_since_the_walk(tmp_path: Path, shell: list[str]) -> None:
+def test_stats_reports_a_file_gone_since_the_walk(tmp_path: Path, shell: list[str]) -> None:
+    # renamed away between find and stat: the search is incomplete, not silently shorter
     (tmp_path / "a").write_text("x")
     program = f"N='@@N'\n{PRELUDE}\nstats tmo '{tmp_path}/a' '{tmp_path}/gone'; echo rc=$?\n"
     done = subprocess.run(
         [*shell, "-c", program], capture_output=True, text=True, check=False, timeout=60
     )
-    assert done.stdout.splitlines()[-1] == "rc=0"
-    assert done.stderr == ""
+    assert done.stdout.splitlines()[-1] == "rc=1"
+    assert "cannot stat" in done.stderr
+    assert done.stdout.splitlines()[0].endswith(f"|{tmp_path}/a")

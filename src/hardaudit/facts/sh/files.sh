@@ -12,8 +12,7 @@ stats() {
     if [ -n "$_batch" ]; then
       _l=${_all%%"$_nl"*}; _all=${_all#"$_l"}; _all=${_all#"$_nl"}
     elif ! _l=$($_as stat -c '%a|%U|%G|%F' -- "$_f" 2>&1 </dev/null); then
-      # gone since it was listed (a user deleting files in a loop): nothing left to judge
-      case $_l in *": No such file or directory") continue ;; esac
+      # gone since it was listed counts too: a rename loop must not make a file vanish unseen
       _src=1; { printf 'cannot stat '; enc "$_f"; } >&2; continue
     fi
     case $_f in
@@ -38,20 +37,19 @@ etc_files() {
 }
 
 # The two walks below: find prints NUL-separated names (names0 makes one line of each), then
-# `rc=` its exit status and `other=` grep's: 1 when every complaint of find was a path gone
-# during the walk (a user creating and deleting directories in a loop makes find exit 1 with
-# "No such file or directory"): such a walk is complete. Other complaints go to stderr.
+# `rc=` its exit status; its complaints go to stderr. A path gone during the walk ("No such
+# file or directory") leaves the walk incomplete like any other complaint: a user who renames
+# a directory back and forth makes find skip that whole subtree, so such a walk is judged on
+# what it sent (a file found failing fails) and never passes.
 # World-writable files and non-sticky world-writable directories, first __WWCAP__ only.
 world_writable() {
   set --
   for _d in /etc /usr /bin /sbin /lib /boot /srv /opt; do
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
-  { { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null 2>&1 1>&3 3>&-
-      printf 'rc=%s\000' "$?" >&3; } | { grep -v -e ': No such file or directory$' >&2; printf 'other=%s\000' "$?"; }
-  } 3>&1 | names0 |
-    awk '/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next } /^other=[0-9]+$/ { other = substr($0, 7) + 0; next }
-      n++ < __WWCAP__ { print } END { if (rc == 1 && other == 1) rc = 0; exit rc }'
+  { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
+    printf 'rc=%s\000' "$?"; } | names0 |
+    awk '/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next } n++ < __WWCAP__ { print } END { exit rc }'
 }
 
 # .env files under the app directories: path, owner and mode only, never contents. find
@@ -63,10 +61,9 @@ env_files() {
   printf '## dirs'
   for _d; do printf ' '; enc "$_d" | tr -d '\n'; done
   echo
-  _esc=$( { { root find "$@" -xdev -maxdepth 6 -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null 2>&1 1>&3 3>&-
-      printf 'rc=%s\000' "$?" >&3; } | { grep -v -e ': No such file or directory$' >&2; printf 'other=%s\000' "$?"; }
-  } 3>&1 | names0)
-  _frc=1; _oth=0
+  _esc=$( { root find "$@" -xdev -maxdepth 6 -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
+    printf 'rc=%s\000' "$?"; } | names0)
+  _frc=1
   set --
   _ifs=$IFS; IFS=$_nl
   set -f  # a name like `.env.*` is a name, not a pattern to expand in the current directory
@@ -74,14 +71,12 @@ env_files() {
     # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
     case $_e in
       rc=*) _frc=${_e#rc=}; continue ;;
-      other=*) _oth=${_e#other=}; continue ;;
       \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
     esac
     set -- "$@" "$_e"
   done
   set +f
   IFS=$_ifs
-  if [ "$_frc" = 1 ] && [ "$_oth" = 1 ]; then _frc=0; fi
   [ $# -gt 0 ] || return "$_frc"
   stats root "$@" || return 1
   return "$_frc"
