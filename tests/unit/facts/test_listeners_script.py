@@ -74,14 +74,31 @@ def test_ss_lines_that_are_not_whole_socket_lines_are_dropped() -> None:
     } == set()
 
 
-def test_a_cap_cutting_only_the_process_names_keeps_the_socket_list() -> None:
+def test_a_cap_cutting_only_the_process_names_is_not_judged() -> None:
+    # a user flooding udp sockets pushes the tcp lines' names past the cap: a database known
+    # by its process name only would then skip instead of fail (review 3, defect 4)
+    from hardaudit.checks.engine import evaluate
+    from hardaudit.checks.loader import load_checks
     from hardaudit.facts.build import _listeners
     from hardaudit.facts.model import Section
 
-    text = "## ss -tuln\ntcp LISTEN 0.0.0.0:2375\n## ss -tulpn\n" + "udp UNCONN 0 0 0.0"
-    sockets = _listeners(Section("listeners", text, rc=141, truncated=True))
-    assert sockets == (ListeningSocket("tcp", "0.0.0.0", 2375, ""),)
-    # cut inside the socket list itself: not judged
+    from ..checks.factories import facts
+
+    text = (
+        "## ss -tuln\ntcp LISTEN 0.0.0.0:9000\n## ss -tulpn\n"
+        'tcp LISTEN 0 4096 0.0.0.0:9000 0.0.0.0:* users:(("clickhouse-serv",pid=7,fd=3))\n'
+    )
+    whole = _listeners(Section("listeners", text, rc=0))
+    assert whole == (ListeningSocket("tcp", "0.0.0.0", 9000, "clickhouse-serv"),)
+    check = next(c for c in load_checks() if c.id == "net.db-exposed")
+    (result,) = evaluate([check], facts(listeners=whole), {})
+    assert result.status.value == "fail"
+    cut_names = text.split('users:(("clickhouse', maxsplit=1)[0]
+    cut = _listeners(Section("listeners", cut_names, rc=141, truncated=True))
+    assert not isinstance(cut, tuple)
+    (result,) = evaluate([check], facts(listeners=cut), {})
+    assert result.status.value == "unknown"
+    # cut inside the socket list itself: not judged either
     cut = _listeners(
         Section("listeners", "## ss -tuln\ntcp LISTEN 0.0.0.0:2", rc=141, truncated=True)
     )
