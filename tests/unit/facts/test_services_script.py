@@ -71,7 +71,7 @@ PRELUDE = "\n".join(
         _line("mark() {"),
         *(
             _function(name)
-            for name in ("enc", "names0", "stats", "as_owner", "keygrep", "ngx_safe")
+            for name in ("enc", "names0", "stats", "as_owner", "keygrep", "ngx_safe", "ngx_path_ok")
         ),
     ]
 )
@@ -741,3 +741,34 @@ def test_nginx_as_root_never_reads_a_file_another_user_can_swap(shell: list[str]
         assert rc == 1
         assert "SECRET" not in out
         assert "/etc/nginx/conf.d/x.conf" in err
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root to chown a directory to another user")
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_nginx_as_root_checks_every_link_of_a_chain_not_only_its_ends(shell: list[str]) -> None:
+    # root's sites-enabled links into a user's directory, where the user links on to a
+    # root-only file: both ends of the chain are root's, the middle is hers (review 3, defect 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        conf = root / "etc" / "nginx"
+        (conf / "sites-enabled").mkdir(parents=True)
+        (conf / "nginx.conf").write_text("http {\n include /etc/nginx/sites-enabled/*;\n}\n")
+        vault = root / "vault"
+        vault.mkdir(mode=0o700)
+        secret = vault / "secret.conf"
+        secret.write_text("server { listen 80; server_name SECRET-NAME.example; }\n")
+        secret.chmod(0o600)
+        app = root / "home" / "alice" / "app"
+        app.mkdir(parents=True)
+        (app / "site.conf").symlink_to(secret)  # hers, swapped in after the admin's link
+        os.chown(root / "home" / "alice", 65534, 65534)
+        os.chown(app, 65534, 65534)
+        (conf / "sites-enabled" / "app").symlink_to(f"{app}/site.conf")
+        for d in (root / "etc", conf, conf / "sites-enabled", root / "home"):
+            d.chmod(0o755)
+        out, _rc, err = run_function("nginx", root, shell=shell)
+        assert "SECRET" not in out
+        assert "/etc/nginx/sites-enabled/app" in err
+        parsed = parse_nginx(out, NONCE)
+        assert isinstance(parsed, Unknown)

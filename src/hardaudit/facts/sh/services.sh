@@ -113,30 +113,45 @@ redis() {
 # ngx_safe FILE: whether the nginx function may read FILE. A login user not uid 0 reads
 # with its own rights: always. Root reads a file only when no other user can swap it, or a
 # directory on its way, for a symlink to a root-only file or a FIFO (include /www/*/site.conf
-# with /www/alice alice's): every directory on its path, as written and as resolved
-# (readlink -f), is root's and writable by no one else, or sticky with the next entry root's.
+# with /www/alice alice's): every directory on its path, as written, as resolved (readlink -f)
+# and at each link of the chain in between, is root's and writable by no one else, or sticky
+# with the next entry root's.
 ngx_safe() {
   [ "$HA_UID" = 0 ] || return 0
   _sr=$(readlink -f -- "$1" 2>/dev/null </dev/null) && [ -n "$_sr" ] || return 1
-  for _sp in "$1" "$_sr"; do
-    _sd=; _srest=${_sp#/}
-    while [ -n "$_srest" ]; do
-      _sc=${_srest%%/*}
-      case $_srest in */*) _srest=${_srest#*/} ;; *) _srest= ;; esac
-      [ -n "$_sc" ] || continue
-      _st=$(stat -L -c '%u %a' -- "${_sd:-/}" 2>/dev/null </dev/null) || return 1
-      _sm=${_st#* }
-      case ${_st%% *}:${_sm#"${_sm%??}"} in
-        0:*[2367]*)  # group- or world-writable: only sticky, with the entry root's
-          case ${#_sm}:${_sm%???} in
-            4:[1357]) [ "$(stat -c %u -- "$_sd/$_sc" 2>/dev/null </dev/null)" = 0 ] || return 1 ;;
-            *) return 1 ;;
-          esac ;;
-        0:*) ;;
-        *) return 1 ;;
-      esac
-      _sd=$_sd/$_sc
-    done
+  ngx_path_ok "$1" && ngx_path_ok "$_sr" || return 1
+  # Every link of the chain, not only its two ends: a root-owned link may point into a user's
+  # directory, where that user swaps in a link of their own to a file only uid 0 may read.
+  _sl=$1; _sn=0
+  while [ -L "$_sl" ]; do
+    _sn=$((_sn + 1)); [ "$_sn" -le 16 ] || return 1
+    _sk=$(readlink -- "$_sl" 2>/dev/null </dev/null) && [ -n "$_sk" ] || return 1
+    case $_sk in /*) ;; *) _sk=${_sl%/*}/$_sk ;; esac
+    ngx_path_ok "$_sk" || return 1
+    _sl=$_sk
+  done
+}
+
+# ngx_path_ok PATH: every directory on PATH (as written) is root's and writable by no one
+# else, or sticky with the next entry root's.
+ngx_path_ok() {
+  _sd=; _srest=${1#/}
+  while [ -n "$_srest" ]; do
+    _sc=${_srest%%/*}
+    case $_srest in */*) _srest=${_srest#*/} ;; *) _srest= ;; esac
+    [ -n "$_sc" ] || continue
+    _st=$(stat -L -c '%u %a' -- "${_sd:-/}" 2>/dev/null </dev/null) || return 1
+    _sm=${_st#* }
+    case ${_st%% *}:${_sm#"${_sm%??}"} in
+      0:*[2367]*)  # group- or world-writable: only sticky, with the entry root's
+        case ${#_sm}:${_sm%???} in
+          4:[1357]) [ "$(stat -c %u -- "$_sd/$_sc" 2>/dev/null </dev/null)" = 0 ] || return 1 ;;
+          *) return 1 ;;
+        esac ;;
+      0:*) ;;
+      *) return 1 ;;
+    esac
+    _sd=$_sd/$_sc
   done
 }
 
