@@ -51,6 +51,10 @@ class CheckDefinitionError(AuditError):
     """A check YAML file is invalid."""
 
 
+class ReportError(AuditError):
+    """A stored report (report.json) or history reference cannot be read."""
+
+
 class FactError(AuditError):
     """The facts output of a host cannot be understood at all."""
 

@@ -30,6 +30,7 @@ def evaluate(
                 title=check.title,
                 evidence=outcome.evidence,
                 reason=outcome.reason,
+                objects=outcome.objects,
             )
         )
     return tuple(results)

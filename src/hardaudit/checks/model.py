@@ -73,6 +73,25 @@ class Check:
 
 
 @dataclass(frozen=True)
+class FindingObject:
+    """What a failing finding is about: the one thing an operator fixes.
+
+    `key` is its stable identity within (host, check) and is what the history fingerprints:
+    a file path (`/home/bob/.ssh/id_rsa`), a listener (`tcp/0.0.0.0:6379`), a container
+    (`container:web`), an sshd context (`match:User bob`), or "" for the host as a whole.
+    Evidence text may change from run to run; the key must not. `path` and `line` locate it
+    in a file on the host when there is one (SARIF physical locations); line 0 is unknown.
+    """
+
+    key: str
+    path: str = ""
+    line: int = 0
+
+
+HOST_OBJECT = FindingObject("")  # a finding about the host as a whole
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What an evaluator decided, before it is stamped with the check's identity."""
 
@@ -82,6 +101,7 @@ class Outcome:
     waived_from: Status | None = None  # the status a waiver replaced
     waiver_reason: str = ""
     severity: Severity | None = None  # overrides the check's severity (e.g. a lesser failure)
+    objects: tuple[FindingObject, ...] = ()  # what a FAIL is about; () = the host as a whole
 
 
 @dataclass(frozen=True)
@@ -96,3 +116,11 @@ class CheckResult:
     reason: str = ""
     waived_from: Status | None = None  # the status a waiver replaced
     waiver_reason: str = ""
+    objects: tuple[FindingObject, ...] = ()  # what a FAIL is about; () = the host as a whole
+
+    @property
+    def failing_objects(self) -> tuple[FindingObject, ...]:
+        """The objects this result counts as failing (a waived failure is not failing)."""
+        if self.status != Status.FAIL:
+            return ()
+        return self.objects or (HOST_OBJECT,)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import jinja2
 
 from hardaudit.checks.model import Check, CheckResult, Status
+from hardaudit.model import HostStatus
 from hardaudit.printable import printable
 from hardaudit.report.model import HostReport, RunReport
-from hardaudit.transport.base import HostStatus
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,36 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hardaudit.checks.model import CheckResult, Status
-from hardaudit.report.model import SCHEMA, HostReport, RunReport
+from hardaudit.checks.model import CheckResult, FindingObject, Status
+from hardaudit.report.model import (
+    SCHEMA,
+    Drift,
+    HostReport,
+    RunAnnotations,
+    RunReport,
+    WaiverRecord,
+    fingerprint,
+)
+
+
+def _object(
+    host: str, result: CheckResult, obj: FindingObject, notes: RunAnnotations
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"key": obj.key, "fingerprint": fingerprint(host, result.check, obj.key)}
+    if obj.path:
+        data["path"] = obj.path
+    if obj.line:
+        data["line"] = obj.line
+    seen = notes.first_seen.get(data["fingerprint"]) if result.status == Status.FAIL else None
+    if seen is not None:
+        data["first_seen"] = seen.first_seen
+        data["runs"] = seen.runs
+    return data
+
+
+def _objects(host: str, result: CheckResult, notes: RunAnnotations) -> list[dict[str, Any]]:
+    objects = result.failing_objects or result.objects
+    return [_object(host, result, obj, notes) for obj in objects]
 
 
 def _finding(result: CheckResult) -> dict[str, Any]:
@@ -27,8 +55,15 @@ def _finding(result: CheckResult) -> dict[str, Any]:
     return finding
 
 
-def _host(host: HostReport) -> dict[str, Any]:
+def _host(host: HostReport, notes: RunAnnotations) -> dict[str, Any]:
     worst = host.worst_failure
+    findings = []
+    for result in host.findings:
+        finding = _finding(result)
+        objects = _objects(host.name, result, notes)
+        if objects:
+            finding["objects"] = objects
+        findings.append(finding)
     return {
         "name": host.name,
         "address": host.address,
@@ -44,24 +79,75 @@ def _host(host: HostReport) -> dict[str, Any]:
         "summary": {status.value: host.count(status) for status in Status},
         "score": host.score,
         "worst_failed_severity": worst.label if worst else None,
-        "findings": [_finding(f) for f in host.findings],
+        "never_audited": host.name in notes.never_audited,
+        "findings": findings,
+    }
+
+
+def _waiver(record: WaiverRecord) -> dict[str, Any]:
+    return {
+        "check": record.check,
+        "hosts": record.hosts,
+        "reason": record.reason,
+        "owner": record.owner,
+        "ticket": record.ticket,
+        "expires": record.expires or None,
+        "source": record.source,
+        "state": record.state.value,
+        "matched": record.matched,
+    }
+
+
+def drift_to_dict(drift: Drift) -> dict[str, Any]:
+    """The drift between a baseline and a run as plain data (also the body of hardaudit.diff/1)."""
+    return {
+        "baseline": {"ref": drift.baseline, "started_at": drift.baseline_started_at},
+        "objects": [
+            {
+                "host": o.host,
+                "check": o.check,
+                "severity": o.severity.label,
+                "title": o.title,
+                "key": o.object.key,
+                "path": o.object.path,
+                "line": o.object.line,
+                "fingerprint": o.fingerprint,
+                "change": o.change.value,
+            }
+            for o in drift.objects
+        ],
+        "hosts": [
+            {"host": h.host, "change": h.change.value, "before": h.before, "after": h.after}
+            for h in drift.hosts
+        ],
+        "checks_added": list(drift.checks_added),
+        "checks_removed": list(drift.checks_removed),
     }
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
     """The report.json document as plain data."""
-    return {
+    notes = report.annotations
+    data: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "hardaudit", "version": report.tool_version},
         "run": {
+            "id": notes.run_id or None,
             "started_at": report.started_at,
             "duration_s": round(report.duration_s, 3),
             "inventory": report.inventory,
             "selection": report.selection,
             "checks": list(report.checks),
+            "fleet_score": report.fleet_score,
         },
-        "hosts": [_host(h) for h in report.hosts],
+        "hosts": [_host(h, notes) for h in report.hosts],
+        "waivers": [_waiver(w) for w in report.waivers],
     }
+    if notes.trend:
+        data["trend"] = [{"started_at": at, "fleet_score": score} for at, score in notes.trend]
+    if notes.drift is not None:
+        data["drift"] = drift_to_dict(notes.drift)
+    return data
 
 
 def render_json(report: RunReport) -> str:

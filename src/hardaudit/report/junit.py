@@ -10,9 +10,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from hardaudit.checks.model import CheckResult, Status
+from hardaudit.model import HostStatus
 from hardaudit.printable import UNSAFE_CLASS, escape_char
 from hardaudit.report.model import HostReport, RunReport
-from hardaudit.transport.base import HostStatus
 
 # printable's set (C0/C1 controls, format characters such as bidi controls and zero-width
 # characters, surrogates, U+FFFE/F) but tab and newline, which XML carries: hostile evidence

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from hardaudit.checks.model import CheckResult, Severity, Status
-from hardaudit.transport.base import HostStatus
+from hardaudit.checks.model import CheckResult, FindingObject, Severity, Status
+from hardaudit.model import HostStatus
 
 SCHEMA = "hardaudit.report/1"
 
@@ -17,6 +21,31 @@ SEVERITY_WEIGHT = {
     Severity.LOW: 1,
     Severity.INFO: 0,
 }
+
+
+def fingerprint(host: str, check: str, key: str) -> str:
+    """Stable identity of one failing object: host + check id + object key (never evidence).
+
+    >>> fingerprint("web1", "file.ssh-privkey", "/root/.ssh/id_rsa")[:12]
+    '25ceb0dfeb3b'
+    """
+    digest = hashlib.sha256("\x1f".join((host, check, key)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class FailingObject:
+    """One failing object of one host, as the history and drift see it."""
+
+    host: str
+    check: str
+    severity: Severity
+    title: str
+    object: FindingObject
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.host, self.check, self.object.key)
 
 
 @dataclass(frozen=True)
@@ -56,6 +85,109 @@ class HostReport:
         failed = [f.severity for f in self.findings if f.status == Status.FAIL]
         return max(failed) if failed else None
 
+    def failing_objects(self) -> tuple[FailingObject, ...]:
+        """Every failing object of this host (a FAIL with no objects is one host-wide object)."""
+        return tuple(
+            FailingObject(self.name, f.check, f.severity, f.title, obj)
+            for f in self.findings
+            for obj in f.failing_objects
+        )
+
+
+@dataclass(frozen=True)
+class ObjectHistory:
+    """How long one failing object has been failing, from the run history."""
+
+    first_seen: str  # ISO 8601 UTC start of the first run of the current failing streak
+    runs: int  # runs in that streak, this one included
+
+
+class ObjectChange(enum.StrEnum):
+    """What happened to one object between a baseline and this run."""
+
+    NEW = "new"  # failing now, not failing in the baseline
+    FIXED = "fixed"  # failing in the baseline, judged and not failing now
+    STILL = "still-failing"
+    UNJUDGED = "no-longer-judged"  # failing in the baseline; now unknown/skipped/host not audited
+
+
+class HostChange(enum.StrEnum):
+    ADDED = "added"  # in this run, not in the baseline
+    REMOVED = "removed"  # in the baseline, not in this run
+    NOT_AUDITED = "newly-not-audited"  # audited in the baseline, not now
+    BACK = "back-online"  # not audited in the baseline, audited now
+
+
+@dataclass(frozen=True)
+class ObjectDrift:
+    host: str
+    check: str
+    severity: Severity
+    title: str
+    object: FindingObject
+    change: ObjectChange
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.host, self.check, self.object.key)
+
+
+@dataclass(frozen=True)
+class HostDrift:
+    host: str
+    change: HostChange
+    before: str  # host status in the baseline ("" when absent)
+    after: str  # host status now ("" when absent)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What changed between a baseline run and this one (`audit diff`, `--baseline`)."""
+
+    baseline: str  # how the baseline was named: a run id or a file
+    baseline_started_at: str
+    objects: tuple[ObjectDrift, ...] = ()
+    hosts: tuple[HostDrift, ...] = ()
+    checks_added: tuple[str, ...] = ()
+    checks_removed: tuple[str, ...] = ()
+
+    def of(self, change: ObjectChange) -> tuple[ObjectDrift, ...]:
+        return tuple(o for o in self.objects if o.change == change)
+
+
+class WaiverState(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    STALE = "stale"  # matches no result of this run
+
+
+@dataclass(frozen=True)
+class WaiverRecord:
+    """One waiver as this run used it (the waiver-debt section of reports)."""
+
+    check: str
+    hosts: str
+    reason: str
+    owner: str
+    ticket: str
+    expires: str  # YYYY-MM-DD or ""
+    source: str  # file:line
+    state: WaiverState
+    matched: int  # results it waived in this run
+
+
+@dataclass(frozen=True)
+class RunAnnotations:
+    """What the history and a baseline add to a run; empty when there is no history."""
+
+    run_id: str = ""
+    first_seen: Mapping[str, ObjectHistory] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # fingerprint -> history
+    never_audited: frozenset[str] = frozenset()  # hosts never audited successfully so far
+    trend: tuple[tuple[str, float | None], ...] = ()  # (started_at, fleet score), oldest first
+    drift: Drift | None = None
+
 
 @dataclass(frozen=True)
 class RunReport:
@@ -68,6 +200,8 @@ class RunReport:
     selection: str
     checks: tuple[str, ...]
     hosts: tuple[HostReport, ...]
+    waivers: tuple[WaiverRecord, ...] = ()
+    annotations: RunAnnotations = field(default_factory=RunAnnotations)
 
     @property
     def any_failed_check(self) -> bool:
@@ -76,3 +210,12 @@ class RunReport:
     @property
     def any_host_not_audited(self) -> bool:
         return any(h.status != HostStatus.OK for h in self.hosts)
+
+    @property
+    def fleet_score(self) -> float | None:
+        """Mean score of the hosts that have one (audited, with judged checks), 0-100."""
+        scores = [h.score for h in self.hosts if h.score is not None]
+        return round(sum(scores) / len(scores), 1) if scores else None
+
+    def failing_objects(self) -> tuple[FailingObject, ...]:
+        return tuple(o for h in self.hosts for o in h.failing_objects())

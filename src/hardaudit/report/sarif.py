@@ -15,8 +15,8 @@ from typing import Any
 
 from hardaudit.checks.docs import display_source
 from hardaudit.checks.model import Check, CheckResult, Severity, Status
+from hardaudit.model import HostStatus
 from hardaudit.report.model import HostReport, RunReport
-from hardaudit.transport.base import HostStatus
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (

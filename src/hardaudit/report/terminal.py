@@ -9,9 +9,9 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from hardaudit.checks.model import Status
+from hardaudit.model import HostStatus
 from hardaudit.printable import printable
 from hardaudit.report.model import RunReport
-from hardaudit.transport.base import HostStatus
 
 
 def render_table(report: RunReport) -> str:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from hardaudit.inventory.model import Host
+from hardaudit.model import HostStatus
 
-
-class HostStatus(enum.StrEnum):
-    """Per-host outcome of a run (the `status` field of report.json hosts[])."""
-
-    OK = "ok"
-    UNREACHABLE = "unreachable"
-    TIMEOUT = "timeout"
-    AUTH_FAILED = "auth-failed"
-    HOSTKEY_UNKNOWN = "hostkey-unknown"
-    HOSTKEY_MISMATCH = "hostkey-mismatch"
-    ERROR = "error"
+__all__ = ["ConnectStep", "ExecResult", "HostStatus", "Transport"]
 
 
 @dataclass(frozen=True)

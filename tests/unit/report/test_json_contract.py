@@ -75,6 +75,8 @@ def test_findings_carry_the_documented_fields() -> None:
         "title": "sshd accepts neither passwords nor keyboard-interactive logins",
         "evidence": ["passwordauthentication yes (/etc/ssh/sshd_config.d/50-cloud-init.conf:1)"],
         "reason": "",
+        # A failure with no object of its own is about the host as a whole: key "".
+        "objects": [{"key": "", "fingerprint": "be8f1d562ba26919894a5cb08d691939"}],
     }
     assert {f["status"] for f in findings} == {"pass", "fail", "unknown", "skip"}
     assert by_check["fw.enabled"]["reason"] == "firewall: `nft list ruleset` exited 1"

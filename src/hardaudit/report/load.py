@@ -1,0 +1,307 @@
+"""Read a report.json back into a RunReport: the inverse of report/json.py.
+
+`audit report FILE.json`, `audit diff A B` and the history read stored runs through this, so a
+run re-renders in any format without contacting a host. A report file is not trusted more
+than a target: every field is type-checked, and a wrong one is an error naming the file and
+the JSON path (`hosts[3].findings[0].status`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from hardaudit.checks.model import CheckResult, FindingObject, Severity, Status
+from hardaudit.errors import ReportError
+from hardaudit.model import HostStatus
+from hardaudit.report.model import (
+    SCHEMA,
+    Drift,
+    HostChange,
+    HostDrift,
+    HostReport,
+    ObjectChange,
+    ObjectDrift,
+    ObjectHistory,
+    RunAnnotations,
+    RunReport,
+    WaiverRecord,
+    WaiverState,
+)
+
+T = TypeVar("T")
+_MAX_BYTES = 512 * 1024 * 1024  # a fleet of 100,000 hosts is well under this
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, message: str) -> ReportError:
+        return ReportError(
+            message,
+            file=self.source,
+            field=where or None,
+            hint="give a report.json written by `audit run --format json` (schema hardaudit.report/1)",
+        )
+
+    def typed(self, data: Mapping[str, Any], key: str, kind: type[T], where: str) -> T:
+        value = data.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(f"{where}.{key}" if where else key, f"expected {kind.__name__}")
+        return value
+
+    def optional(
+        self, data: Mapping[str, Any], key: str, kind: type[T], default: T, where: str
+    ) -> T:
+        if data.get(key) is None:
+            return default
+        return self.typed(data, key, kind, where)
+
+    def number(self, data: Mapping[str, Any], key: str, where: str, default: float = 0.0) -> float:
+        value = data.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{where}.{key}", "expected a number")
+        return float(value)
+
+    def strings(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{where}.{key}", "expected a list of strings")
+        return tuple(value)
+
+    def enum(self, kind: Any, text: Any, where: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            raise self.fail(where, f"unknown value {str(text)[:40]!r}") from None
+
+    def severity(self, text: Any, where: str) -> Severity:
+        if not isinstance(text, str) or text.upper() not in Severity.__members__:
+            raise self.fail(where, f"unknown severity {str(text)[:40]!r}")
+        return Severity.parse(text)
+
+    def objects(self, data: Mapping[str, Any], where: str) -> tuple[FindingObject, ...]:
+        raw = data.get("objects", [])
+        if not isinstance(raw, list):
+            raise self.fail(f"{where}.objects", "expected a list")
+        out = []
+        for index, item in enumerate(raw):
+            at = f"{where}.objects[{index}]"
+            if not isinstance(item, dict):
+                raise self.fail(at, "expected an object")
+            line = self.optional(item, "line", int, 0, at)
+            out.append(
+                FindingObject(
+                    self.typed(item, "key", str, at), self.optional(item, "path", str, "", at), line
+                )
+            )
+        return tuple(out)
+
+    def finding(self, data: Any, where: str) -> CheckResult:
+        if not isinstance(data, dict):
+            raise self.fail(where, "expected an object")
+        waived_from = data.get("waived_from")
+        objects = self.objects(data, where)
+        status = self.enum(Status, data.get("status"), f"{where}.status")
+        return CheckResult(
+            check=self.typed(data, "check", str, where),
+            status=status,
+            severity=self.severity(data.get("severity"), f"{where}.severity"),
+            title=self.optional(data, "title", str, "", where),
+            evidence=self.strings(data, "evidence", where),
+            reason=self.optional(data, "reason", str, "", where),
+            waived_from=None
+            if waived_from is None
+            else self.enum(Status, waived_from, f"{where}.waived_from"),
+            waiver_reason=self.optional(data, "waiver", str, "", where),
+            # A FAIL with only the host-wide object was written from objects=().
+            objects=() if objects == (FindingObject(""),) else objects,
+        )
+
+    def host(self, data: Any, where: str) -> HostReport:
+        if not isinstance(data, dict):
+            raise self.fail(where, "expected an object")
+        findings = data.get("findings", [])
+        if not isinstance(findings, list):
+            raise self.fail(f"{where}.findings", "expected a list")
+        timing = data.get("facts_timing") or {}
+        if not isinstance(timing, dict):
+            raise self.fail(f"{where}.facts_timing", "expected an object")
+        return HostReport(
+            name=self.typed(data, "name", str, where),
+            address=self.optional(data, "address", str, "", where),
+            groups=self.strings(data, "groups", where),
+            status=self.enum(HostStatus, data.get("status"), f"{where}.status"),
+            reason=self.optional(data, "reason", str, "", where),
+            duration_s=self.number(data, "duration_s", where),
+            findings=tuple(
+                self.finding(f, f"{where}.findings[{i}]") for i, f in enumerate(findings)
+            ),
+            privilege=self.optional(data, "privilege", str, "", where),
+            os=self.optional(data, "os", str, "", where),
+            notes=self.strings(data, "notes", where),
+            jump=self.strings(data, "jump", where),
+            port=self.optional(data, "port", int, 22, where),
+        )
+
+    def waiver(self, data: Any, where: str) -> WaiverRecord:
+        if not isinstance(data, dict):
+            raise self.fail(where, "expected an object")
+        return WaiverRecord(
+            check=self.typed(data, "check", str, where),
+            hosts=self.optional(data, "hosts", str, "all", where),
+            reason=self.optional(data, "reason", str, "", where),
+            owner=self.optional(data, "owner", str, "", where),
+            ticket=self.optional(data, "ticket", str, "", where),
+            expires=self.optional(data, "expires", str, "", where),
+            source=self.optional(data, "source", str, "", where),
+            state=self.enum(WaiverState, data.get("state", "active"), f"{where}.state"),
+            matched=self.optional(data, "matched", int, 0, where),
+        )
+
+    def drift(self, data: Any, where: str) -> Drift:
+        if not isinstance(data, dict):
+            raise self.fail(where, "expected an object")
+        base = data.get("baseline") or {}
+        if not isinstance(base, dict):
+            raise self.fail(f"{where}.baseline", "expected an object")
+        objects, hosts = data.get("objects", []), data.get("hosts", [])
+        if not isinstance(objects, list) or not isinstance(hosts, list):
+            raise self.fail(where, "objects and hosts must be lists")
+        out_objects = []
+        for i, item in enumerate(objects):
+            at = f"{where}.objects[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(at, "expected an object")
+            out_objects.append(
+                ObjectDrift(
+                    host=self.typed(item, "host", str, at),
+                    check=self.typed(item, "check", str, at),
+                    severity=self.severity(item.get("severity"), f"{at}.severity"),
+                    title=self.optional(item, "title", str, "", at),
+                    object=FindingObject(
+                        self.typed(item, "key", str, at),
+                        self.optional(item, "path", str, "", at),
+                        self.optional(item, "line", int, 0, at),
+                    ),
+                    change=self.enum(ObjectChange, item.get("change"), f"{at}.change"),
+                )
+            )
+        out_hosts = []
+        for i, item in enumerate(hosts):
+            at = f"{where}.hosts[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(at, "expected an object")
+            out_hosts.append(
+                HostDrift(
+                    host=self.typed(item, "host", str, at),
+                    change=self.enum(HostChange, item.get("change"), f"{at}.change"),
+                    before=self.optional(item, "before", str, "", at),
+                    after=self.optional(item, "after", str, "", at),
+                )
+            )
+        return Drift(
+            baseline=self.optional(base, "ref", str, "", f"{where}.baseline"),
+            baseline_started_at=self.optional(base, "started_at", str, "", f"{where}.baseline"),
+            objects=tuple(out_objects),
+            hosts=tuple(out_hosts),
+            checks_added=self.strings(data, "checks_added", where),
+            checks_removed=self.strings(data, "checks_removed", where),
+        )
+
+    def annotations(self, data: Mapping[str, Any], run: Mapping[str, Any]) -> RunAnnotations:
+        first_seen: dict[str, ObjectHistory] = {}
+        never: set[str] = set()
+        for i, host in enumerate(data["hosts"]):
+            if host.get("never_audited") is True:
+                never.add(host["name"])
+            for j, finding in enumerate(host.get("findings", [])):
+                for k, obj in enumerate(finding.get("objects", []) or []):
+                    at = f"hosts[{i}].findings[{j}].objects[{k}]"
+                    if obj.get("first_seen") is None:
+                        continue
+                    fp = self.typed(obj, "fingerprint", str, at)
+                    first_seen[fp] = ObjectHistory(
+                        self.typed(obj, "first_seen", str, at),
+                        self.optional(obj, "runs", int, 1, at),
+                    )
+        trend_raw = data.get("trend", [])
+        if not isinstance(trend_raw, list):
+            raise self.fail("trend", "expected a list")
+        trend = []
+        for i, point in enumerate(trend_raw):
+            if not isinstance(point, dict):
+                raise self.fail(f"trend[{i}]", "expected an object")
+            score = point.get("fleet_score")
+            trend.append(
+                (
+                    self.typed(point, "started_at", str, f"trend[{i}]"),
+                    None if score is None else self.number(point, "fleet_score", f"trend[{i}]"),
+                )
+            )
+        drift = data.get("drift")
+        return RunAnnotations(
+            run_id=self.optional(run, "id", str, "", "run"),
+            first_seen=MappingProxyType(first_seen),
+            never_audited=frozenset(never),
+            trend=tuple(trend),
+            drift=None if drift is None else self.drift(drift, "drift"),
+        )
+
+    def report(self, data: Any) -> RunReport:
+        if not isinstance(data, dict):
+            raise self.fail("", "expected a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise self.fail(
+                "schema", f"expected {SCHEMA!r}, found {str(data.get('schema'))[:60]!r}"
+            )
+        run = data.get("run")
+        if not isinstance(run, dict):
+            raise self.fail("run", "expected an object")
+        tool = data.get("tool") or {}
+        if not isinstance(tool, dict):
+            raise self.fail("tool", "expected an object")
+        hosts = data.get("hosts")
+        if not isinstance(hosts, list):
+            raise self.fail("hosts", "expected a list")
+        waivers = data.get("waivers", [])
+        if not isinstance(waivers, list):
+            raise self.fail("waivers", "expected a list")
+        return RunReport(
+            tool_version=self.optional(tool, "version", str, "", "tool"),
+            started_at=self.typed(run, "started_at", str, "run"),
+            duration_s=self.number(run, "duration_s", "run"),
+            inventory=self.optional(run, "inventory", str, "", "run"),
+            selection=self.optional(run, "selection", str, "", "run"),
+            checks=self.strings(run, "checks", "run"),
+            hosts=tuple(self.host(h, f"hosts[{i}]") for i, h in enumerate(hosts)),
+            waivers=tuple(self.waiver(w, f"waivers[{i}]") for i, w in enumerate(waivers)),
+            annotations=self.annotations(data, run),
+        )
+
+
+def report_from_dict(data: Any, source: str = "<report>") -> RunReport:
+    """A RunReport from report.json data; ReportError names the field at fault."""
+    return _Reader(source).report(data)
+
+
+def load_report(path: Path) -> RunReport:
+    """Read and validate a report.json file."""
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ReportError(f"cannot read the report: {exc.strerror}", file=str(path)) from None
+    if len(raw) > _MAX_BYTES:
+        raise ReportError("the report is larger than 512 MiB", file=str(path))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ReportError(f"not a JSON document: {str(exc)[:200]}", file=str(path)) from None
+    return report_from_dict(data, str(path))
