@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class HostReport:
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
 
-    @property
+    @functools.cached_property  # read per host by every renderer and by fleet_score
     def score(self) -> float | None:
         """Weighted share of judged checks that passed (unknown counts as not passed), 0-100."""
         judged = [

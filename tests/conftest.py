@@ -1,0 +1,27 @@
+"""Session-wide test settings.
+
+No test writes the user's run history: `audit run/host` records every run into
+$XDG_STATE_HOME/hardaudit/history.sqlite (default ~/.local/state), so XDG_STATE_HOME points at
+a temporary directory for the whole session. It is set in os.environ at import time, before
+any test runs, so the CLI subprocesses of the lab tests (tests/lab/audit_cli.py) inherit it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_STATE = Path(tempfile.mkdtemp(prefix="hardaudit-test-state-"))
+os.environ["XDG_STATE_HOME"] = str(_STATE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_home() -> Iterator[Path]:
+    """The session's XDG_STATE_HOME; removed when the session ends."""
+    yield _STATE
+    shutil.rmtree(_STATE, ignore_errors=True)
