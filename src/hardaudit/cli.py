@@ -165,6 +165,16 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="do not connect: replay captured outputs from this directory",
     )
+    parser.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        help="run history database to record this run in (default "
+        "$XDG_STATE_HOME/hardaudit/history.sqlite, i.e. ~/.local/state/hardaudit/history.sqlite)",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="do not record this run in the history"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,6 +221,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(doctor)
     _connection(doctor)
     doctor.add_argument("-l", "--limit", default=None)
+
+    history = sub.add_parser(
+        "history", help="recorded runs, one host's trend (HOST), or `prune` old runs"
+    )
+    history.add_argument(
+        "target", nargs="?", default=None, metavar="HOST|prune", help="a host, or prune"
+    )
+    history.add_argument("--host", default=None, help="a host's trend (e.g. a host named prune)")
+    history.add_argument(
+        "--history", type=Path, default=None, help="the history database (default as audit run)"
+    )
+    history.add_argument("--last", type=_positive_int, default=20, help="runs shown (default 20)")
+    history.add_argument("--format", choices=("table", "json"), default="table")
+    history.add_argument(
+        "--keep-days",
+        type=_positive_int,
+        default=None,
+        help="with prune: keep the runs of the last N days (default 90)",
+    )
 
     sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
     sudoers.add_argument(
@@ -423,6 +452,7 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
 
 def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     from hardaudit.checks.waivers import load_waivers
+    from hardaudit.history.commands import record_run
     from hardaudit.localfiles import prepare_private_dir
     from hardaudit.report.writers import render, write_report
     from hardaudit.runner import RunOptions, audit_hosts, make_report
@@ -484,6 +514,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )
+    report = record_run(report, args.history, enabled=not args.no_history)
     status = exit_status_for(
         any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
     )
@@ -573,6 +604,29 @@ def cmd_doctor(args: argparse.Namespace) -> ExitStatus:
     return run_doctor(hosts, args)
 
 
+def cmd_history(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.history.commands import history_command
+
+    if args.host is not None and args.target is not None:
+        raise UsageError(
+            f"give a host as {args.target!r} or as --host, not both",
+            hint="audit history HOST, audit history --host HOST, or audit history prune",
+        )
+    prune = args.target == "prune"
+    host = args.host or (None if prune else args.target)
+    sys.stdout.write(
+        history_command(
+            args.history,
+            host,
+            prune=prune,
+            keep_days=args.keep_days,
+            last=args.last,
+            fmt=args.format,
+        )
+    )
+    return ExitStatus.OK
+
+
 def cmd_sudoers(args: argparse.Namespace) -> ExitStatus:
     from hardaudit.facts.script import sudoers_example
 
@@ -632,6 +686,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_doctor(args))
         if args.command == "script":
             return int(cmd_script(args))
+        if args.command == "history":
+            return int(cmd_history(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

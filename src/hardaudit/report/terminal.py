@@ -8,10 +8,26 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from hardaudit.checks.model import Status
+from hardaudit.checks.model import CheckResult, Status
 from hardaudit.model import HostStatus
 from hardaudit.printable import printable
-from hardaudit.report.model import RunReport
+from hardaudit.report.model import HostReport, RunReport, fingerprint
+
+
+def _since(report: RunReport, host: HostReport, result: CheckResult) -> str:
+    """` (failing since 2026-11-02 (35 runs))` from the history: the oldest failing object of
+    the finding; "" without a history."""
+    seen = report.annotations.first_seen
+    streaks = [
+        found
+        for obj in result.failing_objects
+        if (found := seen.get(fingerprint(host.name, result.check, obj.key))) is not None
+    ]
+    if not streaks:
+        return ""
+    oldest = min(streaks, key=lambda s: (s.first_seen, -s.runs))
+    runs = f"{oldest.runs} run" + ("s" if oldest.runs != 1 else "")
+    return f" (failing since {printable(oldest.first_seen[:10])} ({runs}))"
 
 
 def render_table(report: RunReport) -> str:
@@ -33,11 +49,18 @@ def render_table(report: RunReport) -> str:
     # Only the counts are numbers: a host named "1e3" must not show as 1000.
     text_columns = [0, 1, len(headers) - 2, len(headers) - 1]
     out = [tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=text_columns)]
+    trend = [score for _, score in report.annotations.trend if score is not None]
+    if len(trend) > 1:  # from the history: is the fleet getting better?
+        shown = " ".join(f"{score:.1f}" for score in trend[-8:])
+        out.append(f"\nfleet score, last {min(len(trend), 8)} runs (oldest first): {shown}")
     problems = [h for h in report.hosts if h.status != HostStatus.OK]
     if problems:
         out.append("\nHosts not audited:")
+        never = report.annotations.never_audited
         out.extend(
-            f"  {printable(h.name)}: {h.status.value}: {printable(h.reason)}" for h in problems
+            f"  {printable(h.name)}: {h.status.value}: {printable(h.reason)}"
+            + (" (never audited)" if h.name in never else "")
+            for h in problems
         )
     for h in report.hosts:
         failed = [f for f in h.findings if f.status == Status.FAIL]
@@ -47,7 +70,10 @@ def render_table(report: RunReport) -> str:
             continue
         out.append(f"\n{printable(h.name)}")
         for f in sorted(failed, key=lambda f: -f.severity):
-            out.append(f"  FAIL {f.severity.label:<8} {printable(f.check)}: {printable(f.title)}")
+            out.append(
+                f"  FAIL {f.severity.label:<8} {printable(f.check)}: {printable(f.title)}"
+                + _since(report, h, f)
+            )
             out.extend(f"       - {printable(line)}" for line in f.evidence)
         for f in unknown:
             out.append(f"  UNKNOWN         {printable(f.check)}: {printable(f.reason)}")

@@ -1,0 +1,106 @@
+"""`audit run` records into the history and shows first_seen; `audit history` reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from hardaudit.cli import main
+from hardaudit.history.store import default_history_path
+
+REPLAY = Path(__file__).parents[2] / "fixtures" / "replay"
+
+
+def _run(out: Path, *extra: str) -> int:
+    return main(
+        [
+            "run",
+            "-i",
+            str(REPLAY / "inventory.yml"),
+            "--replay-dir",
+            str(REPLAY / "captures"),
+            "--checks",
+            "ssh.*",
+            "--output-dir",
+            str(out),
+            *extra,
+        ]
+    )
+
+
+def test_every_run_is_recorded_and_the_report_says_how_long_each_object_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "h" / "history.sqlite"
+    assert _run(tmp_path / "a", "--history", str(history)) == 3
+    capsys.readouterr()
+    assert _run(tmp_path / "b", "--history", str(history)) == 3
+    out = capsys.readouterr().out
+    assert "(failing since 20" in out
+    assert "(2 runs))" in out
+    assert "(never audited)" in out  # nocapture has no capture: never audited so far
+    assert "fleet score, last 2 runs" in out
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["run"]["id"]
+    objects = [o for h in report["hosts"] for f in h["findings"] for o in f.get("objects", [])]
+    assert objects
+    assert all(o["runs"] == 2 for o in objects)
+    assert len(report["trend"]) == 2
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+    assert stat.S_IMODE(history.parent.stat().st_mode) == 0o700
+
+    assert main(["history", "--history", str(history), "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert next(r["id"] for r in listed["runs"]) == report["run"]["id"]
+    assert listed["runs"][0]["statuses"] == {"ok": 5, "unreachable": 1}
+    assert main(["history", "db1", "--history", str(history)]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("db1: 2 run(s), newest first")
+    assert "ok" in table
+    assert main(["history", "--host", "nosuchhost", "--history", str(history)]) == 2
+    assert main(["history", "prune", "--keep-days", "1", "--history", str(history)]) == 0
+    assert "pruned 0 run(s)" in capsys.readouterr().out
+
+
+def test_runs_go_to_the_default_history_unless_no_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert _run(tmp_path / "a", "--no-history") == 3
+    assert not default_history_path().exists()
+    assert main(["history"]) == 0
+    assert "no run recorded yet" in capsys.readouterr().out
+    assert not default_history_path().exists()  # reading never creates it
+    assert _run(tmp_path / "b") == 3
+    assert default_history_path().exists()
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    assert "ok 5, unreachable 1" in capsys.readouterr().out
+
+
+def test_a_history_that_cannot_be_written_warns_and_keeps_the_audit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database" * 200)
+    assert _run(tmp_path / "a", "--history", str(junk)) == 3  # the audit's own exit status
+    captured = capsys.readouterr()
+    assert "warning: the run was not recorded in the history" in captured.err
+    assert "Traceback" not in captured.err
+    assert "db1" in captured.out  # the report is rendered all the same
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert report["run"]["id"] is None
+    assert junk.read_bytes() == b"not a database" * 200
+
+
+def test_history_arguments_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history = str(tmp_path / "none.sqlite")
+    assert main(["history", "--keep-days", "3", "--history", history]) == 2
+    assert main(["history", "prune", "--keep-days", "0", "--history", history]) == 2
+    assert main(["history", "prune", "--history", history]) == 0
+    assert "nothing to prune" in capsys.readouterr().out
+    assert not os.path.exists(history)
