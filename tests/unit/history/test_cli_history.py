@@ -104,3 +104,18 @@ def test_history_arguments_are_checked(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["history", "prune", "--history", history]) == 0
     assert "nothing to prune" in capsys.readouterr().out
     assert not os.path.exists(history)
+
+
+def test_the_lab_tests_cli_subprocesses_use_the_sessions_private_history(tmp_path: Path) -> None:
+    """tests/lab/audit_cli.py runs `python -m hardaudit` with a temporary HOME: the
+    XDG_STATE_HOME set by tests/conftest.py must reach it, so no lab test records a run in
+    the developer's ~/.local/state."""
+    from tests.lab.audit_cli import run_audit
+
+    done = run_audit(
+        "history", "--format", "json", out_dir=tmp_path / "out", cwd=tmp_path, output_dir=False
+    )
+    assert done.exit_code == 0, done.stderr
+    where = Path(json.loads(done.stdout)["history"])
+    assert where == Path(os.environ["XDG_STATE_HOME"]) / "hardaudit" / "history.sqlite"
+    assert "hardaudit-test-state-" in str(where)
