@@ -25,6 +25,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 import sqlite3
 import stat
@@ -39,6 +40,7 @@ from hardaudit.checks.model import Status
 from hardaudit.errors import ReportError
 from hardaudit.history.migrations import MIGRATIONS, SCHEMA_VERSION
 from hardaudit.model import HostStatus
+from hardaudit.printable import printable
 from hardaudit.report.json import report_to_dict
 from hardaudit.report.load import report_from_dict
 from hardaudit.report.model import ObjectHistory, RunAnnotations, RunReport
@@ -55,6 +57,7 @@ _LETTERS = {
     Status.WAIVED: "W",
 }
 _NOT_RUN = "-"
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # typed on command lines, printed
 _HINT = "pass another file with --history, or --no-history to audit without one"
 
 
@@ -238,6 +241,12 @@ class HistoryDB:
         """
         started = _utc(report.started_at, "run.started_at")
         run_id = report.annotations.run_id or _new_run_id(started)
+        if not _RUN_ID.fullmatch(run_id) or run_id.startswith("latest"):
+            raise ReportError(
+                f"run id {printable(run_id[:80])} is not one hardaudit writes",
+                field="run.id",
+                hint="letters, digits and ._:- (at most 64), not starting with latest",
+            )
         stored = replace(report, annotations=RunAnnotations(run_id=run_id))
         document = zlib.compress(
             json.dumps(report_to_dict(stored), separators=(",", ":")).encode("utf-8"), 6

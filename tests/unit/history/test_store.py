@@ -233,3 +233,13 @@ def test_an_annotated_report_is_stored_plain_and_annotated_from_this_history(db:
     loaded = db.load_run(db.record(replace(foreign, started_at=day(1))))
     assert loaded.annotations.never_audited == frozenset()
     assert loaded.annotations.first_seen[FP] == ObjectHistory(day(0), 2)
+
+
+@pytest.mark.parametrize("run_id", ["latest~1", "x\x1b[2J", "a b", "../x", "-x", "x" * 65])
+def test_a_run_id_that_could_mislead_a_terminal_or_a_ref_is_refused(
+    db: HistoryDB, run_id: str
+) -> None:
+    report = _failing(0)
+    with pytest.raises(ReportError, match="not one hardaudit writes"):
+        db.record(replace(report, annotations=replace(report.annotations, run_id=run_id)))
+    assert db.runs() == ()
