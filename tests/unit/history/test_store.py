@@ -177,10 +177,19 @@ def test_the_database_is_private_and_the_default_path_follows_xdg(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     path = default_history_path()
     assert path == tmp_path / "xdg" / "hardaudit" / "history.sqlite"
-    with HistoryDB.open(path) as history:
-        history.record(_failing(0))
+    previous = os.umask(0o022)
+    try:
+        with HistoryDB.open(path) as history:
+            history.record(_failing(0))
+            journals = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+            assert [stat.S_IMODE(p.stat().st_mode) for p in journals] == [0o600, 0o600]
+    finally:
+        os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.chmod(0o644)  # loosened by hand: tightened again on the next open
+    HistoryDB.open(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     monkeypatch.setenv("XDG_STATE_HOME", "relative/dir")  # ignored, as the spec says
     assert default_history_path() == Path.home() / ".local/state/hardaudit/history.sqlite"
 
