@@ -205,6 +205,10 @@ GRID_LEGEND = (
 _GRID_ORDER = [css for css, _ in GRID_LEGEND]
 
 
+def _score(score: float | None) -> str:
+    return "-" if score is None else f"{score:g}"
+
+
 def _family(check_id: str) -> str:
     return check_id.split(".", 1)[0]
 
@@ -305,7 +309,7 @@ class _Context:
             "pv": printable(host.privilege),
             "os": printable(host.os),
             "no": [printable(n) for n in host.notes],
-            "sc": "-" if host.score is None else f"{host.score:g}",
+            "sc": _score(host.score),
             "f": findings,
             "p": [printable(f.check) for f in host.findings if f.status == Status.PASS],
             "sk": [
@@ -317,6 +321,7 @@ class _Context:
 
     def host(self, host: HostReport) -> HostView:
         worst = host.worst_failure
+        score = host.score
         groups = [printable(g) for g in host.groups]
         new = sum(1 for o in host.failing_objects() if o.fingerprint in self.new)
         return HostView(
@@ -332,8 +337,8 @@ class _Context:
             unknown=host.count(Status.UNKNOWN),
             waived=host.count(Status.WAIVED),
             new=new,
-            score="-" if host.score is None else f"{host.score:g}",
-            score_sort=-1.0 if host.score is None else host.score,
+            score=_score(score),
+            score_sort=-1.0 if score is None else score,
             worst=worst.label if worst else "-",
             worst_rank=int(worst) if worst is not None else -1,
             cells=tuple(_cell(family, host) for family in self.families),
@@ -479,10 +484,10 @@ SPARK_WIDTH = 160
 SPARK_HEIGHT = 32
 
 
-def _trend(report: RunReport) -> TrendView | None:
+def _trend(report: RunReport, fleet_score: float | None) -> TrendView | None:
     points = list(report.annotations.trend)
     if not points or points[-1][0] != report.started_at:
-        points.append((report.started_at, report.fleet_score))  # this run closes the trend
+        points.append((report.started_at, fleet_score))  # this run closes the trend
     if len(points) < 2:
         return None
     scores = [s for _, s in points if s is not None]
@@ -559,6 +564,7 @@ def _worst_first(host: HostView) -> tuple[int, float, int, str]:
 def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) -> str:
     """The report as one HTML page; `checks` (by id) adds remediation, titles and severities."""
     ctx = _Context(report, checks or {})
+    fleet_score = report.fleet_score
     hosts = sorted((ctx.host(h) for h in report.hosts), key=_worst_first)
     check_views = _checks(report, ctx)
     data = {
@@ -589,8 +595,8 @@ def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) ->
         check_views=check_views,
         waivers=_waivers(report),
         drift=_drift(report, ctx.anchors),
-        trend=_trend(report),
-        fleet_score="-" if report.fleet_score is None else f"{report.fleet_score:g}",
+        trend=_trend(report, fleet_score),
+        fleet_score=_score(fleet_score),
         host_status=[(s.value, host_status[s]) for s in HostStatus if host_status[s]],
         results=[(s.value, results[s]) for s in Status],
         severities=[(s.label, int(s), by_severity[s], new_by_severity[s]) for s in SEVERITIES],
