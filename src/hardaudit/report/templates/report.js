@@ -334,6 +334,17 @@
     if (fix) { fix.open = true; target.scrollIntoView(); }
   }
 
+  // sortable headers are reached with Tab and sorted with Enter or Space, as buttons are
+  Array.prototype.forEach.call(doc.querySelectorAll("th[data-sort], th[data-key]"), function (th) {
+    th.tabIndex = 0;
+    th.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        th.click();
+      }
+    });
+  });
+
   window.addEventListener("hashchange", follow);
   follow();
 })();
