@@ -85,3 +85,15 @@ def test_wheel_ships_builtin_checks(tmp_path: Path) -> None:
         check=True,
     )
     assert "run meta 16384 meta" in script.stdout
+    # the HTML report's script is package data too, read when the renderer is imported
+    from hardaudit.report.html import SCRIPT_HASH
+
+    html = subprocess.run(
+        [sys.executable, "-c", "from hardaudit.report.html import CSP; print(CSP)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"'sha256-{SCRIPT_HASH}'" in html.stdout

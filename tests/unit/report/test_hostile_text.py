@@ -15,6 +15,7 @@ from hardaudit.printable import printable, short_reason, target_text
 from hardaudit.report.html import render_html
 from hardaudit.report.writers import render
 
+from .htmlpage import data_of, strings
 from .sample import CACHE1, CHECKS, DB1, REPORT, WEB1, with_evidence
 
 FORGED = "nginx\nFAIL critical ssh.injected: sshd lets anyone in"
@@ -94,17 +95,19 @@ def test_bidi_controls_show_escaped_in_html() -> None:
     )
     page = render_html(replace(REPORT, hosts=(web1, DB1, CACHE1)), CHECKS)
     _no_raw_controls(page, newlines=True)
-    assert "id_rsa\\u202etxt.0" in page
+    shown = page + "".join(strings(data_of(page)))  # the markup and what its script writes
+    assert "id_rsa\\u202etxt.0" in shown
     assert "web1\\u202a\\u202b" in page
-    assert "10.0.0.11\\u202e" in page
-    assert "bastion\\u202e" in page
+    assert "10.0.0.11\\u202e" in shown
+    assert "bastion\\u202e" in shown
 
 
 def test_controls_and_newlines_show_escaped_in_html() -> None:
     page = render_html(with_evidence(EVERYTHING), CHECKS)
     _no_raw_controls(page, newlines=True)
-    assert "nginx\\nFAIL critical ssh.injected" in page
-    assert "\\x1b]52;c;ZXZpbA==\\x07" in page
+    shown = "".join(strings(data_of(page)))
+    assert "nginx\\nFAIL critical ssh.injected" in shown
+    assert "\\x1b]52;c;ZXZpbA==\\x07" in shown
 
 
 def test_inventory_fields_are_escaped_in_html() -> None:
