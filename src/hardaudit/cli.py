@@ -625,6 +625,8 @@ def cmd_merge(args: argparse.Namespace) -> ExitStatus:
                 hint="give the same --limit as the shards",
             )
     report = merge_reports(shards, order)
+    if args.output is not None:  # before the history records a run whose report goes nowhere
+        _prepare_output(args.output)
     report = _record_history(args, report)
     if args.output is not None:
         _write_merged(report, args.output)
@@ -644,19 +646,33 @@ def cmd_merge(args: argparse.Namespace) -> ExitStatus:
     )
 
 
+_OUTPUT_HINT = "pass -o FILE in a directory of your own that only you can write to"
+
+
+def _prepare_output(path: Path) -> None:
+    """Create the directory of `-o` (0700) when it does not exist; an existing one is used
+    as it is (never chmod-ed: `-o fleet.json` names the working directory) and must be
+    yours and writable by nobody else, which write_private checks."""
+    from hardaudit.localfiles import prepare_private_dir
+
+    if not os.path.lexists(path.parent):
+        previous = os.umask(0o077)
+        try:
+            prepare_private_dir(path.parent, "the merged report", "-o/--output")
+        finally:
+            os.umask(previous)
+
+
 def _write_merged(report: RunReport, path: Path) -> None:
-    from hardaudit.localfiles import prepare_private_dir, write_private
+    from hardaudit.localfiles import write_private
     from hardaudit.report.writers import render
 
-    previous = os.umask(0o077)  # a fleet report names users, paths and firewall rules
-    try:
-        directory = path.parent
-        prepare_private_dir(directory, "the merged report", "-o/--output")
-        write_private(directory, path.name, render(report, "json").encode("utf-8"))
+    try:  # 0600, atomic, never through a symlink
+        write_private(path.parent, path.name, render(report, "json").encode("utf-8"))
     except OSError as exc:
-        raise UsageError(f"cannot write the merged report to {path}: {exc.strerror}") from None
-    finally:
-        os.umask(previous)
+        raise UsageError(
+            f"cannot write the merged report to {path}: {exc.strerror or exc}", hint=_OUTPUT_HINT
+        ) from None
 
 
 def _record_history(args: argparse.Namespace, report: RunReport) -> RunReport:

@@ -103,10 +103,12 @@ def _specs(shards: Sequence[ShardReport]) -> tuple[str, int]:
         seen[spec.index] = shard.source
     missing = [str(k) for k in range(1, count + 1) if k not in seen]
     if missing:
+        listed = ", ".join(missing[:20]) + (", ..." if len(missing) > 20 else "")
         raise ReportError(
-            f"shard {', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''} of {count} "
-            "missing: its hosts would be absent from the fleet report",
-            hint="pass the report of every shard (re-run a failed shard with the same --shard)",
+            f"{'shards' if len(missing) > 1 else 'shard'} {listed} of {count} "
+            f"{'are' if len(missing) > 1 else 'is'} missing: "
+            f"{'their' if len(missing) > 1 else 'its'} hosts would be absent from the fleet report",
+            hint="pass the report of every shard; re-run a failed one with the same --shard K/N",
         )
     return base, count
 

@@ -6,7 +6,7 @@ own share, so no coordination is needed. The assignment is:
 - deterministic: the same hosts give the same shards whatever the order they are listed in;
 - stable: rendezvous (highest random weight) hashing on the host name, so adding or removing
   hosts leaves almost all the others where they were (a host moves only when the shard it
-  prefers fills up at another point; adding 10 % to 1,000 hosts moves 1-2 % of the old ones,
+  prefers fills up at another point; adding 10 % to 1,000 hosts moves 1.2 % of the old ones,
   measured in the unit tests);
 - bastion-aware: hosts behind the same jump chain form one unit and go to one shard, so that
   shard's run shares one connection to the bastion (transport/ssh.py caches it per chain); a

@@ -170,7 +170,7 @@ def test_the_fleet_run_starts_with_the_first_shard_and_lasts_until_the_last_ends
             [_shard("a.json", 1, 2, "x", "z"), _shard("b.json", 2, 2, "y", "z")],
             "host 'z' is in both a.json and b.json",
         ),
-        ([_shard("a.json", 1, 3, "x"), _shard("b.json", 2, 3, "y")], "shard 3 of 3 missing"),
+        ([_shard("a.json", 1, 3, "x"), _shard("b.json", 2, 3, "y")], "shard 3 of 3 is missing"),
         (
             [_shard("a.json", 1, 2, "x"), _shard("b.json", 1, 2, "y")],
             "a.json and b.json are both shard 1/2",
@@ -239,3 +239,37 @@ def test_merge_errors_are_exit_2_naming_the_file(
     assert "Traceback" not in err
     assert main(["merge", str(tmp_path / "none.json"), "--no-history"]) == 2
     assert "none.json" in capsys.readouterr().err
+
+
+def _shard_files(tmp_path: Path) -> list[str]:
+    from hardaudit.report.json import render_json
+
+    files = []
+    for index, host in ((1, "x"), (2, "y")):
+        path = tmp_path / f"s{index}.json"
+        path.write_text(render_json(_shard(str(path), index, 2, host).report))
+        files.append(str(path))
+    return files
+
+
+def test_the_merged_report_is_private_and_its_directory_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _shard_files(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    assert main(["merge", *files, "-o", str(shared / "fleet.json"), "--no-history"]) == 0
+    assert (shared / "fleet.json").stat().st_mode & 0o777 == 0o600
+    assert shared.stat().st_mode & 0o777 == 0o755  # an existing directory is not chmod-ed
+    assert load_report(shared / "fleet.json").selection == "all"
+    assert (
+        main(["merge", *files, "-o", str(tmp_path / "new" / "deep" / "f.json"), "--no-history"])
+        == 0
+    )
+    assert (tmp_path / "new" / "deep").stat().st_mode & 0o777 == 0o700
+    capsys.readouterr()
+    shared.chmod(0o777)
+    assert main(["merge", *files, "-o", str(shared / "other.json"), "--no-history"]) == 2
+    assert "cannot write the merged report" in capsys.readouterr().err
+    assert not (shared / "other.json").exists()
