@@ -442,6 +442,7 @@ def test_the_kubernetes_indexed_job_maps_the_index_to_its_shard() -> None:
     assert volumes["reports"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
     # The merge Job waits for the same number of shards on the same volume.
     assert merge["kind"] == "Job"
+    assert merge["spec"]["backoffLimit"] == 0  # a retried merge would record the night twice
     merge_pod = merge["spec"]["template"]["spec"]
     _pod_ok(merge_pod)
     env = {e["name"]: e["value"] for e in merge_pod["containers"][0]["env"]}
