@@ -5,8 +5,8 @@ The merged RunReport is what one unsharded run over the same hosts would have pr
 lasting until the last shard ended; the history records it once, at the merge (sharded runs
 themselves are not recorded). Shards that cannot belong to one run are refused, naming the
 files: another check set, tool version, inventory or host selection, the same host in two
-shards, two reports of one shard, or a shard missing (its hosts would silently be absent
-from the fleet report and from every gate).
+shards, two reports of one shard, shards started more than a day apart (a stale report), or a
+shard missing (its hosts would silently be absent from the fleet report and from every gate).
 
 Pure: it takes loaded reports (report.load.load_report) and imports only report/ and shard.
 """
@@ -23,6 +23,8 @@ from hardaudit.report.model import RunAnnotations, RunReport, WaiverRecord, Waiv
 from hardaudit.shard import ShardSpec
 
 _SHARD = re.compile(r"(?P<base>.*); shard (?P<index>\d+)/(?P<count>\d+)", re.DOTALL)
+# Shards of one run start within this of each other; further apart, one is a stale report.
+MAX_START_SPREAD = timedelta(hours=24)
 _HINT = "pass the report.json of every `audit run --shard K/N` of one nightly run, K = 1..N"
 
 
@@ -197,6 +199,14 @@ def merge_reports(shards: Sequence[ShardReport], order: Sequence[str] | None = N
         hosts.sort(key=lambda h: position[h.name])
     starts = [_instant(s) for s in shards]
     began = min(starts)
+    latest = max(starts)
+    if latest - began > MAX_START_SPREAD:  # e.g. last night's report of a shard that failed
+        old, new = shards[starts.index(began)], shards[starts.index(latest)]
+        raise ReportError(
+            f"{old.source} started at {old.report.started_at} and {new.source} at "
+            f"{new.report.started_at}: more than {MAX_START_SPREAD} apart, not one run",
+            hint="merge the shards of one run; re-run the stale shard",
+        )
     ended = max(
         start + timedelta(seconds=s.report.duration_s)
         for start, s in zip(starts, shards, strict=True)

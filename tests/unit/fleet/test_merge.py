@@ -188,6 +188,13 @@ def test_the_fleet_run_starts_with_the_first_shard_and_lasts_until_the_last_ends
             "a.json and b.json differ in tool version",
         ),
         ([_shard("a.json", 1, 1, "x", selection="all")], "a.json is not the report of a shard"),
+        (
+            [
+                _shard("a.json", 1, 2, "x", started_at="2026-12-05T01:00:00+00:00"),
+                _shard("b.json", 2, 2, "y", started_at="2026-12-06T01:00:01+00:00"),
+            ],
+            "a.json started at 2026-12-05T01:00:00+00:00 and b.json at 2026-12-06T01:00:01",
+        ),
         ([], "no report to merge"),
     ],
 )
