@@ -22,7 +22,7 @@ from hardaudit.printable import printable, short_reason
 if TYPE_CHECKING:
     from hardaudit.checks.model import Check
     from hardaudit.inventory.model import Host, Inventory
-    from hardaudit.report.model import HostReport, RunReport
+    from hardaudit.report.model import HostReport
     from hardaudit.shard import ShardSpec
     from hardaudit.transport.base import Transport
 
@@ -236,11 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("-l", "--limit", default=None, help="the --limit the shards ran with")
     merge.add_argument("--ssh-config", type=Path, default=None, help=argparse.SUPPRESS)
-    history = merge.add_mutually_exclusive_group()
-    history.add_argument(
-        "--history", type=Path, default=None, help="record the merged run in this history database"
+    merge_history = merge.add_mutually_exclusive_group()
+    merge_history.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        help="record the merged run in this history database (default as audit run)",
     )
-    history.add_argument("--no-history", action="store_true", help="do not record the merged run")
+    merge_history.add_argument("--no-history", action="store_true", help="do not record the merged run")
 
     inv = sub.add_parser("inventory", help="inspect the inventory")
     inv_sub = inv.add_subparsers(dest="inventory_command", required=True)
@@ -491,8 +494,7 @@ def _shard_of(
     args: argparse.Namespace, hosts: tuple[Host, ...], selection: str
 ) -> tuple[tuple[Host, ...], str]:
     """This run's shard of the selected hosts (all of them without --shard) and the selection
-    its report carries (`audit merge` reads the shard back from it). A shard's run is not
-    recorded in the history: `audit merge` records the whole fleet once."""
+    its report carries (`audit merge` reads the shard back from it)."""
     spec = getattr(args, "shard", None)
     if spec is None:
         return hosts, selection
@@ -581,7 +583,9 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )
-    report = record_run(report, args.history, enabled=not args.no_history)
+    # A shard's run is recorded once with the others, by `audit merge`.
+    sharded = getattr(args, "shard", None) is not None
+    report = record_run(report, args.history, enabled=not (args.no_history or sharded))
     status = exit_status_for(
         any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
     )
@@ -607,6 +611,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
 
 def cmd_merge(args: argparse.Namespace) -> ExitStatus:
     """`audit merge`: the shards' reports as one run, recorded and rendered like one."""
+    from hardaudit.history.commands import record_run
     from hardaudit.merge import ShardReport, merge_reports, split_selection
     from hardaudit.report.load import load_report
     from hardaudit.report.writers import render
@@ -627,7 +632,8 @@ def cmd_merge(args: argparse.Namespace) -> ExitStatus:
     report = merge_reports(shards, order)
     if args.output is not None:  # before the history records a run whose report goes nowhere
         _prepare_output(args.output)
-    report = _record_history(args, report)
+    # Recorded and annotated exactly as `audit run` does an unsharded run.
+    report = record_run(report, args.history, enabled=not args.no_history)
     # Rendered once: a fleet's report.json is large (10,000 hosts: 150 MB, 1.2 GB peak RSS).
     text = render(report, args.format)
     if args.output is not None:
@@ -674,32 +680,6 @@ def _write_merged(report_json: str, path: Path) -> None:
         raise UsageError(
             f"cannot write the merged report to {path}: {exc.strerror or exc}", hint=_OUTPUT_HINT
         ) from None
-
-
-def _record_history(args: argparse.Namespace, report: RunReport) -> RunReport:
-    """Record the merged run once in the history and annotate it (first_seen, trend), as
-    `audit run` does for an unsharded run; the report unchanged with --no-history.
-
-    Written against the HistoryDB interface of docs (issue 9): history/store.py lands from
-    another branch; until then only an explicit --history is an error.
-    """
-    if args.no_history:
-        return report
-    import importlib
-
-    try:
-        store = importlib.import_module("hardaudit.history.store")
-    except ModuleNotFoundError:
-        if args.history is not None:
-            raise UsageError(
-                "this build of hardaudit has no run history", hint="leave out --history"
-            ) from None
-        return report
-    path = args.history or store.default_history_path()
-    with store.HistoryDB.open(path) as db:
-        run_id = db.record(report)
-        annotated: RunReport = db.annotate(report, run_id)
-    return annotated
 
 
 def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:

@@ -39,9 +39,7 @@ PENDING = {
     "--baseline": "drift",
     "--fail-on": "drift",
     "--prometheus-file": "formats",
-    "--no-history": "history (audit run)",
     "report": "formats (audit report)",
-    "history": "history (audit history prune)",
 }
 
 # Every `audit` command line of the recipes, in one place: after a merge, re-check them here.
@@ -105,7 +103,7 @@ COMMANDS = (
     (
         "kubernetes/hardaudit-sharded-job.yaml",
         'audit merge /reports/"$RUN"/shard-*/report.json -i /etc/hardaudit/inventory'
-        ' -o "/reports/$RUN/fleet/report.json" --history /reports/history.sqlite --format json',
+        ' -o "/reports/$RUN/fleet/report.json" --history /history/history.sqlite --format json',
     ),
 )
 
@@ -426,9 +424,11 @@ def _pod_ok(pod: dict[str, Any]) -> None:
 
 
 def test_the_kubernetes_indexed_job_maps_the_index_to_its_shard() -> None:
-    claim, shards, merge = _k8s()
+    claim, history, shards, merge = _k8s()
     assert (claim["apiVersion"], claim["kind"]) == ("v1", "PersistentVolumeClaim")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # every pod writes its shard
+    # SQLite in WAL mode needs a local file system: a block volume only the merge mounts.
+    assert history["spec"]["accessModes"] == ["ReadWriteOnce"]
     assert (shards["apiVersion"], shards["kind"]) == ("batch/v1", "Job")
     spec = shards["spec"]
     assert spec["completionMode"] == "Indexed"
@@ -452,3 +452,8 @@ def test_the_kubernetes_indexed_job_maps_the_index_to_its_shard() -> None:
     merge_volumes = {v["name"]: v for v in merge_pod["volumes"]}
     assert merge_volumes["reports"] == volumes["reports"]
     assert "audit merge /reports/" in "\n".join(merge_pod["containers"][0]["command"])
+    assert merge_volumes["history"]["persistentVolumeClaim"]["claimName"] == "hardaudit-history"
+    assert "history" not in volumes
+    mounts = {m["name"]: m["mountPath"] for m in merge_pod["containers"][0]["volumeMounts"]}
+    assert "--history /history/history.sqlite" in "\n".join(merge_pod["containers"][0]["command"])
+    assert mounts["history"] == "/history"

@@ -21,12 +21,6 @@ REPLAY = Path(__file__).parents[2] / "fixtures" / "replay"
 CAPTURED = ("db1", "gold", "svc1", "dock1")
 
 
-@pytest.fixture(autouse=True)
-def _private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Never the real ~/.local/state (once the history lands, merge records there).
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A replayed fleet of 30 hosts (lab captures under new names), a third of them behind
@@ -73,7 +67,7 @@ def _timeless(report: RunReport) -> RunReport:
 def test_merged_shards_equal_the_unsharded_run(
     fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(fleet, tmp_path / "all") == 3
+    assert _run(fleet, tmp_path / "all", "--no-history") == 3
     whole = load_report(tmp_path / "all" / "report.json")
     shard_files = []
     for k in (1, 2, 3):
@@ -111,6 +105,36 @@ def test_merged_shards_equal_the_unsharded_run(
     assert main(["merge", *shard_files, "--format", "json", "--no-history"]) == 3
     printed = json.loads(capsys.readouterr().out)
     assert [h["name"] for h in printed["hosts"]] == sorted(h.name for h in whole.hosts)
+
+
+def test_shards_are_not_recorded_and_the_merge_is_recorded_once(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "history.sqlite"
+    files = []
+    for k in (1, 2):
+        code = _run(fleet, tmp_path / f"s{k}", "--shard", f"{k}/2", "--history", str(history))
+        assert code in (0, 1, 3)
+        files.append(str(tmp_path / f"s{k}" / "report.json"))
+    assert not history.exists()  # a shard alone is not a run of the fleet
+    out = tmp_path / "fleet.json"
+    assert main(["merge", *files, "-o", str(out), "--history", str(history)]) == 3
+    capsys.readouterr()
+    assert main(["history", "--history", str(history), "--format", "json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["hosts"] == 31
+    assert run["selection"] == "all"
+    merged = json.loads(out.read_text())
+    assert merged["run"]["id"] == run["id"]  # the merged report is the recorded, annotated run
+    seen = [
+        o["first_seen"]
+        for h in merged["hosts"]
+        for f in h["findings"]
+        for o in f.get("objects", [])
+        if f["status"] == "fail"
+    ]
+    assert seen
+    assert set(seen) == {merged["run"]["started_at"]}
 
 
 def test_a_shard_run_reports_only_its_hosts_and_names_its_shard(
