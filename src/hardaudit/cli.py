@@ -243,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="record the merged run in this history database (default as audit run)",
     )
-    merge_history.add_argument("--no-history", action="store_true", help="do not record the merged run")
+    merge_history.add_argument(
+        "--no-history", action="store_true", help="do not record the merged run"
+    )
 
     inv = sub.add_parser("inventory", help="inspect the inventory")
     inv_sub = inv.add_subparsers(dest="inventory_command", required=True)
