@@ -771,15 +771,16 @@ def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, A
             unread.append(f"{label}: /proc/{c.pid}/status unreadable; {hint}")
         elif c.effective_uid == 0:
             bad.append(f"{label}: process runs as uid 0; {hint}")
-            objects.append(container_object(c.name))
+            objects.append(container_object(c.name, c.id))
         else:
             good.append(f"{label}: process runs as uid {c.effective_uid}; {hint}")
     return verdict(bad, good, unread, objects)
 
 
-def container_object(name: str) -> FindingObject:
-    """`container:<name>`: a container by name (its id and pid change when it is recreated)."""
-    return finding_object(f"container:{name}")
+def container_object(name: str, container_id: str = "") -> FindingObject:
+    """`container:<name>`: a container by name (its id and pid change when it is recreated;
+    the short id stands in only when the engine gave no name)."""
+    return finding_object(f"container:{name or container_id[:12]}")
 
 
 def _load_rule_modules() -> None:

@@ -520,3 +520,8 @@ def test_hostile_keys_are_kept_as_decoded_for_the_renderers_to_escape() -> None:
     path = "/srv/\x1b[31mred\n/.env"
     env = EnvFiles(("/srv",), (stat(path, 0o666, "app", "app"),))
     assert failing("file.env-mode", env_files=env)[0].key == path
+
+
+def test_a_container_without_a_name_is_named_by_its_short_id() -> None:
+    nameless = Container("0123456789abcdef", "", "img", "", 10, 0)
+    assert failing("ctr.non-root", containers=(nameless,)) == (Obj("container:0123456789ab"),)

@@ -53,7 +53,7 @@ def judge_containers(facts: HostFacts, judge: Judge) -> Outcome:
         problems, fine = judge(c)
         bad.extend(f"{_label(c)}: {p}" for p in problems)
         if problems:
-            objects.append(container_object(c.name))
+            objects.append(container_object(c.name, c.id))
         else:
             good.append(f"{_label(c)}: {fine}")
     return verdict(bad, good, objects=objects)
