@@ -485,10 +485,13 @@ def judge_sshd(
 
     Each keyword's global value is evidence whatever the verdict. A context adds a failure
     when the rule fails its value, unless the global value already failed with that same
-    value. The failing objects are the contexts: the global settings (key "") and each
-    `match:<criteria>`, located where their first failing value was read. A context that could not be judged (its `sshd -T -C` failed and the files gave
+    value. A context that could not be judged (its `sshd -T -C` failed and the files gave
     nothing to fill it, or the contexts could not be read at all) never passes: the check
     fails if something else failed (naming what was not judged), else it is unknown.
+
+    The failing objects are the contexts: the global settings (key "") and each
+    `match:<criteria>`, located at the file:line of their first failing value when the
+    settings were parsed from the files (`sshd -T` names no file).
     """
     cfg = need(facts.sshd)
     evidence: list[str] = []
