@@ -451,16 +451,18 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
 
 
 def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
-    from hardaudit.checks.waivers import load_waivers
+    from hardaudit.checks.waivers import load_waivers, missing_owner_warnings
     from hardaudit.history.commands import record_run
     from hardaudit.localfiles import prepare_private_dir
     from hardaudit.report.writers import render, write_report
-    from hardaudit.runner import RunOptions, audit_hosts, make_report
+    from hardaudit.runner import RunOptions, audit_hosts, make_report, waiver_records
 
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
     checks, host_checks, hosts = _checks(args, hosts)
     waivers = load_waivers(args.waivers) if args.waivers else ()
+    for warning in missing_owner_warnings(waivers):
+        print(f"audit: warning: {printable(warning)}", file=sys.stderr)
     started_at = datetime.now(UTC)
     # Checked and created before any host is contacted; cmd_audit removes them again if
     # nothing was written (an interrupted or failed run leaves no empty directory).
@@ -513,6 +515,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         selection=selection,
         started_at=started_at,
         duration_s=time.monotonic() - started,
+        waivers=waiver_records(reports, options),
     )
     report = record_run(report, args.history, enabled=not args.no_history)
     status = exit_status_for(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hardaudit import __version__
 from hardaudit.checks.model import Check
-from hardaudit.checks.waivers import Waiver, apply_waivers
+from hardaudit.checks.waivers import Waiver, apply_waivers, waiver_matches
 from hardaudit.errors import ConnectError, FactError
 from hardaudit.evaluate_bounded import (
     BoundedJudge,
@@ -29,7 +29,7 @@ from hardaudit.evaluate_bounded import (
 from hardaudit.facts.script import DEFAULT_APP_DIRS, FactsScript, UserFact, build_script
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
-from hardaudit.report.model import HostReport, RunReport
+from hardaudit.report.model import HostReport, RunReport, WaiverRecord, WaiverState
 from hardaudit.transport.base import HostStatus, Transport
 from hardaudit.transport.replay import save_capture
 
@@ -240,6 +240,39 @@ def audit_hosts(
     return tuple(reports[h.name] for h in hosts)
 
 
+def waiver_records(hosts: Sequence[HostReport], options: RunOptions) -> tuple[WaiverRecord, ...]:
+    """Each waiver of the run as the reports show it: `expired` (past its date), `stale` (it
+    waived no result of this run: fixed, or its hosts and checks were not in the run) or
+    `active`, with how many results it waived."""
+    waivers = options.waivers
+    matched = waiver_matches(
+        waivers,
+        ((h.name, h.findings) for h in hosts),
+        lambda waiver: options.waiver_hosts.get(waiver.hosts, frozenset()),
+        options.today,
+    )
+    records = []
+    for index, waiver in enumerate(waivers):
+        if waiver.expired(options.today):
+            state = WaiverState.EXPIRED
+        else:
+            state = WaiverState.ACTIVE if matched[index] else WaiverState.STALE
+        records.append(
+            WaiverRecord(
+                check=waiver.check,
+                hosts=waiver.hosts,
+                reason=waiver.reason,
+                owner=waiver.owner,
+                ticket=waiver.ticket,
+                expires=waiver.expires.isoformat() if waiver.expires else "",
+                source=waiver.source,
+                state=state,
+                matched=matched[index],
+            )
+        )
+    return tuple(records)
+
+
 def make_report(
     hosts: tuple[HostReport, ...],
     checks: Sequence[Check],
@@ -248,6 +281,7 @@ def make_report(
     selection: str,
     started_at: datetime,
     duration_s: float,
+    waivers: tuple[WaiverRecord, ...] = (),
 ) -> RunReport:
     return RunReport(
         tool_version=__version__,
@@ -257,4 +291,5 @@ def make_report(
         selection=selection,
         checks=tuple(c.id for c in checks),
         hosts=hosts,
+        waivers=waivers,
     )
