@@ -22,7 +22,7 @@ from hardaudit.printable import printable, short_reason
 if TYPE_CHECKING:
     from hardaudit.checks.model import Check
     from hardaudit.inventory.model import Host, Inventory
-    from hardaudit.report.model import HostReport
+    from hardaudit.report.model import HostReport, RunReport
     from hardaudit.transport.base import Transport
 
 # The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
@@ -174,6 +174,12 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-history", action="store_true", help="do not record this run in the history"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress line on a terminal (the summary line is still printed)",
     )
 
 
@@ -490,8 +496,23 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         def transport_for(host: Host) -> Transport:
             return local if host.connection == "local" else ssh  # type: ignore[return-value]
 
+    # The progress line: on a terminal only (never in CI logs), not with --quiet, and not
+    # with --verbose, whose log lines would tear it apart.
+    line = None
+    if not args.quiet and not args.verbose and sys.stdout.isatty():
+        from hardaudit.progress import ProgressLine
+
+        line = ProgressLine(sys.stdout, len(hosts))
+        line.start()
+
     def progress(report: HostReport) -> None:
         _log(args.verbose)(f"{report.name}: {report.status.value} in {report.duration_s:.2f}s")
+        if line is not None:
+            line.finished(report.name, report.status.value == "ok")
+
+    def host_started(host: Host) -> None:
+        if line is not None:
+            line.started(host.name)
 
     options = RunOptions(
         waivers=waivers,
@@ -502,8 +523,12 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         host_checks=host_checks,
     )
     try:
-        reports = audit_hosts(hosts, checks, transport_for, options, progress)
+        reports = audit_hosts(
+            hosts, checks, transport_for, options, progress, started=host_started
+        )
     finally:
+        if line is not None:
+            line.close()
         for transport in transports:
             transport.close()
     report = make_report(
@@ -526,16 +551,29 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     except OSError as exc:
         raise UsageError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
     try:
-        if args.format == "json":
+        if args.format == "json":  # stdout is the JSON document: the summary goes to stderr
             sys.stdout.write(render(report, "json"))
+            sys.stdout.flush()
+            print(_summary(report, written), file=sys.stderr, flush=True)
         else:
             sys.stdout.write(render(report, "table"))
-            where = ", ".join(str(path) for path in written)
-            print(f"\n{len(reports)} host(s) in {report.duration_s:.1f}s; reports: {where}")
+            print(f"\n{_summary(report, written)}")
         sys.stdout.flush()
     except BrokenPipeError:  # `audit run | head`: the exit status still tells the truth
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return status
+
+
+def _summary(report: RunReport, written: Sequence[Path]) -> str:
+    """The one line that ends every audit, terminal or not."""
+    hosts = report.hosts
+    audited = sum(1 for h in hosts if h.status.value == "ok")
+    failing = sum(1 for h in hosts if any(f.status.value == "fail" for f in h.findings))
+    where = ", ".join(str(path) for path in written)
+    return (
+        f"{len(hosts)} host(s) in {report.duration_s:.1f}s: {audited} audited "
+        f"({failing} with failed checks), {len(hosts) - audited} not audited; reports: {where}"
+    )
 
 
 def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:

@@ -192,6 +192,7 @@ def audit_hosts(
     progress: Progress | None = None,
     *,
     judge: Judge | None = None,
+    started: Callable[[Host], None] | None = None,
 ) -> tuple[HostReport, ...]:
     """Audit every host with up to `forks` in parallel; results in inventory order.
 
@@ -201,6 +202,9 @@ def audit_hosts(
     Workers are daemon threads: the transport enforces each host's budget, and a worker
     that is still stuck `grace` seconds past it is reported as `timeout` and abandoned, so
     neither the run nor the process can hang on one host (ThreadPoolExecutor would join it).
+
+    `progress` is called with each host's report as it finishes and `started` with each
+    host as its worker starts, both from the calling thread.
     """
     grace = 5.0
     forks = max(1, options.forks)
@@ -232,6 +236,8 @@ def audit_hosts(
         while queued and len(running) < forks:
             host = queued.pop(0)
             running[host.name] = time.monotonic()
+            if started:
+                started(host)
             threading.Thread(
                 target=work, args=(host,), name=f"audit {host.name}", daemon=True
             ).start()
