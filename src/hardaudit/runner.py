@@ -37,7 +37,7 @@ from hardaudit.transport.replay import save_capture
 
 @dataclass(frozen=True)
 class RunOptions:
-    forks: int = 10
+    forks: int = 50  # the CLI's DEFAULT_FORKS (see there why)
     host_timeout: float = 60.0
     capture_dir: Path | None = None
     waivers: tuple[Waiver, ...] = ()

@@ -67,3 +67,10 @@ def test_importing_the_cli_imports_no_third_party_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_default_forks_are_the_measured_fifty_in_the_cli_and_the_runner() -> None:
+    from hardaudit.cli import DEFAULT_FORKS, build_parser
+
+    args = build_parser().parse_args(["run"])
+    assert args.forks == DEFAULT_FORKS == runner.RunOptions().forks == 50
