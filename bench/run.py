@@ -242,7 +242,9 @@ def bench_fleet(sizes: Sequence[int], runs: int, forks: int, delay: float) -> di
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="hardaudit-fleet-") as tmp:
             directory = Path(tmp)
-            with fleet_server(n, directory / "fleet", delay, time_limit=600 + n) as server:
+            with fleet_server(
+                n, directory / "fleet", delay, time_limit=min(3600, 600 + n)
+            ) as server:
                 samples, server_cpu, statuses = [], [], {}
                 for i in range(runs):
                     out = directory / f"out{i}"

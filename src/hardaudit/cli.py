@@ -564,7 +564,8 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         raise UsageError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
     try:
         if args.format == "json":  # stdout is the JSON document: the summary goes to stderr
-            sys.stdout.write(render(report, "json"))
+            # the file just written, not a second rendering (~10% of a 1,000-host run's CPU)
+            sys.stdout.write(written[0].read_text(encoding="utf-8"))
             sys.stdout.flush()
             print(_summary(report, written), file=sys.stderr, flush=True)
         else:
