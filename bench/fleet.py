@@ -21,6 +21,7 @@ and is used by bench/run.py and tests/unit/test_fleet_sim.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
@@ -46,6 +47,7 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_CAPTURE = REPO / "tests" / "fixtures" / "replay" / "captures" / "gold.json"
 USER = "auditor"
 _NONCE = re.compile(rb"N='@@([0-9a-f]+)'")
+LAB_PORTS = range(42200, 42300)  # lab/labctl.py's published ports (42201, 42202, 42209)
 MAX_STDIN = 4 << 20  # a facts script is ~100 KiB; never buffer more than this
 # a client closing its connection after the exit status is normal, not worth a line
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -127,10 +129,7 @@ class Fleet:
         _raise_nofile(hosts + 256)
         for _ in range(hosts):
             key, _text = _new_key()
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((LOOPBACK, 0))
-            sock.listen(64)
+            sock = _listener()
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ, len(self.keys))
             self.keys.append(key)
@@ -224,7 +223,8 @@ class Fleet:
             with self._lock:
                 self.failed += 1
         finally:
-            channel.close()
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                channel.close()  # the client may have closed its side first
 
     def close(self) -> None:
         self.stopping.set()
@@ -235,6 +235,23 @@ class Fleet:
             transports = list(self._transports)
         for transport in transports:
             transport.close()
+
+
+def _listener() -> socket.socket:
+    """A listening socket on a kernel-chosen loopback port outside LAB_PORTS (the lab
+    publishes its bastion there: a fleet holding one made `labctl up` fail)."""
+    rejected = []
+    try:
+        while True:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((LOOPBACK, 0))
+            if sock.getsockname()[1] not in LAB_PORTS:
+                sock.listen(64)
+                return sock
+            rejected.append(sock)  # held until we have a port: the kernel picks another
+    finally:
+        for sock in rejected:
+            sock.close()
 
 
 def _raise_nofile(needed: int) -> None:
