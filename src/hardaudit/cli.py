@@ -621,9 +621,24 @@ def cmd_inventory_list(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
-def cmd_checks(args: argparse.Namespace) -> ExitStatus:
-    from tabulate import tabulate
+def simple_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """tabulate's "simple" format for text cells (a test pins that they agree), without
+    importing tabulate, which imports importlib.metadata: ~50 ms of `audit checks list`.
+    As tabulate does: cells stripped, a column at least 2 wider than its header, two spaces
+    between columns, no trailing spaces."""
+    table = [[str(cell).strip() for cell in row] for row in [headers, *rows]]
+    widths = [
+        max([len(column[0]) + 2, *(len(cell) for cell in column[1:])])
+        for column in zip(*table, strict=True)
+    ]
 
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(table[0]), line(["-" * w for w in widths]), *map(line, table[1:])])
+
+
+def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     from hardaudit.checks.docs import render_catalog_markdown, render_check_text
     from hardaudit.checks.loader import load_checks, select_checks
 
@@ -635,7 +650,7 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
             [printable(c.id), c.severity.label, printable(",".join(c.tags)), printable(c.title)]
             for c in chosen
         ]
-        print(tabulate(rows, headers=["id", "severity", "tags", "title"], disable_numparse=True))
+        print(simple_table(rows, ["id", "severity", "tags", "title"]))
         return ExitStatus.OK
     if args.checks_command == "docs":
         sys.stdout.write(render_catalog_markdown(checks))

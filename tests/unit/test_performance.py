@@ -74,3 +74,20 @@ def test_the_default_forks_are_the_measured_fifty_in_the_cli_and_the_runner() ->
 
     args = build_parser().parse_args(["run"])
     assert args.forks == DEFAULT_FORKS == runner.RunOptions().forks == 50
+
+
+def test_checks_list_prints_what_tabulate_would() -> None:
+    """`audit checks list` formats its table itself (tabulate costs ~50 ms of start-up)."""
+    from tabulate import tabulate
+
+    from hardaudit.checks.loader import load_checks
+    from hardaudit.cli import simple_table
+
+    rows = [[c.id, c.severity.label, ",".join(c.tags), c.title] for c in load_checks([])]
+    rows.append(["x", "low", "", "wide ｔｉｔｌｅ and \\x1b[2J escaped"])
+    headers = ["id", "severity", "tags", "title"]
+    assert simple_table(rows, headers) == tabulate(rows, headers=headers, disable_numparse=True)
+    assert simple_table([], headers) == tabulate([], headers=headers, disable_numparse=True)
+    assert simple_table([[" padded ", "", "a", "b"]], headers) == tabulate(
+        [[" padded ", "", "a", "b"]], headers=headers, disable_numparse=True
+    )
