@@ -536,7 +536,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     )
     try:
         reports = audit_hosts(
-            hosts, checks, transport_for, options, progress, started=host_started
+            hosts, checks, transport_for, options, progress, on_start=host_started
         )
     finally:
         if line is not None:

@@ -192,7 +192,7 @@ def audit_hosts(
     progress: Progress | None = None,
     *,
     judge: Judge | None = None,
-    started: Callable[[Host], None] | None = None,
+    on_start: Callable[[Host], None] | None = None,
 ) -> tuple[HostReport, ...]:
     """Audit every host with up to `forks` in parallel; results in inventory order.
 
@@ -203,7 +203,7 @@ def audit_hosts(
     that is still stuck `grace` seconds past it is reported as `timeout` and abandoned, so
     neither the run nor the process can hang on one host (ThreadPoolExecutor would join it).
 
-    `progress` is called with each host's report as it finishes and `started` with each
+    `progress` is called with each host's report as it finishes and `on_start` with each
     host as its worker starts, both from the calling thread.
     """
     grace = 5.0
@@ -236,8 +236,8 @@ def audit_hosts(
         while queued and len(running) < forks:
             host = queued.pop(0)
             running[host.name] = time.monotonic()
-            if started:
-                started(host)
+            if on_start:
+                on_start(host)
             threading.Thread(
                 target=work, args=(host,), name=f"audit {host.name}", daemon=True
             ).start()
