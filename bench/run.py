@@ -259,6 +259,9 @@ def bench_fleet(sizes: Sequence[int], runs: int, forks: int, delay: float) -> di
                             str(forks),
                             "--format",
                             "json",
+                            # recorded as a nightly run would be, in the bench's own database
+                            "--history",
+                            str(directory / "history.sqlite"),
                             "--output-dir",
                             str(out),
                         ],
