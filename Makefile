@@ -9,9 +9,13 @@ PY := $(VENV)/bin/python
 AUDIT := $(VENV)/bin/audit
 # pip install -e runs again only when pyproject.toml is newer than this stamp.
 STAMP := $(VENV)/.installed
+# the bench extra (Ansible, testinfra, matplotlib, py-spy): only `make bench` needs it
+BENCHSTAMP := $(VENV)/.installed-bench
+# e.g. make bench BENCHARGS='fleet --hosts 100,1000' (default: the lab and the fleet)
+BENCHARGS ?= all --lab-up
 SHELL := /bin/bash
 
-.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check
+.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check bench
 
 deps: system-deps $(STAMP)
 
@@ -27,7 +31,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 lint: deps
-	$(PY) -m ruff check src tests lab
+	$(PY) -m ruff check src tests lab bench
 	$(PY) -m mypy
 
 unit: deps
@@ -52,6 +56,15 @@ demo: deps
 	  if [ -z "$$KEEP_LAB" ]; then $(PY) lab/labctl.py down; else echo "lab left running: make lab-down"; fi
 
 test: deps
-	$(PY) -m ruff check src tests lab
+	$(PY) -m ruff check src tests lab bench
 	$(PY) -m mypy
 	$(PY) -m pytest -q -ra
+
+# bench/README.md: the lab comparison (brings the lab up and down) and the simulated fleet;
+# results in bench/results/. Not part of `make test`: it takes minutes and wants a quiet machine.
+$(BENCHSTAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $(BENCHSTAMP)
+
+bench: deps $(BENCHSTAMP)
+	$(PY) bench/run.py $(BENCHARGS)

@@ -236,3 +236,78 @@ def test_run_within_budget(lab_run: tuple[AuditRun, Path]) -> None:
     run, _ = lab_run
     assert run.seconds < 30
     assert all(h["duration_s"] < 15 for h in run.report["hosts"])
+
+
+def objects(run: AuditRun, host: str, check: str) -> list[tuple[str, str, int]]:
+    """(key, path, line) of a finding's objects, as report.json names them."""
+    return [
+        (o["key"], o.get("path", ""), o.get("line", 0))
+        for o in run.finding(host, check).get("objects", [])
+    ]
+
+
+def test_failing_findings_name_their_objects(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    # db1, no sudo: the cloud-init drop-in's line wins over the main file's "no"
+    assert objects(run, "db1", "ssh.password-auth") == [
+        ("", "/etc/ssh/sshd_config.d/50-cloud-init.conf", 1)
+    ]
+    assert objects(run, "db1", "file.ssh-privkey") == [
+        ("/home/app/.ssh/id_ed25519", "/home/app/.ssh/id_ed25519", 0)
+    ]
+    assert [k for k, _, _ in objects(run, "db1", "net.db-exposed")] == ["tcp/0.0.0.0:6379"]
+    # match1 as root (sshd -T -C: no file line) and without sudo (parsed: the block's line)
+    for host in ("match1", "match1-nosudo"):
+        keys = [k for k, _, _ in objects(run, host, "ssh.match-override")]
+        assert keys == ["match:Address 198.51.100.0/24", "match:User deploy"], (host, keys)
+    assert objects(run, "match1", "ssh.password-auth") == [("match:User deploy", "", 0)]
+    assert objects(run, "match1-nosudo", "ssh.match-override") == [
+        ("match:Address 198.51.100.0/24", "/etc/ssh/sshd_config", 126),
+        ("match:User deploy", "/etc/ssh/sshd_config", 128),
+    ]
+    assert objects(run, "match1", "fw.ipv6-parity") == [("ipv6", "", 0)]
+    # svc1: one object per unit, config, file, location
+    assert [k for k, _, _ in objects(run, "svc1", "svc.non-root")] == ["unit:api.service"]
+    assert objects(run, "svc1", "svc.redis-auth") == [
+        ("/etc/redis/redis.conf", "/etc/redis/redis.conf", 0)
+    ]
+    assert [k for k, _, _ in objects(run, "svc1", "file.env-mode")] == ["/srv/app/.env"]
+    assert objects(run, "svc1", "web.security-headers") == [
+        (
+            "server:hidden.example.test listen:8081 location:/api",
+            "/etc/nginx/sites-enabled/hidden",
+            16,
+        ),
+        ("server:plain.example.test listen:80", "/etc/nginx/sites-enabled/plain", 2),
+    ]
+    # containers by name, a published port, the daemon's TCP API and its socket
+    assert [k for k, _, _ in objects(run, "dock1", "ctr.non-root")] == ["container:ctr-root"]
+    assert [k for k, _, _ in objects(run, "dock2", "ctr.privileged")] == ["container:priv"]
+    assert [k for k, _, _ in objects(run, "dock2", "fw.container-bypass")] == [
+        "container:web/tcp/0.0.0.0:8080"
+    ]
+    assert [k for k, _, _ in objects(run, "dock2", "ctr.daemon-tcp")] == [
+        "dockerd:tcp://0.0.0.0:2375",
+        "tcp/*:2375",
+    ]
+
+
+def test_a_host_with_several_bad_files_has_several_objects(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    env = [k for k, _, _ in objects(run, "hostile1", "file.env-mode")]
+    assert len(env) == 7, env
+    assert "/srv/app/a\nb/.env" in env  # kept as decoded; the renderers escape it
+    assert "/srv/app/.env.\x1b[2J" in env
+    privkeys = [k for k, _, _ in objects(run, "hostile1", "file.ssh-privkey")]
+    assert privkeys == ["/home/app/.ssh/id_$(reboot)"]
+    writable = [k for k, _, _ in objects(run, "hostile1", "file.world-writable")]
+    assert writable == ["/etc/hardaudit-\u202eww.conf", "/opt/hostile/$(reboot)"]
+    redis = [k for k, _, _ in objects(run, "hostile1", "svc.redis-auth")]
+    assert redis == ["/etc/redis/redis.conf", "/etc/redis/x\n## none\n.conf"]
+    # one object per weak algorithm, so dropping one MAC is one fixed object
+    assert [k for k, _, _ in objects(run, "web1", "ssh.weak-crypto")] == [
+        "mac:umac-64-etm@openssh.com",
+        "mac:hmac-sha1-etm@openssh.com",
+        "mac:umac-64@openssh.com",
+        "mac:hmac-sha1",
+    ]

@@ -174,3 +174,55 @@ def test_reports_are_private_to_the_owner(tmp_path: Path) -> None:
     _run(tmp_path / "out", "--checks", "ssh.permit-root-login", "--limit", "gold")
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "out" / "report.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_waiver_records_say_which_waivers_are_active_stale_or_expired(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waivers = tmp_path / "waivers.yml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - check: ssh.permit-root-login\n    hosts: db1\n    reason: console-only\n"
+        "    owner: ops\n    ticket: CHG-42\n"
+        "  - check: ssh.permit-root-login\n    hosts: gold\n    reason: fixed long ago\n"
+        "    owner: ops\n"
+        "  - check: ssh.*\n    hosts: db1\n    reason: was accepted\n    expires: 2020-01-01\n"
+    )
+    code, report = _run(
+        tmp_path / "out",
+        "--checks",
+        "ssh.permit-root-login",
+        "--limit",
+        "db1:gold",
+        "--waivers",
+        str(waivers),
+    )
+    assert code == 0
+    records = [
+        (w["check"], w["hosts"], w["owner"], w["ticket"], w["expires"], w["state"], w["matched"])
+        for w in report["waivers"]  # type: ignore[attr-defined]
+    ]
+    assert records == [
+        ("ssh.permit-root-login", "db1", "ops", "CHG-42", None, "active", 1),
+        ("ssh.permit-root-login", "gold", "ops", "", None, "stale", 0),
+        ("ssh.*", "db1", "", "", "2020-01-01", "expired", 0),
+    ]
+    captured = capsys.readouterr()
+    assert f"{waivers}:11: waiver for ssh.* has no owner" in captured.err
+    assert "Waivers: 1 active (1 result(s) waived), 1 stale, 1 expired" in captured.out
+    assert f"STALE    ssh.permit-root-login on gold ({waivers}:7)" in captured.out
+
+
+def test_replayed_findings_name_their_objects(tmp_path: Path) -> None:
+    _, report = _run(tmp_path)
+    db1 = next(h for h in report["hosts"] if h["name"] == "db1")  # type: ignore[attr-defined]
+    objects = {
+        f["check"]: [(o["key"], o.get("path", ""), o.get("line", 0)) for o in f["objects"]]
+        for f in db1["findings"]
+        if f["status"] == "fail"
+    }
+    assert objects["ssh.password-auth"] == [("", "/etc/ssh/sshd_config.d/50-cloud-init.conf", 1)]
+    assert objects["file.ssh-privkey"] == [
+        ("/home/app/.ssh/id_ed25519", "/home/app/.ssh/id_ed25519", 0)
+    ]
+    assert [key for key, _, _ in objects["net.db-exposed"]] == ["tcp/0.0.0.0:6379"]

@@ -6,12 +6,13 @@ UNKNOWN with their reason, Absent gives SKIP: a missing fact is never a pass.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hardaudit.checks.model import Check, Outcome, Severity, Status
+from hardaudit.checks.model import Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import (
     Absent,
     FileStat,
@@ -303,11 +304,106 @@ def flag(variables: Mapping[str, Any], name: str) -> bool:
     )
 
 
-def verdict(bad: Sequence[str], good: Sequence[str], unread: Sequence[str] = ()) -> Outcome:
-    """The usual precedence: any failure fails (with the failures as evidence); otherwise
-    anything that could not be read makes it unknown; otherwise it passes."""
+# --- failing objects ----------------------------------------------------------------------------
+
+MAX_OBJECTS = 1000  # objects named per finding; the evidence says when more were cut
+MAX_KEY = 512  # characters of an object key or path (keys come from the target)
+_KEY_DIGEST = 12
+
+
+def _capped(text: str) -> str:
+    """`text` cut to MAX_KEY characters; a cut one ends in a digest of the whole, so two long
+    keys that share their first characters stay two objects."""
+    if len(text) <= MAX_KEY:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_KEY_DIGEST]
+    return f"{text[: MAX_KEY - _KEY_DIGEST - 3]}...{digest}"
+
+
+def finding_object(key: str, path: str = "", line: int = 0) -> FindingObject:
+    """A FindingObject with its key and path capped at MAX_KEY characters.
+
+    Keys are kept as the parsers decoded them (the renderers escape them) and must hold no
+    volatile data (pids, counts, modes, timestamps): they are what the history fingerprints.
+
+    >>> finding_object("tcp/0.0.0.0:6379")
+    FindingObject(key='tcp/0.0.0.0:6379', path='', line=0)
+    """
+    return FindingObject(_capped(key), _capped(path), max(line, 0))
+
+
+def file_object(path: str) -> FindingObject:
+    """A file on the host: the path is both its identity and its location."""
+    return finding_object(path, path)
+
+
+def at_origin(key: str, origin: str) -> FindingObject:
+    """An object located at an sshd origin (`/etc/ssh/sshd_config:33`); an origin without a
+    file (`sshd -T`, `default`) gives no location.
+
+    >>> at_origin("", "/etc/ssh/sshd_config.d/50-cloud-init.conf:1").line
+    1
+    """
+    path, _, line = origin.rpartition(":")
+    if path.startswith("/") and line.isdigit():
+        return finding_object(key, path, int(line))
+    return finding_object(key)
+
+
+def match_object_key(match: str) -> str:
+    """`match:<criteria>` of a Match line: the keyword dropped, whitespace collapsed, the
+    criteria's case kept (user and group names are case-sensitive).
+
+    >>> match_object_key("Match   User bob")
+    'match:User bob'
+    """
+    words = match.split()
+    if words and words[0].lower() == "match":
+        words = words[1:]
+    return "match:" + " ".join(words)
+
+
+def bounded_objects(
+    objects: Sequence[FindingObject],
+) -> tuple[tuple[FindingObject, ...], tuple[str, ...]]:
+    """(objects without repeated keys, the first location winning, at most MAX_OBJECTS; the
+    evidence line saying how many more were left unnamed, if any)."""
+    first: dict[str, FindingObject] = {}
+    for one in objects:
+        first.setdefault(one.key, one)
+    unique = tuple(first.values())
+    if len(unique) <= MAX_OBJECTS:
+        return unique, ()
+    note = (
+        f"{len(unique)} failing objects: the first {MAX_OBJECTS} are named in this finding,"
+        f" {len(unique) - MAX_OBJECTS} more are not"
+    )
+    return unique[:MAX_OBJECTS], (note,)
+
+
+def failure(
+    evidence: Sequence[str],
+    objects: Sequence[FindingObject] = (),
+    *,
+    reason: str = "",
+    severity: Severity | None = None,
+) -> Outcome:
+    """A FAIL about `objects` (none: the host as a whole), bounded by MAX_OBJECTS."""
+    named, note = bounded_objects(objects)
+    return Outcome(Status.FAIL, (*evidence, *note), reason=reason, severity=severity, objects=named)
+
+
+def verdict(
+    bad: Sequence[str],
+    good: Sequence[str],
+    unread: Sequence[str] = (),
+    objects: Sequence[FindingObject] = (),
+) -> Outcome:
+    """The usual precedence: any failure fails (with the failures as evidence, about
+    `objects`); otherwise anything that could not be read makes it unknown; otherwise it
+    passes."""
     if bad:
-        return Outcome(Status.FAIL, tuple(bad))
+        return failure(bad, objects)
     if unread:
         return Outcome(Status.UNKNOWN, tuple(good), reason="; ".join(unread))
     return Outcome(Status.PASS, tuple(good))
@@ -392,10 +488,15 @@ def judge_sshd(
     value. A context that could not be judged (its `sshd -T -C` failed and the files gave
     nothing to fill it, or the contexts could not be read at all) never passes: the check
     fails if something else failed (naming what was not judged), else it is unknown.
+
+    The failing objects are the contexts: the global settings (key "") and each
+    `match:<criteria>`, located at the file:line of their first failing value when the
+    settings were parsed from the files (`sshd -T` names no file).
     """
     cfg = need(facts.sshd)
     evidence: list[str] = []
     failures: list[Severity] = []
+    objects: list[FindingObject] = []
     failed_globally: dict[str, str] = {}
     for keyword in keywords:
         value = cfg.get(keyword)
@@ -408,6 +509,7 @@ def judge_sshd(
         if severity is not None:
             failures.append(severity)
             failed_globally[keyword] = value.lower()
+            objects.append(at_origin("", cfg.origins.get(keyword, "")))
     found = sshd_contexts(facts) if contexts else ()
     unjudged: list[str] = []
     if isinstance(found, Unknown):
@@ -426,9 +528,11 @@ def judge_sshd(
             where = sshd_context_origin(context, keyword)
             evidence.append(f"{keyword} {value} in {context.match} ({where}){note}")
             failures.append(severity)
+            origin = context.config.origins.get(keyword, "")
+            objects.append(at_origin(match_object_key(context.match), origin))
     if failures:
         reason = f"also not judged: {'; '.join(unjudged)}" if unjudged else ""
-        return Outcome(Status.FAIL, tuple(evidence), reason=reason, severity=max(failures))
+        return failure(evidence, objects, reason=reason, severity=max(failures))
     if unjudged:
         return Outcome(
             Status.UNKNOWN,
@@ -562,6 +666,7 @@ def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
     chosen = _fileset(files, check.params["fileset"])
     bad: list[str] = []
     good: list[str] = []
+    objects: list[FindingObject] = []
     for stat, account in chosen:
         problems = []
         if stat.mode & ~limit & 0o7777:
@@ -571,8 +676,10 @@ def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
             problems.append(f"owned by {stat.owner}, expected {expected_owner}")
         text = f"{stat.path} {stat.mode_text} {stat.owner}:{stat.group}"
         (bad if problems else good).append(f"{text}: {'; '.join(problems)}" if problems else text)
+        if problems:
+            objects.append(file_object(stat.path))
     if bad:
-        return Outcome(Status.FAIL, tuple(bad))
+        return failure(bad, objects)
     if files.unreadable:
         return Outcome(
             Status.UNKNOWN,
@@ -584,6 +691,17 @@ def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
             Status.PASS, (f"no matching files in {len(files.dirs)} ~/.ssh director(ies)",)
         )
     return Outcome(Status.PASS, tuple(good))
+
+
+def socket_key(proto: str, address: str, port: int) -> str:
+    """`tcp/0.0.0.0:6379`, `udp/[::]:53`, `tcp/*:80`: a socket's object key (never its
+    process or pid, which change on a restart).
+
+    >>> socket_key("tcp", "::", 22)
+    'tcp/[::]:22'
+    """
+    host = f"[{address}]" if ":" in address else address
+    return f"{proto}/{host}:{port}"
 
 
 def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
@@ -606,16 +724,17 @@ def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, An
     allowed = list(variables.get(var) or [])
     exposed = [s for s in sockets if not s.loopback]
     evidence: list[str] = []
-    bad = False
+    bad: list[str] = []
+    objects: list[FindingObject] = []
     for s in sorted(set(exposed), key=lambda s: (s.port, s.proto, s.address)):
         where = f"{s.proto} {s.address}:{s.port}" + (f" ({s.process})" if s.process else "")
         if _port_allowed(s.proto, s.port, allowed):
             evidence.append(f"{where} allowed")
         else:
-            bad = True
-            evidence.append(f"{where} not in {var} {allowed}")
+            bad.append(f"{where} not in {var} {allowed}")
+            objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     if bad:
-        return Outcome(Status.FAIL, tuple(e for e in evidence if "not in" in e))
+        return failure(bad, objects)
     return Outcome(Status.PASS, tuple(evidence) or ("no socket listens beyond loopback",))
 
 
@@ -627,7 +746,7 @@ def firewall_enabled(check: Check, facts: HostFacts, variables: Mapping[str, Any
     """A host firewall filters inbound traffic (any drop/reject or drop policy on input)."""
     state = need(facts.firewall)
     if state.backend == "none":
-        return Outcome(Status.FAIL, ("neither nft nor iptables-save is installed",))
+        return failure(("neither nft nor iptables-save is installed",))
     if state.ipv4_filters or state.ipv6_filters:
         families = [
             f for f, on in (("IPv4", state.ipv4_filters), ("IPv6", state.ipv6_filters)) if on
@@ -635,9 +754,8 @@ def firewall_enabled(check: Check, facts: HostFacts, variables: Mapping[str, Any
         return Outcome(
             Status.PASS, (f"inbound filtering for {' and '.join(families)}", *state.evidence)
         )
-    return Outcome(
-        Status.FAIL,
-        ("no inbound filtering: no input chain drops or rejects anything", *state.evidence),
+    return failure(
+        ("no inbound filtering: no input chain drops or rejects anything", *state.evidence)
     )
 
 
@@ -648,6 +766,7 @@ def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, A
     if not containers:
         return Outcome(Status.PASS, ("no running containers",))
     bad, unread, good = [], [], []
+    objects: list[FindingObject] = []
     for c in containers:
         label = f"{c.name} ({c.image}) pid {c.pid}"
         hint = f"Config.User {c.config_user!r}" if c.config_user else "no USER in config"
@@ -655,9 +774,16 @@ def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, A
             unread.append(f"{label}: /proc/{c.pid}/status unreadable; {hint}")
         elif c.effective_uid == 0:
             bad.append(f"{label}: process runs as uid 0; {hint}")
+            objects.append(container_object(c.name, c.id))
         else:
             good.append(f"{label}: process runs as uid {c.effective_uid}; {hint}")
-    return verdict(bad, good, unread)
+    return verdict(bad, good, unread, objects)
+
+
+def container_object(name: str, container_id: str = "") -> FindingObject:
+    """`container:<name>`: a container by name (its id and pid change when it is recreated;
+    the short id stands in only when the engine gave no name)."""
+    return finding_object(f"container:{name or container_id[:12]}")
 
 
 def _load_rule_modules() -> None:

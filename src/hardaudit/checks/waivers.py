@@ -1,4 +1,5 @@
-"""Waivers: accepted exceptions, each with a reason and optionally an expiry date.
+"""Waivers: accepted exceptions, each with a reason, an owner and optionally a ticket and an
+expiry date.
 
 A waivers file (`--waivers FILE`) looks like::
 
@@ -6,17 +7,26 @@ A waivers file (`--waivers FILE`) looks like::
       - check: ssh.forwarding        # a check id or glob
         hosts: bastions              # an inventory host pattern (default: all)
         reason: jump hosts forward TCP by design
+        owner: platform-team         # who answers for it (a warning when missing)
+        ticket: OPS-1234             # optional
         expires: 2027-03-31          # optional; after it the waiver no longer applies
 
 A waived result keeps its evidence and says what it was (`waived_from`); only `fail` and
-`unknown` can be waived. Waived failures do not fail the run (exit code 1).
+`unknown` can be waived. Waived failures do not fail the run (exit code 1). After a run,
+each waiver is `active` (it waived N results), `stale` (it waived nothing in this run) or
+`expired` (past its date: it waives nothing).
+
+`owner` is not required: files written before it existed (where it was refused as an
+unknown field) keep loading, since a nightly job that stops auditing at an upgrade is worse
+than a waiver without an owner; each such waiver gets a warning naming its file:line, and
+the reports show it without owner.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,9 +44,15 @@ class Waiver:
     reason: str
     expires: dt.date | None
     source: str  # file:line, for reports
+    owner: str = ""  # "" when the file names none (a warning, see missing_owner_warnings)
+    ticket: str = ""
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
+
+    def matches(self, check: str, host: str, hosts_of: Callable[[Waiver], frozenset[str]]) -> bool:
+        """This waiver's check glob and host pattern select this result."""
+        return fnmatch.fnmatchcase(check, self.check) and host in hosts_of(self)
 
 
 def _error(path: Path, line: int | None, field: str, message: str) -> CheckDefinitionError:
@@ -45,7 +61,8 @@ def _error(path: Path, line: int | None, field: str, message: str) -> CheckDefin
         file=str(path),
         line=line,
         field=field,
-        hint="each waiver needs `check:` and `reason:`; `hosts:` and `expires: YYYY-MM-DD` are optional",
+        hint="each waiver needs `check:`, `reason:` and `owner:`; `hosts:`, `ticket:` and"
+        " `expires: YYYY-MM-DD` are optional",
     )
 
 
@@ -81,7 +98,7 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         field = f"waivers[{index}]"
         if not isinstance(entry, dict):
             raise _error(path, line, field, "each waiver must be a mapping")
-        unknown = set(entry) - {"check", "hosts", "reason", "expires"}
+        unknown = set(entry) - {"check", "hosts", "reason", "owner", "ticket", "expires"}
         if unknown:
             raise _error(path, line, f"{field}.{sorted(unknown)[0]}", "unknown field")
         check, reason = entry.get("check"), entry.get("reason")
@@ -95,8 +112,32 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         expires = entry.get("expires")
         if expires is not None and not isinstance(expires, dt.date):
             raise _error(path, line, f"{field}.expires", "must be a date: YYYY-MM-DD")
-        waivers.append(Waiver(check.strip(), hosts, reason.strip(), expires, f"{path}:{line}"))
+        owner, ticket = entry.get("owner", ""), entry.get("ticket", "")
+        if not isinstance(owner, str):
+            raise _error(path, line, f"{field}.owner", "must be a name or a team (text)")
+        if not isinstance(ticket, (str, int)) or isinstance(ticket, bool):
+            raise _error(path, line, f"{field}.ticket", "must be a ticket id or URL (text)")
+        waivers.append(
+            Waiver(
+                check.strip(),
+                hosts,
+                reason.strip(),
+                expires,
+                f"{path}:{line}",
+                owner.strip(),
+                str(ticket).strip(),
+            )
+        )
     return tuple(waivers)
+
+
+def missing_owner_warnings(waivers: Iterable[Waiver]) -> tuple[str, ...]:
+    """One warning per waiver that names no owner, with its file:line and the fix."""
+    return tuple(
+        f"{w.source}: waiver for {w.check} has no owner: add `owner: NAME` (who answers for it)"
+        for w in waivers
+        if not w.owner
+    )
 
 
 def _entry_lines(node: yaml.Node | None) -> list[int]:
@@ -121,7 +162,7 @@ def apply_waivers(
     for result in results:
         chosen = None
         for waiver in waivers:
-            if not fnmatch.fnmatchcase(result.check, waiver.check) or host not in hosts_of(waiver):
+            if not waiver.matches(result.check, host, hosts_of):
                 continue
             if waiver.expired(today):
                 notes.append(
@@ -142,3 +183,26 @@ def apply_waivers(
         else:
             out.append(result)
     return tuple(out), tuple(dict.fromkeys(notes))
+
+
+def waiver_matches(
+    waivers: Sequence[Waiver],
+    results: Iterable[tuple[str, Sequence[CheckResult]]],
+    hosts_of: Callable[[Waiver], frozenset[str]],
+    today: dt.date,
+) -> Mapping[int, int]:
+    """How many results each waiver (by index) waived, from (host, its results) pairs.
+
+    A waived result is credited to the waiver `apply_waivers` chose for it: the first one,
+    in file order, that matches its check and host and has not expired.
+    """
+    counts = dict.fromkeys(range(len(waivers)), 0)
+    for host, host_results in results:
+        for result in host_results:
+            if result.status != Status.WAIVED:
+                continue
+            for index, waiver in enumerate(waivers):
+                if waiver.matches(result.check, host, hosts_of) and not waiver.expired(today):
+                    counts[index] += 1
+                    break
+    return counts

@@ -11,7 +11,13 @@ from tabulate import tabulate
 from hardaudit.checks.model import CheckResult, Status
 from hardaudit.model import HostStatus
 from hardaudit.printable import printable
-from hardaudit.report.model import HostReport, RunReport, fingerprint
+from hardaudit.report.model import (
+    HostReport,
+    RunReport,
+    WaiverRecord,
+    WaiverState,
+    fingerprint,
+)
 
 
 def _since(report: RunReport, host: HostReport, result: CheckResult) -> str:
@@ -80,4 +86,33 @@ def render_table(report: RunReport) -> str:
         for f in waived:
             was = f.waived_from.value if f.waived_from else "?"
             out.append(f"  WAIVED ({was})   {printable(f.check)}: {printable(f.waiver_reason)}")
+    if report.waivers:
+        out.extend(waivers_section(report.waivers))
     return "\n".join(out) + "\n"
+
+
+_WAIVER_ADVICE = {
+    WaiverState.EXPIRED: "it waives nothing: renew it or fix the finding",
+    WaiverState.STALE: "it waived nothing in this run: remove it if the finding is fixed",
+}
+
+
+def waivers_section(records: tuple[WaiverRecord, ...]) -> list[str]:
+    """The waiver debt in a few lines: counts, then each expired and stale waiver named."""
+    active = [w for w in records if w.state == WaiverState.ACTIVE]
+    waived = sum(w.matched for w in active)
+    counts = {state: sum(1 for w in records if w.state == state) for state in WaiverState}
+    out = [
+        f"\nWaivers: {counts[WaiverState.ACTIVE]} active ({waived} result(s) waived),"
+        f" {counts[WaiverState.STALE]} stale, {counts[WaiverState.EXPIRED]} expired"
+    ]
+    for state in (WaiverState.EXPIRED, WaiverState.STALE):
+        for w in (r for r in records if r.state == state):
+            until = f" on {w.expires}" if state == WaiverState.EXPIRED else ""
+            who = f"owner {printable(w.owner)}" if w.owner else "no owner"
+            ticket = f", ticket {printable(w.ticket)}" if w.ticket else ""
+            out.append(
+                f"  {state.value.upper():<8} {printable(w.check)} on {printable(w.hosts)}"
+                f" ({printable(w.source)}){until}: {_WAIVER_ADVICE[state]}; {who}{ticket}"
+            )
+    return out

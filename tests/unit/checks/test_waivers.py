@@ -4,7 +4,13 @@ from pathlib import Path
 import pytest
 
 from hardaudit.checks.model import CheckResult, Severity, Status
-from hardaudit.checks.waivers import Waiver, apply_waivers, load_waivers
+from hardaudit.checks.waivers import (
+    Waiver,
+    apply_waivers,
+    load_waivers,
+    missing_owner_warnings,
+    waiver_matches,
+)
 from hardaudit.errors import CheckDefinitionError
 
 EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "waivers.yml"
@@ -17,11 +23,12 @@ def result(check: str, status: Status) -> CheckResult:
 
 def test_example_file_loads_with_sources() -> None:
     waivers = load_waivers(EXAMPLE)
-    assert [(w.check, w.hosts, w.expires) for w in waivers] == [
-        ("ssh.forwarding", "bastions", None),
-        ("net.*", "db1", dt.date(2027, 3, 31)),
+    assert [(w.check, w.hosts, w.expires, w.owner, w.ticket) for w in waivers] == [
+        ("ssh.forwarding", "bastions", None, "platform-team", ""),
+        ("net.*", "db1", dt.date(2027, 3, 31), "dba-team", "CHG-1234"),
     ]
-    assert waivers[0].source == f"{EXAMPLE}:5"
+    assert waivers[0].source == f"{EXAMPLE}:8"
+    assert missing_owner_warnings(waivers) == ()
 
 
 def test_a_waiver_without_reason_is_refused_with_file_and_line(tmp_path: Path) -> None:
@@ -37,9 +44,47 @@ def test_bad_expiry_and_unknown_field(tmp_path: Path) -> None:
     path.write_text("waivers:\n  - check: a.b\n    reason: r\n    expires: soon\n")
     with pytest.raises(CheckDefinitionError, match="expires: must be a date"):
         load_waivers(path)
-    path.write_text("waivers:\n  - check: a.b\n    reason: r\n    owner: me\n")
-    with pytest.raises(CheckDefinitionError, match=r"waivers\[0\].owner: unknown field"):
+    path.write_text("waivers:\n  - check: a.b\n    reason: r\n    approver: me\n")
+    with pytest.raises(CheckDefinitionError, match=r"waivers\[0\].approver: unknown field"):
         load_waivers(path)
+
+
+def test_owner_and_ticket_are_read_and_a_ticket_number_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text(
+        "waivers:\n  - check: a.b\n    reason: r\n    owner: ' ops '\n    ticket: 1234\n"
+    )
+    (waiver,) = load_waivers(path)
+    assert (waiver.owner, waiver.ticket) == ("ops", "1234")
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [("owner: [a, b]", "owner"), ("ticket: {id: 1}", "ticket"), ("ticket: yes", "ticket")],
+)
+def test_an_owner_or_ticket_that_is_not_text_is_an_error_with_file_and_line(
+    tmp_path: Path, entry: str, field: str
+) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text(
+        f"waivers:\n  - check: a.b\n    reason: r\n  - check: c.d\n    reason: r\n    {entry}\n"
+    )
+    with pytest.raises(CheckDefinitionError) as err:
+        load_waivers(path)
+    assert str(err.value).startswith(f"{path}:4: waivers[1].{field}: must be")
+
+
+def test_a_waiver_without_owner_loads_with_a_warning_naming_file_and_line(tmp_path: Path) -> None:
+    # files written before `owner` existed keep working: a warning, not a stopped nightly run
+    path = tmp_path / "w.yml"
+    path.write_text(
+        "waivers:\n  - check: a.b\n    reason: r\n    owner: ops\n  - check: c.*\n    reason: r\n"
+    )
+    waivers = load_waivers(path)
+    assert [w.owner for w in waivers] == ["ops", ""]
+    assert missing_owner_warnings(waivers) == (
+        f"{path}:5: waiver for c.* has no owner: add `owner: NAME` (who answers for it)",
+    )
 
 
 def _apply(
@@ -124,3 +169,21 @@ def test_the_cli_exits_2_on_an_invalid_waiver_date(
     assert f"{waivers}:4:" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_each_waived_result_is_credited_to_the_waiver_that_waived_it() -> None:
+    expired = Waiver("net.*", "db1", "old", dt.date(2026, 1, 1), "w.yml:1")
+    first = Waiver("net.*", "db1", "CHG-1", None, "w.yml:3")
+    second = Waiver("net.db-exposed", "db1", "CHG-2", None, "w.yml:5")
+    unused = Waiver("ssh.*", "db1", "never", None, "w.yml:7")
+    waivers = (expired, first, second, unused)
+    results = [
+        result("net.db-exposed", Status.FAIL),
+        result("net.exposed-ports", Status.UNKNOWN),
+        result("ssh.x", Status.PASS),
+    ]
+    waived, _ = _apply(results, waivers)
+    counts = waiver_matches(
+        waivers, [("db1", waived), ("web1", results)], lambda w: frozenset({"db1"}), TODAY
+    )
+    assert counts == {0: 0, 1: 2, 2: 0, 3: 0}

@@ -254,3 +254,26 @@ def test_accept_new_writer_makes_an_existing_file_private(tmp_path: Path) -> Non
     append_known_host(path, "h", blob)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().startswith("h ssh-ed25519 ")
+
+
+def test_a_fleet_sized_file_gives_each_name_its_own_lines_in_file_order(tmp_path: Path) -> None:
+    """Plain names are looked up by name; patterned lines still match, in file order."""
+    key_a = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b"a" * 32).decode()
+    key_b = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b"b" * 32).decode()
+    lines = [f"[127.0.0.1]:{port} ssh-ed25519 {key_a}" for port in range(20000, 23000)]
+    lines.insert(5, f"[127.0.0.1]:2*,!*:20003 ssh-ed25519 {key_b}")  # wildcard, one negated
+    lines.append(f"@revoked [127.0.0.1]:20007 ssh-ed25519 {key_b}")
+    lines.append(f"WEB1,[127.0.0.1]:20001 ssh-ed25519 {key_b}")  # names are case-insensitive
+    path = tmp_path / "known_hosts"
+    path.write_text("\n".join(lines) + "\n")
+    store = KnownHostsStore()
+    for name in ("[127.0.0.1]:20001", "[127.0.0.1]:20003", "[127.0.0.1]:20007", "web1", "nohost"):
+        expected = [
+            line for line in parse_known_hosts(path.read_text(), str(path)) if line.matches(name)
+        ]
+        assert store.entries(name, [path]) == expected, name
+    assert len(store.entries("[127.0.0.1]:20001", [path])) == 3
+    assert [line.source.rsplit(":", 1)[1] for line in store.entries("web1", [path])] == ["3003"]
+    assert store.verify("[127.0.0.1]:20007", base64.b64decode(key_b), [path]).verdict is (
+        Verdict.REVOKED
+    )

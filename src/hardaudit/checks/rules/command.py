@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hardaudit.checks.evaluators import CheckSpec, ParamError, check_regex, register
+from hardaudit.checks.evaluators import CheckSpec, ParamError, check_regex, failure, register
 from hardaudit.checks.model import Check, Outcome, Status
 from hardaudit.facts.model import HostFacts
 from hardaudit.facts.sections import failure_reason
@@ -67,5 +67,6 @@ def command_output(check: Check, facts: HostFacts, variables: Mapping[str, Any])
         if len(hits) > _EVIDENCE_LINES:
             problems.append(f"... {len(hits) - _EVIDENCE_LINES} more matching lines")
     if problems:
-        return Outcome(Status.FAIL, tuple(problems))
+        # The host as a whole: output lines may hold volatile text (pids, times), not keys.
+        return failure(problems)
     return Outcome(Status.PASS, (f"`{check.command}` exited {section.rc}",))

@@ -18,14 +18,18 @@ from hardaudit.checks.evaluators import (
     ParamError,
     check_mapping,
     check_strings,
+    container_object,
     declared_var,
+    failure,
+    finding_object,
     need,
     reads,
     register,
     severities,
+    socket_key,
     verdict,
 )
-from hardaudit.checks.model import Check, Outcome, Severity, Status
+from hardaudit.checks.model import Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import Absent, Container, HostFacts, Mount, Unknown
 
 # (container) -> (problems, what is fine): one evidence line per container either way.
@@ -37,18 +41,22 @@ def _label(c: Container) -> str:
 
 
 def judge_containers(facts: HostFacts, judge: Judge) -> Outcome:
-    """FAIL with every problem of every container, else PASS with one line per container."""
+    """FAIL with every problem of every container (each failing container one object,
+    `container:<name>`), else PASS with one line per container."""
     containers: tuple[Container, ...] = need(facts.containers)
     if not containers:
         return Outcome(Status.PASS, ("no running containers",))
     bad: list[str] = []
     good: list[str] = []
+    objects: list[FindingObject] = []
     for c in containers:
         problems, fine = judge(c)
         bad.extend(f"{_label(c)}: {p}" for p in problems)
-        if not problems:
+        if problems:
+            objects.append(container_object(c.name, c.id))
+        else:
             good.append(f"{_label(c)}: {fine}")
-    return verdict(bad, good)
+    return verdict(bad, good, objects=objects)
 
 
 def _path(path: str) -> str:
@@ -295,6 +303,7 @@ def container_capabilities(check: Check, facts: HostFacts, variables: Mapping[st
 
 # --- ctr.daemon-tcp ---------------------------------------------------------------------------
 
+DAEMON_JSON = "/etc/docker/daemon.json"
 _TCP = re.compile(r"tcp://[^\s\"',\]]*")
 _TLSVERIFY_JSON = re.compile(r'"tlsverify"\s*:\s*true')
 _JSON_KEY = re.compile(r'"([\w.-]+)"\s*:')
@@ -376,6 +385,8 @@ def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, An
     tlsverify, and the listeners on the plaintext API port(s) in `ports` (default [2375]).
     SKIP when no dockerd runs and docker is not installed. A loopback-only TCP API still
     makes every local user root: it fails at `loopback_severity` (default medium).
+    Objects: each plaintext API address (`dockerd:tcp://0.0.0.0:2375`, from the command
+    line or daemon.json) and each socket listening on an API port (`tcp/0.0.0.0:2375`).
     """
     processes = facts.processes
     no_dockerd = isinstance(processes, Unknown) or "dockerd" not in processes.names
@@ -391,6 +402,7 @@ def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, An
     json_tls = any(_TLSVERIFY_JSON.search(line) for line in procs.daemon_json)
     bad: list[tuple[str, Severity]] = []
     good: list[str] = []
+    objects: list[FindingObject] = []
     for argv in engines:
         hosts, tlsverify = dockerd_hosts(argv)
         verified = tlsverify if tlsverify is not None else json_tls
@@ -403,6 +415,7 @@ def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, An
             else:
                 sev = lesser if scope == "loopback" else check.severity
                 bad.append((f"dockerd -H {host} without --tlsverify ({scope})", sev))
+                objects.append(finding_object(f"dockerd:{host}"))
         tcp = [h for h in hosts if h.startswith("tcp://")]
         if hosts and not tcp:
             good.append(f"dockerd hosts: {', '.join(hosts)}")
@@ -414,6 +427,7 @@ def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, An
         else:
             sev = lesser if _tcp_scope(url) == "loopback" else check.severity
             bad.append((f"daemon.json host {url} without tlsverify ({_tcp_scope(url)})", sev))
+            objects.append(finding_object(f"dockerd:{url}", DAEMON_JSON))
     listeners = facts.listeners
     if isinstance(listeners, Unknown):
         if engines and not bad:
@@ -434,12 +448,11 @@ def docker_daemon_tcp(check: Check, facts: HostFacts, variables: Mapping[str, An
                         sev,
                     )
                 )
+                objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
         if not any(s.proto == "tcp" and s.port in api_ports for s in listeners):
             good.append(f"nothing listens on tcp port(s) {', '.join(map(str, api_ports))}")
     if not engines:
         good.insert(0, "no dockerd process on this host (its engine, if any, runs elsewhere)")
     if bad:
-        return Outcome(
-            Status.FAIL, tuple(text for text, _ in bad), severity=max(sev for _, sev in bad)
-        )
+        return failure([text for text, _ in bad], objects, severity=max(sev for _, sev in bad))
     return Outcome(Status.PASS, tuple(good))

@@ -17,6 +17,8 @@ from hardaudit.checks.evaluators import (
     check_mapping,
     check_octal_mode,
     check_strings,
+    failure,
+    file_object,
     need,
     register,
 )
@@ -247,6 +249,7 @@ def stat_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
         return chosen
     bad: list[str] = []
     good: list[str] = []
+    objects = []
     incomplete = list(chosen.incomplete)
     for candidate in chosen.files:
         if candidate.stat.kind == "symbolic link":
@@ -255,11 +258,11 @@ def stat_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
         problems = _problems(candidate, check.params)
         text = _describe(candidate.stat)
         (bad if problems else good).append(f"{text}: {'; '.join(problems)}" if problems else text)
+        if problems:
+            objects.append(file_object(candidate.stat.path))
     if bad:
-        return Outcome(
-            Status.FAIL,
-            tuple(bad),
-            reason=f"also not judged: {'; '.join(incomplete)}" if incomplete else "",
+        return failure(
+            bad, objects, reason=f"also not judged: {'; '.join(incomplete)}" if incomplete else ""
         )
     if incomplete:
         return Outcome(Status.UNKNOWN, (*good, *chosen.notes), reason="; ".join(incomplete))
@@ -278,8 +281,9 @@ def _world_writable_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
 def world_writable(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """No world-writable file or non-sticky world-writable directory under the system dirs.
 
-    params: listed (how many paths the evidence names, default 10). A walk that could not
-    read everything (no root) is unknown, unless it already found something: then it fails.
+    params: listed (how many paths the evidence names, default 10; the finding's objects
+    name every path found). A walk that could not read everything (no root) is unknown,
+    unless it already found something: then it fails.
     """
     found = need(facts.world_writable)
     listed = int(check.params.get("listed", 10))
@@ -297,7 +301,7 @@ def world_writable(check: Check, facts: HostFacts, variables: Mapping[str, Any])
                 f"the walk stops reporting at {len(found.paths)} paths: there may be more"
             )
         reason = f"the walk was incomplete: {'; '.join(errors)}" if errors else ""
-        return Outcome(Status.FAIL, tuple(evidence), reason=reason)
+        return failure(evidence, [file_object(p) for p in found.paths], reason=reason)
     if errors:
         return Outcome(
             Status.UNKNOWN,

@@ -19,12 +19,15 @@ from hardaudit.checks.evaluators import (
     all_of,
     check_mapping,
     declared_var,
+    failure,
+    finding_object,
     need,
     reads,
     register,
     severities,
+    socket_key,
 )
-from hardaudit.checks.model import Check, Outcome, Severity, Status
+from hardaudit.checks.model import Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import (
     Absent,
     Container,
@@ -69,9 +72,14 @@ def _v6_failure(check: Check, state: Ipv6State) -> Severity:
     return min(check.severity, _severity(check, "link_local_severity", "medium"))
 
 
+# Objects of the fw.* checks: the host as a whole, or one address family.
+IPV4 = finding_object("ipv4")
+IPV6 = finding_object("ipv6")
+
+
 def _no_firewall(state: FirewallState) -> Outcome | None:
     if state.backend == "none":
-        return Outcome(Status.FAIL, ("neither nft nor iptables-save is installed", *state.evidence))
+        return failure(("neither nft nor iptables-save is installed", *state.evidence))
     return None
 
 
@@ -96,6 +104,7 @@ def firewall_default_deny(check: Check, facts: HostFacts, variables: Mapping[str
         return none
     lines = [f"IPv4: {'default deny' if state.ipv4_default_deny else 'no default deny'}"]
     failures: list[Severity] = [] if state.ipv4_default_deny else [check.severity]
+    objects: list[FindingObject] = [] if state.ipv4_default_deny else [IPV4]
     if state.ipv6_default_deny:
         lines.append("IPv6: default deny")
     elif isinstance(facts.ipv6, Unknown):
@@ -111,9 +120,10 @@ def firewall_default_deny(check: Check, facts: HostFacts, variables: Mapping[str
     else:
         lines.append(f"IPv6: no default deny; {_ipv6_on(facts.ipv6)}")
         failures.append(_v6_failure(check, facts.ipv6))
+        objects.append(IPV6)
     evidence = (*lines, *(state.evidence or (_NO_INPUT_CHAIN,)))
     if failures:
-        return Outcome(Status.FAIL, evidence, severity=max(failures))
+        return failure(evidence, objects, severity=max(failures))
     return Outcome(Status.PASS, evidence)
 
 
@@ -153,10 +163,8 @@ def firewall_ipv6_parity(check: Check, facts: HostFacts, variables: Mapping[str,
     ipv6 = need(facts.ipv6)
     if ipv6.disabled:
         return Outcome(Status.PASS, (*lines, "IPv6 is off", *state.evidence))
-    return Outcome(
-        Status.FAIL,
-        (*lines, _ipv6_on(ipv6), *state.evidence),
-        severity=_v6_failure(check, ipv6),
+    return failure(
+        (*lines, _ipv6_on(ipv6), *state.evidence), (IPV6,), severity=_v6_failure(check, ipv6)
     )
 
 
@@ -174,6 +182,12 @@ def _binding(port: PublishedPort) -> str:
 
 def _proto(port: PublishedPort) -> str:
     return port.container_port.partition("/")[2] or "tcp"
+
+
+def published_object(container: Container, port: PublishedPort) -> FindingObject:
+    """`container:web/tcp/0.0.0.0:8080`: one published host port of one container."""
+    key = socket_key(_proto(port), port.host_ip or "*", port.host_port)
+    return finding_object(f"container:{container.name}/{key}")
 
 
 @register(
@@ -196,6 +210,7 @@ def container_published_ports(
     allowed = list(variables.get(var) or [])
     bad: list[str] = []
     good: list[str] = []
+    objects: list[FindingObject] = []
     for c in containers:
         for port in c.ports:
             line = f"{c.name} ({c.image}): {_binding(port)} -> {port.container_port}"
@@ -205,8 +220,9 @@ def container_published_ports(
                 good.append(f"{line} on all addresses, allowed by {var}")
             else:
                 bad.append(f"{line} on all addresses, not in {var} {allowed}")
+                objects.append(published_object(c, port))
     if bad:
-        return Outcome(Status.FAIL, tuple(bad))
+        return failure(bad, objects)
     if not containers:
         return Outcome(Status.PASS, ("no running containers",))
     return Outcome(
@@ -294,6 +310,7 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
     allowed = list(variables.get(var) or [])
     bad: list[str] = []
     good: list[str] = []
+    objects: list[FindingObject] = []
     for s in sorted(set(sockets), key=lambda s: (s.port, s.proto, s.address)):
         product = (names.get(s.process[:15], "") if s.process else "") or ports.get(s.port, "")
         if not product:
@@ -307,6 +324,7 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
             good.append(f"{line}, allowed by {var}")
         else:
             bad.append(line)
+            objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     containers = facts.containers
     unread = ""
     if isinstance(containers, Unknown):
@@ -330,10 +348,9 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
                     good.append(f"{line}, allowed by {var}")
                 else:
                     bad.append(line)
+                    objects.append(published_object(c, port))
     if bad:
-        return Outcome(
-            Status.FAIL, tuple(bad), reason=f"also not judged: {unread}" if unread else ""
-        )
+        return failure(bad, objects, reason=f"also not judged: {unread}" if unread else "")
     if unread:
         return Outcome(Status.UNKNOWN, tuple(good), reason=unread)
     if not good:

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hardaudit.checks.evaluators import need, register, verdict
-from hardaudit.checks.model import Check, Outcome, Status
+from hardaudit.checks.evaluators import (
+    failure,
+    file_object,
+    finding_object,
+    need,
+    register,
+    verdict,
+)
+from hardaudit.checks.model import Check, FindingObject, Outcome, Status
 from hardaudit.facts.model import HostFacts, NginxServer, RedisConfig, ServiceUnit
 from hardaudit.facts.parsers.services import seen_headers, unseen_includes
 
@@ -75,11 +82,14 @@ def service_non_root(check: Check, facts: HostFacts, variables: Mapping[str, Any
         )
     good: list[str] = []
     bad: list[str] = []
+    objects: list[FindingObject] = []
     for unit in units:
         ok, line = _unit_verdict(unit, allowed_root)
         (good if ok else bad).append(line)
+        if not ok:
+            objects.append(finding_object(f"unit:{unit.name}.service", unit.path))
     if bad:
-        return Outcome(Status.FAIL, tuple(bad))
+        return failure(bad, objects)
     return Outcome(Status.PASS, (*good, *missing))
 
 
@@ -130,10 +140,13 @@ def redis_auth(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> 
         return Outcome(Status.SKIP, reason="no Redis configuration on this host")
     good: list[str] = []
     bad: list[str] = []
+    objects: list[FindingObject] = []
     for cfg in configs:
         ok, line = _redis_verdict(cfg)
         (good if ok else bad).append(line)
-    return verdict(bad, good)
+        if not ok:
+            objects.append(file_object(cfg.path))  # one config file is one instance
+    return verdict(bad, good, objects=objects)
 
 
 # --- web.security-headers ---------------------------------------------------------------------
@@ -145,11 +158,21 @@ def _server_label(server: NginxServer) -> str:
     return f"{server.file}:{server.line} server {names}{listen}"
 
 
+def server_key(server: NginxServer) -> str:
+    """`server:example.com www.example.com listen:443 ssl`: a server block by its names and
+    listens (not its line, which moves when the file above it changes)."""
+    names = " ".join(server.names) or "_"
+    listens = " ".join(server.listens) or "*:80"
+    return f"server:{names} listen:{listens}"
+
+
 def _judge_server(
     server: NginxServer, required: list[str]
-) -> tuple[list[str], list[str], list[str]]:
-    """(passes, failures, unknowns) for one server block and its locations."""
+) -> tuple[list[str], list[str], list[str], list[FindingObject]]:
+    """(passes, failures, unknowns, failing objects) for one server block and its locations."""
     label = _server_label(server)
+    key = server_key(server)
+    objects: list[FindingObject] = []
     fails: list[str] = []
     unknowns: list[str] = []
     present = seen_headers(server.headers)
@@ -159,6 +182,7 @@ def _judge_server(
         unknowns.append(f"{label}: {', '.join(missing)} not seen; {_includes(unread)} not read")
     elif missing:
         fails.append(f"{label}: missing {', '.join(missing)}")
+        objects.append(finding_object(key, server.file, server.line))
     for location in server.locations:
         own = seen_headers(location.headers)
         loc_unread = unseen_includes(location.headers)
@@ -172,6 +196,8 @@ def _judge_server(
         replaces = "its add_header replaces the inherited headers"
         if own and not loc_unread:
             fails.append(f"{where}: {replaces}; missing {', '.join(lacking)}")
+            location_key = f"{key} location:{location.path}"
+            objects.append(finding_object(location_key, server.file, location.line))
         elif own:
             not_seen = f"{', '.join(lacking)} not seen; {_includes(loc_unread)} not read"
             unknowns.append(f"{where}: {replaces}; {not_seen}")
@@ -179,7 +205,7 @@ def _judge_server(
             hides = "an add_header in it would hide the server's headers"
             unknowns.append(f"{where}: {_includes(loc_unread)} not read; {hides}")
     passes = [] if fails or unknowns else [f"{label}: {', '.join(required)} set"]
-    return passes, fails, unknowns
+    return passes, fails, unknowns, objects
 
 
 def _includes(paths: tuple[str, ...]) -> str:
@@ -202,14 +228,16 @@ def nginx_security_headers(check: Check, facts: HostFacts, variables: Mapping[st
     passes: list[str] = []
     fails: list[str] = []
     unknowns: list[str] = []
+    objects: list[FindingObject] = []
     for server in servers:
-        p, f, u = _judge_server(server, required)
+        p, f, u, o = _judge_server(server, required)
         passes += p
         fails += f
         unknowns += u
+        objects += o
     if fails:
         reason = f"also not judged: {'; '.join(unknowns)}" if unknowns else ""
-        return Outcome(Status.FAIL, tuple(fails), reason=reason)
+        return failure(fails, objects, reason=reason)
     if unknowns:
         return Outcome(Status.UNKNOWN, tuple(passes), reason="; ".join(unknowns))
     return Outcome(Status.PASS, tuple(passes))

@@ -16,11 +16,14 @@ from typing import Any
 from hardaudit.checks.evaluators import (
     CheckSpec,
     ParamError,
+    at_origin,
     check_declared,
     check_mapping,
     check_strings,
+    failure,
     flag,
     judge_sshd,
+    match_object_key,
     need,
     reads,
     register,
@@ -28,7 +31,7 @@ from hardaudit.checks.evaluators import (
     sshd_origin,
     verdict,
 )
-from hardaudit.checks.model import Check, Outcome, Severity, Status
+from hardaudit.checks.model import Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import Absent, HostFacts, SshdConfig, SshdContext, Unknown
 
 # --- ssh.protocol ------------------------------------------------------------------------------
@@ -63,16 +66,14 @@ def ssh_protocol(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -
         line = f"protocol {value} ({sshd_origin(cfg, 'protocol')})"
         if [v.strip() for v in value.split(",")] == ["2"]:
             return Outcome(Status.PASS, (line,))
-        return Outcome(Status.FAIL, (f"{line}; expected 2",))
+        return failure((f"{line}; expected 2",), (at_origin("", cfg.origins.get("protocol", "")),))
     if isinstance(cfg, SshdConfig) and version is not None:
         if version >= _PROTOCOL_2_DEFAULT:
             return Outcome(
                 Status.PASS,
                 (f"no protocol setting; {banner} defaults to protocol 2 (OpenSSH 5.4 and later)",),
             )
-        return Outcome(
-            Status.FAIL, (f"no protocol setting; {banner} defaults to protocol 2,1; expected 2",)
-        )
+        return failure((f"no protocol setting; {banner} defaults to protocol 2,1; expected 2",))
     why = "no OpenSSH version in the facts (sshd -V printed none)"
     if version is not None:
         why = f"{banner} is older than OpenSSH 7.4"
@@ -290,7 +291,7 @@ def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any])
             tuple(misses),
             reason="nothing read proves a rate limit; could not read " + "; ".join(unread),
         )
-    return Outcome(Status.FAIL, tuple(misses))
+    return failure(misses)  # the host as a whole: any one of the limits would do
 
 
 # --- ssh.weak-crypto ---------------------------------------------------------------------------
@@ -299,6 +300,25 @@ def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any])
 _DSA_KEY = re.compile(r"(?<!ec)dsa_", re.IGNORECASE)
 # OpenSSH 7.7 dropped ssh_host_dsa_key from the host keys loaded when none is configured.
 _NO_DEFAULT_DSA_KEY = (7, 7)
+# Object key prefix per sshd keyword: one object per weak algorithm (`cipher:3des-cbc`).
+_ALGORITHM_KINDS = {
+    "ciphers": "cipher",
+    "macs": "mac",
+    "kexalgorithms": "kex",
+    "hostkeyalgorithms": "hostkey-algorithm",
+    "pubkeyacceptedalgorithms": "pubkey-algorithm",
+    "pubkeyacceptedkeytypes": "pubkey-algorithm",
+    "casignaturealgorithms": "ca-algorithm",
+}
+
+
+def algorithm_key(keyword: str, name: str) -> str:
+    """`cipher:3des-cbc`: one weak algorithm, whichever file or context enables it.
+
+    >>> algorithm_key("macs", "hmac-sha1")
+    'mac:hmac-sha1'
+    """
+    return f"{_ALGORITHM_KINDS.get(keyword.lower(), keyword.lower())}:{name}"
 
 
 def _weak_crypto_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
@@ -319,6 +339,7 @@ def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]
     bad: list[str] = []
     good: list[str] = []
     undecided: list[str] = []
+    objects: list[FindingObject] = []
     for keyword, patterns in weak.items():
         value = cfg.get(keyword)
         where = sshd_origin(cfg, keyword)
@@ -331,12 +352,14 @@ def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]
             undecided.append(f"{keyword} {value} ({where}) changes sshd's compiled-in default")
             names = [] if names[0][0] == "-" else [names[0][1:], *names[1:]]
         offending = [
-            f"{keyword} {name} ({where}): {why}"
+            (name, f"{keyword} {name} ({where}): {why}")
             for name in names
             for pattern, why in [_first_match(name, patterns)]
             if pattern
         ]
-        bad.extend(offending)
+        bad.extend(text for _, text in offending)
+        origin = cfg.origins.get(keyword, "")
+        objects.extend(at_origin(algorithm_key(keyword, name), origin) for name, _ in offending)
         if not offending and names:
             good.append(f"{keyword} ({where}): no weak algorithm among {len(names)}")
     keys = cfg.values.get("hostkey", ())
@@ -344,6 +367,8 @@ def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]
         dsa = [k for k in keys if _DSA_KEY.search(k.rsplit("/", 1)[-1])]
         where = sshd_origin(cfg, "hostkey")
         bad.extend(f"hostkey {k} ({where}): DSA host key" for k in dsa)
+        origin = cfg.origins.get("hostkey", "")
+        objects.extend(at_origin(f"hostkey:{k}", origin) for k in dsa)
         if not dsa:
             good.append(f"hostkey ({where}): no DSA key among {len(keys)}")
     else:
@@ -353,7 +378,7 @@ def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]
         else:
             undecided.append("hostkey is not set and the OpenSSH version is unknown or < 7.7")
     if bad:
-        return Outcome(Status.FAIL, tuple(bad))
+        return failure(bad, objects)
     if undecided:
         return Outcome(
             Status.UNKNOWN,
@@ -394,7 +419,7 @@ def ssh_access_list(check: Check, facts: HostFacts, variables: Mapping[str, Any]
             if (values := [v for v in cfg.values.get(keyword, ()) if v.strip()])
         ),
     ]
-    return Outcome(Status.FAIL, tuple(evidence))
+    return failure(evidence)  # the host as a whole: who may log in
 
 
 # --- ssh.match-override ------------------------------------------------------------------------
@@ -441,11 +466,13 @@ def ssh_match_override(check: Check, facts: HostFacts, variables: Mapping[str, A
     bad: list[str] = []
     good: list[str] = []
     unread: list[str] = []
+    objects: list[FindingObject] = []
     for context in contexts:
         if context.config is None:
             unread.append(f"{context.match}: sshd -T -C {context.spec} failed")
             continue
         weakened = []
+        origin = ""
         for keyword, ranks in order.items():
             mine, theirs = context.config.get(keyword), cfg.get(keyword)
             if mine is None or theirs is None:
@@ -454,8 +481,10 @@ def ssh_match_override(check: Check, facts: HostFacts, variables: Mapping[str, A
                 line = context.config.origins.get(keyword, context.spec)
                 where = "" if context.config.effective else f" at {line}"
                 weakened.append(f"{keyword} {mine}{where}, global {theirs}")
+                origin = origin or line
         if weakened:
             bad.append(f"{_context_label(context)}: {'; '.join(weakened)}")
+            objects.append(at_origin(match_object_key(context.match), origin))
         else:
             good.append(f"{_context_label(context)}: weakens none of {', '.join(order)}")
-    return verdict(bad, good, unread)
+    return verdict(bad, good, unread, objects)
