@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hardaudit.transport.base import Transport
 
 # The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
-FORMATS = ("table", "json", "html", "junit", "sarif")
+FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus")
 
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
@@ -152,6 +152,13 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="YAML file of accepted exceptions (check, hosts, reason, expires)",
+    )
+    parser.add_argument(
+        "--prometheus-file",
+        type=Path,
+        default=None,
+        help="also write the run as Prometheus metrics to this file (atomically, mode 0644), "
+        "e.g. in node_exporter's textfile collector directory: /var/lib/node-exporter/audit.prom",
     )
     parser.add_argument(
         "--capture-dir",
@@ -450,6 +457,19 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
         os.umask(previous)
 
 
+def _check_prometheus_file(path: Path | None) -> None:
+    """Refuse a --prometheus-file that cannot be written before any host is contacted."""
+    if path is None:
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not directory.is_dir():
+        raise UsageError(
+            f"--prometheus-file {path}: "
+            + ("is a directory" if path.is_dir() else f"directory {directory} does not exist"),
+            hint="give a file in an existing directory, e.g. node_exporter's textfile directory",
+        )
+
+
 def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     from hardaudit.checks.waivers import load_waivers
     from hardaudit.history.commands import record_run
@@ -468,6 +488,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     created += prepare_private_dir(out_dir, "output reports", "--output-dir")
     if args.capture_dir is not None:
         created += prepare_private_dir(args.capture_dir, "capture files", "--capture-dir")
+    _check_prometheus_file(args.prometheus_file)
     if args.replay_dir is not None and not args.replay_dir.is_dir():
         raise UsageError(
             f"replay directory {args.replay_dir} does not exist",
@@ -525,6 +546,10 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
             written.append(write_report(report, args.format, out_dir, checks_by_id))
     except OSError as exc:
         raise UsageError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+    if args.prometheus_file is not None:
+        from hardaudit.report.writers import write_textfile
+
+        written.append(write_textfile(report, args.prometheus_file))
     try:
         if args.format == "json":
             sys.stdout.write(render(report, "json"))
