@@ -22,7 +22,7 @@ from hardaudit.printable import printable, short_reason
 if TYPE_CHECKING:
     from hardaudit.checks.model import Check
     from hardaudit.inventory.model import Host, Inventory
-    from hardaudit.report.model import HostReport
+    from hardaudit.report.model import HostReport, RunReport
     from hardaudit.transport.base import Transport
 
 # The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
@@ -255,6 +255,38 @@ def build_parser() -> argparse.ArgumentParser:
         default="auditor",
         help="the login the auditor uses (a POSIX user name; default auditor)",
     )
+
+    report = sub.add_parser(
+        "report",
+        help="re-render a stored run (a report.json or a history run id) without contacting "
+        "any host",
+    )
+    report.add_argument(
+        "run", help="a report.json file, or a run of the history: latest, latest~N, a run id"
+    )
+    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="write to this file (atomically; mode 0600, 0644 for prometheus) instead of stdout",
+    )
+    report.add_argument(
+        "--history", type=Path, default=None, help="history database (default: the documented one)"
+    )
+    report.add_argument(
+        "--checks-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="your own check definitions, for rule texts in html and sarif",
+    )
+
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of report.json or of the diff document"
+    )
+    schema.add_argument("document", choices=("report", "diff"))
 
     script = sub.add_parser(
         "script",
@@ -694,6 +726,48 @@ def cmd_script(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
+def _stored_run(ref: str, history: Path | None) -> RunReport:
+    """The run `ref` names: a report.json file, else a run of the history."""
+    from hardaudit.report.load import load_report
+
+    path = Path(ref)
+    if path.is_file():
+        return load_report(path)
+    try:  # the history layer (history/refs.py) resolves run ids
+        from hardaudit.history.refs import load_ref  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise UsageError(
+            f"{ref!r} is not a report.json file",
+            hint="give the report.json an `audit run` wrote (run ids need the history)",
+        ) from None
+    stored: RunReport = load_ref(ref, history)
+    return stored
+
+
+def cmd_report(args: argparse.Namespace) -> ExitStatus:
+    """Render a stored run in any format: what `audit run --format` would have written."""
+    from hardaudit.checks.loader import load_checks
+    from hardaudit.report.writers import TEXTFILE_MODE, render, write_atomic
+
+    report = _stored_run(args.run, args.history)
+    checks = {c.id: c for c in load_checks(args.checks_dir) if c.id in report.checks}
+    text = render(report, args.format, checks)
+    if args.output is not None:
+        mode = TEXTFILE_MODE if args.format == "prometheus" else 0o600
+        write_atomic(args.output, text.encode("utf-8"), mode, "--output")
+        return ExitStatus.OK
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return ExitStatus.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.report.schemas import schema_text
+
+    sys.stdout.write(schema_text(args.document))
+    return ExitStatus.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -713,6 +787,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_script(args))
         if args.command == "history":
             return int(cmd_history(args))
+        if args.command == "report":
+            return int(cmd_report(args))
+        if args.command == "schema":
+            return int(cmd_schema(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

@@ -83,25 +83,23 @@ def write_report(
     return write_private(out_dir, EXTENSIONS[fmt], text.encode("utf-8"))
 
 
-def write_textfile(report: RunReport, path: Path) -> Path:
-    """Write the Prometheus exposition of `report` to `path` for node_exporter's textfile
-    collector, atomically: a temp file in the same directory (a name the collector skips:
-    it reads only *.prom), fsynced, mode TEXTFILE_MODE whatever the umask, then renamed over
-    `path`, so the collector never reads half a file. A symlink at `path` is replaced, not
-    followed. The directory must exist (UsageError otherwise, as for any unwritable path).
+def write_atomic(path: Path, data: bytes, mode: int, option: str) -> Path:
+    """Write `data` to `path` atomically: a temp file in the same directory (O_EXCL,
+    O_NOFOLLOW, a dot name no collector reads), fsynced, chmod `mode` whatever the umask,
+    then renamed over `path`, so a reader never sees half a file and a symlink at `path` is
+    replaced, never followed. `option` names the flag in the UsageError a failure raises.
     """
-    text = render(report, "prometheus").encode("utf-8")
     directory = path.parent if str(path.parent) else Path(".")
     if not path.name or path.name in (".", ".."):
-        raise UsageError(f"--prometheus-file {path}: not a file name", hint="e.g. audit.prom")
+        raise UsageError(f"{option} {path}: not a file name", hint="name a file")
     temp = directory / f".{path.name[:100]}.{secrets.token_hex(8)}.tmp"
     try:
         fd = os.open(
             temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
         )
         try:
-            os.fchmod(fd, TEXTFILE_MODE)
-            view = memoryview(text)
+            os.fchmod(fd, mode)
+            view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
@@ -112,8 +110,16 @@ def write_textfile(report: RunReport, path: Path) -> Path:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise UsageError(
-            f"cannot write --prometheus-file {path}: {exc.strerror or exc}",
-            hint="give a file in an existing directory you may write to "
-            "(node_exporter's --collector.textfile.directory)",
+            f"cannot write {option} {path}: {exc.strerror or exc}",
+            hint="give a file in an existing directory you may write to",
         ) from None
     return path
+
+
+def write_textfile(report: RunReport, path: Path) -> Path:
+    """Write the Prometheus exposition of `report` to `path` for node_exporter's textfile
+    collector (`write_atomic`, mode TEXTFILE_MODE: the collector usually runs as another
+    user; it reads only *.prom, so it skips the temp file)."""
+    return write_atomic(
+        path, render(report, "prometheus").encode("utf-8"), TEXTFILE_MODE, "--prometheus-file"
+    )
