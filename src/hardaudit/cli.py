@@ -727,21 +727,31 @@ def cmd_script(args: argparse.Namespace) -> ExitStatus:
 
 
 def _stored_run(ref: str, history: Path | None) -> RunReport:
-    """The run `ref` names: a report.json file, else a run of the history."""
+    """The run `ref` names: a report.json file, else a run of the history (`latest`,
+    `latest~N`, a run id or its unique prefix), with its annotations as of that run."""
     from hardaudit.report.load import load_report
 
     path = Path(ref)
     if path.is_file():
         return load_report(path)
-    try:  # the history layer (history/refs.py) resolves run ids
+    try:  # the drift engineer's resolver (history/refs.py), once merged, is the one way
         from hardaudit.history.refs import load_ref  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
+        pass
+    else:
+        stored: RunReport = load_ref(ref, history)
+        return stored
+    from hardaudit.history.store import HistoryDB, default_history_path
+
+    where = history if history is not None else default_history_path()
+    if not where.is_file():
         raise UsageError(
-            f"{ref!r} is not a report.json file",
-            hint="give the report.json an `audit run` wrote (run ids need the history)",
-        ) from None
-    stored: RunReport = load_ref(ref, history)
-    return stored
+            f"{ref!r} is neither a report.json file nor a run of a history "
+            f"(there is no history database at {where})",
+            hint="give a report.json an `audit run` wrote, or --history PATH",
+        )
+    with HistoryDB.open(where) as db:
+        return db.load_run(db.resolve(ref))
 
 
 def cmd_report(args: argparse.Namespace) -> ExitStatus:

@@ -116,14 +116,36 @@ def test_shipped_report_schema_lets_consumers_meet_added_fields() -> None:
 
 
 def _diff_document() -> dict[str, Any]:
+    """`audit diff --format json` of an annotated run against its baseline: report/diff.py's
+    own diff_to_dict once merged; until then the same document built here from drift_to_dict
+    (its shape as the drift branch writes it: schema, before, after, counts, drift)."""
     report = _annotated()
-    assert report.annotations.drift is not None
-    run = report_to_dict(report)["run"]
+    drift = report.annotations.drift
+    assert drift is not None
+    try:
+        from hardaudit.report.diff import diff_to_dict  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        document: dict[str, Any] = diff_to_dict(drift, report, report, "latest~1", "latest")
+        return document
+
+    def side(ref: str) -> dict[str, Any]:
+        return {
+            "ref": ref,
+            "id": report.annotations.run_id or None,
+            "started_at": report.started_at,
+            "fleet_score": report.fleet_score,
+            "hosts": len(report.hosts),
+            "failing_objects": len(report.failing_objects()),
+        }
+
     return {
         "schema": "hardaudit.diff/1",
-        "a": {"ref": "latest~1", "started_at": "2026-12-06T00:00:00+00:00"},
-        "b": {"ref": "latest", **run},
-        **drift_to_dict(report.annotations.drift),
+        "before": side("latest~1"),
+        "after": side("latest"),
+        "counts": {change.value: len(drift.of(change)) for change in ObjectChange},
+        **drift_to_dict(drift),
     }
 
 

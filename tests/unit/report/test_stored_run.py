@@ -47,6 +47,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 str(out),
                 "--format",
                 fmt,
+                "--history",
+                str(out.parent / f"{fmt}-history.sqlite"),
             ]
         )
         assert code in (1, 3)
@@ -67,6 +69,19 @@ def test_audit_report_re_renders_what_audit_run_wrote(
     assert again.read_text() == written.read_text()
     expected_mode = 0o644 if fmt == "prometheus" else 0o600
     assert stat.S_IMODE(again.stat().st_mode) == expected_mode
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_audit_report_re_renders_a_history_run_as_audit_run_wrote_it(
+    fmt: str, audited: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = audited[fmt]
+    run_id = json.loads((out / "report.json").read_text())["run"]["id"]
+    assert run_id
+    history = str(out.parent / f"{fmt}-history.sqlite")
+    for ref in (run_id, "latest"):
+        assert main(["report", ref, "--history", history, "--format", fmt]) == 0
+        assert capsys.readouterr().out == (out / EXTENSIONS[fmt]).read_text(), ref
 
 
 def test_audit_report_prints_to_stdout(
