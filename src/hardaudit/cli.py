@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_FORKS = 50
 
 # The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
-FORMATS = ("table", "json", "html", "junit", "sarif")
+FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus")
 
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
@@ -175,6 +175,13 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="YAML file of accepted exceptions (check, hosts, reason, expires)",
+    )
+    parser.add_argument(
+        "--prometheus-file",
+        type=Path,
+        default=None,
+        help="also write the run as Prometheus metrics to this file (atomically, mode 0644), "
+        "e.g. in node_exporter's textfile collector directory: /var/lib/node-exporter/audit.prom",
     )
     parser.add_argument(
         "--capture-dir",
@@ -321,6 +328,38 @@ def build_parser() -> argparse.ArgumentParser:
         default="auditor",
         help="the login the auditor uses (a POSIX user name; default auditor)",
     )
+
+    report = sub.add_parser(
+        "report",
+        help="re-render a stored run (a report.json or a history run id) without contacting "
+        "any host",
+    )
+    report.add_argument(
+        "run", help="a report.json file, or a run of the history: latest, latest~N, a run id"
+    )
+    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="write to this file (atomically; mode 0600, 0644 for prometheus) instead of stdout",
+    )
+    report.add_argument(
+        "--history", type=Path, default=None, help="history database (default: the documented one)"
+    )
+    report.add_argument(
+        "--checks-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="your own check definitions, for rule texts in html and sarif",
+    )
+
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of report.json or of the diff document"
+    )
+    schema.add_argument("document", choices=("report", "diff"))
 
     script = sub.add_parser(
         "script",
@@ -537,6 +576,19 @@ def cmd_audit(args: argparse.Namespace) -> ExitStatus:
         os.umask(previous)
 
 
+def _check_prometheus_file(path: Path | None) -> None:
+    """Refuse a --prometheus-file that cannot be written before any host is contacted."""
+    if path is None:
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not directory.is_dir():
+        raise UsageError(
+            f"--prometheus-file {path}: "
+            + ("is a directory" if path.is_dir() else f"directory {directory} does not exist"),
+            hint="give a file in an existing directory, e.g. node_exporter's textfile directory",
+        )
+
+
 def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     from hardaudit.checks.waivers import load_waivers, missing_owner_warnings
     from hardaudit.history.commands import record_run
@@ -559,6 +611,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     created += prepare_private_dir(out_dir, "output reports", "--output-dir")
     if args.capture_dir is not None:
         created += prepare_private_dir(args.capture_dir, "capture files", "--capture-dir")
+    _check_prometheus_file(args.prometheus_file)
     if args.replay_dir is not None and not args.replay_dir.is_dir():
         raise UsageError(
             f"replay directory {args.replay_dir} does not exist",
@@ -625,9 +678,13 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         duration_s=time.monotonic() - started,
         waivers=waiver_records(reports, options),
     )
-    # A shard's run is recorded once with the others, by `audit merge`.
+    # A replay judges captured (old) output: recorded in the default history it would become
+    # `latest` of the nightly runs and bend every first_seen, so only an explicit --history
+    # PATH records a replay. A shard's run is recorded once with the others, by `audit merge`.
+    replay_unnamed = args.replay_dir is not None and args.history is None
     sharded = getattr(args, "shard", None) is not None
-    report = record_run(report, args.history, enabled=not (args.no_history or sharded))
+    recorded = not args.no_history and not replay_unnamed and not sharded
+    report = record_run(report, args.history, enabled=recorded)
     status = exit_status_for(
         any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
     )
@@ -638,6 +695,10 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
             written.append(write_report(report, args.format, out_dir, checks_by_id))
     except OSError as exc:
         raise UsageError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+    if args.prometheus_file is not None:
+        from hardaudit.report.writers import write_textfile
+
+        written.append(write_textfile(report, args.prometheus_file))
     try:
         if args.format == "json":  # stdout is the JSON document: the summary goes to stderr
             # the file just written, not a second rendering (~10% of a 1,000-host run's CPU)
@@ -884,6 +945,58 @@ def cmd_script(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
+def _stored_run(ref: str, history: Path | None) -> RunReport:
+    """The run `ref` names: a report.json file, else a run of the history (`latest`,
+    `latest~N`, a run id or its unique prefix), with its annotations as of that run."""
+    from hardaudit.report.load import load_report
+
+    path = Path(ref)
+    if path.is_file():
+        return load_report(path)
+    try:  # the drift engineer's resolver (history/refs.py), once merged, is the one way
+        from hardaudit.history.refs import load_ref  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        stored: RunReport = load_ref(ref, history)
+        return stored
+    from hardaudit.history.store import HistoryDB, default_history_path
+
+    where = history if history is not None else default_history_path()
+    if not where.is_file():
+        raise UsageError(
+            f"{ref!r} is neither a report.json file nor a run of a history "
+            f"(there is no history database at {where})",
+            hint="give a report.json an `audit run` wrote, or --history PATH",
+        )
+    with HistoryDB.open(where) as db:
+        return db.load_run(db.resolve(ref))
+
+
+def cmd_report(args: argparse.Namespace) -> ExitStatus:
+    """Render a stored run in any format: what `audit run --format` would have written."""
+    from hardaudit.checks.loader import load_checks
+    from hardaudit.report.writers import TEXTFILE_MODE, render, write_atomic
+
+    report = _stored_run(args.run, args.history)
+    checks = {c.id: c for c in load_checks(args.checks_dir) if c.id in report.checks}
+    text = render(report, args.format, checks)
+    if args.output is not None:
+        mode = TEXTFILE_MODE if args.format == "prometheus" else 0o600
+        write_atomic(args.output, text.encode("utf-8"), mode, "--output")
+        return ExitStatus.OK
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return ExitStatus.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> ExitStatus:
+    from hardaudit.report.schemas import schema_text
+
+    sys.stdout.write(schema_text(args.document))
+    return ExitStatus.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -905,6 +1018,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_script(args))
         if args.command == "history":
             return int(cmd_history(args))
+        if args.command == "report":
+            return int(cmd_report(args))
+        if args.command == "schema":
+            return int(cmd_schema(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

@@ -302,13 +302,16 @@ def make_report(
     duration_s: float,
     waivers: tuple[WaiverRecord, ...] = (),
 ) -> RunReport:
+    # Times to the millisecond, as report.json stores them: every format rendered now is the
+    # one `audit report` renders later from the stored run (an HTML "0.75s" from 0.7451 read
+    # back as 0.745 would not be).
     return RunReport(
         tool_version=__version__,
         started_at=started_at.astimezone(UTC).isoformat(timespec="seconds"),
-        duration_s=duration_s,
+        duration_s=round(duration_s, 3),
         inventory=inventory,
         selection=selection,
         checks=tuple(c.id for c in checks),
-        hosts=hosts,
+        hosts=tuple(replace(h, duration_s=round(h.duration_s, 3)) for h in hosts),
         waivers=waivers,
     )

@@ -1,4 +1,9 @@
-"""Run the real `audit` CLI as a subprocess (what a user or CI job runs) and read report.json."""
+"""Run the real `audit` CLI as a subprocess (what a user or CI job runs) and read report.json.
+
+Every report file a run writes is checked the way its consumer checks it (tests/consumers.py):
+report.json against its shipped schema, SARIF against the official schema and GitHub's rules,
+JUnit against Jenkins' xUnit schema, the Prometheus file with promtool.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.consumers import assert_valid_output
 
 
 @dataclass(frozen=True)
@@ -56,4 +63,7 @@ def run_audit(
     seconds = time.monotonic() - started
     report_path = out_dir / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    if out_dir.is_dir():
+        for written in sorted(out_dir.iterdir()):
+            assert_valid_output(written)
     return AuditRun(proc.returncode, proc.stdout, proc.stderr, seconds, report)

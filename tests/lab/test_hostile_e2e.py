@@ -97,3 +97,24 @@ def test_no_name_reaches_the_wire_raw_and_no_secret_leaves(
     assert ESC not in stdout
     assert RLO not in stdout
     assert "hostile-lab-secret" not in stdout + run.stdout + json.dumps(run.report)
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "junit", "prometheus"])
+def test_hostile_run_re_renders_into_files_their_consumers_accept(
+    hostile_run: tuple[AuditRun, Path], fmt: str, tmp_path: Path
+) -> None:
+    """`audit report` on the stored hostile run (no host contacted): the official SARIF
+    schema and GitHub's rules, Jenkins' JUnit schema, promtool all accept what came of
+    hostile1's names."""
+    from tests.consumers import assert_valid_output
+
+    _, capture = hostile_run
+    stored = capture.parent / "report" / "report.json"
+    suffix = {"sarif": "report.sarif", "junit": "report.junit.xml", "prometheus": "report.prom"}
+    target = tmp_path / suffix[fmt]
+    run = run_audit(
+        "report", str(stored), "--format", fmt, "-o", str(target),
+        out_dir=tmp_path / "unused", cwd=Path(__file__).parents[2], output_dir=False,
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert_valid_output(target)

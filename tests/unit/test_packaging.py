@@ -97,3 +97,14 @@ def test_wheel_ships_builtin_checks(tmp_path: Path) -> None:
         check=True,
     )
     assert f"'sha256-{SCRIPT_HASH}'" in html.stdout
+    # the JSON Schemas are package data too: `audit schema` prints them from the wheel
+    for document in ("report", "diff"):
+        printed = subprocess.run(
+            [sys.executable, "-m", "hardaudit", "schema", document],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert f"hardaudit.{document}/1" in printed.stdout

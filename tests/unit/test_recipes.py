@@ -38,8 +38,7 @@ RECIPES = (
 PENDING = {
     "--baseline": "drift",
     "--fail-on": "drift",
-    "--prometheus-file": "formats",
-    "report": "formats (audit report)",
+    "markdown": "drift (--format markdown)",
 }
 
 # Every `audit` command line of the recipes, in one place: after a merge, re-check them here.

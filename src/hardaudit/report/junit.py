@@ -1,7 +1,21 @@
 """JUnit XML: one testsuite per host, one testcase per check, for CI systems to ingest.
 
-fail -> <failure>, unknown -> <error>, skip -> <skipped>; a host that could not be audited
-is one `connect` testcase carrying an <error> with its status and reason.
+Written for the strictest reader, the Jenkins xUnit plugin's junit-10.xsd (the tests validate
+against it): `testsuites` carries only name/time/tests/failures/errors (no skipped, no
+timestamp); each `testsuite` has its counts, time and timestamp.
+
+How each result maps, as GitLab's and Jenkins' test reports show them:
+- fail -> <failure>: the host is audited and the check found a problem (GitLab "failed");
+- unknown -> <error>: the check could not decide (GitLab "error"), which is not a pass;
+- a host that could not be audited is one `connect` testcase with an <error> carrying its
+  status and reason (GitLab "error"): nothing was judged, so nothing can read as passed;
+- skip -> <skipped>; waived -> <skipped> with the waiver's reason (accepted, not hidden).
+
+Every testcase has a `time`: the checks of a host are judged together from one facts run,
+so a check case is 0.000 and the host's time is its suite's (the `connect` case carries the
+time spent trying). `classname` is `hardaudit.<host with dots replaced by _>`: tools split a
+classname at its last dot into package and class, so `web1.example.com` must not become
+package `hardaudit.web1.example`, class `com`.
 """
 
 from __future__ import annotations
@@ -37,8 +51,19 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
+def classname(host: str) -> str:
+    """The testcase classname of a host: one class under the `hardaudit` package.
+
+    >>> classname("web1.example.com")
+    'hardaudit.web1_example_com'
+    """
+    return "hardaudit." + xml_safe(host).replace(".", "_")
+
+
 def _testcase(host: HostReport, result: CheckResult) -> ET.Element:
-    case = ET.Element("testcase", classname=xml_safe(host.name), name=xml_safe(result.check))
+    case = ET.Element(
+        "testcase", classname=classname(host.name), name=xml_safe(result.check), time=_seconds(0)
+    )
     if result.status == Status.FAIL:
         failure = ET.SubElement(
             case, "failure", message=xml_safe(result.title), type=result.severity.label
@@ -59,7 +84,12 @@ def _testcase(host: HostReport, result: CheckResult) -> ET.Element:
 
 
 def _connect_case(host: HostReport) -> ET.Element:
-    case = ET.Element("testcase", classname=xml_safe(host.name), name="connect")
+    case = ET.Element(
+        "testcase",
+        classname=classname(host.name),
+        name="connect",
+        time=_seconds(host.duration_s),
+    )
     error = ET.SubElement(
         case,
         "error",
@@ -111,17 +141,17 @@ def render_junit(report: RunReport) -> str:
     # JUnit timestamps carry no zone; started_at is UTC.
     timestamp = report.started_at.removesuffix("+00:00").removesuffix("Z")
     root = ET.Element("testsuites", name="hardaudit")
-    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    # junit-10.xsd: testsuites has no skipped or timestamp attribute (each testsuite has them).
+    totals = dict.fromkeys(("tests", "failures", "errors"), 0)
     suites = []
     for host in report.hosts:
         suite, counts = _suite(host, timestamp)
         suites.append(suite)
-        for key, value in counts.items():
-            totals[key] += value
+        for key in totals:
+            totals[key] += counts[key]
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", _seconds(report.duration_s))
-    root.set("timestamp", timestamp)
     root.extend(suites)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

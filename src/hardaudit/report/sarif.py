@@ -1,9 +1,21 @@
-"""SARIF 2.1.0: failed checks as results, for code-scanning dashboards.
+"""SARIF 2.1.0: failing objects as results, for code-scanning dashboards (GitHub code scanning).
 
-Hosts have no files, so each result is located by a logical location named after the host.
-A failed check is `kind: fail` with a level from its severity; an unknown one is
-`kind: open` ("insufficient information to decide whether a problem exists", SARIF
-§3.27.9), whose level must then be "none" (§3.27.10). Passes and skips are not results.
+GitHub rejects a result without a physical location and tracks an alert by its location and
+`partialFingerprints`, so every result names an artifact: a finding about a file on a host is
+located at that file, `hosts/<host>/<path>` (with a `region.startLine` where the evidence has a
+line); any other finding (a listener, a container, the host as a whole) at the stable per-host
+pseudo-artifact `hosts/<host>/host`. URIs are relative (GitHub resolves them against the
+repository) and percent-encoded, so a hostile host name or path cannot climb out of `hosts/`.
+
+One result per failing object (`CheckResult.failing_objects`): a host with three bad keys has
+three alerts, and fixing one closes one. Each carries the finding's fingerprint (host + check +
+object key, never evidence) as `partialFingerprints["hardaudit/v1"]`.
+
+A failed check is `kind: fail` with a level from its severity; an unknown one is `kind: open`
+("insufficient information to decide whether a problem exists", SARIF §3.27.9), whose level
+must then be "none" (§3.27.10); a waived one keeps its kind and carries a suppression. Passes
+and skips are not results. Each rule has `properties.security-severity` (SECURITY_SEVERITY) and
+the tag `security`, which is what makes GitHub show it as a security alert with a severity.
 """
 
 from __future__ import annotations
@@ -12,16 +24,19 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from hardaudit.checks.docs import display_source
-from hardaudit.checks.model import Check, CheckResult, Severity, Status
+from hardaudit.checks.model import HOST_OBJECT, Check, CheckResult, FindingObject, Severity, Status
 from hardaudit.model import HostStatus
-from hardaudit.report.model import HostReport, RunReport
+from hardaudit.report.model import HostReport, RunReport, fingerprint
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
+FINGERPRINT_KEY = "hardaudit/v1"  # partialFingerprints key; the value is report.model.fingerprint
+HOST_ARTIFACT = "host"  # hosts/<host>/host: findings not about one file
 
 _LEVEL = {
     Severity.CRITICAL: "error",
@@ -29,6 +44,17 @@ _LEVEL = {
     Severity.MEDIUM: "warning",
     Severity.LOW: "note",
     Severity.INFO: "note",
+}
+
+# GitHub reads `security-severity` (a number 0.0-10.0 as a string) into its own bands:
+# > 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low. One value inside each band, so
+# a check shows on GitHub with the severity it has here. Info has no band: left out, GitHub
+# then shows the rule by its level (note).
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
 }
 
 
@@ -42,6 +68,25 @@ def rule_name(check_id: str) -> str:
     return "".join(part.capitalize() for part in check_id.replace("-", ".").split("."))
 
 
+def _segment(text: str) -> str:
+    # One URI path segment: every reserved character percent-encoded, and a segment of dots
+    # too, so `..` in a host name or a path cannot leave hosts/<host>/.
+    encoded = quote(text, safe="", errors="backslashreplace")
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+
+
+def artifact_uri(host: str, path: str = "") -> str:
+    """The relative URI a finding is located at: the file on the host, else the host itself.
+
+    >>> artifact_uri("web1", "/etc/ssh/sshd_config")
+    'hosts/web1/etc/ssh/sshd_config'
+    >>> artifact_uri("db 1.example")
+    'hosts/db%201.example/host'
+    """
+    parts = [p for p in path.split("/") if p] if path else [HOST_ARTIFACT]
+    return "/".join(["hosts", _segment(host), *(_segment(p) for p in parts)])
+
+
 def _utc(moment: datetime) -> str:
     # SARIF wants UTC date-times written with a Z (§3.9); a naive time is taken as UTC.
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -52,20 +97,37 @@ def _reported(host: HostReport) -> list[CheckResult]:
     return [f for f in host.findings if f.status in (Status.FAIL, Status.UNKNOWN, Status.WAIVED)]
 
 
+def _objects(result: CheckResult) -> tuple[FindingObject, ...]:
+    """What each result of a finding is about: its failing objects; an unknown finding is
+    about the host; a waived one about what it waived (its objects, else the host)."""
+    if result.status == Status.FAIL:
+        return result.failing_objects
+    if result.status == Status.WAIVED and result.waived_from == Status.FAIL:
+        return result.objects or (HOST_OBJECT,)
+    return (HOST_OBJECT,)
+
+
+def _tags(tags: tuple[str, ...]) -> list[str]:
+    return ["security", *(t for t in dict.fromkeys(tags) if t != "security")]
+
+
 def _rule(check_id: str, results: list[CheckResult], check: Check | None) -> dict[str, Any]:
     if check is None:
         # Without the definition: what the findings say (the worst severity they carry).
+        worst = max(r.severity for r in results)
+        properties: dict[str, Any] = {"tags": _tags(()), "severity": worst.label}
+        if worst in SECURITY_SEVERITY:
+            properties["security-severity"] = SECURITY_SEVERITY[worst]
         return {
             "id": check_id,
             "name": rule_name(check_id),
             "shortDescription": {"text": results[0].title},
-            "defaultConfiguration": {"level": sarif_level(max(r.severity for r in results))},
-            "properties": {"tags": []},
+            "defaultConfiguration": {"level": sarif_level(worst)},
+            "properties": properties,
         }
-    properties: dict[str, Any] = {
-        "tags": list(check.tags),
-        "severity": check.severity.label,
-    }
+    properties = {"tags": _tags(check.tags), "severity": check.severity.label}
+    if check.severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[check.severity]
     if check.references:
         properties["references"] = dict(check.references)
     source = display_source(check)
@@ -82,44 +144,59 @@ def _rule(check_id: str, results: list[CheckResult], check: Check | None) -> dic
     }
 
 
-def _location(host: HostReport) -> dict[str, Any]:
-    return {
-        "logicalLocations": [
+def _location(host: HostReport, obj: FindingObject = HOST_OBJECT) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(host.name, obj.path)}}
+    if obj.path and obj.line > 0:
+        physical["region"] = {"startLine": obj.line}
+    logical: list[dict[str, Any]] = [
+        {
+            "name": host.name,
+            "fullyQualifiedName": host.name,
+            "kind": "module",
+            "properties": {"address": host.address},
+        }
+    ]
+    if obj.key and obj.key != obj.path:  # a file is named by its URI already
+        logical.append(
             {
-                "name": host.name,
-                "fullyQualifiedName": host.name,
-                "kind": "module",
-                "properties": {"address": host.address},
+                "name": obj.key,
+                "fullyQualifiedName": f"{host.name}/{obj.key}",
+                "kind": "object",
             }
-        ]
-    }
+        )
+    return {"physicalLocation": physical, "logicalLocations": logical}
 
 
-def _message(result: CheckResult) -> str:
-    lines = [result.title]
+def _message(result: CheckResult, obj: FindingObject) -> str:
+    lines = [f"{result.title}: {obj.key}" if obj.key else result.title]
     if result.status == Status.UNKNOWN:
         lines.append(f"Unknown: {result.reason}")
     lines.extend(f"- {line}" for line in result.evidence)
     return "\n".join(lines)
 
 
-def _result(host: HostReport, result: CheckResult, rule_index: int) -> dict[str, Any]:
+def _result(
+    host: HostReport, result: CheckResult, obj: FindingObject, rule_index: int
+) -> dict[str, Any]:
     # A waived result is reported as what it was, with a suppression carrying the reason.
     status = result.waived_from if result.status == Status.WAIVED else result.status
     failed = status == Status.FAIL
+    properties: dict[str, Any] = {
+        "host": host.name,
+        "status": result.status.value,
+        "severity": result.severity.label,
+    }
+    if obj.key:
+        properties["object"] = obj.key
     sarif: dict[str, Any] = {
         "ruleId": result.check,
         "ruleIndex": rule_index,
         "kind": "fail" if failed else "open",
         "level": sarif_level(result.severity) if failed else "none",
-        "message": {"text": _message(result)},
-        "locations": [_location(host)],
-        "partialFingerprints": {"hostCheck/v1": f"{host.name}:{result.check}"},
-        "properties": {
-            "host": host.name,
-            "status": result.status.value,
-            "severity": result.severity.label,
-        },
+        "message": {"text": _message(result, obj)},
+        "locations": [_location(host, obj)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(host.name, result.check, obj.key)},
+        "properties": properties,
     }
     if result.status == Status.WAIVED:
         sarif["suppressions"] = [{"kind": "external", "justification": result.waiver_reason}]
@@ -159,9 +236,10 @@ def report_to_sarif(report: RunReport, checks: Mapping[str, Check] | None = None
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     rules = [_rule(r, by_rule[r], (checks or {}).get(r)) for r in rule_ids]
     results = [
-        _result(host, result, index[result.check])
+        _result(host, result, obj, index[result.check])
         for host in report.hosts
         for result in _reported(host)
+        for obj in _objects(result)
     ]
     return {
         "$schema": SARIF_SCHEMA,

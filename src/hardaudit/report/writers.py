@@ -5,14 +5,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 from hardaudit.checks.model import Check
+from hardaudit.errors import UsageError
 from hardaudit.localfiles import prepare_private_dir, write_private
 from hardaudit.report.model import RunReport
 
-FORMATS = ("table", "json", "html", "junit", "sarif")
+FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus")
+# Mode of the --prometheus-file: node_exporter usually runs as another user and must read it;
+# it names hosts, their groups and scores, never evidence.
+TEXTFILE_MODE = 0o644
 
 # File name of each format in the output directory.
 EXTENSIONS = {
@@ -21,6 +28,7 @@ EXTENSIONS = {
     "html": "report.html",
     "junit": "report.junit.xml",
     "sarif": "report.sarif",
+    "prometheus": "report.prom",
 }
 
 
@@ -52,6 +60,10 @@ def render(report: RunReport, fmt: str, checks: Mapping[str, Check] | None = Non
         from hardaudit.report.sarif import render_sarif
 
         return render_sarif(report, checks)
+    if fmt == "prometheus":
+        from hardaudit.report.prometheus import render_prometheus
+
+        return render_prometheus(report)
     raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
@@ -69,3 +81,45 @@ def write_report(
     text = render(report, fmt, checks)
     prepare_private_dir(out_dir, "output reports", "--output-dir")
     return write_private(out_dir, EXTENSIONS[fmt], text.encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes, mode: int, option: str) -> Path:
+    """Write `data` to `path` atomically: a temp file in the same directory (O_EXCL,
+    O_NOFOLLOW, a dot name no collector reads), fsynced, chmod `mode` whatever the umask,
+    then renamed over `path`, so a reader never sees half a file and a symlink at `path` is
+    replaced, never followed. `option` names the flag in the UsageError a failure raises.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    if not path.name or path.name in (".", ".."):
+        raise UsageError(f"{option} {path}: not a file name", hint="name a file")
+    temp = directory / f".{path.name[:100]}.{secrets.token_hex(8)}.tmp"
+    try:
+        fd = os.open(
+            temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise UsageError(
+            f"cannot write {option} {path}: {exc.strerror or exc}",
+            hint="give a file in an existing directory you may write to",
+        ) from None
+    return path
+
+
+def write_textfile(report: RunReport, path: Path) -> Path:
+    """Write the Prometheus exposition of `report` to `path` for node_exporter's textfile
+    collector (`write_atomic`, mode TEXTFILE_MODE: the collector usually runs as another
+    user; it reads only *.prom, so it skips the temp file)."""
+    return write_atomic(
+        path, render(report, "prometheus").encode("utf-8"), TEXTFILE_MODE, "--prometheus-file"
+    )

@@ -66,19 +66,23 @@ def test_every_run_is_recorded_and_the_report_says_how_long_each_object_fails(
     assert "pruned 0 run(s)" in capsys.readouterr().out
 
 
-def test_runs_go_to_the_default_history_unless_no_history(
+def test_a_replay_goes_only_to_a_history_named_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Live runs going to the default history are pinned by the lab test
+    # test_a_run_without_history_flags_goes_to_the_sessions_private_state.
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    assert _run(tmp_path / "a", "--no-history") == 3
-    assert not default_history_path().exists()
+    assert _run(tmp_path / "a") == 3
+    assert not default_history_path().exists()  # a replay of old output is not `latest`
     assert main(["history"]) == 0
     assert "no run recorded yet" in capsys.readouterr().out
     assert not default_history_path().exists()  # reading never creates it
-    assert _run(tmp_path / "b") == 3
-    assert default_history_path().exists()
+    named = tmp_path / "named.sqlite"
+    assert _run(tmp_path / "b", "--history", str(named), "--no-history") == 3
+    assert not named.exists()
+    assert _run(tmp_path / "c", "--history", str(named)) == 3
     capsys.readouterr()
-    assert main(["history"]) == 0
+    assert main(["history", "--history", str(named)]) == 0
     assert "ok 5, unreachable 1" in capsys.readouterr().out
 
 

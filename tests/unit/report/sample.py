@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from types import MappingProxyType
 
-from hardaudit.checks.model import Check, CheckResult, Severity, Status
+from hardaudit.checks.model import Check, CheckResult, FindingObject, Severity, Status
 from hardaudit.report.model import HostReport, RunReport
 from hardaudit.transport.base import HostStatus
 
@@ -68,6 +68,7 @@ def _result(
     evidence: tuple[str, ...] = (),
     reason: str = "",
     severity: Severity | None = None,
+    objects: tuple[FindingObject, ...] = (),
 ) -> CheckResult:
     check = CHECKS[check_id]
     return CheckResult(
@@ -77,6 +78,7 @@ def _result(
         title=check.title,
         evidence=evidence,
         reason=reason,
+        objects=objects,
     )
 
 
@@ -98,6 +100,7 @@ WEB1 = HostReport(
             Status.FAIL,
             ("permitrootlogin prohibit-password (/etc/ssh/sshd_config:33)",),
             severity=Severity.MEDIUM,
+            objects=(FindingObject("/etc/ssh/sshd_config", "/etc/ssh/sshd_config", 33),),
         ),
         _result(
             "net.exposed-ports",
@@ -106,6 +109,7 @@ WEB1 = HostReport(
                 'tcp 0.0.0.0:6379 redis-server <no auth> & "protected-mode no"',
                 "tcp [::]:5432 postgres",
             ),
+            objects=(FindingObject("tcp/0.0.0.0:6379"), FindingObject("tcp/[::]:5432")),
         ),
         _result("file.ssh-privkey", Status.PASS),
         _result("fw.enabled", Status.UNKNOWN, reason="firewall: `nft list ruleset` exited 1"),

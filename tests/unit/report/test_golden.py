@@ -28,6 +28,7 @@ RENDERERS: dict[str, Callable[[RunReport], str]] = {
     "html": lambda r: render(r, "html", CHECKS),
     "junit": lambda r: render(r, "junit", CHECKS),
     "sarif": lambda r: render(r, "sarif", CHECKS),
+    "prometheus": lambda r: render(r, "prometheus", CHECKS),
 }
 
 

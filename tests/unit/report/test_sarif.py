@@ -1,4 +1,5 @@
-"""SARIF 2.1.0: failed and unknown checks as results, rules from the check definitions."""
+"""SARIF 2.1.0: failing objects and unknown checks as results, rules from the check definitions,
+every log valid for the official schema and GitHub code scanning's rules."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from typing import Any
 import pytest
 
 from hardaudit.checks.loader import load_checks
-from hardaudit.checks.model import CheckResult, Severity, Status
+from hardaudit.checks.model import CheckResult, FindingObject, Severity, Status
+from hardaudit.report.model import fingerprint
 from hardaudit.report.sarif import (
     SARIF_SCHEMA,
+    SECURITY_SEVERITY,
+    artifact_uri,
     render_sarif,
     report_to_sarif,
     rule_name,
     sarif_level,
 )
+from tests.consumers import assert_valid_sarif, github_sarif_problems
 
-from .sample import CHECKS, REPORT, WEB1
+from .sample import CHECKS, DB1, REPORT, WEB1
 
 LEVELS = {"none", "note", "warning", "error"}
 KINDS = {"notApplicable", "pass", "fail", "review", "open", "informational"}
@@ -30,7 +35,8 @@ def _run(log: dict[str, Any]) -> dict[str, Any]:
 
 
 def _assert_valid_structure(log: dict[str, Any]) -> None:
-    """The 2.1.0 schema's requirements that this producer could get wrong."""
+    """The official 2.1.0 schema, GitHub's rules, and what this producer could get wrong."""
+    assert_valid_sarif(json.dumps(log))
     assert log["version"] == "2.1.0"
     assert log["$schema"] == SARIF_SCHEMA
     run = _run(log)
@@ -49,7 +55,7 @@ def _assert_valid_structure(log: dict[str, Any]) -> None:
         # §3.27.10: a result of any kind other than "fail" has level "none".
         assert (result["kind"] == "fail") == (result["level"] != "none")
         for location in result["locations"]:
-            assert "physicalLocation" not in location
+            assert location["physicalLocation"]["artifactLocation"]["uri"].startswith("hosts/")
             assert location["logicalLocations"][0]["name"]
     for invocation in run["invocations"]:
         assert isinstance(invocation["executionSuccessful"], bool)
@@ -80,6 +86,7 @@ def test_sample_log_has_the_required_structure() -> None:
 
 def test_fail_level_follows_the_finding_not_the_check() -> None:
     results = {r["ruleId"]: r for r in _run(report_to_sarif(REPORT, CHECKS))["results"]}
+    assert len(_run(report_to_sarif(REPORT, CHECKS))["results"]) == 5
     # ssh.permit-root-login is a high check that failed at the lesser medium severity.
     assert results["ssh.permit-root-login"]["level"] == "warning"
     assert results["ssh.permit-root-login"]["kind"] == "fail"
@@ -106,17 +113,149 @@ def test_passes_and_skips_are_not_results() -> None:
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} == reported
 
 
-def test_result_message_is_title_then_evidence_located_at_the_host() -> None:
-    results = {r["ruleId"]: r for r in _run(report_to_sarif(REPORT, CHECKS))["results"]}
-    result = results["net.exposed-ports"]
+def test_result_message_is_title_object_then_evidence_at_the_hosts_pseudo_artifact() -> None:
+    results = [
+        r
+        for r in _run(report_to_sarif(REPORT, CHECKS))["results"]
+        if r["ruleId"] == "net.exposed-ports"
+    ]
+    assert [r["properties"]["object"] for r in results] == ["tcp/0.0.0.0:6379", "tcp/[::]:5432"]
+    result = results[0]
     assert result["message"]["text"] == (
-        "No database or cache port listens on a public address\n"
+        "No database or cache port listens on a public address: tcp/0.0.0.0:6379\n"
         '- tcp 0.0.0.0:6379 redis-server <no auth> & "protected-mode no"\n'
         "- tcp [::]:5432 postgres"
     )
     (location,) = result["locations"]
-    (logical,) = location["logicalLocations"]
-    assert logical["name"] == logical["fullyQualifiedName"] == "web1"
+    assert location["physicalLocation"] == {"artifactLocation": {"uri": "hosts/web1/host"}}
+    host, obj = location["logicalLocations"]
+    assert host["name"] == host["fullyQualifiedName"] == "web1"
+    assert (obj["name"], obj["fullyQualifiedName"]) == ("tcp/0.0.0.0:6379", "web1/tcp/0.0.0.0:6379")
+
+
+def test_file_finding_is_located_at_the_file_on_the_host_with_its_line() -> None:
+    results = {r["ruleId"]: r for r in _run(report_to_sarif(REPORT, CHECKS))["results"]}
+    (location,) = results["ssh.permit-root-login"]["locations"]
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": "hosts/web1/etc/ssh/sshd_config"},
+        "region": {"startLine": 33},
+    }
+    (location,) = results["ssh.password-auth"]["locations"]  # no object: the host
+    assert location["physicalLocation"] == {"artifactLocation": {"uri": "hosts/web1/host"}}
+
+
+def test_file_without_a_line_has_no_region() -> None:
+    first, *rest = WEB1.findings
+    located = replace(first, objects=(FindingObject("/root/.ssh/id_rsa", "/root/.ssh/id_rsa"),))
+    report = replace(REPORT, hosts=(replace(WEB1, findings=(located, *rest)),))
+    result = _run(report_to_sarif(report, CHECKS))["results"][0]
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "hosts/web1/root/.ssh/id_rsa"}
+    }
+
+
+def test_one_result_per_failing_object_with_the_findings_fingerprint() -> None:
+    results = _run(report_to_sarif(REPORT, CHECKS))["results"]
+    prints = [r["partialFingerprints"]["hardaudit/v1"] for r in results]
+    assert len(set(prints)) == len(prints) == 5
+    by_object = {r["properties"].get("object", ""): r for r in results}
+    assert by_object["tcp/[::]:5432"]["partialFingerprints"] == {
+        "hardaudit/v1": fingerprint("web1", "net.exposed-ports", "tcp/[::]:5432")
+    }
+    # a finding without objects (and an unknown one) is about the host as a whole
+    unknown = next(r for r in results if r["ruleId"] == "fw.enabled")
+    assert unknown["partialFingerprints"]["hardaudit/v1"] == fingerprint("web1", "fw.enabled", "")
+
+
+def test_fingerprint_survives_a_change_of_evidence() -> None:
+    before = report_to_sarif(REPORT, CHECKS)
+    changed = replace(
+        REPORT,
+        hosts=(
+            replace(WEB1, findings=tuple(replace(f, evidence=("other",)) for f in WEB1.findings)),
+        ),
+    )
+    after = report_to_sarif(changed, CHECKS)
+    assert [r["partialFingerprints"] for r in _run(before)["results"]] == [
+        r["partialFingerprints"] for r in _run(after)["results"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "path", "uri"),
+    [
+        ("web1.example.com", "/etc/ssh/sshd_config", "hosts/web1.example.com/etc/ssh/sshd_config"),
+        ("..", "/etc/passwd", "hosts/%2E%2E/etc/passwd"),
+        ("a/b", "", "hosts/a%2Fb/host"),
+        ("web1", "/etc/../../x", "hosts/web1/etc/%2E%2E/%2E%2E/x"),
+        ("web 1", "/srv/my file#1?.env", "hosts/web%201/srv/my%20file%231%3F.env"),
+        ("w\x1b[31m\u202e\ud800", "/é", "hosts/w%1B%5B31m%E2%80%AE%5Cud800/%C3%A9"),
+        ("https://evil", "//x", "hosts/https%3A%2F%2Fevil/x"),
+    ],
+)
+def test_artifact_uris_stay_relative_and_inside_the_host(host: str, path: str, uri: str) -> None:
+    assert artifact_uri(host, path) == uri
+
+
+def test_hostile_host_names_and_paths_still_make_a_valid_github_upload() -> None:
+    hostile = "web\x1b]0;x\x07 ../..\u202e\ud800 #?%"
+    first, *rest = WEB1.findings
+    located = replace(first, objects=(FindingObject(hostile, "/../" + hostile, 7),))
+    web1 = replace(WEB1, name=hostile, findings=(located, *rest))
+    log = json.loads(
+        render_sarif(replace(REPORT, hosts=(web1, replace(DB1, name=hostile))), CHECKS)
+    )
+    assert_valid_sarif(json.dumps(log))
+
+
+def test_github_rules_catch_what_github_rejects() -> None:
+    log = report_to_sarif(REPORT, CHECKS)
+    result = _run(log)["results"][0]
+    del result["locations"][0]["physicalLocation"]
+    _run(log)["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = (
+        "/etc/passwd"
+    )
+    del _run(log)["results"][2]["partialFingerprints"]
+    _run(log)["tool"]["driver"]["rules"][0]["properties"]["tags"] = ["ssh"]
+    problems = github_sarif_problems(log)
+    assert len(problems) == 4, problems
+
+
+@pytest.mark.parametrize(
+    ("severity", "score", "band"),
+    [
+        (Severity.CRITICAL, "9.5", "critical"),  # GitHub: over 9.0
+        (Severity.HIGH, "8.0", "high"),  # 7.0 to 8.9
+        (Severity.MEDIUM, "5.5", "medium"),  # 4.0 to 6.9
+        (Severity.LOW, "3.0", "low"),  # 0.1 to 3.9
+    ],
+)
+def test_security_severity_lands_in_githubs_band(severity: Severity, score: str, band: str) -> None:
+    bands = {"critical": (9.0, 10.0), "high": (7.0, 8.9), "medium": (4.0, 6.9), "low": (0.1, 3.9)}
+    assert SECURITY_SEVERITY[severity] == score
+    low, high = bands[band]
+    assert low <= float(score) <= high
+
+
+def test_every_rule_is_a_security_rule_with_a_security_severity() -> None:
+    for checks in (CHECKS, None):
+        rules = _run(report_to_sarif(REPORT, checks))["tool"]["driver"]["rules"]
+        for rule in rules:
+            assert rule["properties"]["tags"][0] == "security"
+            assert rule["properties"]["security-severity"] in SECURITY_SEVERITY.values()
+    rules = {r["id"]: r for r in _run(report_to_sarif(REPORT, CHECKS))["tool"]["driver"]["rules"]}
+    assert rules["net.exposed-ports"]["properties"]["security-severity"] == "9.5"
+    assert rules["ssh.password-auth"]["properties"]["tags"] == ["security", "cis", "ssh"]
+
+
+def test_info_rule_has_no_security_severity() -> None:
+    first = WEB1.findings[0]
+    info = replace(first, severity=Severity.INFO)
+    (rule,) = _run(report_to_sarif(replace(REPORT, hosts=(replace(WEB1, findings=(info,)),))))[
+        "tool"
+    ]["driver"]["rules"]
+    assert "security-severity" not in rule["properties"]
+    assert rule["properties"]["tags"] == ["security"]
 
 
 def test_rule_metadata_comes_from_the_check_definition() -> None:
@@ -131,7 +270,8 @@ def test_rule_metadata_comes_from_the_check_definition() -> None:
     assert rule["fullDescription"]["text"] == " ".join(check.rationale.split())
     assert rule["help"]["text"] == " ".join(check.remediation.split())
     assert rule["defaultConfiguration"]["level"] == "error"
-    assert rule["properties"]["tags"] == list(check.tags)
+    assert rule["properties"]["tags"] == ["security", *check.tags]
+    assert rule["properties"]["security-severity"] == "8.0"
     assert rule["properties"]["definition"] == "checks/ssh/ssh.password-auth.yml"
 
 

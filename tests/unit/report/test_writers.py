@@ -12,7 +12,7 @@ from .sample import CHECKS, REPORT
 
 
 def test_every_format_has_a_file_name() -> None:
-    assert FORMATS == ("table", "json", "html", "junit", "sarif")
+    assert FORMATS == ("table", "json", "html", "junit", "sarif", "prometheus")
     assert tuple(EXTENSIONS) == FORMATS
     assert EXTENSIONS == {
         "table": "report.txt",
@@ -20,6 +20,7 @@ def test_every_format_has_a_file_name() -> None:
         "html": "report.html",
         "junit": "report.junit.xml",
         "sarif": "report.sarif",
+        "prometheus": "report.prom",
     }
 
 
