@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_FORKS = 50
 
 # The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
-FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus")
+FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus", "markdown")
 
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
