@@ -23,8 +23,10 @@ REASON_CHARS = 100  # why a host was not audited, cut (the full reason is in rep
 # image or strike-through; HTML's three characters become entities.
 _BACKSLASHED = re.compile(r"([\\`*_\[\]|~!#])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# What GitHub would turn into a link by itself (autolinks): scheme://, www., user@host.
-_AUTOLINK = re.compile(r"(:)(?=//)|(?<=www)(\.)|(@)", re.IGNORECASE)
+# What GitHub would turn into a link by itself (autolinks): scheme:// and www. lose it to a
+# backslash; user@host.name does not (cmark-gfm links it after unescaping), so its @ goes
+# into a code span of its own, which the autolinker does not look into.
+_AUTOLINK = re.compile(r"(:)(?=//)|(?<=www)(\.)", re.IGNORECASE)
 
 
 def md_text(text: str) -> str:
@@ -36,7 +38,7 @@ def md_text(text: str) -> str:
     line = printable(text)  # newlines and controls become visible \n, \x1b ...
     line = _BACKSLASHED.sub(r"\\\1", line)
     line = "".join(_ENTITIES.get(char, char) for char in line)
-    return _AUTOLINK.sub(lambda m: "\\" + m.group(), line)
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(), line).replace("@", "`@`")
 
 
 def _table(
