@@ -66,18 +66,13 @@ def test_one_changed_host_is_exactly_the_drift_and_gates_fail_on_new(
     finally:
         _labctl_drift("revert")
     assert changed.exit_code == 1
-    (change,) = _changes(changed.report["drift"])
-    # The object is the key's path once the file evaluators name their objects (issue 9,
-    # objects branch); until then a failing check is one host-wide object ("").
-    assert change[3] in (KEY, "")
-    expected = [("new", "web1", "file.ssh-privkey", change[3])]
-    assert [change] == expected
+    expected = [("new", "web1", "file.ssh-privkey", KEY)]  # the key file is the object
+    assert _changes(changed.report["drift"]) == expected
     assert any(KEY in line for line in changed.finding("web1", "file.ssh-privkey")["evidence"])
     assert changed.report["drift"]["hosts"] == []
     tail = changed.stdout.split("Drift since latest")[1]
     assert ": 1 new, 0 fixed," in tail
-    shown = change[3] or "(host)"
-    assert f"  NEW        high     web1  file.ssh-privkey  {shown}" in tail.splitlines()
+    assert f"  NEW        high     web1  file.ssh-privkey  {KEY}" in tail.splitlines()
 
     document = json.loads(_diff(lab, history, "json"))
     assert document["schema"] == "hardaudit.diff/1"
@@ -85,5 +80,4 @@ def test_one_changed_host_is_exactly_the_drift_and_gates_fail_on_new(
     assert document["counts"]["new"] == 1
     markdown = _diff(lab, history, "markdown")
     assert "1 new · 0 fixed" in markdown
-    shown = change[3].replace("_", "\\_") or "(host)"
-    assert f"| web1 | high | file.ssh-privkey | {shown} |" in markdown
+    assert f"| web1 | high | file.ssh-privkey | {KEY.replace('_', chr(92) + '_')} |" in markdown

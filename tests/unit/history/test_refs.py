@@ -12,7 +12,7 @@ from hardaudit.history.refs import load_ref
 from hardaudit.history.store import HistoryDB
 from hardaudit.report.json import render_json
 
-from .runs import host, result, run
+from .drift_runs import host, result, run
 
 FIRST = run(host("web1", result("ssh.password-auth", Status.FAIL)))
 SECOND = run(
