@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.consumers import assert_valid_diff_json
+
 from .audit_cli import run_audit
 from .conftest import LABCTL, Lab
 
@@ -75,6 +77,7 @@ def test_one_changed_host_is_exactly_the_drift_and_gates_fail_on_new(
     assert f"  NEW        high     web1  file.ssh-privkey  {KEY}" in tail.splitlines()
 
     document = json.loads(_diff(lab, history, "json"))
+    assert_valid_diff_json(document)
     assert document["schema"] == "hardaudit.diff/1"
     assert _changes(document) == expected
     assert document["counts"]["new"] == 1

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from hardaudit.cli import main
+from tests.consumers import assert_valid_diff_json, assert_valid_report_json
 
 REPLAY = Path(__file__).parents[2] / "fixtures" / "replay"
 
@@ -93,6 +94,7 @@ def test_unchanged_fleet_passes_fail_on_new_and_a_new_failure_fails_it(
     code, worse = _run(tmp_path / "4", "--baseline", str(baseline), *gate)
     assert code == 1
     assert _new(worse) == {("db1", "net.exposed-ports")}
+    assert_valid_report_json(worse)  # with its drift
     out = capsys.readouterr().out
     assert "1 new, 0 fixed" in out
     assert "NEW" in out
@@ -113,6 +115,7 @@ def test_diff_of_two_reports_in_every_format(
     capsys.readouterr()
     assert main(["diff", str(before), str(after), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
+    assert_valid_diff_json(doc)
     assert doc["schema"] == "hardaudit.diff/1"
     assert doc["before"]["ref"] == str(before)
     assert doc["after"]["started_at"] == current["run"]["started_at"]

@@ -68,7 +68,7 @@ ANNOTATED = replace(
                 fingerprint("web1", "ssh.password-auth", ""): ObjectHistory(
                     "2024-11-02T02:00:00+00:00", 35
                 ),
-                fingerprint("web1", "ssh.permit-root-login", ""): ObjectHistory(
+                fingerprint("web1", "ssh.permit-root-login", "/etc/ssh/sshd_config"): ObjectHistory(
                     "2025-01-01T03:00:00+00:00", 2
                 ),
             }
@@ -78,9 +78,19 @@ ANNOTATED = replace(
             baseline="latest",
             baseline_started_at="2025-01-01T03:00:00+00:00",
             objects=(
-                _drift_object("net.exposed-ports", "", ObjectChange.NEW, Severity.CRITICAL),
+                _drift_object(
+                    "net.exposed-ports", "tcp/0.0.0.0:6379", ObjectChange.NEW, Severity.CRITICAL
+                ),
+                _drift_object(
+                    "net.exposed-ports", "tcp/[::]:5432", ObjectChange.STILL, Severity.CRITICAL
+                ),
                 _drift_object("ssh.password-auth", "", ObjectChange.STILL, Severity.HIGH),
-                _drift_object("ssh.permit-root-login", "", ObjectChange.STILL, Severity.MEDIUM),
+                _drift_object(
+                    "ssh.permit-root-login",
+                    "/etc/ssh/sshd_config",
+                    ObjectChange.STILL,
+                    Severity.MEDIUM,
+                ),
                 _drift_object(
                     "file.ssh-privkey", "/root/.ssh/id_rsa", ObjectChange.FIXED, Severity.MEDIUM
                 ),
