@@ -49,10 +49,24 @@ lab-up: deps
 lab-down:
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) lab/labctl.py down
 
+# The demo audits the lab twice with web1 changed in between (lab/labctl.py drift): the
+# second run compares with the first (--baseline latest) and shows exactly that change.
+DEMO := reports/demo
+DEMODB := $(DEMO)/history.sqlite
+DEMORUN := $(AUDIT) run -i lab/inventory.yml --format html --history $(DEMODB)
+
 demo: deps
 	$(PY) lab/labctl.py up
-	@status=0; $(AUDIT) run -i lab/inventory.yml --format html --output-dir reports/demo || status=$$?; \
+	@status=0; rm -f $(DEMODB); \
+	  $(DEMORUN) --output-dir $(DEMO)/1 || status=$$?; \
 	  echo "exit status $$status (1 = failed checks, 3 = hosts not audited; see README)"; \
+	  $(PY) lab/labctl.py drift apply && { status=0; \
+	    $(DEMORUN) --output-dir $(DEMO)/2 --baseline latest --fail-on new --allow-unreachable \
+	      || status=$$?; \
+	    echo "exit status $$status with --fail-on new (1 = a failure the baseline did not have)"; \
+	    $(AUDIT) diff latest~1 latest --history $(DEMODB) --format markdown -o $(DEMO)/drift.md \
+	      && echo "drift as Markdown: $(DEMO)/drift.md"; }; \
+	  $(PY) lab/labctl.py drift revert; \
 	  if [ -z "$$KEEP_LAB" ]; then $(PY) lab/labctl.py down; else echo "lab left running: make lab-down"; fi
 
 test: deps

@@ -4,6 +4,7 @@
     python3 lab/labctl.py up       # tear down leftovers, build/import the image, start hosts
     python3 lab/labctl.py status   # exit 0 when the lab described by .lab/state.json is healthy
     python3 lab/labctl.py down     # remove everything `up` made; keeps the cached image tarball
+    python3 lab/labctl.py drift apply|revert   # change web1 so the next audit shows drift
 
 Topology (container name == hostname == name the bastion resolves through Docker DNS):
 
@@ -1352,6 +1353,31 @@ def status(out: TextIO) -> int:
     return 0 if not problems else 1
 
 
+# --------------------------------------------------------------------------- drift demo
+
+# `make demo` and tests/lab/test_drift_e2e.py: one change on one host between two audits.
+# A private key readable by everyone in web1's auditor account is exactly one new failing
+# object (file.ssh-privkey, this path); web1 has no other private key.
+DRIFT_HOST = "web1"
+DRIFT_KEY = "/home/auditor/.ssh/id_drift_demo"
+_DRIFT_APPLY = (
+    "printf '%s\\n' '-----BEGIN OPENSSH PRIVATE KEY-----' 'not a real key: labctl drift' "
+    "'-----END OPENSSH PRIVATE KEY-----' >{key} && chown auditor:auditor {key} && chmod 644 {key}"
+)
+
+
+def drift(action: str) -> None:
+    """apply: write DRIFT_KEY on DRIFT_HOST, mode 644; revert: remove it again."""
+    state = LabState.load(STATE_FILE)
+    engine = next((e for e in state.engines if e.name == "lab"), None) if state else None
+    if state is None or not state.complete or engine is None:
+        raise LabError("no complete lab is up (python3 lab/labctl.py up)")
+    script = _DRIFT_APPLY.format(key=DRIFT_KEY) if action == "apply" else f"rm -f {DRIFT_KEY}"
+    docker(engine, "exec", DRIFT_HOST, "sh", "-c", script)
+    done = "now has" if action == "apply" else "no longer has"
+    log(f"{DRIFT_HOST} {done} a world-readable private key {DRIFT_KEY}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -1361,12 +1387,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub.add_parser("down", help="remove the lab (keeps the cached image tarball)")
     sub.add_parser("status", help="exit 0 when the lab is healthy")
+    drift_parser = sub.add_parser(
+        "drift", help=f"change {DRIFT_HOST} so the next audit shows drift (make demo)"
+    )
+    drift_parser.add_argument("action", choices=("apply", "revert"))
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             up(args.force)
         elif args.command == "down":
             down()
+        elif args.command == "drift":
+            drift(args.action)
         else:
             return status(sys.stdout)
     except LabError as exc:

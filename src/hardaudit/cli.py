@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from hardaudit import __version__
 from hardaudit.errors import AuditError, InventoryError, UsageError
-from hardaudit.exitcodes import ExitStatus, exit_status_for
+from hardaudit.exitcodes import ExitStatus, FailOn, parse_fail_on, run_exit_status
 from hardaudit.printable import printable, short_reason
 
 # Everything else is imported by the command that needs it: `audit --help` and
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 DEFAULT_FORKS = 50
 
 # The report formats (hardaudit.report.writers.FORMATS; a test pins that they agree).
-FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus")
+FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus", "markdown")
+DIFF_FORMATS = ("table", "json", "markdown")
 
 
 def _log(verbose: bool):  # type: ignore[no-untyped-def]
@@ -76,6 +77,14 @@ def _shard(text: str) -> ShardSpec:
         return parse_shard(text)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fail_on(text: str) -> FailOn:
+    """A `--fail-on` value (argparse type)."""
+    try:
+        return parse_fail_on(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--fail-on: ")) from None
 
 
 def _user_name(text: str) -> str:
@@ -145,8 +154,8 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=FORMATS,
         default="table",
-        help="table and json print to stdout; every format is also written to --output-dir "
-        "(report.json always)",
+        help="table, json and markdown print to stdout; every format is also written to "
+        "--output-dir (report.json always)",
     )
     parser.add_argument(
         "--output-dir",
@@ -210,6 +219,30 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         "--quiet",
         action="store_true",
         help="no progress line on a terminal (the summary line is still printed)",
+    )
+    _gate_args(parser)
+
+
+def _gate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="REF",
+        help="compare with this run and show the drift: latest (the previous run in the "
+        "history), latest~N, a run id, or a report.json file",
+    )
+    parser.add_argument(
+        "--fail-on",
+        type=_fail_on,
+        default=FailOn(),
+        metavar="WHAT",
+        help="which failures give exit 1: any (default), new (needs --baseline), a severity "
+        "floor critical|high|medium|low, or new,<floor> (README: Drift and CI gates)",
+    )
+    parser.add_argument(
+        "--allow-unreachable",
+        action="store_true",
+        help="hosts not audited do not give exit 3 (they still show in every report)",
     )
 
 
@@ -319,6 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="with prune: keep the runs of the last N days (default 90)",
+    )
+
+    diff = sub.add_parser(
+        "diff", help="what changed between two runs: new, fixed and still failing objects"
+    )
+    diff.add_argument("before", help="baseline: a report.json file or a run ref (latest~1, id)")
+    diff.add_argument("after", help="the later run: a report.json file or a run ref (latest)")
+    diff.add_argument("--format", choices=DIFF_FORMATS, default="table")
+    diff.add_argument("-o", "--output", type=Path, default=None, help="write to FILE, not stdout")
+    diff.add_argument(
+        "--history", type=Path, default=None, help="history database that run refs name"
     )
 
     sudoers = sub.add_parser("sudoers", help="print a least-privilege sudoers file for the auditor")
@@ -604,6 +648,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     waivers = load_waivers(args.waivers) if args.waivers else ()
     for warning in missing_owner_warnings(waivers):
         print(f"audit: warning: {printable(warning)}", file=sys.stderr)
+    baseline = _baseline(args)  # resolved before this run is recorded: latest = the previous
     started_at = datetime.now(UTC)
     # Checked and created before any host is contacted; cmd_audit removes them again if
     # nothing was written (an interrupted or failed run leaves no empty directory).
@@ -685,9 +730,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     sharded = getattr(args, "shard", None) is not None
     recorded = not args.no_history and not replay_unnamed and not sharded
     report = record_run(report, args.history, enabled=recorded)
-    status = exit_status_for(
-        any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
-    )
+    report = _with_baseline(report, baseline, args.baseline)
     checks_by_id = {c.id: c for c in checks}
     try:
         written = [write_report(report, "json", out_dir)]  # the machine-readable contract
@@ -705,13 +748,69 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
             sys.stdout.write(written[0].read_text(encoding="utf-8"))
             sys.stdout.flush()
             print(_summary(report, written), file=sys.stderr, flush=True)
+        elif args.format == "markdown":  # the summary alone, for >> $GITHUB_STEP_SUMMARY
+            sys.stdout.write(render(report, "markdown"))
+            sys.stdout.flush()
+            print(_summary(report, written), file=sys.stderr, flush=True)
         else:
             sys.stdout.write(render(report, "table"))
+            _print_drift(report)
             print(f"\n{_summary(report, written)}")
         sys.stdout.flush()
     except BrokenPipeError:  # `audit run | head`: the exit status still tells the truth
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return status
+    return run_exit_status(report, args.fail_on, allow_unreachable=args.allow_unreachable)
+
+
+def _baseline(args: argparse.Namespace) -> RunReport | None:
+    """The --baseline run (None without one); `--fail-on new` needs one."""
+    from hardaudit.exitcodes import require_baseline
+    from hardaudit.history.refs import load_ref
+
+    require_baseline(args.fail_on, args.baseline is not None)
+    return load_ref(args.baseline, args.history) if args.baseline is not None else None
+
+
+def _with_baseline(report: RunReport, baseline: RunReport | None, ref: str | None) -> RunReport:
+    from hardaudit.history.drift import with_drift
+
+    return with_drift(report, baseline, ref or "")
+
+
+def _print_drift(report: RunReport) -> None:
+    if report.annotations.drift is not None:
+        from hardaudit.report.diff import render_drift_text
+
+        sys.stdout.write("\n" + render_drift_text(report.annotations.drift))
+
+
+def cmd_diff(args: argparse.Namespace) -> ExitStatus:
+    """`audit diff A B`: the drift from run A to run B (files or history refs)."""
+    from hardaudit.history.drift import diff_reports
+    from hardaudit.history.refs import load_ref
+    from hardaudit.report.diff import render_diff_json, render_diff_markdown, render_drift_text
+
+    before = load_ref(args.before, args.history)
+    after = load_ref(args.after, args.history)
+    drift = diff_reports(before, after, args.before)
+    if args.format == "json":
+        text = render_diff_json(drift, before, after, args.before, args.after)
+    elif args.format == "markdown":
+        text = render_diff_markdown(drift, before, after, args.before, args.after)
+    else:
+        text = render_drift_text(drift)
+    if args.output is None:
+        sys.stdout.write(text)
+        return ExitStatus.OK
+    from hardaudit.localfiles import prepare_private_dir, write_private
+
+    target = args.output
+    prepare_private_dir(target.parent, "the diff", "-o")
+    try:
+        write_private(target.parent, target.name, text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    return ExitStatus.OK
 
 
 def cmd_merge(args: argparse.Namespace) -> ExitStatus:
@@ -754,9 +853,8 @@ def cmd_merge(args: argparse.Namespace) -> ExitStatus:
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return exit_status_for(
-        any_failed_check=report.any_failed_check, any_host_not_audited=report.any_host_not_audited
-    )
+    # audit run's default gate (--fail-on any): 1 for a failed check, 3 for a host not audited.
+    return run_exit_status(report, FailOn(), allow_unreachable=False)
 
 
 _OUTPUT_HINT = "pass -o FILE in a directory of your own that only you can write to"
@@ -1022,6 +1120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_report(args))
         if args.command == "schema":
             return int(cmd_schema(args))
+        if args.command == "diff":
+            return int(cmd_diff(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

@@ -16,7 +16,7 @@ from hardaudit.errors import UsageError
 from hardaudit.localfiles import prepare_private_dir, write_private
 from hardaudit.report.model import RunReport
 
-FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus")
+FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus", "markdown")
 # Mode of the --prometheus-file: node_exporter usually runs as another user and must read it;
 # it names hosts, their groups and scores, never evidence.
 TEXTFILE_MODE = 0o644
@@ -29,6 +29,7 @@ EXTENSIONS = {
     "junit": "report.junit.xml",
     "sarif": "report.sarif",
     "prometheus": "report.prom",
+    "markdown": "report.md",
 }
 
 
@@ -64,6 +65,10 @@ def render(report: RunReport, fmt: str, checks: Mapping[str, Check] | None = Non
         from hardaudit.report.prometheus import render_prometheus
 
         return render_prometheus(report)
+    if fmt == "markdown":
+        from hardaudit.report.markdown import render_markdown
+
+        return render_markdown(report)
     raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
 
 

@@ -12,7 +12,7 @@ from .sample import CHECKS, REPORT
 
 
 def test_every_format_has_a_file_name() -> None:
-    assert FORMATS == ("table", "json", "html", "junit", "sarif", "prometheus")
+    assert FORMATS == ("table", "json", "html", "junit", "sarif", "prometheus", "markdown")
     assert tuple(EXTENSIONS) == FORMATS
     assert EXTENSIONS == {
         "table": "report.txt",
@@ -21,6 +21,7 @@ def test_every_format_has_a_file_name() -> None:
         "junit": "report.junit.xml",
         "sarif": "report.sarif",
         "prometheus": "report.prom",
+        "markdown": "report.md",
     }
 
 
