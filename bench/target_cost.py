@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+# --src DIR: measure the script of another tree (e.g. `git archive` of the base commit)
+_SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv[:-1] else str(REPO / "src")
+sys.path.insert(0, _SRC)
 
 from hardaudit.checks.loader import load_checks  # noqa: E402
 from hardaudit.facts.sections import split_sections  # noqa: E402
@@ -59,11 +61,34 @@ _TIMES = re.compile(r"(\d+)m\s*(\d+(?:\.\d+)?)s")
 TARGET_CPU_S = 0.25
 
 
+SECTION_TAG = "@@target-cost-section"
+
+
 def instrument(script: str) -> str:
-    """The script with the sudo counters before its first section and `times` after it."""
+    """The script with the sudo counters before its first section, `times` after each
+    section (for the CPU per section) and at its end."""
     lines = script.splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.startswith("run "))
-    return "".join([*lines[:first], COUNTERS, *lines[first:], TRAILER])
+    out = [*lines[:first], COUNTERS]
+    for line in lines[first:]:
+        out.append(line)
+        if line.startswith("run "):
+            out.append(f"printf '\\n%s %s\\n' '{SECTION_TAG}' '{line.split()[1]}' >&7; times >&7\n")
+    return "".join([*out, TRAILER])
+
+
+def cpu_by_section(stderr: str) -> dict[str, float]:
+    """CPU seconds each section added (children's user + system, from `times` after it)."""
+    result: dict[str, float] = {}
+    previous = 0.0
+    for chunk in stderr.split(SECTION_TAG + " ")[1:]:
+        name, _, rest = chunk.partition("\n")
+        values = [int(m) * 60 + float(s) for m, s in _TIMES.findall(rest)[:4]]
+        if len(values) == 4:
+            total = sum(values)
+            result[name.strip()] = round(total - previous, 3)
+            previous = total
+    return result
 
 
 def target_cpu(stderr: str) -> float | None:
@@ -116,6 +141,7 @@ def measure(
                 "privilege": privilege,
                 "exit_code": result.exit_code,
                 "sudo_by_section": sudo_by_section(stderr, script.nonce),
+                "cpu_by_section": cpu_by_section(stderr),
             }
         )
     cpus = [s["cpu_s"] for s in samples if s["cpu_s"] is not None]
@@ -140,6 +166,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--hosts", default="", help="comma-separated host names (default: all)")
     parser.add_argument("--label", default="run", help="names the results file")
+    parser.add_argument("--src", help="import hardaudit (its script) from this src/ directory")
     parser.add_argument("--raw-dir", type=Path, help="also save each host's raw output here")
     parser.add_argument("--out-dir", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
@@ -171,6 +198,7 @@ def main() -> int:
         "label": args.label,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit,
+        "src": _SRC,
         "runs": args.runs,
         "nproc": os.cpu_count(),
         "loadavg_before": load_before,

@@ -105,6 +105,12 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         dirs=BIN_DIRS,
     ),
     RootCommand(
+        "/usr/bin/stat -c %a|%U|%G|%F|%n -- *",
+        "modes of every ~/.ssh directory at once (names from /etc/passwd: one line each)",
+        "/usr/bin/stat -c '%a|%U|%G|%F|%n' -- /root/.ssh",
+        dirs=BIN_DIRS,
+    ),
+    RootCommand(
         "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -print0$",
         "names in each ~/.ssh, NUL-separated (regex: no -exec)",
         "/usr/bin/find /root/.ssh -mindepth 1 -maxdepth 1 -print0",

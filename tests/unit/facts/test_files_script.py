@@ -46,7 +46,9 @@ def run_function(
     cwd: Path | None = None,
 ) -> tuple[str, int, str]:
     """(stdout, exit status, stderr) of one script function, /etc re-rooted under `tmp`."""
-    body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", _function(name))
+    # a function with the helpers only it calls
+    whole = _function(name) + (_function("ssh_dir") if name == "ssh_files" else "")
+    body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", whole)
     body = body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs))
     program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_fn}\n{before}\n{body}{name}\n"
     done = subprocess.run(
