@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hardaudit.facts.parsers.files import parse_env_files, parse_ssh_files
-from hardaudit.facts.script import SCRIPT_TEMPLATE
+from hardaudit.facts.script import SCRIPT_TEMPLATE, fill_constants
 
 from .test_services_script import PRELUDE, fake_sudo
 
@@ -49,7 +49,7 @@ def run_function(
     # a function with the helpers only it calls
     whole = _function(name) + (_function("ssh_dir") if name == "ssh_files" else "")
     body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", whole)
-    body = body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs))
+    body = fill_constants(body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs)))
     program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_fn}\n{before}\n{body}{name}\n"
     done = subprocess.run(
         [*shell, "-c", program],

@@ -44,10 +44,10 @@ etc_files() {
 # World-writable files and non-sticky world-writable directories, first __WWCAP__ only.
 world_writable() {
   set --
-  for _d in /etc /usr /bin /sbin /lib /boot /srv /opt; do
+  for _d in __WW_ROOTS__; do
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
-  { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
+  { root find "$@" -xdev __WW_PRUNE__ \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
     printf 'rc=%s\000' "$?"; } | names0 |
     awk '/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next } n++ < __WWCAP__ { print } END { exit rc }'
 }
@@ -61,7 +61,7 @@ env_files() {
   printf '## dirs'
   for _d; do printf ' '; enc "$_d" | tr -d '\n'; done
   echo
-  _esc=$( { root find "$@" -xdev -maxdepth 6 -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
+  _esc=$( { root find "$@" -xdev -maxdepth __ENV_DEPTH__ __ENV_PRUNE__ -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
     printf 'rc=%s\000' "$?"; } | names0)
   _frc=1
   set --
