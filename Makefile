@@ -11,7 +11,7 @@ AUDIT := $(VENV)/bin/audit
 STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check
+.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check bench-target
 
 deps: system-deps $(STAMP)
 
@@ -55,3 +55,7 @@ test: deps
 	$(PY) -m ruff check src tests lab
 	$(PY) -m mypy
 	$(PY) -m pytest -q -ra
+
+# The facts script's CPU and sudo calls on each lab host (the lab must be up: make lab-up).
+bench-target: deps
+	$(PY) bench/target_cost.py --label $${LABEL:-run}
