@@ -166,6 +166,7 @@ ssh_files() {
     printf '%s|' "$_st"; enc "$_d"
     ssh_dir "$_u" "$_uid" "$_gid" "$_d"
     IFS=$_nl
+    set -f  # ssh_dir turned it off: the next home's name is matched as a name again
   done
   set +f
   IFS=$_ifs
