@@ -172,12 +172,12 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
     RootCommand(
         f"/usr/bin/find ^(/[^ ]+ )+-xdev {_prune(WALK_PRUNED)} \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0$",
         "world-writable files under system directories (regex: paths only, no -exec)",
-        f"/usr/bin/find /etc /usr -xdev {_prune(WALK_PRUNED).replace(chr(92) * 2, '')} '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print0",
+        f"/usr/bin/find /etc /usr -xdev {_prune(WALK_PRUNED)} '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print0",
     ),
     RootCommand(
         f"/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
         ".env files under app_dirs (regex: paths only, no -exec)",
-        f"/usr/bin/find /srv /home -xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS).replace(chr(92) * 2, '')} -type f '(' -name .env -o -name '.env.*' ')' -print0",
+        f"/usr/bin/find /srv /home -xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f '(' -name .env -o -name '.env.*' ')' -print0",
     ),
     RootCommand("/usr/bin/docker ps -q --no-trunc", "running containers"),
     RootCommand(

@@ -177,3 +177,14 @@ def test_key_grep_runs_as_each_homes_owner_never_root_for_a_user() -> None:
     owner_alias = text.split("Cmnd_Alias HARDAUDIT_AS_OWNER = \\\n", 1)[1].split("\nauditor ", 1)[0]
     assert "-D skip -l -m1 -e PRIVATE\\ KEY----- -- *" in owner_alias
     assert all("grep" in line for line in owner_alias.splitlines())
+
+
+@pytest.mark.parametrize("cmd", ROOT_COMMANDS, ids=lambda c: c.command[:60])
+def test_each_doctor_probe_is_admitted_by_its_own_sudoers_line(cmd: object) -> None:
+    # `audit doctor` asks `sudo -n -l <probe>`: a probe its line does not admit would name a
+    # command as refused on a host whose sudoers is exactly `audit sudoers`
+    from hardaudit.facts.script import RootCommand
+
+    assert isinstance(cmd, RootCommand)
+    words = shlex.split(cmd.probe or cmd.command)
+    assert sudo_allows(words[0], words[1:]), cmd.probe or cmd.command
