@@ -15,7 +15,7 @@ BENCHSTAMP := $(VENV)/.installed-bench
 BENCHARGS ?= all --lab-up
 SHELL := /bin/bash
 
-.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check bench
+.PHONY: deps system-deps demo test lint unit lab-up lab-down fresh-machine-check bench bench-target
 
 deps: system-deps $(STAMP)
 
@@ -82,3 +82,7 @@ $(BENCHSTAMP): pyproject.toml | $(STAMP)
 
 bench: deps $(BENCHSTAMP)
 	$(PY) bench/run.py $(BENCHARGS)
+
+# The facts script's CPU and sudo calls on each lab host (the lab must be up: make lab-up).
+bench-target: deps
+	$(PY) bench/target_cost.py --label $${LABEL:-run}

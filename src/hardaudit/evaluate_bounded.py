@@ -29,6 +29,7 @@ from hardaudit.checks.engine import evaluate
 from hardaudit.checks.model import Check, CheckResult
 from hardaudit.errors import FactError
 from hardaudit.facts.build import build_host_facts
+from hardaudit.facts.parsers.timing import parse_timing
 from hardaudit.facts.sections import split_sections
 
 
@@ -40,6 +41,7 @@ class HostVerdict:
     notes: tuple[str, ...]
     privilege: str
     os_pretty: str
+    facts_timing: tuple[tuple[str, float], ...] = ()  # (section, wall seconds on the target)
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,15 @@ def parse_and_evaluate(
     stdout: str, stderr: str, nonce: str, checks: Sequence[Check], host_vars: Mapping[str, Any]
 ) -> HostVerdict:
     """Split the output, parse every fact, run every check (pure; FactError if no output)."""
-    facts = build_host_facts(split_sections(stdout, stderr, nonce), nonce)
+    facts = build_host_facts(
+        split_sections(stdout, stderr, nonce), nonce, parse_timing(stdout, nonce)
+    )
     return HostVerdict(
         findings=evaluate(checks, facts, host_vars),
         notes=facts.notes,
         privilege=facts.meta.privilege,
         os_pretty=facts.meta.os_pretty,
+        facts_timing=facts.timing.sections,
     )
 
 

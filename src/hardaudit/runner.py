@@ -179,6 +179,7 @@ def audit_host(
         privilege=verdict.privilege,
         os=verdict.os_pretty,
         notes=tuple(notes),
+        facts_timing=verdict.facts_timing,
         jump=tuple(h.label for h in host.jump),
         port=host.port,
     )

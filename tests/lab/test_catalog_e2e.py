@@ -232,6 +232,17 @@ def test_least_privilege_sudoers_is_enough(lab_run: tuple[AuditRun, Path]) -> No
     assert web1["summary"]["unknown"] == 0
 
 
+def test_every_audited_host_reports_its_sections_timing(lab_run: tuple[AuditRun, Path]) -> None:
+    run, _ = lab_run
+    for host in run.report["hosts"]:
+        if host["status"] != "ok":
+            assert host["facts_timing"] == {}
+            continue
+        timing = host["facts_timing"]
+        assert {"meta", "ssh_files", "world_writable"} <= set(timing), host["name"]
+        assert all(isinstance(s, float | int) and 0 <= s < 60 for s in timing.values())
+
+
 def test_run_within_budget(lab_run: tuple[AuditRun, Path]) -> None:
     run, _ = lab_run
     assert run.seconds < 30

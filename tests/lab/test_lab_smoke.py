@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from hardaudit.facts.script import WALK_PRUNED
+
 if TYPE_CHECKING:
     from conftest import Lab
 
@@ -86,6 +88,14 @@ def test_web1_sudo_follows_the_sudoers_example(lab: Lab) -> None:
     assert (anything.returncode == 0) == (not (lab.repo / "docs" / "sudoers.example").exists())
 
 
+def prune(paths: tuple[str, ...]) -> list[str]:
+    """`-path P -o -path Q ...`, the inside of the script's prune expression."""
+    words: list[str] = []
+    for path in paths:
+        words += [*(["-o"] if words else []), "-path", path]
+    return words
+
+
 def test_web1_sudoers_regex_entries_parse_and_match(lab: Lab) -> None:
     if not (lab.repo / "docs" / "sudoers.example").exists():
         pytest.skip("no docs/sudoers.example: web1 has NOPASSWD: ALL")
@@ -98,10 +108,14 @@ def test_web1_sudoers_regex_entries_parse_and_match(lab: Lab) -> None:
     # sudo >= 1.9.10 (bookworm: 1.9.13) reads ^...$ arguments as regular expressions
     assert allowed("/usr/sbin/sshd", "-T", "-C", "user=deploy,host=x,addr=198.51.100.1")
     assert not allowed("/usr/sbin/sshd", "-T", "-C", "user=root", "-f", "/tmp/other")
-    walk = ["/etc", "/usr", "-xdev", "(", "-type", "f", "-o", "-type", "d", ")",
+    walk = ["/etc", "/usr", "-xdev", "(", *prune(WALK_PRUNED), ")", "-prune", "-o",
+            "(", "-type", "f", "-o", "-type", "d", ")",
             "-perm", "-0002", "!", "-perm", "-1000", "-print0"]  # fmt: skip
     assert allowed("/usr/bin/find", *walk)
     assert not allowed("/usr/bin/find", *walk, "-delete")
+    assert not allowed("/usr/bin/find", *walk[:3], *walk[walk.index("-prune") + 2 :])  # no prune
+    # every ~/.ssh that may exist in one stat, names printed
+    assert allowed("/usr/bin/stat", "-c", "%a|%U|%G|%F|%n", "--", "/root/.ssh", "/home/a/.ssh")
     listing = ["/home/app/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
     assert allowed("/usr/bin/find", *listing)
     assert not allowed("/usr/bin/find", "/x", "-exec", "id", ";", *listing[1:])

@@ -56,7 +56,9 @@ def test_the_fresh_machine_check_runs_first_and_stops_ci(ci_copy: Path, tmp_path
 
 
 def test_a_green_run_exits_zero_with_the_summary(ci_copy: Path, tmp_path: Path) -> None:
-    done = run_ci(ci_copy, tmp_path, '[ "$1" = test ] && echo "==== 42 passed in 3.00s ===="\nexit 0')
+    done = run_ci(
+        ci_copy, tmp_path, '[ "$1" = test ] && echo "==== 42 passed in 3.00s ===="\nexit 0'
+    )
     assert done.returncode == 0
     assert "ci: pytest: ==== 42 passed in 3.00s ====" in done.stdout
     assert "[deps]" in done.stdout  # the record of what this machine lacked, or "nothing missing"

@@ -119,9 +119,9 @@ class ArgvScanner:
         return argv
 
     def calls(self, tree: ast.Module) -> Iterator[tuple[ast.FunctionDef | None, ast.Call]]:
-        def visit(node: ast.AST, function: ast.FunctionDef | None) -> Iterator[
-            tuple[ast.FunctionDef | None, ast.Call]
-        ]:
+        def visit(
+            node: ast.AST, function: ast.FunctionDef | None
+        ) -> Iterator[tuple[ast.FunctionDef | None, ast.Call]]:
             for child in ast.iter_child_nodes(node):
                 inner = child if isinstance(child, ast.FunctionDef) else function
                 if isinstance(child, ast.Call) and (uses_subprocess or not bare_run(child)):

@@ -11,6 +11,7 @@ from hardaudit.facts.model import (
     Absent,
     Container,
     EnvFiles,
+    FactsTiming,
     FileStat,
     FirewallState,
     HostFacts,
@@ -288,8 +289,11 @@ def _nginx(section: Section | None, nonce: str) -> tuple[NginxServer, ...] | Unk
     return Absent("nginx is not installed") if parsed is None else parsed
 
 
-def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
-    """Parse every section; a fact that cannot be read becomes Unknown with the reason."""
+def build_host_facts(
+    sections: Mapping[str, Section], nonce: str, timing: FactsTiming | None = None
+) -> HostFacts:
+    """Parse every section; a fact that cannot be read becomes Unknown with the reason.
+    `timing` is what the script said about its own cost (parsers/timing.py)."""
     meta_section = sections.get("meta")
     if meta_section is None or meta_section.rc is None:
         raise FactError("the facts script produced no `meta` section: the script did not run")
@@ -323,4 +327,5 @@ def build_host_facts(sections: Mapping[str, Section], nonce: str) -> HostFacts:
         nginx=_guarded("nginx configuration", lambda: _nginx(sections.get("nginx"), nonce)),
         sections=sections,
         notes=(sshd_note,) if sshd_note else (),
+        timing=timing or FactsTiming(),
     )

@@ -269,6 +269,20 @@ def _unread() -> Unknown:
 
 
 @dataclass(frozen=True)
+class FactsTiming:
+    """What the facts script cost on the target, as the target reported it.
+
+    `sections`: (section, wall seconds) in the order they ran, coarse (hundredths of a
+    second from /proc/uptime, else the `date` clock); `cpu_s`: user + system CPU of the
+    script's shell and every child it waited for (`times` at its end), None when the script
+    did not get there (killed, timed out) or printed nothing usable.
+    """
+
+    sections: tuple[tuple[str, float], ...] = ()
+    cpu_s: float | None = None
+
+
+@dataclass(frozen=True)
 class HostFacts:
     """Everything the checks may look at for one host."""
 
@@ -289,3 +303,4 @@ class HostFacts:
     nginx: tuple[NginxServer, ...] | Unknown | Absent = field(default_factory=_unread)
     sections: Mapping[str, Section] = field(default_factory=lambda: MappingProxyType({}))
     notes: tuple[str, ...] = ()  # e.g. "sshd settings parsed from files: no root"
+    timing: FactsTiming = field(default_factory=FactsTiming)

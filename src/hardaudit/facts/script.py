@@ -30,6 +30,29 @@ DOCKER_INSPECT_FORMAT = (
 )
 
 
+# The walks: world_writable() searches WALK_ROOTS, .env files are searched under app_dirs;
+# both stay on each root's filesystem (-xdev) and never enter the pseudo-filesystems (a
+# container's /run, or app_dirs: [/], may sit on the root filesystem). The world-writable walk
+# also skips documentation trees no program runs or sources (man pages, docs, translations),
+# a third of a typical /usr. Both are capped: COMMAND_TIMEOUT_S, their output cap, and for
+# world_writable WORLD_WRITABLE_CAP paths; a cap hit makes the check fail or unknown, never pass.
+WALK_ROOTS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/srv", "/opt")
+PSEUDO_FS = ("/proc", "/sys", "/dev", "/run")
+WALK_PRUNED = (
+    *PSEUDO_FS,
+    "/usr/share/doc",
+    "/usr/share/man",
+    "/usr/share/info",
+    "/usr/share/locale",
+)
+ENV_MAX_DEPTH = 6
+
+
+def _prune(paths: Sequence[str]) -> str:
+    """find's `\\( -path P -o ... \\) -prune -o` for `paths`, as the script writes it."""
+    return "\\( " + " -o ".join(f"-path {p}" for p in paths) + " \\) -prune -o"
+
+
 # The Redis directives the facts script reads (case-insensitive, after any indentation).
 REDIS_PATTERN = "^[[:space:]]*(bind|protected-mode|requirepass|aclfile|user|port)([[:space:]]|$)"
 
@@ -105,6 +128,12 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         dirs=BIN_DIRS,
     ),
     RootCommand(
+        "/usr/bin/stat -c %a|%U|%G|%F|%n -- *",
+        "modes of every ~/.ssh directory at once (names from /etc/passwd: one line each)",
+        "/usr/bin/stat -c '%a|%U|%G|%F|%n' -- /root/.ssh",
+        dirs=BIN_DIRS,
+    ),
+    RootCommand(
         "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -print0$",
         "names in each ~/.ssh, NUL-separated (regex: no -exec)",
         "/usr/bin/find /root/.ssh -mindepth 1 -maxdepth 1 -print0",
@@ -141,14 +170,14 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         for skip in ("-D skip ", "")
     ),
     RootCommand(
-        "/usr/bin/find ^(/[^ ]+ )+-xdev \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0$",
+        f"/usr/bin/find ^(/[^ ]+ )+-xdev {_prune(WALK_PRUNED)} \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0$",
         "world-writable files under system directories (regex: paths only, no -exec)",
-        "/usr/bin/find /etc /usr -xdev '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print0",
+        f"/usr/bin/find /etc /usr -xdev {_prune(WALK_PRUNED)} '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print0",
     ),
     RootCommand(
-        "/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth 6 -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
+        f"/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
         ".env files under app_dirs (regex: paths only, no -exec)",
-        "/usr/bin/find /srv /home -xdev -maxdepth 6 -type f '(' -name .env -o -name '.env.*' ')' -print0",
+        f"/usr/bin/find /srv /home -xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f '(' -name .env -o -name '.env.*' ')' -print0",
     ),
     RootCommand("/usr/bin/docker ps -q --no-trunc", "running containers"),
     RootCommand(
@@ -256,6 +285,21 @@ def _words(values: Sequence[str]) -> str:
     return " ".join(shlex.quote(v) for v in values)
 
 
+def fill_constants(text: str) -> str:
+    """`text` (the script or a part of it) with its fixed placeholders filled in: caps, time
+    caps and the walks' roots and pruned directories (not the per-host ones)."""
+    return (
+        text.replace("__TIMEOUT__", str(COMMAND_TIMEOUT_S))
+        .replace("__ERRCAP__", str(STDERR_CAP))
+        .replace("__CAP__", str(DEFAULT_CAP))
+        .replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
+        .replace("__WW_ROOTS__", " ".join(WALK_ROOTS))
+        .replace("__WW_PRUNE__", _prune(WALK_PRUNED))
+        .replace("__ENV_PRUNE__", _prune(PSEUDO_FS))
+        .replace("__ENV_DEPTH__", str(ENV_MAX_DEPTH))
+    )
+
+
 def build_script(
     *,
     become: bool,
@@ -276,11 +320,7 @@ def build_script(
         for fact in user_facts
     )
     script = (
-        SCRIPT_TEMPLATE.replace("__NONCE__", nonce)
-        .replace("__TIMEOUT__", str(COMMAND_TIMEOUT_S))
-        .replace("__ERRCAP__", str(STDERR_CAP))
-        .replace("__CAP__", str(DEFAULT_CAP))
-        .replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
+        fill_constants(SCRIPT_TEMPLATE.replace("__NONCE__", nonce))
         .replace("__TOOLS__", " ".join(TOOLS))
         .replace("__APP_DIRS__", _words([d for d in app_dirs if d.startswith("/")]))
         .replace("__SERVICES__", _words([re.sub(r"\.service$", "", s) for s in services]))

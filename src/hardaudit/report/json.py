@@ -76,6 +76,7 @@ def _host(host: HostReport, notes: RunAnnotations) -> dict[str, Any]:
         "privilege": host.privilege,
         "os": host.os,
         "notes": list(host.notes),
+        "facts_timing": dict(host.facts_timing),
         "summary": {status.value: host.count(status) for status in Status},
         "score": host.score,
         "worst_failed_severity": worst.label if worst else None,

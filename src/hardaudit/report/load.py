@@ -148,6 +148,9 @@ class _Reader:
             notes=self.strings(data, "notes", where),
             jump=self.strings(data, "jump", where),
             port=self.optional(data, "port", int, 22, where),
+            facts_timing=tuple(
+                (str(name), self.number(timing, name, f"{where}.facts_timing")) for name in timing
+            ),
         )
 
     def waiver(self, data: Any, where: str) -> WaiverRecord:

@@ -65,6 +65,8 @@ class HostReport:
     notes: tuple[str, ...] = ()
     jump: tuple[str, ...] = ()
     port: int = 22
+    # (section, wall seconds) as the facts script measured them on the target, in run order
+    facts_timing: tuple[tuple[str, float], ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
@@ -80,6 +82,10 @@ class HostReport:
             return None
         passed = sum(SEVERITY_WEIGHT[f.severity] for f in judged if f.status == Status.PASS)
         return round(100.0 * passed / total, 1)
+
+    def slowest_sections(self, count: int = 3) -> tuple[tuple[str, float], ...]:
+        """The `count` sections that took longest on the target, slowest first."""
+        return tuple(sorted(self.facts_timing, key=lambda item: -item[1])[:count])
 
     @property
     def worst_failure(self) -> Severity | None:

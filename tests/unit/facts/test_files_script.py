@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hardaudit.facts.parsers.files import parse_env_files, parse_ssh_files
-from hardaudit.facts.script import SCRIPT_TEMPLATE
+from hardaudit.facts.script import SCRIPT_TEMPLATE, fill_constants
 
 from .test_services_script import PRELUDE, fake_sudo
 
@@ -46,8 +46,10 @@ def run_function(
     cwd: Path | None = None,
 ) -> tuple[str, int, str]:
     """(stdout, exit status, stderr) of one script function, /etc re-rooted under `tmp`."""
-    body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", _function(name))
-    body = body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs))
+    # a function with the helpers only it calls
+    whole = _function(name) + (_function("ssh_dir") if name == "ssh_files" else "")
+    body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", whole)
+    body = fill_constants(body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs)))
     program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_fn}\n{before}\n{body}{name}\n"
     done = subprocess.run(
         [*shell, "-c", program],

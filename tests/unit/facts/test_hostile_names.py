@@ -27,6 +27,7 @@ from hardaudit.facts.parsers.files import parse_env_files, parse_ssh_files, pars
 from hardaudit.facts.parsers.names import decode_name
 from hardaudit.facts.parsers.services import parse_nginx, parse_redis
 from hardaudit.facts.parsers.sshd import parse_sshd_config
+from hardaudit.facts.script import fill_constants
 
 from ..checks.factories import facts
 from .test_files_script import passwd, run_function
@@ -138,10 +139,8 @@ def test_world_writable_names_come_back_whole(tmp_path: Path, shell: list[str]) 
         path = os.path.join(bytes(opt), raw)
         Path(os.fsdecode(path)).write_text("x\n")
         os.chmod(path, 0o666)
-    body = _function("world_writable").replace(
-        "for _d in /etc /usr /bin /sbin /lib /boot /srv /opt; do", f"for _d in {opt}; do"
-    )
-    body = body.replace("__WWCAP__", "50")
+    body = _function("world_writable").replace("for _d in __WW_ROOTS__; do", f"for _d in {opt}; do")
+    body = fill_constants(body)
     program = f"N='@@{NONCE}'\n{PRELUDE}\nroot() {{ \"$@\"; }}\n{body}world_writable\n"
     done = subprocess.run(
         [*shell, "-c", program],

@@ -13,7 +13,13 @@ import shlex
 import pytest
 
 from hardaudit.doctor import doctor_script
-from hardaudit.facts.script import REDIS_PATTERN, ROOT_COMMANDS, SCRIPT_TEMPLATE, sudoers_literal
+from hardaudit.facts.script import (
+    REDIS_PATTERN,
+    ROOT_COMMANDS,
+    SCRIPT_TEMPLATE,
+    build_script,
+    sudoers_literal,
+)
 
 
 def _fnmatch_regex(pattern: str) -> str:
@@ -62,6 +68,19 @@ KEY_GREP = ["-l", "-m1", "-e", "PRIVATE KEY-----", "--", "/home/a/.ssh/id_rsa"]
 STAT = ["-c", "%a|%U|%G|%F", "--", "/home/a/.ssh", "/home/a/.ssh/x"]
 KEY_GREP_SKIP = ["-D", "skip", *KEY_GREP]
 LIST = ["/home/a/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
+STAT_DIRS = ["-c", "%a|%U|%G|%F|%n", "--", "/root/.ssh", "/home/a/.ssh", "/var/lib/x/.ssh"]
+
+
+def _script_find(needle: str) -> list[str]:
+    """The arguments of the script's `root find ... NEEDLE ...` line, roots /etc /usr."""
+    built = build_script(become=True, nonce="n").script
+    line = next(t for t in built.splitlines() if "root find" in t and needle in t)
+    words = shlex.split(line.split("root find", 1)[1].split("</dev/null", 1)[0])
+    return ["/etc", "/usr", *words[1:]]  # "$@": the roots
+
+
+WALK = _script_find("-perm -0002")
+ENV_SEARCH = _script_find(".env")
 
 
 @pytest.mark.parametrize(
@@ -81,6 +100,9 @@ LIST = ["/home/a/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
         (("/usr/bin/grep", "/bin/grep"), KEY_GREP_SKIP),
         (("/usr/bin/find", "/bin/find"), LIST),
         (("/usr/sbin/sshd",), ["-T", "-C", "user=root,host=localhost,addr=127.0.0.1"]),
+        (("/usr/bin/stat", "/bin/stat"), STAT_DIRS),
+        (("/usr/bin/find",), WALK),
+        (("/usr/bin/find",), ENV_SEARCH),
     ],
 )
 def test_every_path_a_distribution_installs_is_allowed(
@@ -111,6 +133,11 @@ def test_every_path_a_distribution_installs_is_allowed(
         ("/usr/bin/find", ["/x", "-mindepth", "1", "-maxdepth", "1", "-type", "l", "-print0"]),
         ("/usr/bin/ss", ["-tulpn", "-K"]),
         ("/usr/sbin/sshd", ["-T", "-C", "user=root", "-f", "/tmp/x"]),
+        # the walks: paths, then exactly the script's expression (pruned list included)
+        ("/usr/bin/find", [*WALK[:-1], "-exec", "id", ";"]),
+        ("/usr/bin/find", ["/etc", "-xdev", "-fprint", "/tmp/x", *WALK[3:]]),
+        ("/usr/bin/find", [w for w in WALK if w != "/run"]),
+        ("/usr/bin/find", ["/etc", "-L", *ENV_SEARCH[2:]]),
     ],
 )
 def test_other_arguments_are_refused(path: str, args: list[str]) -> None:
@@ -150,3 +177,14 @@ def test_key_grep_runs_as_each_homes_owner_never_root_for_a_user() -> None:
     owner_alias = text.split("Cmnd_Alias HARDAUDIT_AS_OWNER = \\\n", 1)[1].split("\nauditor ", 1)[0]
     assert "-D skip -l -m1 -e PRIVATE\\ KEY----- -- *" in owner_alias
     assert all("grep" in line for line in owner_alias.splitlines())
+
+
+@pytest.mark.parametrize("cmd", ROOT_COMMANDS, ids=lambda c: c.command[:60])
+def test_each_doctor_probe_is_admitted_by_its_own_sudoers_line(cmd: object) -> None:
+    # `audit doctor` asks `sudo -n -l <probe>`: a probe its line does not admit would name a
+    # command as refused on a host whose sudoers is exactly `audit sudoers`
+    from hardaudit.facts.script import RootCommand
+
+    assert isinstance(cmd, RootCommand)
+    words = shlex.split(cmd.probe or cmd.command)
+    assert sudo_allows(words[0], words[1:]), cmd.probe or cmd.command

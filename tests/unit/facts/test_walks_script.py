@@ -10,7 +10,6 @@ find's complaint and its exit status 1.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from hardaudit.checks.model import Status
 from hardaudit.facts.build import _env_files, _world_writable
 from hardaudit.facts.model import EnvFiles, Section, WorldWritable
 from hardaudit.facts.parsers.files import parse_env_files
-from hardaudit.facts.script import WORLD_WRITABLE_CAP
+from hardaudit.facts.script import fill_constants
 
 from ..checks.factories import facts
 from .test_files_script import SHELLS, _function, run_function
@@ -70,8 +69,8 @@ def test_env_search_with_an_unreadable_dir_still_fails(tmp_path: Path, shell: li
 
 
 def run_world_writable(tmp: Path, shell: list[str], root_fn: str) -> tuple[str, int, str]:
-    body = re.sub(r"for _d in /etc [^;]*;", f"for _d in {tmp};", _function("world_writable"))
-    body = body.replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
+    body = _function("world_writable").replace("for _d in __WW_ROOTS__;", f"for _d in {tmp};")
+    body = fill_constants(body)
     program = f"N='@@N'\n{PRELUDE}\n{root_fn}\n{body}world_writable\n"
     done = subprocess.run(
         [*shell, "-c", program],

@@ -119,6 +119,7 @@ WEB1 = HostReport(
     os="Debian GNU/Linux 12 (bookworm)",
     notes=("sudo -n used for the facts script",),
     jump=("bastion",),
+    facts_timing=(("meta", 0.01), ("sshd_t", 0.03), ("ssh_files", 0.05), ("nft", 0.02)),
 )
 
 DB1 = HostReport(

@@ -40,7 +40,17 @@ def _annotated() -> RunReport:
         ("/root/.ssh/id_rsa 0644",),
         objects=(key, FindingObject("/home/a/.ssh/id_ed25519", line=3)),
     )
-    host = HostReport("web1", "127.0.0.1", ("web",), HostStatus.OK, "", 1.0, (fail,), port=2201)
+    host = HostReport(
+        "web1",
+        "127.0.0.1",
+        ("web",),
+        HostStatus.OK,
+        "",
+        1.0,
+        (fail,),
+        port=2201,
+        facts_timing=(("meta", 0.01), ("sshd", 0.25)),
+    )
     down = HostReport("db1", "127.0.0.1", (), HostStatus.UNREACHABLE, "refused", 0.5)
     fp = fingerprint("web1", "file.ssh-privkey", "/root/.ssh/id_rsa")
     drift = Drift(

@@ -24,12 +24,13 @@ from hardaudit.checks.evaluators import (
 )
 from hardaudit.checks.model import Check, Outcome, Status
 from hardaudit.facts.model import Absent, FileStat, HostFacts, SshdConfig
+from hardaudit.facts.script import WALK_PRUNED, WALK_ROOTS
 
 SHADOW_FILES = ("/etc/shadow", "/etc/gshadow")
 SSHD_CONFIG = "/etc/ssh/sshd_config"
 HOST_KEY = re.compile(r"^/etc/ssh/ssh_host_[^/]+_key$")
-# The directories facts/script.py's world_writable() walks, named in a clean result.
-WALKED_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/srv", "/opt")
+# The directories facts/script.py's world_writable() walks (and skips), named in a clean result.
+WALKED_DIRS = WALK_ROOTS
 ACCOUNT = "account"  # in `owners`: the account the file belongs to (the ~/.ssh's or home's user)
 NAMELESS = "UNKNOWN"  # what GNU and BusyBox stat print for a UID without an account
 # ssh_files reports a failed private-key header grep as unreadable: irrelevant to modes.
@@ -311,6 +312,7 @@ def world_writable(check: Check, facts: HostFacts, variables: Mapping[str, Any])
         Status.PASS,
         (
             "no world-writable file or non-sticky world-writable directory under "
-            + " ".join(WALKED_DIRS),
+            + " ".join(WALKED_DIRS)
+            + f" (each on its own filesystem; not walked: {' '.join(WALK_PRUNED)})",
         ),
     )

@@ -44,10 +44,10 @@ etc_files() {
 # World-writable files and non-sticky world-writable directories, first __WWCAP__ only.
 world_writable() {
   set --
-  for _d in /etc /usr /bin /sbin /lib /boot /srv /opt; do
+  for _d in __WW_ROOTS__; do
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
-  { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
+  { root find "$@" -xdev __WW_PRUNE__ \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
     printf 'rc=%s\000' "$?"; } | names0 |
     awk '/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next } n++ < __WWCAP__ { print } END { exit rc }'
 }
@@ -61,7 +61,7 @@ env_files() {
   printf '## dirs'
   for _d; do printf ' '; enc "$_d" | tr -d '\n'; done
   echo
-  _esc=$( { root find "$@" -xdev -maxdepth 6 -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
+  _esc=$( { root find "$@" -xdev -maxdepth __ENV_DEPTH__ __ENV_PRUNE__ -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
     printf 'rc=%s\000' "$?"; } | names0)
   _frc=1
   set --
@@ -113,67 +113,119 @@ keygrep() {
 # ~/.ssh of every user with a home: the directory's stat, then each entry's (names from a
 # NUL-separated find), then which regular files are private keys. `unreadable:` lines say
 # what could not be read (`unreadable: stat|list|names|keys <dir>`); names as enc writes them.
+# Root's help is asked for as few times as possible (each `sudo -n` costs ~10 ms of CPU): a
+# ~/.ssh the login user sees is absent (in a home it may search, or no home in a parent it
+# may search) is left out; the others are stat'ed by one command (their names come from
+# passwd: no newline, one line each); the login user's own ~/.ssh is read with its own rights.
 ssh_files() {
   _kok=  # whether sudo runs the private-key grep as a user: asked once, at the first one
   _kg=
   tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
   if [ $? = 1 ]; then _kg='-D skip'; fi  # GNU grep; BusyBox's has no -D
-  awk -F: '$6 != "" && $6 != "/" { print $1 ":" $3 ":" $4 ":" $6 }' /etc/passwd | while IFS=: read -r _u _uid _gid _h; do
+  _pw=$(awk -F: '$6 != "" && $6 != "/" { print $1 ":" $3 ":" $4 ":" $6 }' /etc/passwd)
+  set --
+  _ifs=$IFS; IFS=$_nl
+  set -f  # a home named with a wildcard is a name
+  for _l in $_pw; do
+    _h=${_l#*:*:*:}
+    if [ -e "$_h/.ssh" ] || [ -L "$_h/.ssh" ]; then :
+    elif [ -d "$_h" ] && [ -x "$_h" ]; then continue
+    elif [ ! -e "$_h" ] && [ ! -L "$_h" ] && [ -x "${_h%/*}/" ]; then continue
+    fi
+    case "$_nl$*$_nl" in *"$_nl$_h/.ssh$_nl"*) ;; *) set -- "$@" "$_h/.ssh" ;; esac
+  done
+  set +f
+  IFS=$_ifs
+  [ $# -gt 0 ] || return 0
+  _cand=$(printf '%s\n' "$@")
+  # stdout (`mode|owner|group|kind|name` per directory that exists), then stderr
+  _so=$( { _se=$(root stat -c '%a|%U|%G|%F|%n' -- "$@" 2>&1 >&3 3>&- </dev/null)
+    printf '%s ERR\n%s\n' "$N" "$_se"; } 3>&1)
+  _se=${_so#*"$N ERR$_nl"}
+  _so=${_so%%"$N ERR$_nl"*}
+  IFS=$_nl
+  set -f
+  for _l in $_pw; do
+    IFS=$_ifs
+    _u=${_l%%:*}; _r=${_l#*:}; _uid=${_r%%:*}; _r=${_r#*:}; _gid=${_r%%:*}; _h=${_r#*:}
     _d="$_h/.ssh"
-    _st=$(root stat -c '%a|%U|%G|%F' -- "$_d" 2>&1 </dev/null)
-    case $_st in
-      *"No such file"*|*"Not a directory"*) continue ;;  # "Permission denied": unreadable
-    esac
+    case "$_nl$_cand$_nl" in *"$_nl$_d$_nl"*) ;; *) IFS=$_nl; continue ;; esac
+    _st=
+    IFS=$_nl
+    for _x in $_so; do
+      case $_x in [0-7]*"|$_d") _st=${_x%"|$_d"}; break ;; esac
+    done
+    IFS=$_ifs
+    if [ -z "$_st" ]; then
+      case $_se in  # GNU: cannot stat[x] 'NAME': ...; BusyBox: can't stat 'NAME': ...
+        *"'$_d': No such file"*|*"'$_d': Not a directory"*) IFS=$_nl; continue ;;
+      esac
+    fi
     printf '%s USER %s %s\n' "$N" "$_u" "$_h"
-    case $_st in
-      [0-7]*"|"*) printf '%s|' "$_st"; enc "$_d" ;;
-      *) printf 'unreadable: stat '; enc "$_d"; continue ;;
-    esac
+    if [ -z "$_st" ]; then printf 'unreadable: stat '; enc "$_d"; IFS=$_nl; continue; fi
+    printf '%s|' "$_st"; enc "$_d"
+    ssh_dir "$_u" "$_uid" "$_gid" "$_d"
+    IFS=$_nl
+    set -f  # ssh_dir turned it off: the next home's name is matched as a name again
+  done
+  set +f
+  IFS=$_ifs
+}
+
+# ssh_dir USER UID GID DIR: DIR's entries and which are private keys (see ssh_files). The
+# login user's own directory is read with its own rights (root's only if that fails).
+ssh_dir() {
+  _u=$1; _uid=$2; _gid=$3; _d=$4
+  _rs=root
+  [ "$_uid" = "$HA_UID" ] && _rs=tmo
+  _esc=$( { $_rs find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
+    printf 'rc=%s\000' "$?"; } | names0)
+  case $_esc in *"${_nl}rc=0"|rc=0) ;; *) if [ "$_rs" = tmo ]; then _rs=root
     _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
       printf 'rc=%s\000' "$?"; } | names0)
-    _frc=1
-    set --
-    _ifs=$IFS; IFS=$_nl
-    set -f  # a file named `*` is a name, not a pattern to expand in the current directory
-    for _e in $_esc; do
-      # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
-      case $_e in
-        rc=*) _frc=${_e#rc=}; continue ;;
-        \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
-      esac
-      set -- "$@" "$_e"
-    done
-    set +f
-    IFS=$_ifs
-    if [ "$_frc" != 0 ]; then printf 'unreadable: list '; enc "$_d"; continue; fi
-    [ $# -gt 0 ] || continue
-    stats root "$@" 2>/dev/null || { printf 'unreadable: names '; enc "$_d"; }
-    # Only regular files are searched for a private-key header; names come back, never contents.
-    set --
-    IFS=$_nl
-    set -f
-    for _e in $_reg; do
-      # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
-      case $_e in \\*) _e=$(printf "$_e."); _e=${_e%.} ;; esac
-      set -- "$@" "$_e"
-    done
-    set +f
-    IFS=$_ifs
-    [ $# -gt 0 ] || continue
-    if [ -z "$_kok" ] && [ -n "$HA_SUDO" ] && [ "$_uid" != 0 ] && [ "$_uid" != "$HA_UID" ]; then
-      # shellcheck disable=SC2086  # _kg: nothing or exactly `-D skip`
-      if sudo_ok -u "$_u" grep $_kg -l -m1 -e 'PRIVATE KEY-----' -- "$@"; then _kok=yes; else
-        _kok=no
-        echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
-      fi
-    fi
-    _keys=$(keygrep "$_u" "$_uid" "$_gid" "$@"); _grc=$?
-    # grep -l prints the names it was given, one per line: each regular file is looked up whole
-    # (a name holding a newline can at worst make another name look like a key, never hide one)
-    for _f; do
-      case "$_nl$_keys$_nl" in *"$_nl$_f$_nl"*) printf 'privkey: '; enc "$_f" ;; esac
-    done
-    # `if`, not `&&`: a false test as the loop's last command would become the section's rc
-    if [ "$_grc" -gt 1 ]; then printf 'unreadable: keys '; enc "$_d"; fi
+  fi ;; esac
+  _frc=1
+  set --
+  _ifs=$IFS; IFS=$_nl
+  set -f  # a file named `*` is a name, not a pattern to expand in the current directory
+  for _e in $_esc; do
+    # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+    case $_e in
+      rc=*) _frc=${_e#rc=}; continue ;;
+      \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
+    esac
+    set -- "$@" "$_e"
   done
+  set +f
+  IFS=$_ifs
+  if [ "$_frc" != 0 ]; then printf 'unreadable: list '; enc "$_d"; return 0; fi
+  [ $# -gt 0 ] || return 0
+  stats $_rs "$@" 2>/dev/null || { printf 'unreadable: names '; enc "$_d"; }
+  # Only regular files are searched for a private-key header; names come back, never contents.
+  set --
+  IFS=$_nl
+  set -f
+  for _e in $_reg; do
+    # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
+    case $_e in \\*) _e=$(printf "$_e."); _e=${_e%.} ;; esac
+    set -- "$@" "$_e"
+  done
+  set +f
+  IFS=$_ifs
+  [ $# -gt 0 ] || return 0
+  if [ -z "$_kok" ] && [ -n "$HA_SUDO" ] && [ "$_uid" != 0 ] && [ "$_uid" != "$HA_UID" ]; then
+    # shellcheck disable=SC2086  # _kg: nothing or exactly `-D skip`
+    if sudo_ok -u "$_u" grep $_kg -l -m1 -e 'PRIVATE KEY-----' -- "$@"; then _kok=yes; else
+      _kok=no
+      echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
+    fi
+  fi
+  _keys=$(keygrep "$_u" "$_uid" "$_gid" "$@"); _grc=$?
+  # grep -l prints the names it was given, one per line: each regular file is looked up whole
+  # (a name holding a newline can at worst make another name look like a key, never hide one)
+  for _f; do
+    case "$_nl$_keys$_nl" in *"$_nl$_f$_nl"*) printf 'privkey: '; enc "$_f" ;; esac
+  done
+  # `if`, not `&&`: a false test as the loop's last command would become the section's rc
+  if [ "$_grc" -gt 1 ]; then printf 'unreadable: keys '; enc "$_d"; fi
 }

@@ -17,4 +17,7 @@ run containers __CAP__ containers
 run units __CAP__ units
 run redis __CAP__ redis
 run nginx __CAP__ nginx
-__USER_FACTS__printf '\n%s DONE\n' "$N"
+__USER_FACTS__# The CPU the script used so far (its shell and every child it waited for), as `times` prints it.
+printf '\n%s CPU\n' "$N"
+times
+printf '\n%s DONE\n' "$N"

@@ -47,14 +47,35 @@ case $(readlink -f "$(command -v timeout 2>/dev/null)" 2>/dev/null) in
   ""|*busybox*) tmo() { "$@"; } ;;
   *) tmo() { timeout __TIMEOUT__ "$@"; } ;;
 esac
+# Per-section wall time, coarse and cheap: clk sets _now to a tick count. /proc/uptime is read
+# by a built-in (no fork: a `date` per section would cost ~1 ms CPU each) in hundredths of a
+# second; else `date +%s%N` where it prints nanoseconds, else `date +%s` (seconds).
+# HA_CLK names the unit for the auditor: cs, ns or s.
+_up=
+[ -r /proc/uptime ] && read -r _up _ </proc/uptime
+case $_up in
+  [0-9]*.[0-9][0-9])
+    HA_CLK=cs
+    clk() {
+      read -r _up _ </proc/uptime
+      _now=${_up%.*}${_up#*.}; _now=${_now#"${_now%%[!0]*}"}; _now=${_now:-0}
+    } ;;
+  *)
+    case $(date +%s%N 2>/dev/null </dev/null) in
+      *[!0-9]*|"") HA_CLK=s; clk() { _now=$(date +%s </dev/null); } ;;
+      *) HA_CLK=ns; clk() { _now=$(date +%s%N </dev/null); } ;;
+    esac ;;
+esac
 # run NAME CAP CMD...: one delimited section; stdout capped at CAP (+1 byte shows truncation),
 # stderr capped and sent to the stderr stream under the same marker; rc from the command.
 run() {
   _n=$1; _c=$2; shift 2
+  clk; _t0=$_now
   printf '\n%s BEGIN %s cap=%s\n' "$N" "$_n" "$_c"
   printf '\n%s BEGIN %s\n' "$N" "$_n" >&2
   _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 )
   printf '\n%s END %s rc=%s\n' "$N" "$_n" "${_rc:-255}"
+  clk; printf '%s TIME %s %s %s\n' "$N" "$_n" "$((_now - _t0))" "$HA_CLK"
 }
 # root CMD...: through `sudo -n` when the wrapper found it allowed (only ROOT_COMMANDS use it).
 root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }

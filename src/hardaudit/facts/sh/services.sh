@@ -170,8 +170,9 @@ ngx_path_ok() {
 # `UNREAD <file>` names a file ngx_safe refused (its include is then unknown).
 nginx() {
   [ -d /etc/nginx ] || { echo "## none"; return 0; }
-  # m=p prints the structure lines, m=i the include patterns (absolute); r prefixes absolute
-  # patterns (empty here: the tests re-root /etc under a fixture tree).
+  # m=p prints the structure lines, m=i the include patterns (absolute), m=b both in one pass
+  # (the structure, then a `sep` line, then the patterns); r prefixes absolute patterns
+  # (empty here: the tests re-root /etc under a fixture tree).
   # shellcheck disable=SC2016  # an awk program: its $ are awk's
   _ngx='
     function put(t) { out = out ws t; ws = "" }
@@ -189,7 +190,8 @@ nginx() {
         else { name = ""; hide() }
         return
       }
-      if (m == "i") { if (name == "include" && n == 2) inc = u; return }
+      if (m != "p" && name == "include" && n == 2) inc = u
+      if (m == "i") return
       if (name == "listen" || name == "server_name" || name == "include") keep(t)
       else if (name == "add_header") { if (n == 2 || t == "always") keep(t); else hide() }
       else if (name == "location") { if (quoted) hide(); else keep(t) }
@@ -207,11 +209,15 @@ nginx() {
       while (i <= l) { d = substr(s, i, 1); if (d == "\\") i += 2; else if (d == c) return i; else i++ }
       return 0
     }
-    function ends() {
-      if (m == "i" && name == "include" && inc != "") print (inc ~ /^\// ? r inc : "/etc/nginx/" inc)
+    function ends(    p) {
+      if (m != "p" && name == "include" && inc != "") {
+        p = (inc ~ /^\// ? r inc : "/etc/nginx/" inc)
+        if (m == "i") print p; else incs = incs "\n" p
+      }
       n = 0; name = ""; inc = ""
     }
     BEGIN { R = "\"<redacted>\"" }
+    END { if (m == "b") printf "%s%s\n", sep, incs }
     {
       line = $0; l = length(line); out = ""; ws = ""; i = 1
       if (inq != "") {  # inside a quoted string an earlier line opened
@@ -241,7 +247,7 @@ nginx() {
         }
         arg(substr(line, i, j - i), 0); i = j
       }
-      if (m == "p" && (out ~ /[{}]/ || out ~ /^[ \t]*(listen|server_name|add_header|include)[ \t]/ || out ~ /^[ \t]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([ \t][^;]*)?$/)) print FNR ":" out
+      if (m != "i" && (out ~ /[{}]/ || out ~ /^[ \t]*(listen|server_name|add_header|include)[ \t]/ || out ~ /^[ \t]*(http|server|location|if|limit_except|upstream|map|types|events|stream|mail)([ \t][^;]*)?$/)) print FNR ":" out
     }'
   _rc=0; _seen=; _depth=0; _ifs=$IFS
   _todo='/etc/nginx/nginx.conf
@@ -276,9 +282,12 @@ $_f
         _seen="$_seen
 $_f"
         mark FILE "$_f"
-        tmo awk -v m=p -v q="'" -v r= "$_ngx" "$_f" </dev/null || _rc=1
-        _next="$_next
-$(tmo awk -v m=i -v q="'" -v r= "$_ngx" "$_f" </dev/null)"
+        # one awk per file: the structure lines go out, the include patterns come after sep
+        _o=$(tmo awk -v m=b -v q="'" -v r= -v sep="$N INCLUDES" "$_ngx" "$_f" </dev/null) || _rc=1
+        case $_o in
+          *"$N INCLUDES"*) printf '%s' "${_o%%"$N INCLUDES"*}"; _next="$_next${_o#*"$N INCLUDES"}" ;;
+          *) printf '%s\n' "$_o"; _rc=1 ;;
+        esac
       done
       set -f
       [ $_depth -gt 0 ] || continue
