@@ -11,7 +11,9 @@ Streak rule: an object's streak goes on through every earlier run in which it wa
 is broken only by a run that *judged* it and found it not failing (the check passed, or failed
 about other objects). A run where the host was not audited (unreachable, timeout...), was not
 selected, or where the check was unknown, skipped, waived or not run judged nothing, so it
-neither breaks nor lengthens the streak.
+neither breaks nor lengthens the streak; nor does a partial failure (CheckResult.partial:
+it could not judge everything, or named only the first MAX_OBJECTS objects) that does not
+name the object.
 
 Concurrency: every write is one `BEGIN IMMEDIATE` transaction and SQLite's busy timeout makes
 a second writer wait (up to a minute) instead of failing; WAL lets readers go on meanwhile.
@@ -57,6 +59,7 @@ _LETTERS = {
     Status.WAIVED: "W",
 }
 _NOT_RUN = "-"
+_PARTIAL = "f"  # a FAIL that judged only the objects it names (CheckResult.partial)
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # typed on command lines, printed
 _HINT = "pass another file with --history, or --no-history to audit without one"
 
@@ -261,7 +264,9 @@ class HistoryDB:
         for host in report.hosts:
             letters = [_NOT_RUN] * len(checks)
             for finding in host.findings:
-                letters[index[finding.check]] = _LETTERS[finding.status]
+                letters[index[finding.check]] = (
+                    _PARTIAL if finding.partial else _LETTERS[finding.status]
+                )
             host_rows.append(
                 (
                     host.name,
@@ -376,11 +381,13 @@ class HistoryDB:
             letter = results[position] if position is not None else _NOT_RUN
             if letter == "P":
                 break
-            if letter != "F":
+            if letter not in ("F", _PARTIAL):
                 continue  # unknown, skipped, waived, not run: judged nothing
             row = self._db.execute(
                 "SELECT since, streak FROM failing WHERE run = ? AND object = ?", (seq, object_id)
             ).fetchone()
+            if row is None and letter == _PARTIAL:
+                continue  # a partial failure that does not name it: judged nothing about it
             if row is None:
                 break  # the check failed about other objects: this one was fixed then
             return int(row[0]), int(row[1]) + 1
