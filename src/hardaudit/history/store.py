@@ -365,7 +365,17 @@ class HistoryDB:
         index = self._checks_of.get(seq)
         if index is None:
             (checks,) = self._db.execute("SELECT checks FROM runs WHERE seq = ?", (seq,)).fetchone()
-            index = {check: i for i, check in enumerate(json.loads(checks))}
+            try:
+                names = json.loads(checks)
+            except (TypeError, ValueError):
+                names = None
+            if not isinstance(names, list):
+                raise ReportError(
+                    f"the check list of a stored run (seq {seq}) is damaged",
+                    file=str(self.path),
+                    hint=_HINT,
+                )
+            index = {str(check): i for i, check in enumerate(names)}
             self._checks_of[seq] = index
         return index
 
@@ -378,7 +388,10 @@ class HistoryDB:
             if status != HostStatus.OK.value:
                 continue  # not audited: judged nothing
             position = self._check_index(seq).get(check)
-            letter = results[position] if position is not None else _NOT_RUN
+            # a results string shorter than the check list (a damaged row) judged nothing more
+            letter = _NOT_RUN
+            if position is not None:
+                letter = results[position : position + 1] or _NOT_RUN
             if letter == "P":
                 break
             if letter not in ("F", _PARTIAL):
@@ -481,7 +494,7 @@ class HistoryDB:
         (blob,) = self._db.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
         try:
             data = json.loads(zlib.decompress(blob).decode("utf-8"))
-        except (zlib.error, UnicodeDecodeError, ValueError) as exc:
+        except (zlib.error, TypeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise ReportError(
                 f"run {run_id}: the stored report is damaged ({str(exc)[:100]})",
                 file=str(self.path),

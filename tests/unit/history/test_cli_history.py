@@ -123,3 +123,46 @@ def test_the_lab_tests_cli_subprocesses_use_the_sessions_private_history(tmp_pat
     where = Path(json.loads(done.stdout)["history"])
     assert where == Path(os.environ["XDG_STATE_HOME"]) / "hardaudit" / "history.sqlite"
     assert "hardaudit-test-state-" in str(where)
+
+
+def _damaged(tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str) -> Path:
+    """A history of two replayed runs, then damaged with `sql` (a hostile or broken file)."""
+    import sqlite3
+
+    history = tmp_path / "damaged.sqlite"
+    assert _run(tmp_path / "a", "--history", str(history)) == 3
+    assert _run(tmp_path / "b", "--history", str(history)) == 3
+    capsys.readouterr()
+    with sqlite3.connect(history) as db:
+        db.execute(sql)
+    return history
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE runs SET checks = 'not json'",
+        "UPDATE hosts SET results = ''",
+    ],
+)
+def test_a_damaged_history_warns_and_the_audit_keeps_its_report_and_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str
+) -> None:
+    history = _damaged(tmp_path, capsys, sql)
+    assert _run(tmp_path / "c", "--history", str(history)) == 3  # the audit's own status
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "db1" in captured.out  # the report is rendered all the same
+    assert (tmp_path / "c" / "report.json").is_file()
+
+
+def test_a_damaged_stored_report_is_a_usage_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = _damaged(tmp_path, capsys, "UPDATE runs SET document = 'text'")
+    assert main(["report", "latest", "--history", str(history)]) == 2
+    assert main(["diff", "latest~1", "latest", "--history", str(history)]) == 2
+    assert _run(tmp_path / "c", "--history", str(history), "--baseline", "latest") == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "damaged" in err
