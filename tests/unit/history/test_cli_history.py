@@ -166,3 +166,24 @@ def test_a_damaged_stored_report_is_a_usage_error_not_a_traceback(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "damaged" in err
+
+
+def test_history_tables_escape_what_a_hostile_history_file_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = _damaged(
+        tmp_path,
+        capsys,
+        "UPDATE runs SET id = id || char(27) || ']0;owned' || char(7),"
+        " started_at = started_at || char(27) || '[2J'",
+    )
+    import sqlite3
+
+    with sqlite3.connect(history) as db:
+        db.execute("UPDATE hosts SET status = char(27) || '[31m' || status")
+    assert main(["history", "--history", str(history)]) == 0
+    assert main(["history", "db1", "--history", str(history)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "db1: 2 run(s)" in out
