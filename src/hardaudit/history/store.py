@@ -59,6 +59,7 @@ _LETTERS = {
     Status.WAIVED: "W",
 }
 _NOT_RUN = "-"
+_SQL_INT_MAX = (1 << 63) - 1  # a LIMIT/OFFSET past this is "all" (SQLite integers are 64-bit)
 _PARTIAL = "f"  # a FAIL that judged only the objects it names (CheckResult.partial)
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # typed on command lines, printed
 _HINT = "pass another file with --history, or --no-history to audit without one"
@@ -454,9 +455,12 @@ class HistoryDB:
                     hint="e.g. latest~1 is the run before the latest",
                 )
             back = int(back_text)
-            row = self._db.execute(
-                "SELECT id FROM runs ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ?", (back,)
-            ).fetchone()
+            row = None
+            if back <= _SQL_INT_MAX:
+                row = self._db.execute(
+                    "SELECT id FROM runs ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ?",
+                    (back,),
+                ).fetchone()
             if row is None:
                 (count,) = self._db.execute("SELECT count(*) FROM runs").fetchone()
                 raise ReportError(
@@ -544,7 +548,7 @@ class HistoryDB:
         rows = self._db.execute(
             "SELECT seq, id, started_at, duration_s, inventory, selection, fleet_score, failing"
             " FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?",
-            (limit,),
+            (min(limit, _SQL_INT_MAX),),
         ).fetchall()
         for seq, run_id, started_at, duration, inventory, selection, score, failing in rows:
             counts = self._db.execute(
@@ -576,7 +580,7 @@ class HistoryDB:
             "   WHERE f.run = h.run AND o.host = h.host)"
             " FROM hosts AS h JOIN runs AS r ON r.seq = h.run WHERE h.host = ?"
             " ORDER BY r.started_at DESC, r.seq DESC LIMIT ?",
-            (host, limit),
+            (host, min(limit, _SQL_INT_MAX)),
         ).fetchall()
         return tuple(
             HostRun(
@@ -601,7 +605,10 @@ class HistoryDB:
         """
         if keep_days < 0:
             raise ReportError("--keep-days must be 0 or more", field="keep_days")
-        cutoff = _stamp((now or datetime.now(UTC)) - timedelta(days=keep_days))
+        try:
+            cutoff = _stamp((now or datetime.now(UTC)) - timedelta(days=keep_days))
+        except OverflowError:  # before year 1: no run is that old
+            return 0
         with self._write() as db:
             deleted = db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,)).rowcount
             db.execute("DELETE FROM objects WHERE id NOT IN (SELECT object FROM failing)")

@@ -187,3 +187,20 @@ def test_history_tables_escape_what_a_hostile_history_file_holds(
     assert "\x1b" not in out
     assert "\x07" not in out
     assert "db1: 2 run(s)" in out
+
+
+def test_huge_numbers_on_the_history_command_lines_are_answered_not_tracebacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "h.sqlite"
+    assert _run(tmp_path / "a", "--history", str(history)) == 3
+    huge = "9" * 30
+    assert main(["history", "--last", huge, "--history", str(history)]) == 0
+    assert main(["history", "db1", "--last", huge, "--history", str(history)]) == 0
+    assert main(["history", "prune", "--keep-days", "999999999", "--history", str(history)]) == 0
+    assert "pruned 0 run(s)" in capsys.readouterr().out
+    assert main(["diff", f"latest~{huge}", "latest", "--history", str(history)]) == 2
+    assert main(["report", f"latest~{huge}", "--history", str(history)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "the history holds 1 run(s)" in err
