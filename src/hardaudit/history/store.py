@@ -125,6 +125,30 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _since_stamp(since: object, where: Path) -> str:
+    """A stored streak start (unix seconds) as a time; ReportError when the row is damaged."""
+    try:
+        if not isinstance(since, int):
+            raise TypeError(type(since).__name__)
+        return _stamp(datetime.fromtimestamp(since, UTC))
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise ReportError(
+            f"a failing streak's start is damaged ({str(since)[:40]!r})",
+            file=str(where),
+            hint=_HINT,
+        ) from None
+
+
+def _streak_runs(streak: object, where: Path) -> int:
+    if not isinstance(streak, int) or streak < 1:
+        raise ReportError(
+            f"a failing streak's length is damaged ({str(streak)[:40]!r})",
+            file=str(where),
+            hint=_HINT,
+        )
+    return streak
+
+
 def _new_run_id(started: datetime) -> str:
     """`20261207T040129Z-3fa9c1`: sorts by start, and two runs in one second still differ."""
     return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
@@ -404,7 +428,8 @@ class HistoryDB:
                 continue  # a partial failure that does not name it: judged nothing about it
             if row is None:
                 break  # the check failed about other objects: this one was fixed then
-            return int(row[0]), int(row[1]) + 1
+            _since_stamp(row[0], self.path)  # a damaged row is refused, not carried on
+            return int(row[0]), _streak_runs(row[1], self.path) + 1
         return started, 1
 
     def _restreak_after(self, seq: int, started_at: str, hosts: set[str]) -> None:
@@ -512,7 +537,7 @@ class HistoryDB:
         seq, started_at, inventory, selection = self._run_row(run_id)
         wanted = {o.fingerprint for o in report.failing_objects()}
         first_seen = {
-            str(fp): ObjectHistory(_stamp(datetime.fromtimestamp(since, UTC)), int(streak))
+            str(fp): ObjectHistory(_since_stamp(since, self.path), _streak_runs(streak, self.path))
             for fp, since, streak in self._db.execute(
                 "SELECT o.fingerprint, f.since, f.streak FROM failing AS f"
                 " JOIN objects AS o ON o.id = f.object WHERE f.run = ?",

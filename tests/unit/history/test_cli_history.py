@@ -204,3 +204,18 @@ def test_huge_numbers_on_the_history_command_lines_are_answered_not_tracebacks(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "the history holds 1 run(s)" in err
+
+
+@pytest.mark.parametrize(
+    "since", ["99999999999999999", "'x'", "-99999999999999999", "0, streak = 'many'"]
+)
+def test_a_damaged_failing_streak_start_is_a_usage_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    history = _damaged(tmp_path, capsys, f"UPDATE failing SET since = {since}")
+    assert main(["report", "latest", "--history", str(history)]) == 2
+    assert _run(tmp_path / "c", "--history", str(history)) == 3  # warned, report kept
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "damaged" in captured.err
+    assert (tmp_path / "c" / "report.json").is_file()
