@@ -219,6 +219,8 @@ class HistoryDB:
                 )
             connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough, never corrupt
             _migrate(connection, path)
+            for probe in _PROBES:  # a damaged file fails here, not in the middle of a command
+                connection.execute(probe).fetchall()
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise ReportError(
@@ -677,6 +679,18 @@ class _Past:
             rows = self._fetch(host, -1)
             self._cache[host] = (rows, True)
             yield from rows[self._FIRST :]
+
+
+# Every table and column the code reads or writes, as of SCHEMA_VERSION.
+_PROBES = (
+    "SELECT seq, id, started_at, finished_at, duration_s, tool_version, inventory, selection,"
+    " checks, fleet_score, recorded_at, document, failing FROM runs LIMIT 0",
+    "SELECT run, host, status, reason, score, passed, failed, unknown, skipped, waived, results"
+    " FROM hosts LIMIT 0",
+    "SELECT id, fingerprint, host, check_id, key FROM objects LIMIT 0",
+    "SELECT run, object, severity, path, line, since, streak FROM failing LIMIT 0",
+    "SELECT host, first_ok, last_ok FROM host_audited LIMIT 0",
+)
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

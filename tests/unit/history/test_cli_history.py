@@ -219,3 +219,20 @@ def test_a_damaged_failing_streak_start_is_a_usage_error_not_a_traceback(
     assert "Traceback" not in captured.err
     assert "damaged" in captured.err
     assert (tmp_path / "c" / "report.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["DROP TABLE failing", "ALTER TABLE runs DROP COLUMN document", "DROP TABLE host_audited"],
+)
+def test_a_history_missing_tables_or_columns_is_refused_on_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str
+) -> None:
+    history = _damaged(tmp_path, capsys, sql)
+    for command in (["history"], ["history", "db1"], ["report", "latest"], ["history", "prune"]):
+        assert main([*command, "--history", str(history)]) == 2
+    assert main(["diff", "latest~1", "latest", "--history", str(history)]) == 2
+    assert _run(tmp_path / "c", "--history", str(history), "--baseline", "latest") == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "not a usable hardaudit history" in err
