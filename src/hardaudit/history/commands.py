@@ -34,8 +34,9 @@ def record_run(
     warning on stderr, when the history is disabled or cannot be used."""
     if not enabled:
         return report
-    target = path if path is not None else default_history_path()
+    target: Path | str = path if path is not None else "(the default history)"
     try:
+        target = path if path is not None else default_history_path()
         with HistoryDB.open(target) as history:
             run_id = history.record(report)
             return history.annotate(report, run_id)

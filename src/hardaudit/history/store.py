@@ -71,8 +71,17 @@ def default_history_path() -> Path:
     A relative XDG_STATE_HOME is ignored, as the XDG base directory specification says.
     """
     base = os.environ.get("XDG_STATE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
-    return root / "hardaudit" / HISTORY_FILE
+    if os.path.isabs(base):
+        return Path(base) / "hardaudit" / HISTORY_FILE
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):  # no HOME, and a uid with no passwd entry
+        raise ReportError(
+            "there is no default history: HOME is not set and this user has no home directory",
+            field="--history",
+            hint="set XDG_STATE_HOME or HOME, pass --history PATH, or --no-history",
+        ) from None
+    return home / ".local" / "state" / "hardaudit" / HISTORY_FILE
 
 
 @dataclass(frozen=True)
@@ -160,7 +169,11 @@ def _prepare_file(path: Path) -> None:
     from hardaudit.localfiles import prepare_private_dir
 
     parent = path.parent
-    if not parent.exists() or parent == default_history_path().parent:
+    try:
+        default_parent: Path | None = default_history_path().parent
+    except ReportError:  # no home: an explicit --history still works
+        default_parent = None
+    if not parent.exists() or parent == default_parent:
         prepare_private_dir(parent, "the run history", "--history")
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)

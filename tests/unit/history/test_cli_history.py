@@ -254,3 +254,30 @@ def test_an_ad_hoc_run_between_two_nightlies_does_not_turn_the_new_gate(
     assert _run(tmp_path / "b", "--history", str(history), "-l", "db1") == 1  # someone, by hand
     # The fleet did not change since the last nightly: nothing is new.
     assert _run(tmp_path / "c", *nightly, "--baseline", "latest", "--fail-on", "new") == 0
+
+
+def test_without_a_home_directory_the_default_history_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI container running as a uid with no passwd entry and no HOME: Path.home() fails."""
+    from hardaudit.history.commands import record_run
+    from hardaudit.report.load import load_report
+
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    named = tmp_path / "named.sqlite"
+    assert _run(tmp_path / "a", "--history", str(named)) == 3  # an explicit history still works
+    assert named.is_file()
+    report = load_report(tmp_path / "a" / "report.json")
+    assert record_run(report, None) is report  # the default one: a warning, the audit kept
+    assert _run(tmp_path / "b", "--baseline", "latest") == 2
+    assert main(["history"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "warning: the run was not recorded" in err
+    assert "XDG_STATE_HOME" in err
