@@ -50,6 +50,7 @@ from hardaudit.report.model import ObjectHistory, RunAnnotations, RunReport
 HISTORY_FILE = "history.sqlite"
 DEFAULT_KEEP_DAYS = 90  # `audit history prune` without --keep-days
 TREND_RUNS = 30  # fleet scores in a report's trend
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024  # a stored report inflates to no more (as report files)
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another one before giving up
 _LETTERS = {
     Status.PASS: "P",
@@ -537,7 +538,16 @@ class HistoryDB:
         run_id = self.resolve(run_id)
         (blob,) = self._db.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
         try:
-            data = json.loads(zlib.decompress(blob).decode("utf-8"))
+            inflater = zlib.decompressobj()
+            raw = inflater.decompress(blob, MAX_DOCUMENT_BYTES + 1)  # a bomb stops here
+            if len(raw) > MAX_DOCUMENT_BYTES or inflater.unconsumed_tail:
+                raise ReportError(
+                    f"run {run_id}: the stored report is larger than "
+                    f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB: damaged or hostile",
+                    file=str(self.path),
+                    hint=_HINT,
+                )
+            data = json.loads(raw.decode("utf-8"))
         except (zlib.error, TypeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise ReportError(
                 f"run {run_id}: the stored report is damaged ({str(exc)[:100]})",

@@ -277,3 +277,16 @@ def test_a_partial_failure_that_does_not_name_the_object_does_not_break_its_stre
     seen = annotated.annotations.first_seen
     assert seen[FP] == ObjectHistory(day(0), 2)
     assert seen[fingerprint("web1", "file.ssh-privkey", other)] == ObjectHistory(day(0), 3)
+
+
+def test_a_stored_report_that_inflates_past_the_report_size_cap_is_refused(
+    db: HistoryDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile history can hold a zlib bomb (a few MB that inflate to many GB): inflate no
+    more than a report.json may weigh, like load_report does for files."""
+    import hardaudit.history.store as store
+
+    run_id = db.record(_failing(0))
+    monkeypatch.setattr(store, "MAX_DOCUMENT_BYTES", 200, raising=False)
+    with pytest.raises(ReportError, match="larger than"):
+        db.load_run(run_id)
