@@ -149,6 +149,26 @@ def _since_stamp(since: object, where: Path) -> str:
         ) from None
 
 
+def _real(value: object, where: Path) -> float | None:
+    """A stored score or duration (None stays None); ReportError when the value is damaged."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return None if value is None else float(value)
+    raise ReportError(
+        f"a stored number is damaged ({str(value)[:40]!r})", file=str(where), hint=_HINT
+    )
+
+
+def _whole(value: object, where: Path) -> int:
+    """A stored count (NULL: 0); ReportError when the value is damaged."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ReportError(
+        f"a stored count is damaged ({str(value)[:40]!r})", file=str(where), hint=_HINT
+    )
+
+
 def _streak_runs(streak: object, where: Path) -> int:
     if not isinstance(streak, int) or streak < 1:
         raise ReportError(
@@ -588,7 +608,7 @@ class HistoryDB:
             run_id=run_id,
             first_seen=MappingProxyType(first_seen),
             never_audited=never,
-            trend=tuple((str(at), None if s is None else float(s)) for at, s in reversed(trend)),
+            trend=tuple((str(at), _real(s, self.path)) for at, s in reversed(trend)),
         )
         return replace(report, annotations=notes)
 
@@ -610,14 +630,14 @@ class HistoryDB:
                 RunSummary(
                     id=run_id,
                     started_at=started_at,
-                    duration_s=float(duration),
+                    duration_s=_real(duration, self.path) or 0.0,
                     inventory=inventory,
                     selection=selection,
                     hosts=sum(int(c[1]) for c in counts),
                     statuses=tuple((str(c[0]), int(c[1])) for c in counts),
                     failed_checks=sum(int(c[2] or 0) for c in counts),
-                    failing_objects=int(failing or 0),
-                    fleet_score=None if score is None else float(score),
+                    failing_objects=_whole(failing, self.path),
+                    fleet_score=_real(score, self.path),
                 )
             )
         return tuple(out)
@@ -638,11 +658,11 @@ class HistoryDB:
                 started_at=str(r[1]),
                 status=str(r[2]),
                 reason=str(r[3]),
-                score=None if r[4] is None else float(r[4]),
-                passed=int(r[5]),
-                failed=int(r[6]),
-                unknown=int(r[7]),
-                failing_objects=int(r[8]),
+                score=_real(r[4], self.path),
+                passed=_whole(r[5], self.path),
+                failed=_whole(r[6], self.path),
+                unknown=_whole(r[7], self.path),
+                failing_objects=_whole(r[8], self.path),
             )
             for r in rows
         )

@@ -281,3 +281,23 @@ def test_without_a_home_directory_the_default_history_is_an_error_not_a_tracebac
     assert "Traceback" not in err
     assert "warning: the run was not recorded" in err
     assert "XDG_STATE_HOME" in err
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE runs SET fleet_score = 'abc'",
+        "UPDATE runs SET duration_s = 'slow'",
+        "UPDATE hosts SET score = 'x', passed = 'many'",
+    ],
+)
+def test_wrongly_typed_values_in_a_history_never_lose_the_audit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str
+) -> None:
+    history = _damaged(tmp_path, capsys, sql)
+    assert _run(tmp_path / "c", "--history", str(history)) == 3  # the audit's own status
+    assert main(["history", "--history", str(history)]) in (0, 2)
+    assert main(["history", "db1", "--history", str(history)]) in (0, 2)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert (tmp_path / "c" / "report.json").is_file()
