@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hardaudit.checks.model import Check, FindingObject, Outcome, Severity, Status
+from hardaudit.checks.model import MAX_OBJECTS, Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import (
     Absent,
     FileStat,
@@ -306,7 +306,6 @@ def flag(variables: Mapping[str, Any], name: str) -> bool:
 
 # --- failing objects ----------------------------------------------------------------------------
 
-MAX_OBJECTS = 1000  # objects named per finding; the evidence says when more were cut
 MAX_KEY = 512  # characters of an object key or path (keys come from the target)
 _KEY_DIGEST = 12
 

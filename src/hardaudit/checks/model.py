@@ -89,6 +89,7 @@ class FindingObject:
 
 
 HOST_OBJECT = FindingObject("")  # a finding about the host as a whole
+MAX_OBJECTS = 1000  # objects named per finding; the evidence says when more were cut
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,15 @@ class CheckResult:
     waived_from: Status | None = None  # the status a waiver replaced
     waiver_reason: str = ""
     objects: tuple[FindingObject, ...] = ()  # what a FAIL is about; () = the host as a whole
+
+    @property
+    def partial(self) -> bool:
+        """A FAIL that judged only some of its objects: its reason says what it could not
+        judge ("also not judged: ..."), or its objects were cut at MAX_OBJECTS. An object
+        such a result does not name may still be failing: it is not "fixed"."""
+        return self.status == Status.FAIL and (
+            bool(self.reason) or len(self.objects) >= MAX_OBJECTS
+        )
 
     @property
     def failing_objects(self) -> tuple[FindingObject, ...]:

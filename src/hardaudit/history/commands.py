@@ -34,8 +34,9 @@ def record_run(
     warning on stderr, when the history is disabled or cannot be used."""
     if not enabled:
         return report
-    target = path if path is not None else default_history_path()
+    target: Path | str = path if path is not None else "(the default history)"
     try:
+        target = path if path is not None else default_history_path()
         with HistoryDB.open(target) as history:
             run_id = history.record(report)
             return history.annotate(report, run_id)
@@ -50,7 +51,11 @@ def record_run(
 
 
 def _statuses(summary: RunSummary) -> str:
-    return ", ".join(f"{status} {count}" for status, count in summary.statuses)
+    return printable(", ".join(f"{status} {count}" for status, count in summary.statuses))
+
+
+def _when(started_at: str) -> str:
+    return printable(started_at.replace("+00:00", "Z"))
 
 
 def _score(score: float | None) -> str:
@@ -61,8 +66,8 @@ def render_runs(runs: Sequence[RunSummary]) -> str:
     """`audit history`: one row per run, newest first."""
     rows = [
         [
-            r.id,
-            r.started_at.replace("+00:00", "Z"),
+            printable(r.id),  # the database may be damaged or hostile: escape what it holds
+            _when(r.started_at),
             str(r.hosts),
             _statuses(r),
             str(r.failed_checks),
@@ -89,9 +94,9 @@ def render_host_trend(host: str, runs: Sequence[HostRun]) -> str:
     """`audit history HOST`: that host in each run, newest first."""
     rows = [
         [
-            r.run_id,
-            r.started_at.replace("+00:00", "Z"),
-            r.status,
+            printable(r.run_id),
+            _when(r.started_at),
+            printable(r.status),
             _score(r.score),
             str(r.passed),
             str(r.failed),

@@ -9,7 +9,9 @@ Rules (README "Drift and CI gates"):
   a change of the measuring tool, not of the fleet).
 - new: failing now, not failing in the baseline (also on a host added or back online).
 - fixed: failing in the baseline, and now the host was audited and the check judged it
-  (pass or fail) without this object failing.
+  (pass or fail) without this object failing. A failure that says it could not judge
+  everything (a reason "also not judged: ...", or objects cut at MAX_OBJECTS) judged only
+  the objects it names: the others are no longer judged, not fixed.
 - no-longer-judged: failing in the baseline, but now the result is unknown, skipped,
   waived, missing, or the host was not audited or is gone. It is not "fixed".
 - still-failing: failing in both.
@@ -50,10 +52,11 @@ def _failing(report: RunReport, compared: frozenset[str]) -> dict[str, FailingOb
 
 
 def _judged(host: HostReport | None, check: str) -> bool:
-    """Did this run judge `check` on `host` (audited, and the result is pass or fail)?"""
+    """Did this run judge every object of `check` on `host` (audited, and the result is a
+    pass or a failure that judged all it could name, see CheckResult.partial)?"""
     if host is None or host.status != HostStatus.OK:
         return False
-    return any(f.check == check and f.status in _JUDGED for f in host.findings)
+    return any(f.check == check and f.status in _JUDGED and not f.partial for f in host.findings)
 
 
 def _host_changes(baseline: RunReport, current: RunReport) -> tuple[HostDrift, ...]:

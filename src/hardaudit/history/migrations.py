@@ -32,7 +32,8 @@ V1: tuple[str, ...] = (
         document BLOB NOT NULL
     )""",
     "CREATE INDEX runs_by_start ON runs (started_at, seq)",
-    # results: one letter per entry of runs.checks (P F U S W, '-' not run on this host).
+    # results: one letter per entry of runs.checks (P F U S W, '-' not run on this host;
+    # 'f', written since v2 without a schema change: a partial FAIL, CheckResult.partial).
     """CREATE TABLE hosts (
         run INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
         host TEXT NOT NULL,

@@ -11,7 +11,9 @@ Streak rule: an object's streak goes on through every earlier run in which it wa
 is broken only by a run that *judged* it and found it not failing (the check passed, or failed
 about other objects). A run where the host was not audited (unreachable, timeout...), was not
 selected, or where the check was unknown, skipped, waived or not run judged nothing, so it
-neither breaks nor lengthens the streak.
+neither breaks nor lengthens the streak; nor does a partial failure (CheckResult.partial:
+it could not judge everything, or named only the first MAX_OBJECTS objects) that does not
+name the object.
 
 Concurrency: every write is one `BEGIN IMMEDIATE` transaction and SQLite's busy timeout makes
 a second writer wait (up to a minute) instead of failing; WAL lets readers go on meanwhile.
@@ -48,6 +50,7 @@ from hardaudit.report.model import ObjectHistory, RunAnnotations, RunReport
 HISTORY_FILE = "history.sqlite"
 DEFAULT_KEEP_DAYS = 90  # `audit history prune` without --keep-days
 TREND_RUNS = 30  # fleet scores in a report's trend
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024  # a stored report inflates to no more (as report files)
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another one before giving up
 _LETTERS = {
     Status.PASS: "P",
@@ -57,6 +60,8 @@ _LETTERS = {
     Status.WAIVED: "W",
 }
 _NOT_RUN = "-"
+_SQL_INT_MAX = (1 << 63) - 1  # a LIMIT/OFFSET past this is "all" (SQLite integers are 64-bit)
+_PARTIAL = "f"  # a FAIL that judged only the objects it names (CheckResult.partial)
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # typed on command lines, printed
 _HINT = "pass another file with --history, or --no-history to audit without one"
 
@@ -67,8 +72,17 @@ def default_history_path() -> Path:
     A relative XDG_STATE_HOME is ignored, as the XDG base directory specification says.
     """
     base = os.environ.get("XDG_STATE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
-    return root / "hardaudit" / HISTORY_FILE
+    if os.path.isabs(base):
+        return Path(base) / "hardaudit" / HISTORY_FILE
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):  # no HOME, and a uid with no passwd entry
+        raise ReportError(
+            "there is no default history: HOME is not set and this user has no home directory",
+            field="--history",
+            hint="set XDG_STATE_HOME or HOME, pass --history PATH, or --no-history",
+        ) from None
+    return home / ".local" / "state" / "hardaudit" / HISTORY_FILE
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,50 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _since_stamp(since: object, where: Path) -> str:
+    """A stored streak start (unix seconds) as a time; ReportError when the row is damaged."""
+    try:
+        if not isinstance(since, int):
+            raise TypeError(type(since).__name__)
+        return _stamp(datetime.fromtimestamp(since, UTC))
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise ReportError(
+            f"a failing streak's start is damaged ({str(since)[:40]!r})",
+            file=str(where),
+            hint=_HINT,
+        ) from None
+
+
+def _real(value: object, where: Path) -> float | None:
+    """A stored score or duration (None stays None); ReportError when the value is damaged."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return None if value is None else float(value)
+    raise ReportError(
+        f"a stored number is damaged ({str(value)[:40]!r})", file=str(where), hint=_HINT
+    )
+
+
+def _whole(value: object, where: Path) -> int:
+    """A stored count (NULL: 0); ReportError when the value is damaged."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ReportError(
+        f"a stored count is damaged ({str(value)[:40]!r})", file=str(where), hint=_HINT
+    )
+
+
+def _streak_runs(streak: object, where: Path) -> int:
+    if not isinstance(streak, int) or streak < 1:
+        raise ReportError(
+            f"a failing streak's length is damaged ({str(streak)[:40]!r})",
+            file=str(where),
+            hint=_HINT,
+        )
+    return streak
+
+
 def _new_run_id(started: datetime) -> str:
     """`20261207T040129Z-3fa9c1`: sorts by start, and two runs in one second still differ."""
     return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
@@ -132,7 +190,11 @@ def _prepare_file(path: Path) -> None:
     from hardaudit.localfiles import prepare_private_dir
 
     parent = path.parent
-    if not parent.exists() or parent == default_history_path().parent:
+    try:
+        default_parent: Path | None = default_history_path().parent
+    except ReportError:  # no home: an explicit --history still works
+        default_parent = None
+    if not parent.exists() or parent == default_parent:
         prepare_private_dir(parent, "the run history", "--history")
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -191,6 +253,8 @@ class HistoryDB:
                 )
             connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough, never corrupt
             _migrate(connection, path)
+            for probe in _PROBES:  # a damaged file fails here, not in the middle of a command
+                connection.execute(probe).fetchall()
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise ReportError(
@@ -261,7 +325,9 @@ class HistoryDB:
         for host in report.hosts:
             letters = [_NOT_RUN] * len(checks)
             for finding in host.findings:
-                letters[index[finding.check]] = _LETTERS[finding.status]
+                letters[index[finding.check]] = (
+                    _PARTIAL if finding.partial else _LETTERS[finding.status]
+                )
             host_rows.append(
                 (
                     host.name,
@@ -360,7 +426,17 @@ class HistoryDB:
         index = self._checks_of.get(seq)
         if index is None:
             (checks,) = self._db.execute("SELECT checks FROM runs WHERE seq = ?", (seq,)).fetchone()
-            index = {check: i for i, check in enumerate(json.loads(checks))}
+            try:
+                names = json.loads(checks)
+            except (TypeError, ValueError):
+                names = None
+            if not isinstance(names, list):
+                raise ReportError(
+                    f"the check list of a stored run (seq {seq}) is damaged",
+                    file=str(self.path),
+                    hint=_HINT,
+                )
+            index = {str(check): i for i, check in enumerate(names)}
             self._checks_of[seq] = index
         return index
 
@@ -373,17 +449,23 @@ class HistoryDB:
             if status != HostStatus.OK.value:
                 continue  # not audited: judged nothing
             position = self._check_index(seq).get(check)
-            letter = results[position] if position is not None else _NOT_RUN
+            # a results string shorter than the check list (a damaged row) judged nothing more
+            letter = _NOT_RUN
+            if position is not None:
+                letter = results[position : position + 1] or _NOT_RUN
             if letter == "P":
                 break
-            if letter != "F":
+            if letter not in ("F", _PARTIAL):
                 continue  # unknown, skipped, waived, not run: judged nothing
             row = self._db.execute(
                 "SELECT since, streak FROM failing WHERE run = ? AND object = ?", (seq, object_id)
             ).fetchone()
+            if row is None and letter == _PARTIAL:
+                continue  # a partial failure that does not name it: judged nothing about it
             if row is None:
                 break  # the check failed about other objects: this one was fixed then
-            return int(row[0]), int(row[1]) + 1
+            _since_stamp(row[0], self.path)  # a damaged row is refused, not carried on
+            return int(row[0]), _streak_runs(row[1], self.path) + 1
         return started, 1
 
     def _restreak_after(self, seq: int, started_at: str, hosts: set[str]) -> None:
@@ -434,9 +516,12 @@ class HistoryDB:
                     hint="e.g. latest~1 is the run before the latest",
                 )
             back = int(back_text)
-            row = self._db.execute(
-                "SELECT id FROM runs ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ?", (back,)
-            ).fetchone()
+            row = None
+            if back <= _SQL_INT_MAX:
+                row = self._db.execute(
+                    "SELECT id FROM runs ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ?",
+                    (back,),
+                ).fetchone()
             if row is None:
                 (count,) = self._db.execute("SELECT count(*) FROM runs").fetchone()
                 raise ReportError(
@@ -473,8 +558,17 @@ class HistoryDB:
         run_id = self.resolve(run_id)
         (blob,) = self._db.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
         try:
-            data = json.loads(zlib.decompress(blob).decode("utf-8"))
-        except (zlib.error, UnicodeDecodeError, ValueError) as exc:
+            inflater = zlib.decompressobj()
+            raw = inflater.decompress(blob, MAX_DOCUMENT_BYTES + 1)  # a bomb stops here
+            if len(raw) > MAX_DOCUMENT_BYTES or inflater.unconsumed_tail:
+                raise ReportError(
+                    f"run {run_id}: the stored report is larger than "
+                    f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB: damaged or hostile",
+                    file=str(self.path),
+                    hint=_HINT,
+                )
+            data = json.loads(raw.decode("utf-8"))
+        except (zlib.error, TypeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise ReportError(
                 f"run {run_id}: the stored report is damaged ({str(exc)[:100]})",
                 file=str(self.path),
@@ -488,7 +582,7 @@ class HistoryDB:
         seq, started_at, inventory, selection = self._run_row(run_id)
         wanted = {o.fingerprint for o in report.failing_objects()}
         first_seen = {
-            str(fp): ObjectHistory(_stamp(datetime.fromtimestamp(since, UTC)), int(streak))
+            str(fp): ObjectHistory(_since_stamp(since, self.path), _streak_runs(streak, self.path))
             for fp, since, streak in self._db.execute(
                 "SELECT o.fingerprint, f.since, f.streak FROM failing AS f"
                 " JOIN objects AS o ON o.id = f.object WHERE f.run = ?",
@@ -514,7 +608,7 @@ class HistoryDB:
             run_id=run_id,
             first_seen=MappingProxyType(first_seen),
             never_audited=never,
-            trend=tuple((str(at), None if s is None else float(s)) for at, s in reversed(trend)),
+            trend=tuple((str(at), _real(s, self.path)) for at, s in reversed(trend)),
         )
         return replace(report, annotations=notes)
 
@@ -524,7 +618,7 @@ class HistoryDB:
         rows = self._db.execute(
             "SELECT seq, id, started_at, duration_s, inventory, selection, fleet_score, failing"
             " FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?",
-            (limit,),
+            (min(limit, _SQL_INT_MAX),),
         ).fetchall()
         for seq, run_id, started_at, duration, inventory, selection, score, failing in rows:
             counts = self._db.execute(
@@ -536,14 +630,14 @@ class HistoryDB:
                 RunSummary(
                     id=run_id,
                     started_at=started_at,
-                    duration_s=float(duration),
+                    duration_s=_real(duration, self.path) or 0.0,
                     inventory=inventory,
                     selection=selection,
                     hosts=sum(int(c[1]) for c in counts),
                     statuses=tuple((str(c[0]), int(c[1])) for c in counts),
                     failed_checks=sum(int(c[2] or 0) for c in counts),
-                    failing_objects=int(failing or 0),
-                    fleet_score=None if score is None else float(score),
+                    failing_objects=_whole(failing, self.path),
+                    fleet_score=_real(score, self.path),
                 )
             )
         return tuple(out)
@@ -556,7 +650,7 @@ class HistoryDB:
             "   WHERE f.run = h.run AND o.host = h.host)"
             " FROM hosts AS h JOIN runs AS r ON r.seq = h.run WHERE h.host = ?"
             " ORDER BY r.started_at DESC, r.seq DESC LIMIT ?",
-            (host, limit),
+            (host, min(limit, _SQL_INT_MAX)),
         ).fetchall()
         return tuple(
             HostRun(
@@ -564,11 +658,11 @@ class HistoryDB:
                 started_at=str(r[1]),
                 status=str(r[2]),
                 reason=str(r[3]),
-                score=None if r[4] is None else float(r[4]),
-                passed=int(r[5]),
-                failed=int(r[6]),
-                unknown=int(r[7]),
-                failing_objects=int(r[8]),
+                score=_real(r[4], self.path),
+                passed=_whole(r[5], self.path),
+                failed=_whole(r[6], self.path),
+                unknown=_whole(r[7], self.path),
+                failing_objects=_whole(r[8], self.path),
             )
             for r in rows
         )
@@ -581,7 +675,10 @@ class HistoryDB:
         """
         if keep_days < 0:
             raise ReportError("--keep-days must be 0 or more", field="keep_days")
-        cutoff = _stamp((now or datetime.now(UTC)) - timedelta(days=keep_days))
+        try:
+            cutoff = _stamp((now or datetime.now(UTC)) - timedelta(days=keep_days))
+        except OverflowError:  # before year 1: no run is that old
+            return 0
         with self._write() as db:
             deleted = db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,)).rowcount
             db.execute("DELETE FROM objects WHERE id NOT IN (SELECT object FROM failing)")
@@ -625,6 +722,18 @@ class _Past:
             rows = self._fetch(host, -1)
             self._cache[host] = (rows, True)
             yield from rows[self._FIRST :]
+
+
+# Every table and column the code reads or writes, as of SCHEMA_VERSION.
+_PROBES = (
+    "SELECT seq, id, started_at, finished_at, duration_s, tool_version, inventory, selection,"
+    " checks, fleet_score, recorded_at, document, failing FROM runs LIMIT 0",
+    "SELECT run, host, status, reason, score, passed, failed, unknown, skipped, waived, results"
+    " FROM hosts LIMIT 0",
+    "SELECT id, fingerprint, host, check_id, key FROM objects LIMIT 0",
+    "SELECT run, object, severity, path, line, since, streak FROM failing LIMIT 0",
+    "SELECT host, first_ok, last_ok FROM host_audited LIMIT 0",
+)
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

@@ -524,6 +524,15 @@ def test_world_writable_lists_the_first_ten_and_says_the_cap_was_hit() -> None:
     )
 
 
+def test_a_capped_world_writable_walk_is_a_partial_failure() -> None:
+    """The walk reports at most 50 paths, in directory order: a path it did not report this
+    time may still be world-writable, so drift and first_seen must not call it fixed."""
+    paths = tuple(f"/opt/drop/{i}" for i in range(50))
+    result = run("file.world-writable", world_writable=WorldWritable(paths, True))
+    assert result.partial
+    assert result.reason == "the walk stops reporting at 50 paths: there may be more"
+
+
 def test_world_writable_find_failure_without_message_is_unknown() -> None:
     host = facts(
         world_writable=WorldWritable((), False),

@@ -228,3 +228,34 @@ def test_objects_keep_a_stable_order() -> None:
     keys = [(o.host, o.object.key) for o in diff_reports(before, after, "x").objects]
     assert keys == [("db1", ""), ("web1", "/a"), ("web1", "/b")]
     assert FindingObject("/a") == diff_reports(before, after, "x").objects[1].object
+
+
+def test_an_object_a_partial_failure_did_not_judge_is_not_fixed() -> None:
+    # sshd -T -C failed for the Match context this time: the check still fails globally, and
+    # says in its reason that the context was not judged. The context is not "fixed".
+    before = run(host("web1", result("ssh.password-auth", F, "", "match:User bob")))
+    partial = CheckResult(
+        **{
+            **result("ssh.password-auth", F, "").__dict__,
+            "reason": "also not judged: Match User bob (sshd -T -C user=bob failed)",
+        }
+    )
+    after = run(host("web1", partial))
+    assert changes(diff_reports(before, after, "latest")) == {
+        ("web1", "ssh.password-auth", ""): "still-failing",
+        ("web1", "ssh.password-auth", "match:User bob"): "no-longer-judged",
+    }
+
+
+def test_an_object_left_out_of_a_capped_failure_is_not_fixed() -> None:
+    from hardaudit.checks.evaluators import MAX_OBJECTS
+
+    keys = [f"/srv/w/{i:05d}" for i in range(1, MAX_OBJECTS + 2)]
+    before = run(host("web1", result("file.ssh-privkey", F, *keys[:MAX_OBJECTS])))
+    # One more bad file sorts first: the finding names the first MAX_OBJECTS, the last is cut.
+    after = run(
+        host("web1", result("file.ssh-privkey", F, "/srv/w/00000", *keys[: MAX_OBJECTS - 1]))
+    )
+    drift = changes(diff_reports(before, after, "latest"))
+    assert drift[("web1", "file.ssh-privkey", keys[MAX_OBJECTS - 1])] == "no-longer-judged"
+    assert "fixed" not in drift.values()

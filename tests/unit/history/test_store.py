@@ -252,3 +252,41 @@ def test_a_run_id_that_could_mislead_a_terminal_or_a_ref_is_refused(
     with pytest.raises(ReportError, match="not one hardaudit writes"):
         db.record(replace(report, annotations=replace(report.annotations, run_id=run_id)))
     assert db.runs() == ()
+
+
+def test_a_partial_failure_that_does_not_name_the_object_does_not_break_its_streak(
+    db: HistoryDB,
+) -> None:
+    from hardaudit.checks.model import CheckResult, FindingObject, Severity
+
+    other = "/root/.ssh/id_ed25519"
+    _record(db, _failing(0, KEY, other))
+    # Night 1: the check fails about `other` but could not read bob's key (its reason says so):
+    # it judged nothing about KEY.
+    partial = CheckResult(
+        "file.ssh-privkey",
+        FAIL,
+        Severity.HIGH,
+        "title",
+        ("bad",),
+        reason=f"also not judged: could not read {KEY}",
+        objects=(FindingObject(other, other),),
+    )
+    _record(db, run(1, replace(host("web1", {"ssh.password-auth": PASS}), findings=(partial,))))
+    annotated = _record(db, _failing(2, KEY, other))
+    seen = annotated.annotations.first_seen
+    assert seen[FP] == ObjectHistory(day(0), 2)
+    assert seen[fingerprint("web1", "file.ssh-privkey", other)] == ObjectHistory(day(0), 3)
+
+
+def test_a_stored_report_that_inflates_past_the_report_size_cap_is_refused(
+    db: HistoryDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile history can hold a zlib bomb (a few MB that inflate to many GB): inflate no
+    more than a report.json may weigh, like load_report does for files."""
+    import hardaudit.history.store as store
+
+    run_id = db.record(_failing(0))
+    monkeypatch.setattr(store, "MAX_DOCUMENT_BYTES", 200, raising=False)
+    with pytest.raises(ReportError, match="larger than"):
+        db.load_run(run_id)

@@ -297,12 +297,14 @@ def world_writable(check: Check, facts: HostFacts, variables: Mapping[str, Any])
         more = len(found.paths) - listed
         if more > 0:
             evidence.append(f"... and {more} more")
+        # A capped or incomplete walk judged only the paths it reports (CheckResult.partial):
+        # one it did not report this time may still be world-writable, not fixed.
+        reasons = [f"the walk was incomplete: {'; '.join(errors)}"] if errors else []
         if found.capped:
-            evidence.append(
-                f"the walk stops reporting at {len(found.paths)} paths: there may be more"
-            )
-        reason = f"the walk was incomplete: {'; '.join(errors)}" if errors else ""
-        return failure(evidence, [file_object(p) for p in found.paths], reason=reason)
+            capped = f"the walk stops reporting at {len(found.paths)} paths: there may be more"
+            evidence.append(capped)
+            reasons.append(capped)
+        return failure(evidence, [file_object(p) for p in found.paths], reason="; ".join(reasons))
     if errors:
         return Outcome(
             Status.UNKNOWN,
