@@ -644,11 +644,13 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     hosts, selection = _selected(args, inventory)
     # Checks first, over every selected host: each shard then runs the same check set.
     checks, host_checks, hosts = _checks(args, hosts)
+    unsharded = selection  # a shard's baseline is the merged fleet run
     hosts, selection = _shard_of(args, hosts, selection)
     waivers = load_waivers(args.waivers) if args.waivers else ()
     for warning in missing_owner_warnings(waivers):
         print(f"audit: warning: {printable(warning)}", file=sys.stderr)
-    baseline = _baseline(args)  # resolved before this run is recorded: latest = the previous
+    # Resolved before this run is recorded: latest = the previous run of the same audit.
+    baseline = _baseline(args, inventory.source, unsharded, checks)
     started_at = datetime.now(UTC)
     # Checked and created before any host is contacted; cmd_audit removes them again if
     # nothing was written (an interrupted or failed run leaves no empty directory).
@@ -762,13 +764,21 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     return run_exit_status(report, args.fail_on, allow_unreachable=args.allow_unreachable)
 
 
-def _baseline(args: argparse.Namespace) -> RunReport | None:
-    """The --baseline run (None without one); `--fail-on new` needs one."""
+def _baseline(
+    args: argparse.Namespace, inventory: str, selection: str, checks: Sequence[Check]
+) -> RunReport | None:
+    """The --baseline run (None without one); `--fail-on new` needs one. `latest` is the
+    latest run of the same audit (inventory, host selection, check set): an ad-hoc run of
+    one host or one check in between must neither trip nor blind the gate."""
     from hardaudit.exitcodes import require_baseline
     from hardaudit.history.refs import load_ref
+    from hardaudit.history.store import RunScope
 
     require_baseline(args.fail_on, args.baseline is not None)
-    return load_ref(args.baseline, args.history) if args.baseline is not None else None
+    if args.baseline is None:
+        return None
+    scope = RunScope(inventory, selection, tuple(c.id for c in checks))
+    return load_ref(args.baseline, args.history, scope)
 
 
 def _with_baseline(report: RunReport, baseline: RunReport | None, ref: str | None) -> RunReport:

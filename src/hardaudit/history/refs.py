@@ -6,17 +6,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hardaudit.errors import ReportError
 from hardaudit.report.load import load_report
 from hardaudit.report.model import RunReport
 
+if TYPE_CHECKING:
+    from hardaudit.history.store import RunScope
 
-def load_ref(ref: str, history_path: Path | None) -> RunReport:
+
+def load_ref(ref: str, history_path: Path | None, scope: RunScope | None = None) -> RunReport:
     """The run `ref` names: an existing file is a report.json; anything else is a run ref
     resolved in the history at `history_path` (None: the default path).
 
-    A ref that is neither says both ways it was tried (ReportError, exit 2).
+    A ref that is neither says both ways it was tried (ReportError, exit 2). With a `scope`,
+    `latest`/`latest~N` count only runs of the same audit (HistoryDB.resolve).
     """
     path = Path(ref)
     if path.is_file():
@@ -34,4 +39,4 @@ def load_ref(ref: str, history_path: Path | None) -> RunReport:
             else "record runs first (audit run records into the history) or pass --history PATH",
         )
     with HistoryDB.open(where) as db:
-        return db.load_run(db.resolve(ref))
+        return db.load_run(db.resolve(ref, scope))

@@ -220,6 +220,16 @@ def _prepare_file(path: Path) -> None:
         os.close(fd)
 
 
+@dataclass(frozen=True)
+class RunScope:
+    """Which runs count as the same audit for `latest` (a baseline): same inventory, host
+    selection and check set (report.json `run.inventory`, `run.selection`, `run.checks`)."""
+
+    inventory: str
+    selection: str
+    checks: tuple[str, ...]
+
+
 class HistoryDB:
     """The run history in one SQLite file. Use `HistoryDB.open(path)`, as a context manager."""
 
@@ -503,9 +513,13 @@ class HistoryDB:
             )
         return int(row[0]), str(row[1]), str(row[2]), str(row[3])
 
-    def resolve(self, ref: str) -> str:
+    def resolve(self, ref: str, scope: RunScope | None = None) -> str:
         """The run id `ref` names: `latest`, `latest~N` (N runs before it), an id or a unique
-        prefix of one. ReportError when it names no run or several."""
+        prefix of one. ReportError when it names no run or several.
+
+        With a `scope`, `latest` and `latest~N` count only runs of that inventory, host
+        selection and check set (a baseline must be the same audit, not an ad-hoc run of one
+        host or one check in between); a run id is taken as given."""
         where = str(self.path)
         if ref == "latest" or ref.startswith("latest~"):
             back_text = ref.partition("~")[2] if "~" in ref else "0"
@@ -517,17 +531,28 @@ class HistoryDB:
                 )
             back = int(back_text)
             row = None
-            if back <= _SQL_INT_MAX:
+            if back <= _SQL_INT_MAX and scope is None:
                 row = self._db.execute(
                     "SELECT id FROM runs ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ?",
                     (back,),
                 ).fetchone()
+            elif back <= _SQL_INT_MAX and scope is not None:
+                row = self._db.execute(
+                    "SELECT id FROM runs WHERE inventory = ? AND selection = ? AND checks = ?"
+                    " ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ?",
+                    (scope.inventory, scope.selection, json.dumps(list(scope.checks)), back),
+                ).fetchone()
             if row is None:
                 (count,) = self._db.execute("SELECT count(*) FROM runs").fetchone()
+                alike = (
+                    " of this inventory, host selection and check set"
+                    if scope is not None
+                    else ""
+                )
                 raise ReportError(
-                    f"{ref!r}: the history holds {count} run(s)",
+                    f"{ref!r}: the history holds {count} run(s), not enough{alike}",
                     file=where,
-                    hint="see `audit history`",
+                    hint="see `audit history`; name a run id to compare with another audit",
                 )
             return str(row[0])
         if not ref:

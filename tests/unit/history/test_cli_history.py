@@ -238,13 +238,6 @@ def test_a_history_missing_tables_or_columns_is_refused_on_open(
     assert "not a usable hardaudit history" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--baseline latest is the latest run of any selection: an ad-hoc `-l db1` run "
-    "recorded between two nightlies makes every other host 'added' and its old failures 'new' "
-    "(and an ad-hoc run of fewer checks hides new failures of the others as 'checks added'). "
-    "Needs a decision: latest of the same inventory, host selection and checks (like the trend).",
-)
 def test_an_ad_hoc_run_between_two_nightlies_does_not_turn_the_new_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -254,6 +247,30 @@ def test_an_ad_hoc_run_between_two_nightlies_does_not_turn_the_new_gate(
     assert _run(tmp_path / "b", "--history", str(history), "-l", "db1") == 1  # someone, by hand
     # The fleet did not change since the last nightly: nothing is new.
     assert _run(tmp_path / "c", *nightly, "--baseline", "latest", "--fail-on", "new") == 0
+    capsys.readouterr()
+    drift = json.loads((tmp_path / "c" / "report.json").read_text())["drift"]
+    assert drift["hosts"] == []  # the nightly before, not the ad-hoc run of db1
+    # The same with --checks: an ad-hoc run of fewer checks is not the baseline either.
+    assert _run(
+        tmp_path / "d", "--history", str(history), "-l", "db1", "--checks", "ssh.pubkey*"
+    ) in (0, 1)
+    assert _run(tmp_path / "e", *nightly, "--baseline", "latest", "--fail-on", "new") == 0
+    assert json.loads((tmp_path / "e" / "report.json").read_text())["drift"]["checks_added"] == []
+    # `latest~1` counts runs of the same audit too: c, then a.
+    assert _run(tmp_path / "f", *nightly, "--baseline", "latest~1", "--fail-on", "new") == 0
+
+
+def test_a_baseline_latest_with_no_earlier_run_of_the_same_audit_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "h.sqlite"
+    assert _run(tmp_path / "a", "--history", str(history), "-l", "db1") == 1
+    capsys.readouterr()
+    code = _run(tmp_path / "b", "--history", str(history), "--baseline", "latest")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "of this inventory, host selection and check set" in err
+    assert "Traceback" not in err
 
 
 def test_without_a_home_directory_the_default_history_is_an_error_not_a_traceback(
