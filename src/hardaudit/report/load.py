@@ -9,6 +9,7 @@ the JSON path (`hosts[3].findings[0].status`), never a traceback.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -61,13 +62,28 @@ class _Reader:
             return default
         return self.typed(data, key, kind, where)
 
-    def number(self, data: Mapping[str, Any], key: str, where: str, default: float = 0.0) -> float:
+    def number(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        where: str,
+        default: float = 0.0,
+        high: float = math.inf,
+    ) -> float:
+        """A finite number from 0 to `high` (durations, scores: the schema's bounds)."""
         value = data.get(key, default)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"{where}.{key}", "expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not 0 <= number <= high or math.isinf(number):
+            bound = "a finite number >= 0" if math.isinf(high) else f"a number from 0 to {high:g}"
+            raise self.fail(f"{where}.{key}", f"expected {bound}")
+        return number
 
     def strings(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = data.get(key, [])
@@ -245,7 +261,9 @@ class _Reader:
             trend.append(
                 (
                     self.typed(point, "started_at", str, f"trend[{i}]"),
-                    None if score is None else self.number(point, "fleet_score", f"trend[{i}]"),
+                    None
+                    if score is None
+                    else self.number(point, "fleet_score", f"trend[{i}]", high=100.0),
                 )
             )
         drift = data.get("drift")
@@ -294,6 +312,12 @@ def report_from_dict(data: Any, source: str = "<report>") -> RunReport:
     return _Reader(source).report(data)
 
 
+def _no_constant(name: str) -> Any:
+    # json.loads would read NaN and Infinity, which are not JSON (RFC 8259) and would reach
+    # every renderer (a NaN in report.json, "nan" in a JUnit time, an overflow in SARIF).
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_report(path: Path) -> RunReport:
     """Read and validate a report.json file."""
     try:
@@ -304,7 +328,7 @@ def load_report(path: Path) -> RunReport:
     if len(raw) > _MAX_BYTES:
         raise ReportError("the report is larger than 512 MiB", file=str(path))
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ReportError(f"not a JSON document: {str(exc)[:200]}", file=str(path)) from None
     return report_from_dict(data, str(path))
