@@ -207,12 +207,15 @@ def _invocation(report: RunReport) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": not report.any_host_not_audited}
     try:
         started = datetime.fromisoformat(report.started_at)
-    except ValueError:
-        pass  # no usable start time: leave the times out rather than invent them
+        start = _utc(started)
+        end = _utc(started + timedelta(seconds=round(report.duration_s, 3)))
+    except (ValueError, OverflowError):
+        # no usable start time, or an end past the calendar (a report.json read back may
+        # say so): leave the times out rather than invent them
+        pass
     else:
-        ended = started + timedelta(seconds=round(report.duration_s, 3))
-        invocation["startTimeUtc"] = _utc(started)
-        invocation["endTimeUtc"] = _utc(ended)
+        invocation["startTimeUtc"] = start
+        invocation["endTimeUtc"] = end
     invocation["toolExecutionNotifications"] = [
         {
             "level": "error",

@@ -320,3 +320,18 @@ def test_unparseable_start_time_leaves_times_out() -> None:
 def test_rule_name_is_pascal_case_of_the_id() -> None:
     assert rule_name("ssh.permit-root-login") == "SshPermitRootLogin"
     assert rule_name("ctr.non-root") == "CtrNonRoot"
+
+
+@pytest.mark.parametrize(
+    ("started_at", "duration_s"),
+    [("9999-12-31T23:59:59+00:00", 5.0), ("2026-12-07T00:00:00+00:00", 1e300)],
+)
+def test_an_end_time_past_the_calendar_leaves_the_times_out_not_a_traceback(
+    started_at: str, duration_s: float
+) -> None:
+    # both are valid report.json (`audit report FILE --format sarif` reads any such file)
+    report = replace(REPORT, started_at=started_at, duration_s=duration_s)
+    log = json.loads(render_sarif(report, CHECKS))
+    (invocation,) = _run(log)["invocations"]
+    assert "endTimeUtc" not in invocation
+    _assert_valid_structure(log)
