@@ -106,7 +106,8 @@ def drift_markdown(drift: Drift, heading: str = "####") -> list[str]:
         out += [f"{heading} No longer judged", "", *_table(headers, _drift_rows(unjudged)), ""]
     if drift.hosts:
         rows = [
-            [md_text(h.host), h.change.value, h.before or "-", h.after or "-"] for h in drift.hosts
+            [md_text(h.host), h.change.value, md_text(h.before) or "-", md_text(h.after) or "-"]
+            for h in drift.hosts
         ]
         out += [
             f"{heading} Host changes",

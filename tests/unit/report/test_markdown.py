@@ -181,3 +181,21 @@ def test_waived_results_show_in_the_worst_hosts_table() -> None:
 def test_evidence_is_not_in_the_summary() -> None:
     # The summary is short: evidence (hostile or not) stays in the full reports.
     assert "forged" not in render_markdown(with_evidence("forged | row"))
+
+
+def test_a_stored_reports_drift_host_states_cannot_add_rows_or_html() -> None:
+    # `audit report FILE --format markdown` reads drift.hosts[].before/after from the file
+    drift = ANNOTATED.annotations.drift
+    assert drift is not None
+    hostile = HostDrift("db1", HostChange.NOT_AUDITED, "ok |\n| <img src=x> |", "<b>x</b>\n# h")
+    report = replace(
+        ANNOTATED,
+        annotations=replace(ANNOTATED.annotations, drift=replace(drift, hosts=(hostile,))),
+    )
+    text = render_markdown(report)
+    row = [line for line in text.splitlines() if line.startswith("| db1 | newly-not-audited")]
+    assert len(row) == 1
+    assert row[0].count("|") - row[0].count("\\|") == 5  # four cells
+    assert "<img" not in text
+    assert "<b>" not in text
+    assert "\n# h" not in text
