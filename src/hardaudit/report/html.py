@@ -628,6 +628,8 @@ def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) ->
         statuses=[s.value for s in HostStatus],
         duration=f"{report.duration_s:.2f}s",
         run_id=printable(report.annotations.run_id),
+        started_at=printable(report.started_at),
+        tool_version=printable(report.tool_version),
         inventory=printable(report.inventory),
         selection=printable(report.selection),
     )

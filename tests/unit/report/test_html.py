@@ -357,3 +357,14 @@ def test_the_grid_walks_a_hosts_findings_once_not_once_per_check_family() -> Non
     page = render_html(report)
     assert page.count('<td class="g g-') == families
     assert _CountedFindings.walks < 30
+
+
+def test_a_stored_reports_start_time_and_tool_version_are_made_printable() -> None:
+    # `audit report FILE --format html` takes both from the file: a bidi override there
+    # would reorder the header ("Started", "Tool"), a control would reach the page raw
+    report = replace(REPORT, started_at="2025-01-02\u202e\x1b[31m", tool_version="0.1.0\u2066\x07")
+    page = render_html(report)
+    for raw in ("\u202e", "\x1b", "\u2066", "\x07"):
+        assert raw not in page
+    assert "2025-01-02\\u202e\\x1b[31m" in page
+    assert "hardaudit 0.1.0\\u2066\\x07" in page
