@@ -35,6 +35,7 @@ from hardaudit.report.model import (
 
 T = TypeVar("T")
 _MAX_BYTES = 512 * 1024 * 1024  # a fleet of 100,000 hosts is well under this
+_MAX_INT = 2**53  # counts and line numbers: what every JSON reader holds exactly
 
 
 class _Reader:
@@ -61,6 +62,15 @@ class _Reader:
         if data.get(key) is None:
             return default
         return self.typed(data, key, kind, where)
+
+    def integer(
+        self, data: Mapping[str, Any], key: str, default: int, where: str, *, low: int, high: int
+    ) -> int:
+        """An optional integer from `low` to `high` (the schema's bounds)."""
+        value = self.optional(data, key, int, default, where)
+        if not low <= value <= high:
+            raise self.fail(f"{where}.{key}", f"expected an integer from {low} to {high}")
+        return value
 
     def number(
         self,
@@ -111,7 +121,7 @@ class _Reader:
             at = f"{where}.objects[{index}]"
             if not isinstance(item, dict):
                 raise self.fail(at, "expected an object")
-            line = self.optional(item, "line", int, 0, at)
+            line = self.integer(item, "line", 0, at, low=0, high=_MAX_INT)
             out.append(
                 FindingObject(
                     self.typed(item, "key", str, at), self.optional(item, "path", str, "", at), line
@@ -163,7 +173,7 @@ class _Reader:
             os=self.optional(data, "os", str, "", where),
             notes=self.strings(data, "notes", where),
             jump=self.strings(data, "jump", where),
-            port=self.optional(data, "port", int, 22, where),
+            port=self.integer(data, "port", 22, where, low=0, high=65535),
             facts_timing=tuple(
                 (str(name), self.number(timing, name, f"{where}.facts_timing")) for name in timing
             ),
@@ -181,7 +191,7 @@ class _Reader:
             expires=self.optional(data, "expires", str, "", where),
             source=self.optional(data, "source", str, "", where),
             state=self.enum(WaiverState, data.get("state", "active"), f"{where}.state"),
-            matched=self.optional(data, "matched", int, 0, where),
+            matched=self.integer(data, "matched", 0, where, low=0, high=_MAX_INT),
         )
 
     def drift(self, data: Any, where: str) -> Drift:
@@ -207,7 +217,7 @@ class _Reader:
                     object=FindingObject(
                         self.typed(item, "key", str, at),
                         self.optional(item, "path", str, "", at),
-                        self.optional(item, "line", int, 0, at),
+                        self.integer(item, "line", 0, at, low=0, high=_MAX_INT),
                     ),
                     change=self.enum(ObjectChange, item.get("change"), f"{at}.change"),
                 )
@@ -248,7 +258,7 @@ class _Reader:
                     fp = self.typed(obj, "fingerprint", str, at)
                     first_seen[fp] = ObjectHistory(
                         self.typed(obj, "first_seen", str, at),
-                        self.optional(obj, "runs", int, 1, at),
+                        self.integer(obj, "runs", 1, at, low=1, high=_MAX_INT),
                     )
         trend_raw = data.get("trend", [])
         if not isinstance(trend_raw, list):

@@ -57,3 +57,40 @@ def test_a_trend_score_outside_0_to_100_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReportError) as err:
         load_report(_write(tmp_path, json.dumps(data)))
     assert "trend[0]" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("hosts", 0, "port"), 70000),
+        (("hosts", 0, "port"), -1),
+        (("hosts", 0, "findings", 0, "objects", 0, "line"), -3),
+        (("waivers", 0, "matched"), -1),
+    ],
+)
+def test_an_integer_out_of_the_schemas_range_is_refused(
+    tmp_path: Path, where: tuple[str | int, ...], value: int
+) -> None:
+    # read back, such a value made the re-rendered report.json and diff fail their own schema
+    data = json.loads(GOLDEN.read_text())
+    if not data["waivers"]:
+        data["waivers"] = [
+            {
+                "check": "x",
+                "hosts": "all",
+                "reason": "r",
+                "owner": "",
+                "ticket": "",
+                "expires": None,
+                "source": "w.yml:1",
+                "state": "active",
+                "matched": 0,
+            }
+        ]
+    node = data
+    for step in where[:-1]:
+        node = node[step]
+    node[where[-1]] = value
+    with pytest.raises(ReportError) as err:
+        load_report(_write(tmp_path, json.dumps(data)))
+    assert str(where[-1]) in str(err.value)
