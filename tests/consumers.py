@@ -36,6 +36,8 @@ GITHUB_MAX_LOCATIONS_PER_RESULT = 1_000
 
 # RFC 3986 characters of a relative reference: unreserved, sub-delims, ":@/" and %XX escapes.
 _URI_REFERENCE = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$")
+# %XX escapes of unreserved characters (ALPHA DIGIT - . _ ~), which normalization decodes.
+_UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|5[Ff]|7[Ee]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa])")
 
 
 @cache
@@ -112,7 +114,9 @@ def github_sarif_problems(log: dict[str, Any]) -> list[str]:
                     problems.append(f"{where}.locations[{j}]: uri {uri!r} is not repo-relative")
                 if not _URI_REFERENCE.match(uri):
                     problems.append(f"{where}.locations[{j}]: uri {uri!r} is not RFC 3986")
-                if any(seg in (".", "..") for seg in uri.split("/")):
+                # RFC 3986 6.2.2.2: a normalizer decodes %2E (an unreserved character) first
+                decoded = _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), uri)
+                if any(seg in (".", "..") for seg in decoded.split("/")):
                     problems.append(f"{where}.locations[{j}]: uri {uri!r} has a dot segment")
                 start = physical.get("region", {}).get("startLine", 1)
                 if not isinstance(start, int) or start < 1:

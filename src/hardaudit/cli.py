@@ -812,14 +812,13 @@ def cmd_diff(args: argparse.Namespace) -> ExitStatus:
     if args.output is None:
         sys.stdout.write(text)
         return ExitStatus.OK
-    from hardaudit.localfiles import prepare_private_dir, write_private
+    from hardaudit.localfiles import prepare_private_dir
+    from hardaudit.report.writers import write_atomic
 
     target = args.output
-    prepare_private_dir(target.parent, "the diff", "-o")
-    try:
-        write_private(target.parent, target.name, text.encode("utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    if not os.path.lexists(target.parent):  # created private; an existing one is left as is
+        prepare_private_dir(target.parent, "the diff", "-o")
+    write_atomic(target, text.encode("utf-8"), 0o600, "-o")
     return ExitStatus.OK
 
 

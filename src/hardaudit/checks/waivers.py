@@ -110,7 +110,11 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         if not isinstance(hosts, str):
             raise _error(path, line, f"{field}.hosts", "must be a host pattern string")
         expires = entry.get("expires")
-        if expires is not None and not isinstance(expires, dt.date):
+        # a datetime is a date too (YAML reads `2027-03-31 10:00:00` as one): refused, the
+        # expiry is a day and compares with today's date
+        if expires is not None and (
+            not isinstance(expires, dt.date) or isinstance(expires, dt.datetime)
+        ):
             raise _error(path, line, f"{field}.expires", "must be a date: YYYY-MM-DD")
         owner, ticket = entry.get("owner", ""), entry.get("ticket", "")
         if not isinstance(owner, str):

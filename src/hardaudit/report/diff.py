@@ -77,7 +77,8 @@ def render_drift_text(drift: Drift) -> str:
         out.extend(_line(label, o) for o in ordered)
     for h in drift.hosts:
         out.append(
-            f"  host {printable(h.host)}: {h.change.value} ({h.before or '-'} -> {h.after or '-'})"
+            f"  host {printable(h.host)}: {h.change.value} "
+            f"({printable(h.before) or '-'} -> {printable(h.after) or '-'})"
         )
     if drift.checks_added:
         out.append("  checks added: " + ", ".join(printable(c) for c in drift.checks_added))

@@ -234,15 +234,25 @@ def _since(first_seen: str, runs: int) -> str:
     return f"{_day(first_seen)} ({runs} run{'s' if runs != 1 else ''})"
 
 
-def _cell(family: str, host: HostReport) -> Cell:
+def _cells(families: tuple[str, ...], host: HostReport) -> tuple[Cell, ...]:
+    """The host's grid row: per family, the worst result (one pass over its findings, so a
+    report with thousands of check families still renders in linear time)."""
     if host.status != HostStatus.OK:
-        return Cell("na", _GRID_MARK["na"])
-    results = [f for f in host.findings if _family(f.check) == family]
-    failed = [f.severity for f in results if f.status == Status.FAIL]
-    if failed:
-        css = max(failed).label
+        return tuple(Cell("na", _GRID_MARK["na"]) for _ in families)
+    failed: dict[str, Severity] = {}
+    statuses: dict[str, set[Status]] = {}
+    for f in host.findings:
+        family = _family(f.check)
+        if f.status == Status.FAIL:
+            failed[family] = max(failed.get(family, f.severity), f.severity)
+        statuses.setdefault(family, set()).add(f.status)
+    return tuple(_cell(failed.get(family), statuses.get(family, set())) for family in families)
+
+
+def _cell(worst: Severity | None, statuses: set[Status]) -> Cell:
+    if worst is not None:
+        css = worst.label
     else:
-        statuses = {f.status for f in results}
         css = next(
             (
                 name
@@ -354,7 +364,7 @@ class _Context:
             score_sort=-1.0 if score is None else score,
             worst=worst.label if worst else "-",
             worst_rank=int(worst) if worst is not None else -1,
-            cells=tuple(_cell(family, host) for family in self.families),
+            cells=_cells(self.families, host),
         )
 
 
@@ -618,6 +628,8 @@ def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) ->
         statuses=[s.value for s in HostStatus],
         duration=f"{report.duration_s:.2f}s",
         run_id=printable(report.annotations.run_id),
+        started_at=printable(report.started_at),
+        tool_version=printable(report.tool_version),
         inventory=printable(report.inventory),
         selection=printable(report.selection),
     )

@@ -139,7 +139,8 @@ def _suite(host: HostReport, timestamp: str) -> tuple[ET.Element, dict[str, int]
 def render_junit(report: RunReport) -> str:
     """The JUnit XML document (UTF-8 declaration, indented, trailing newline)."""
     # JUnit timestamps carry no zone; started_at is UTC.
-    timestamp = report.started_at.removesuffix("+00:00").removesuffix("Z")
+    # A report.json read back (`audit report FILE`) may carry anything here: xml_safe.
+    timestamp = xml_safe(report.started_at.removesuffix("+00:00").removesuffix("Z"))
     root = ET.Element("testsuites", name="hardaudit")
     # junit-10.xsd: testsuites has no skipped or timestamp attribute (each testsuite has them).
     totals = dict.fromkeys(("tests", "failures", "errors"), 0)

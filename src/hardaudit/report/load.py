@@ -9,6 +9,7 @@ the JSON path (`hosts[3].findings[0].status`), never a traceback.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +35,7 @@ from hardaudit.report.model import (
 
 T = TypeVar("T")
 _MAX_BYTES = 512 * 1024 * 1024  # a fleet of 100,000 hosts is well under this
+_MAX_INT = 2**53  # counts and line numbers: what every JSON reader holds exactly
 
 
 class _Reader:
@@ -61,13 +63,37 @@ class _Reader:
             return default
         return self.typed(data, key, kind, where)
 
-    def number(self, data: Mapping[str, Any], key: str, where: str, default: float = 0.0) -> float:
+    def integer(
+        self, data: Mapping[str, Any], key: str, default: int, where: str, *, low: int, high: int
+    ) -> int:
+        """An optional integer from `low` to `high` (the schema's bounds)."""
+        value = self.optional(data, key, int, default, where)
+        if not low <= value <= high:
+            raise self.fail(f"{where}.{key}", f"expected an integer from {low} to {high}")
+        return value
+
+    def number(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        where: str,
+        default: float = 0.0,
+        high: float = math.inf,
+    ) -> float:
+        """A finite number from 0 to `high` (durations, scores: the schema's bounds)."""
         value = data.get(key, default)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"{where}.{key}", "expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not 0 <= number <= high or math.isinf(number):
+            bound = "a finite number >= 0" if math.isinf(high) else f"a number from 0 to {high:g}"
+            raise self.fail(f"{where}.{key}", f"expected {bound}")
+        return number
 
     def strings(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = data.get(key, [])
@@ -95,7 +121,7 @@ class _Reader:
             at = f"{where}.objects[{index}]"
             if not isinstance(item, dict):
                 raise self.fail(at, "expected an object")
-            line = self.optional(item, "line", int, 0, at)
+            line = self.integer(item, "line", 0, at, low=0, high=_MAX_INT)
             out.append(
                 FindingObject(
                     self.typed(item, "key", str, at), self.optional(item, "path", str, "", at), line
@@ -147,7 +173,7 @@ class _Reader:
             os=self.optional(data, "os", str, "", where),
             notes=self.strings(data, "notes", where),
             jump=self.strings(data, "jump", where),
-            port=self.optional(data, "port", int, 22, where),
+            port=self.integer(data, "port", 22, where, low=0, high=65535),
             facts_timing=tuple(
                 (str(name), self.number(timing, name, f"{where}.facts_timing")) for name in timing
             ),
@@ -165,7 +191,7 @@ class _Reader:
             expires=self.optional(data, "expires", str, "", where),
             source=self.optional(data, "source", str, "", where),
             state=self.enum(WaiverState, data.get("state", "active"), f"{where}.state"),
-            matched=self.optional(data, "matched", int, 0, where),
+            matched=self.integer(data, "matched", 0, where, low=0, high=_MAX_INT),
         )
 
     def drift(self, data: Any, where: str) -> Drift:
@@ -191,7 +217,7 @@ class _Reader:
                     object=FindingObject(
                         self.typed(item, "key", str, at),
                         self.optional(item, "path", str, "", at),
-                        self.optional(item, "line", int, 0, at),
+                        self.integer(item, "line", 0, at, low=0, high=_MAX_INT),
                     ),
                     change=self.enum(ObjectChange, item.get("change"), f"{at}.change"),
                 )
@@ -232,7 +258,7 @@ class _Reader:
                     fp = self.typed(obj, "fingerprint", str, at)
                     first_seen[fp] = ObjectHistory(
                         self.typed(obj, "first_seen", str, at),
-                        self.optional(obj, "runs", int, 1, at),
+                        self.integer(obj, "runs", 1, at, low=1, high=_MAX_INT),
                     )
         trend_raw = data.get("trend", [])
         if not isinstance(trend_raw, list):
@@ -245,7 +271,9 @@ class _Reader:
             trend.append(
                 (
                     self.typed(point, "started_at", str, f"trend[{i}]"),
-                    None if score is None else self.number(point, "fleet_score", f"trend[{i}]"),
+                    None
+                    if score is None
+                    else self.number(point, "fleet_score", f"trend[{i}]", high=100.0),
                 )
             )
         drift = data.get("drift")
@@ -294,6 +322,12 @@ def report_from_dict(data: Any, source: str = "<report>") -> RunReport:
     return _Reader(source).report(data)
 
 
+def _no_constant(name: str) -> Any:
+    # json.loads would read NaN and Infinity, which are not JSON (RFC 8259) and would reach
+    # every renderer (a NaN in report.json, "nan" in a JUnit time, an overflow in SARIF).
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_report(path: Path) -> RunReport:
     """Read and validate a report.json file."""
     try:
@@ -304,7 +338,7 @@ def load_report(path: Path) -> RunReport:
     if len(raw) > _MAX_BYTES:
         raise ReportError("the report is larger than 512 MiB", file=str(path))
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ReportError(f"not a JSON document: {str(exc)[:200]}", file=str(path)) from None
     return report_from_dict(data, str(path))

@@ -19,26 +19,33 @@ from hardaudit.report.model import Drift, HostReport, ObjectChange, ObjectDrift,
 ROWS = 10  # rows per table; the rest is counted, not listed
 REASON_CHARS = 100  # why a host was not audited, cut (the full reason is in report.json)
 
-# Markdown punctuation that could start emphasis, a code span, a link, a table cell, an
-# image or strike-through; HTML's three characters become entities.
-_BACKSLASHED = re.compile(r"([\\`*_\[\]|~!#])")
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Markdown punctuation that could start emphasis, a code span, a link, a table cell or an
+# image; HTML's two tag characters become entities.
+_BACKSLASHED = re.compile(r"([\\`*_\[\]|])")
+_ENTITIES = {"<": "&lt;", ">": "&gt;"}
 # What GitHub would turn into a link by itself (autolinks): scheme:// and www. lose it to a
-# backslash; user@host.name does not (cmark-gfm links it after unescaping), so its @ goes
-# into a code span of its own, which the autolinker does not look into.
+# backslash.
 _AUTOLINK = re.compile(r"(:)(?=//)|(?<=www)(\.)", re.IGNORECASE)
+# What GitHub and GitLab turn into references AFTER Markdown, from the text it leaves, so a
+# backslash does not stop them: @user, #12 and GH-12 (issues), !12 (merge requests), ~label,
+# $12 (snippets), &12 (epics), %milestone; cmark-gfm also links user@host.name after
+# unescaping. Such characters go into a code span of their own, which none of them looks into
+# (a run of them shares one span: two spans side by side would read as a `` delimiter).
+# `&` is among them, so it needs no entity: a code span shows it as it is.
+_REFERENCE = re.compile(r"[@#!~$%&]+|(?<=gh)-(?=[0-9])", re.IGNORECASE)
 
 
 def md_text(text: str) -> str:
-    r"""`text` as inert Markdown inline text: one line, no HTML, no code span, no link.
+    r"""`text` as inert Markdown inline text: one line, no HTML, no link, no reference.
 
-    >>> md_text("a|b `c` <img src=x> [l](http://e.x)\nrow")
-    'a\\|b \\`c\\` &lt;img src=x&gt; \\[l\\](http\\://e.x)\\\\nrow'
+    >>> md_text("a|b `c` <img src=x> [l](http://e.x) #1\nrow")
+    'a\\|b \\`c\\` &lt;img src=x&gt; \\[l\\](http\\://e.x) `#`1\\\\nrow'
     """
     line = printable(text)  # newlines and controls become visible \n, \x1b ...
     line = _BACKSLASHED.sub(r"\\\1", line)
+    line = _REFERENCE.sub(lambda m: f"`{m.group()}`", line)  # before `<` becomes `&lt;`
     line = "".join(_ENTITIES.get(char, char) for char in line)
-    return _AUTOLINK.sub(lambda m: "\\" + m.group(), line).replace("@", "`@`")
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(), line)
 
 
 def _table(
@@ -106,7 +113,8 @@ def drift_markdown(drift: Drift, heading: str = "####") -> list[str]:
         out += [f"{heading} No longer judged", "", *_table(headers, _drift_rows(unjudged)), ""]
     if drift.hosts:
         rows = [
-            [md_text(h.host), h.change.value, h.before or "-", h.after or "-"] for h in drift.hosts
+            [md_text(h.host), h.change.value, md_text(h.before) or "-", md_text(h.after) or "-"]
+            for h in drift.hosts
         ]
         out += [
             f"{heading} Host changes",

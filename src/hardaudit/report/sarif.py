@@ -5,7 +5,8 @@ GitHub rejects a result without a physical location and tracks an alert by its l
 located at that file, `hosts/<host>/<path>` (with a `region.startLine` where the evidence has a
 line); any other finding (a listener, a container, the host as a whole) at the stable per-host
 pseudo-artifact `hosts/<host>/host`. URIs are relative (GitHub resolves them against the
-repository) and percent-encoded, so a hostile host name or path cannot climb out of `hosts/`.
+repository) and percent-encoded, and a dot segment is marked (`..!`), so a hostile host name or
+path cannot climb out of `hosts/`, not even after RFC 3986 normalization.
 
 One result per failing object (`CheckResult.failing_objects`): a host with three bad keys has
 three alerts, and fixing one closes one. Each carries the finding's fingerprint (host + check +
@@ -69,10 +70,12 @@ def rule_name(check_id: str) -> str:
 
 
 def _segment(text: str) -> str:
-    # One URI path segment: every reserved character percent-encoded, and a segment of dots
-    # too, so `..` in a host name or a path cannot leave hosts/<host>/.
+    # One URI path segment: every reserved character percent-encoded. A `.` or `..` segment
+    # (a host name, or a part of a path a target reported) gets a `!` after it: %2E%2E would
+    # not do, RFC 3986 normalization decodes it back to `..` before removing dot segments.
+    # No input yields a bare `!` (quote writes %21), so the mark cannot collide with a name.
     encoded = quote(text, safe="", errors="backslashreplace")
-    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+    return encoded + "!" if encoded in (".", "..") else encoded
 
 
 def artifact_uri(host: str, path: str = "") -> str:
@@ -207,12 +210,15 @@ def _invocation(report: RunReport) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": not report.any_host_not_audited}
     try:
         started = datetime.fromisoformat(report.started_at)
-    except ValueError:
-        pass  # no usable start time: leave the times out rather than invent them
+        start = _utc(started)
+        end = _utc(started + timedelta(seconds=round(report.duration_s, 3)))
+    except (ValueError, OverflowError):
+        # no usable start time, or an end past the calendar (a report.json read back may
+        # say so): leave the times out rather than invent them
+        pass
     else:
-        ended = started + timedelta(seconds=round(report.duration_s, 3))
-        invocation["startTimeUtc"] = _utc(started)
-        invocation["endTimeUtc"] = _utc(ended)
+        invocation["startTimeUtc"] = start
+        invocation["endTimeUtc"] = end
     invocation["toolExecutionNotifications"] = [
         {
             "level": "error",

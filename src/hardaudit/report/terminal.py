@@ -53,7 +53,8 @@ def render_table(report: RunReport) -> str:
     headers += ["waived"] if any_waived else []
     headers += ["score", "worst"]
     # Only the counts are numbers: a host named "1e3" must not show as 1000.
-    text_columns = [0, 1, len(headers) - 2, len(headers) - 1]
+    # (tabulate takes the list only when there is a row: with none it fails on the indexes)
+    text_columns: list[int] | bool = [0, 1, len(headers) - 2, len(headers) - 1] if rows else True
     out = [tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=text_columns)]
     trend = [score for _, score in report.annotations.trend if score is not None]
     if len(trend) > 1:  # from the history: is the fleet getting better?

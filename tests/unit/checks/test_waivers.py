@@ -187,3 +187,17 @@ def test_each_waived_result_is_credited_to_the_waiver_that_waived_it() -> None:
         waivers, [("db1", waived), ("web1", results)], lambda w: frozenset({"db1"}), TODAY
     )
     assert counts == {0: 0, 1: 2, 2: 0, 3: 0}
+
+
+def test_an_expiry_with_a_time_of_day_is_refused_not_a_crash_later(tmp_path: Path) -> None:
+    # YAML reads `2027-03-31 10:00:00` as a datetime (a date subclass): accepted, it made
+    # every run die comparing it with today, and report.json break its schema (YYYY-MM-DD)
+    path = tmp_path / "w.yml"
+    path.write_text(
+        "waivers:\n  - check: ssh.password-auth\n    reason: legacy\n"
+        "    expires: 2027-03-31 10:00:00\n"
+    )
+    with pytest.raises(CheckDefinitionError) as err:
+        load_waivers(path)
+    assert "waivers[0].expires" in str(err.value)
+    assert "YYYY-MM-DD" in str(err.value)

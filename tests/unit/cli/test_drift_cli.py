@@ -4,6 +4,7 @@ through the CLI, on replayed lab captures (no network)."""
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +169,17 @@ def test_format_markdown_prints_the_summary_alone_and_writes_report_md(
     assert out.startswith("### hardaudit:")
     assert "reports:" not in out
     assert (tmp_path / "o" / "report.md").read_text() == out
+
+
+def test_diff_output_file_leaves_its_directorys_mode_alone(tmp_path: Path) -> None:
+    # `-o $GITHUB_WORKSPACE/diff.md` (or a directory a web server reads) must not become 0700:
+    # the file is private (0600), written atomically, the directory is the user's own choice
+    golden = Path(__file__).parents[2] / "golden" / "report.json"
+    shared = tmp_path / "workspace"
+    shared.mkdir()
+    shared.chmod(0o755)
+    target = shared / "diff.md"
+    assert main(["diff", str(golden), str(golden), "--format", "markdown", "-o", str(target)]) == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text().startswith("### hardaudit diff:")

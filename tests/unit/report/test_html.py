@@ -333,3 +333,38 @@ def test_family_summary_counts_hosts_by_worst_result(status: Status) -> None:
     families = section(page, "families")
     fw_row = families.split("<code>fw</code>", 1)[1].split("</tr>", 1)[0]
     assert f"1 {status.value} · 2 na" in fw_row
+
+
+class _CountedFindings(tuple):  # type: ignore[type-arg]
+    """A host's findings that count how often a renderer walks them."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_the_grid_walks_a_hosts_findings_once_not_once_per_check_family() -> None:
+    # a stored report.json may name thousands of check families: one walk per family per
+    # host made a 6.5 MB file with 20,000 families take a minute to render
+    families = 300
+    findings = tuple(replace(WEB1.findings[0], check=f"fam{i}.check") for i in range(families))
+    counted = _CountedFindings(findings)
+    host = replace(WEB1, findings=counted)
+    report = replace(REPORT, hosts=(host,), checks=tuple(f.check for f in findings))
+    _CountedFindings.walks = 0
+    page = render_html(report)
+    assert page.count('<td class="g g-') == families
+    assert _CountedFindings.walks < 30
+
+
+def test_a_stored_reports_start_time_and_tool_version_are_made_printable() -> None:
+    # `audit report FILE --format html` takes both from the file: a bidi override there
+    # would reorder the header ("Started", "Tool"), a control would reach the page raw
+    report = replace(REPORT, started_at="2025-01-02\u202e\x1b[31m", tool_version="0.1.0\u2066\x07")
+    page = render_html(report)
+    for raw in ("\u202e", "\x1b", "\u2066", "\x07"):
+        assert raw not in page
+    assert "2025-01-02\\u202e\\x1b[31m" in page
+    assert "hardaudit 0.1.0\\u2066\\x07" in page

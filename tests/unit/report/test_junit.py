@@ -186,3 +186,12 @@ def test_schema_validation_catches_a_testsuites_timestamp() -> None:
     )
     with pytest.raises(AssertionError, match=r"junit-10\.xsd"):
         assert_valid_junit(xml)
+
+
+def test_a_hostile_start_time_from_a_stored_report_keeps_the_document_valid() -> None:
+    # `audit report FILE --format junit` takes run.started_at from the file as it is
+    report = replace(REPORT, started_at="2025-01-02T03:04:05\x00\x1b[2J\ufffe")
+    text = render_junit(report)
+    assert_valid_junit(text)
+    stamps = {suite.get("timestamp") for suite in ET.fromstring(text).iter("testsuite")}
+    assert stamps == {"2025-01-02T03:04:05\\x00\\x1b[2J\\ufffe"}

@@ -181,3 +181,39 @@ def test_waived_results_show_in_the_worst_hosts_table() -> None:
 def test_evidence_is_not_in_the_summary() -> None:
     # The summary is short: evidence (hostile or not) stays in the full reports.
     assert "forged" not in render_markdown(with_evidence("forged | row"))
+
+
+def test_a_stored_reports_drift_host_states_cannot_add_rows_or_html() -> None:
+    # `audit report FILE --format markdown` reads drift.hosts[].before/after from the file
+    drift = ANNOTATED.annotations.drift
+    assert drift is not None
+    hostile = HostDrift("db1", HostChange.NOT_AUDITED, "ok |\n| <img src=x> |", "<b>x</b>\n# h")
+    report = replace(
+        ANNOTATED,
+        annotations=replace(ANNOTATED.annotations, drift=replace(drift, hosts=(hostile,))),
+    )
+    text = render_markdown(report)
+    row = [line for line in text.splitlines() if line.startswith("| db1 | newly-not-audited")]
+    assert len(row) == 1
+    assert row[0].count("|") - row[0].count("\\|") == 5  # four cells
+    assert "<img" not in text
+    assert "<b>" not in text
+    assert "\n# h" not in text
+
+
+def test_no_issue_merge_request_or_label_reference_is_left_outside_a_code_span() -> None:
+    # GitHub and GitLab turn #12, GH-12, !12, ~label, $12, &12, %milestone and @user into
+    # links (and backlinks on the issue) AFTER Markdown, from the text it left: a backslash
+    # escape does not stop them, a code span does. Targets name files and listeners freely.
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    hostile = "/srv/#12 GH-13 org/repo#14 !15 ~bug $16 &17 %m1 a@b ##@@ \\#18 `#19"
+    html = cmarkgfm.github_flavored_markdown_to_html(
+        f"| a | b |\n|---|---|\n| {md_text(hostile)} | end |\n", options=1 << 17
+    )
+    outside = re.sub(r"<code>.*?</code>", " ", html)
+    assert re.search(r"#\d|GH-\d|!\d|~\w|\$\d|&amp;\d|%\w|@\w", outside) is None, outside
+    assert html.count("<td>") == 2
+    shown = re.sub(r"</?code>|</?t[dr]>|</?tbody>|\n", "", html.split("<tbody>")[1])
+    assert shown.startswith(
+        "/srv/#12 GH-13 org/repo#14 !15 ~bug $16 &amp;17 %m1 a@b ##@@ \\#18 `#19"
+    )

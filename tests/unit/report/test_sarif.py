@@ -4,6 +4,7 @@ every log valid for the official schema and GitHub code scanning's rules."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -185,9 +186,10 @@ def test_fingerprint_survives_a_change_of_evidence() -> None:
     ("host", "path", "uri"),
     [
         ("web1.example.com", "/etc/ssh/sshd_config", "hosts/web1.example.com/etc/ssh/sshd_config"),
-        ("..", "/etc/passwd", "hosts/%2E%2E/etc/passwd"),
+        ("..", "/etc/passwd", "hosts/..!/etc/passwd"),
         ("a/b", "", "hosts/a%2Fb/host"),
-        ("web1", "/etc/../../x", "hosts/web1/etc/%2E%2E/%2E%2E/x"),
+        ("web1", "/etc/../../x", "hosts/web1/etc/..!/..!/x"),
+        ("web1", "/./x/.../", "hosts/web1/.!/x/..."),
         ("web 1", "/srv/my file#1?.env", "hosts/web%201/srv/my%20file%231%3F.env"),
         ("w\x1b[31m\u202e\ud800", "/é", "hosts/w%1B%5B31m%E2%80%AE%5Cud800/%C3%A9"),
         ("https://evil", "//x", "hosts/https%3A%2F%2Fevil/x"),
@@ -195,6 +197,21 @@ def test_fingerprint_survives_a_change_of_evidence() -> None:
 )
 def test_artifact_uris_stay_relative_and_inside_the_host(host: str, path: str, uri: str) -> None:
     assert artifact_uri(host, path) == uri
+
+
+_UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|5[Ff]|7[Ee]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa])")
+
+
+@pytest.mark.parametrize(
+    ("host", "path"),
+    [("..", "/etc/passwd"), (".", ""), ("web1", "/etc/../../../.github/workflows/ci.yml")],
+)
+def test_no_dot_segment_appears_once_the_uri_is_normalized(host: str, path: str) -> None:
+    # RFC 3986 6.2.2.2: %2E is "." (an unreserved character), and a normalizer decodes it
+    # before removing dot segments, so %2E%2E would climb out of hosts/<host>/ all the same
+    uri = artifact_uri(host, path)
+    normalized = _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), uri)
+    assert not {".", ".."} & set(normalized.split("/")), normalized
 
 
 def test_hostile_host_names_and_paths_still_make_a_valid_github_upload() -> None:
@@ -320,3 +337,18 @@ def test_unparseable_start_time_leaves_times_out() -> None:
 def test_rule_name_is_pascal_case_of_the_id() -> None:
     assert rule_name("ssh.permit-root-login") == "SshPermitRootLogin"
     assert rule_name("ctr.non-root") == "CtrNonRoot"
+
+
+@pytest.mark.parametrize(
+    ("started_at", "duration_s"),
+    [("9999-12-31T23:59:59+00:00", 5.0), ("2026-12-07T00:00:00+00:00", 1e300)],
+)
+def test_an_end_time_past_the_calendar_leaves_the_times_out_not_a_traceback(
+    started_at: str, duration_s: float
+) -> None:
+    # both are valid report.json (`audit report FILE --format sarif` reads any such file)
+    report = replace(REPORT, started_at=started_at, duration_s=duration_s)
+    log = json.loads(render_sarif(report, CHECKS))
+    (invocation,) = _run(log)["invocations"]
+    assert "endTimeUtc" not in invocation
+    _assert_valid_structure(log)

@@ -20,3 +20,17 @@ def test_a_numeric_looking_host_name_is_shown_as_written(name: str) -> None:
     text = render_table(replace(REPORT, hosts=hosts))
     rows = [line.split()[0] for line in text.splitlines()[2 : 2 + len(hosts)]]
     assert rows == [h.name for h in hosts]
+
+
+def test_a_run_without_hosts_renders_its_empty_table() -> None:
+    # `audit report FILE` of a report.json with "hosts": [] died in tabulate (IndexError)
+    text = render_table(replace(REPORT, hosts=()))
+    assert text.splitlines()[0].split() == [
+        "host",
+        "status",
+        "pass",
+        "fail",
+        "unknown",
+        "score",
+        "worst",
+    ]
