@@ -31,8 +31,9 @@ import re
 import secrets
 import sqlite3
 import stat
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -254,17 +255,7 @@ class HistoryDB:
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             connection.execute("PRAGMA foreign_keys = ON")
-            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise ReportError(
-                    f"cannot use write-ahead logging (journal mode stays {mode})",
-                    file=str(path),
-                    hint="put the history on a local file system",
-                )
-            connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough, never corrupt
-            _migrate(connection, path)
-            for probe in _PROBES:  # a damaged file fails here, not in the middle of a command
-                connection.execute(probe).fetchall()
+            _retry_while_locked(lambda: _set_up(connection, path))
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise ReportError(
@@ -759,6 +750,40 @@ _PROBES = (
     "SELECT run, object, severity, path, line, since, streak FROM failing LIMIT 0",
     "SELECT host, first_ok, last_ok FROM host_audited LIMIT 0",
 )
+
+
+def _set_up(connection: sqlite3.Connection, path: Path) -> None:
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise ReportError(
+            f"cannot use write-ahead logging (journal mode stays {mode})",
+            file=str(path),
+            hint="put the history on a local file system",
+        )
+    connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough, never corrupt
+    _migrate(connection, path)
+    for probe in _PROBES:  # a damaged file fails here, not in the middle of a command
+        connection.execute(probe).fetchall()
+
+
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    """Run `step`, again while SQLite answers locked/busy, for up to BUSY_TIMEOUT_S.
+
+    The busy timeout covers lock waits, but not every case of several processes opening a
+    new file at once: the switch to WAL and WAL recovery can answer "database is locked" at
+    once (SQLITE_BUSY without calling the busy handler)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
