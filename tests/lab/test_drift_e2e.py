@@ -1,5 +1,5 @@
 """Issue 9's drift in the lab: two audits with one host changed in between show exactly that
-change as drift (terminal, report.json, `audit diff` JSON and Markdown), and `--fail-on new`
+change as drift (terminal, report.json, `audit diff` JSON and Markdown, the HTML overview), and `--fail-on new`
 exits 0 on the unchanged fleet with its old failures, 1 after the new failure."""
 
 from __future__ import annotations
@@ -84,3 +84,18 @@ def test_one_changed_host_is_exactly_the_drift_and_gates_fail_on_new(
     markdown = _diff(lab, history, "markdown")
     assert "1 new · 0 fixed" in markdown
     assert f"| web1 | high | file.ssh-privkey | {KEY.replace('_', chr(92) + '_')} |" in markdown
+
+    # The HTML of the same run, re-rendered from its report.json (which carries the drift).
+    page = tmp_path / "3.html"
+    stored = str(tmp_path / "3" / "report.json")
+    subprocess.run(
+        [sys.executable, "-m", "hardaudit", "report", stored, "--format", "html", "-o", str(page)],
+        capture_output=True,
+        cwd=lab.repo,
+        check=True,
+        timeout=120,
+    )
+    overview = page.read_text().split('<section id="drift">')[1].split("</section>")[0]
+    assert '<span class="badge new">1 new</span>' in overview
+    assert "0 fixed" in overview
+    assert KEY in overview
