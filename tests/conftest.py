@@ -8,6 +8,7 @@ any test runs, so the CLI subprocesses of the lab tests (tests/lab/audit_cli.py)
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -18,6 +19,8 @@ import pytest
 
 _STATE = Path(tempfile.mkdtemp(prefix="hardaudit-test-state-"))
 os.environ["XDG_STATE_HOME"] = str(_STATE)
+# Also at interpreter exit: a session that fails in collection or is interrupted leaves nothing.
+atexit.register(shutil.rmtree, _STATE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
