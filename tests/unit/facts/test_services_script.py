@@ -56,7 +56,7 @@ def _function(name: str) -> str:
     return found.group(0)
 
 
-# The script's helpers the functions call: tmo without a time cap, the real sudo_ok and root
+# The script's helpers the functions call: tmo without a time cap, the real cap2 and root
 # (sudo only when HA_SUDO is set; tests pass their own `root` after these to override it), and
 # the name escaping helpers.
 PRELUDE = "\n".join(
@@ -65,13 +65,21 @@ PRELUDE = "\n".join(
         _line("HA_UID="),
         "_nl='\n'" if "\n_nl='\n'\n" in SCRIPT_TEMPLATE else "",
         _line("has() {"),
-        _line("sudo_ok() {"),
         _line("root() {"),
         _line("oct() {"),
         _line("mark() {"),
         *(
             _function(name)
-            for name in ("enc", "names0", "stats", "as_owner", "keygrep", "ngx_safe", "ngx_path_ok")
+            for name in (
+                "enc",
+                "names0",
+                "cap2",
+                "stats",
+                "as_owner",
+                "keygrep",
+                "ngx_safe",
+                "ngx_path_ok",
+            )
         ),
     ]
 )
@@ -397,11 +405,10 @@ def test_redis_redaction_is_a_whitelist(tmp_path: Path) -> None:
 
 
 def test_redis_pattern_is_the_one_in_sudoers() -> None:
-    # the script's grep, the sudo -n -l probe and the sudoers line share one pattern
+    # the script's grep and the sudoers line share one pattern
     script = build_script(become=True, nonce="n").script
     assert f"_re='{REDIS_PATTERN}'" in script
-    assert 'root grep $_rg -a -i -E -e "$_re" -- "$_f"' in script
-    assert 'sudo_ok grep $_rg -a -i -E -e "$_re" -- "$@"' in script
+    assert 'cap2 root grep $_rg -a -i -E -e "$_re" -- "$_f"' in script
     assert "_rg='-D skip'" in script
 
 
@@ -455,7 +462,10 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
         NONCE,
     )
     assert isinstance(host.redis, Unknown)
-    # allowed: the same run reads the file, with one `sudo -n -l` before the grep
+    # refused at the first grep: never asked twice
+    calls = (Path(bindir) / "calls").read_text().splitlines()
+    assert [c.replace("-D skip ", "").split()[:3] for c in calls] == [["-n", "grep", "-a"]]
+    # allowed: the same run reads the file, with no `sudo -n -l` before the grep
     bindir = fake_sudo(tmp_path, "")
     out, rc, err = run_function(
         "redis",
@@ -468,8 +478,7 @@ def test_redis_grep_refused_by_sudo_is_unknown_not_nothing_matched(
     assert (rc, err) == (0, "")
     assert "protected-mode no" in out.splitlines()
     calls = (Path(bindir) / "calls").read_text().splitlines()
-    assert [c.split()[:3] for c in calls[:1]] == [["-n", "-l", "grep"]]
-    assert [c.replace("-D skip ", "").split()[:3] for c in calls[1:]] == [["-n", "grep", "-a"]]
+    assert [c.replace("-D skip ", "").split()[:3] for c in calls] == [["-n", "grep", "-a"]]
 
 
 # --- review findings: nginx secrets, includes outside the usual directories -------------------

@@ -48,8 +48,7 @@ world_writable() {
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
   { root find "$@" -xdev __WW_PRUNE__ \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
-    printf 'rc=%s\000' "$?"; } | names0 |
-    awk '/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next } n++ < __WWCAP__ { print } END { exit rc }'
+    printf 'rc=%s\000' "$?"; } | names0 __WWCAP__
 }
 
 # .env files under the app directories: path, owner and mode only, never contents. find
@@ -59,7 +58,12 @@ env_files() {
   for _d in __APP_DIRS__; do [ -d "$_d" ] && set -- "$@" "$_d"; done
   [ $# -gt 0 ] || { echo "## no app dir exists"; return 0; }
   printf '## dirs'
-  for _d; do printf ' '; enc "$_d" | tr -d '\n'; done
+  for _d; do
+    case $_d in
+      ""|*[!A-Za-z0-9_./@:+,=%~*?-]*) printf ' %s' "$(enc "$_d")" ;;
+      *) printf ' %s' "$_d" ;;
+    esac
+  done
   echo
   _esc=$( { root find "$@" -xdev -maxdepth __ENV_DEPTH__ __ENV_PRUNE__ -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
     printf 'rc=%s\000' "$?"; } | names0)
@@ -213,14 +217,20 @@ ssh_dir() {
   set +f
   IFS=$_ifs
   [ $# -gt 0 ] || return 0
+  cap2 keygrep "$_u" "$_uid" "$_gid" "$@"
   if [ -z "$_kok" ] && [ -n "$HA_SUDO" ] && [ "$_uid" != 0 ] && [ "$_uid" != "$HA_UID" ]; then
-    # shellcheck disable=SC2086  # _kg: nothing or exactly `-D skip`
-    if sudo_ok -u "$_u" grep $_kg -l -m1 -e 'PRIVATE KEY-----' -- "$@"; then _kok=yes; else
+    # The first grep as a user tells whether sudo allows it (no `sudo -n -l` asked first):
+    # grep says "no match" with exit 1 and nothing on stderr; sudo refuses with exit 1 and a
+    # message. Exit 1 with a message is taken as a refusal (a sudo warning too: the keys are
+    # then read with the login user's rights, what it cannot read is `unreadable`).
+    if [ "$_crc" = 1 ] && [ -n "$_ce" ]; then
       _kok=no
       echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
-    fi
+      cap2 keygrep "$_u" "$_uid" "$_gid" "$@"
+    else _kok=yes; fi
   fi
-  _keys=$(keygrep "$_u" "$_uid" "$_gid" "$@"); _grc=$?
+  _keys=$_co; _grc=$_crc
+  [ -z "$_ce" ] || printf '%s\n' "$_ce" >&2
   # grep -l prints the names it was given, one per line: each regular file is looked up whole
   # (a name holding a newline can at worst make another name look like a key, never hide one)
   for _f; do

@@ -26,10 +26,18 @@ enc() {
 # mark WORD NAME: the marker line `@@nonce WORD NAME` (NAME through enc), on a line of its own
 # whatever the previous output ended with (a file without a final newline cannot hide it).
 mark() { printf '\n%s %s ' "$N" "$1"; enc "$2"; }
-# names0: NUL-separated names on stdin, one line each, as enc writes them (one od, one awk).
+# names0 [CAP]: NUL-separated names on stdin, one line each, as enc writes them (one od, one
+# awk). With CAP: the first CAP names only, and an `rc=N` name is not printed but is the exit
+# status (the walk's own, as the walks append it).
 names0() {
-  od -An -v -to1 | awk '
-    function out() { if (e != "") print (bad ? e : p); e = ""; p = ""; bad = 0 }
+  od -An -v -to1 | awk -v cap="${1:-0}" '
+    function out(    s) {
+      if (e == "") return
+      s = bad ? e : p; e = ""; p = ""; bad = 0
+      if (!cap) { print s; return }
+      if (s ~ /^rc=[0-9]+$/) { rc = substr(s, 4) + 0; return }
+      if (n++ < cap) print s
+    }
     BEGIN { for (i = 33; i < 127; i++) c[sprintf("%03o", i)] = sprintf("%c", i) }
     {
       for (i = 1; i <= NF; i++) {
@@ -38,7 +46,13 @@ names0() {
         if (($i in c) && c[$i] ~ /^[A-Za-z0-9_.\/@:+,=%~*?-]$/) p = p c[$i]; else bad = 1
       }
     }
-    END { out() }'
+    END { out(); exit rc }'
+}
+# cap2 CMD...: runs CMD (stdin /dev/null) and sets _co to its stdout, _ce to its stderr and
+# _crc to its exit status, without a program of its own (the nonce marks the split).
+cap2() {
+  _co=$( { _ce=$("$@" 2>&1 >&3 3>&- </dev/null); printf '\n%s RC %s ERR%s' "$N" "$?" "$_ce"; } 3>&1)
+  _ce=${_co##*"$_nl$N RC "}; _crc=${_ce%% ERR*}; _ce=${_ce#* ERR}; _co=${_co%"$_nl$N RC "*}; _co=${_co%"$_nl"}
 }
 # Per-command time cap where `timeout` exists (a function: no word splitting of a variable).
 # BusyBox's timeout polls once a second, adding ~1 s to every command: not used there (the
@@ -79,6 +93,3 @@ run() {
 }
 # root CMD...: through `sudo -n` when the wrapper found it allowed (only ROOT_COMMANDS use it).
 root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
-# sudo_ok CMD...: whether `sudo -n` runs CMD (always, without sudo). sudo refuses with exit 1,
-# grep's "nothing matched": the two greps whose silence means "none" ask first, once.
-sudo_ok() { [ -z "$HA_SUDO" ] || tmo sudo -n -l "$@" >/dev/null 2>&1 </dev/null; }

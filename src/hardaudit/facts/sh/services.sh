@@ -74,17 +74,22 @@ redis() {
   _rg=
   tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
   if [ $? = 1 ]; then _rg='-D skip'; fi  # GNU grep; BusyBox's has no -D
-  # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`
-  if ! sudo_ok grep $_rg -a -i -E -e "$_re" -- "$@"; then
-    echo "sudo -n refuses grep ${_rg:+$_rg }-a -i -E -e '$_re' for the Redis config files: not read" >&2
-    return 126
-  fi
   _rc=1
   for _f; do
-    printf '## file '; enc "$_f"
     # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`
-    _out=$(root grep $_rg -a -i -E -e "$_re" -- "$_f" </dev/null); _grc=$?
-    if [ $_grc -gt 1 ]; then _rc=2; elif [ $_grc = 0 ] && [ $_rc = 1 ]; then _rc=0; fi
+    cap2 root grep $_rg -a -i -E -e "$_re" -- "$_f"
+    # A sudo refusal is not "nothing matched" (no `sudo -n -l` is asked first): grep's exit 1
+    # comes with nothing on stderr, sudo's with a message. Exit 1 with a message through sudo
+    # (a sudo warning too) makes the section unknown.
+    if [ -n "$HA_SUDO" ] && [ "$_crc" = 1 ] && [ -n "$_ce" ]; then
+      echo "sudo -n refuses grep ${_rg:+$_rg }-a -i -E -e '$_re' for the Redis config files: not read" >&2
+      printf '%s\n' "$_ce" >&2
+      return 126
+    fi
+    [ -z "$_ce" ] || printf '%s\n' "$_ce" >&2
+    printf '## file '; enc "$_f"
+    _out=$_co; _grc=$_crc
+    if [ "$_grc" -gt 1 ]; then _rc=2; elif [ "$_grc" = 0 ] && [ $_rc = 1 ]; then _rc=0; fi
     [ -n "$_out" ] || continue
     printf '%s\n' "$_out" | awk -v q="'" '
       BEGIN { sp = "[ \t\r\f\v]" }

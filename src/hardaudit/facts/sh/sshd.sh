@@ -3,17 +3,40 @@ meta() {
   echo "uid=$HA_UID"  # the prelude's `id -u`: each program run costs the target ~1-3 ms
   echo "user=$(id -un)"
   echo "privilege=${HA_PRIV:-user}"
-  echo "kernel=$(uname -sr)"
-  echo "hostname=$(uname -n)"
+  # The kernel's names from /proc by the `read` built-in (no program started), else uname.
+  _ks=; _kr=; _kn=
+  { IFS= read -r _ks </proc/sys/kernel/ostype && IFS= read -r _kr </proc/sys/kernel/osrelease &&
+    IFS= read -r _kn </proc/sys/kernel/hostname; } 2>/dev/null
+  if [ -n "$_ks" ] && [ -n "$_kr" ]; then
+    echo "kernel=$_ks $_kr"
+    echo "hostname=$_kn"
+  else
+    echo "kernel=$(uname -sr)"
+    echo "hostname=$(uname -n)"
+  fi
+  # os-release: ID, VERSION_ID and PRETTY_NAME, read by the shell (a last line without a
+  # newline too)
   if [ -r /etc/os-release ]; then
-    sed -n -e 's/^ID=/os_ID=/p' -e 's/^VERSION_ID=/os_VERSION_ID=/p' \
-      -e 's/^PRETTY_NAME=/os_PRETTY_NAME=/p' /etc/os-release
+    while IFS= read -r _l || [ -n "$_l" ]; do
+      case $_l in
+        ID=*) echo "os_ID=${_l#ID=}" ;;
+        VERSION_ID=*) echo "os_VERSION_ID=${_l#VERSION_ID=}" ;;
+        PRETTY_NAME=*) echo "os_PRETTY_NAME=${_l#PRETTY_NAME=}" ;;
+      esac
+    done </etc/os-release
   fi
   _t=
   for _x in __TOOLS__; do if has "$_x"; then _t="$_t $_x"; fi; done
   echo "tools=$_t"
   if has sshd; then
-    echo "sshd_version=$( { sshd -V 2>&1; ssh -V 2>&1; } </dev/null | grep -o 'OpenSSH_[0-9][0-9.p]*' | head -n 1)"
+    # OpenSSH_<version> from `sshd -V`, else `ssh -V`, cut out by the shell
+    _v=$(sshd -V 2>&1 </dev/null)
+    case $_v in *OpenSSH_[0-9]*) ;; *) _v=$(ssh -V 2>&1 </dev/null) ;; esac
+    case $_v in
+      *OpenSSH_[0-9]*) _v=${_v#*OpenSSH_}; _v=OpenSSH_${_v%%[!0-9.p]*} ;;
+      *) _v= ;;
+    esac
+    echo "sshd_version=$_v"
   fi
 }
 

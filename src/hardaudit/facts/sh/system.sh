@@ -26,7 +26,8 @@ fw_ip6tables() { if has ip6tables-save; then root ip6tables-save; else echo "ip6
 
 ipv6() {
   if [ -r /proc/sys/net/ipv6/conf/all/disable_ipv6 ]; then
-    echo "disable_ipv6=$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6)"
+    _v=; IFS= read -r _v </proc/sys/net/ipv6/conf/all/disable_ipv6
+    echo "disable_ipv6=$_v"
   else
     echo "disable_ipv6=absent"
   fi
@@ -40,7 +41,7 @@ ipv6() {
 # no argument can start a line of its own.
 processes() {
   # /proc mounted with hidepid=1 or 2 hides other users' processes: the list would look complete.
-  if ! cat /proc/1/comm >/dev/null 2>&1 </dev/null; then
+  if ! { true </proc/1/comm; } 2>/dev/null; then  # opened by the shell: no program started
     echo "cannot read /proc/1/comm as $(id -un </dev/null): /proc is mounted with hidepid, other users' processes are hidden" >&2
     return 1
   fi
