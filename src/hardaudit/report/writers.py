@@ -76,12 +76,17 @@ def render_chunks(
     report: RunReport, fmt: str, checks: Mapping[str, Check] | None = None
 ) -> Iterator[bytes]:
     """`render(report, fmt, checks)` as UTF-8 pieces: report.json streams host by host
-    (report.json.iter_json; a 5,000-host document is never whole in memory), every other
-    format is rendered at once and yielded as one piece."""
+    (report.json.iter_json; a 5,000-host document is never whole in memory), SARIF result
+    by result (sarif.iter_sarif); every other format is rendered at once, one piece."""
     if fmt == "json":
         from hardaudit.report.json import iter_json
 
         for piece in iter_json(report):
+            yield piece.encode("utf-8")
+    elif fmt == "sarif":
+        from hardaudit.report.sarif import iter_sarif
+
+        for piece in iter_sarif(report, checks):
             yield piece.encode("utf-8")
     else:
         yield render(report, fmt, checks).encode("utf-8")

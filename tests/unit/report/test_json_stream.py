@@ -1,6 +1,7 @@
 """report.json is streamed host by host (iter_json): byte for byte the document the
 whole-in-memory renderer wrote (json.dumps(report_to_dict(r), indent=2) + newline), for any
-report, and never more than one host's piece at a time."""
+report, and never more than one host's piece at a time. SARIF streams result by result the
+same way (iter_sarif)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 from hardaudit.errors import UsageError
 from hardaudit.report.json import iter_json, report_to_dict
 from hardaudit.report.model import RunAnnotations, RunReport
+from hardaudit.report.sarif import iter_sarif, report_to_sarif
 from hardaudit.report.writers import render_chunks, write_atomic, write_report
 
-from .fleet import synthetic_fleet
+from .fleet import fleet_checks, synthetic_fleet
 from .sample import REPORT
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "report.json"
@@ -84,6 +86,23 @@ def test_streamed_json_is_byte_identical_to_the_whole_document(report: RunReport
 def test_streamed_compact_json_is_the_compact_dump(report: RunReport) -> None:
     expected = json.dumps(report_to_dict(report), separators=(",", ":"))
     assert "".join(iter_json(report, compact=True)) == expected
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reports(), st.booleans())
+def test_streamed_sarif_is_byte_identical_to_the_whole_log(
+    report: RunReport, with_checks: bool
+) -> None:
+    checks = fleet_checks() if with_checks else None
+    expected = json.dumps(report_to_sarif(report, checks), indent=2) + "\n"
+    assert "".join(iter_sarif(report, checks)) == expected
+
+
+def test_streamed_sarif_of_a_clean_run_has_an_empty_result_list() -> None:
+    report = replace(synthetic_fleet(0), hosts=())
+    text = "".join(iter_sarif(report))
+    assert text == json.dumps(report_to_sarif(report), indent=2) + "\n"
+    assert json.loads(text)["runs"][0]["results"] == []
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 40])
