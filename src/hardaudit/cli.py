@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import math
 import os
 import sys
@@ -1088,29 +1089,36 @@ def _stored_run(ref: str, history: Path | None) -> RunReport:
 def cmd_report(args: argparse.Namespace) -> ExitStatus:
     """Render a stored run in any format: what `audit run --format` would have written."""
     from hardaudit.checks.loader import load_checks
-    from hardaudit.report.writers import TEXTFILE_MODE, render_chunks, write_atomic
+    from hardaudit.report.writers import TEXTFILE_MODE, render, render_chunks, write_atomic
 
     report = _stored_run(args.run, args.history)
     checks = {c.id: c for c in load_checks(args.checks_dir) if c.id in report.checks}
-    pieces = render_chunks(report, args.format, checks)  # json: host by host
-    if args.output is not None:
+    if args.output is not None:  # json and sarif: streamed, never whole in memory
         mode = TEXTFILE_MODE if args.format == "prometheus" else 0o600
-        write_atomic(args.output, pieces, mode, "--output")
+        write_atomic(args.output, render_chunks(report, args.format, checks), mode, "--output")
         return ExitStatus.OK
-    _write_to_stdout(pieces)
+    if args.format in ("json", "sarif"):  # ASCII (JSON escapes the rest): bytes as they come
+        _write_to_stdout(render_chunks(report, args.format, checks))
+    else:  # text in the terminal's encoding, as print would
+        sys.stdout.write(render(report, args.format, checks))
+        sys.stdout.flush()
     return ExitStatus.OK
 
 
 def _write_to_stdout(pieces: Iterable[bytes]) -> None:
-    """Write UTF-8 `pieces` to stdout as they come (a streamed report.json)."""
+    """Write the UTF-8 `pieces` of a JSON document (ASCII) to stdout as they come."""
     sys.stdout.flush()  # what was printed before comes first
     out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # a text-only stream (a test's StringIO)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for piece in pieces:
+            sys.stdout.write(decoder.decode(piece))
+        sys.stdout.write(decoder.decode(b"", final=True))
+        sys.stdout.flush()
+        return
     for piece in pieces:
-        if out is None:  # a text-only stream (a test's StringIO)
-            sys.stdout.write(piece.decode("utf-8"))
-        else:
-            out.write(piece)
-    (out or sys.stdout).flush()
+        out.write(piece)
+    out.flush()
 
 
 def _copy_to_stdout(path: Path) -> None:
