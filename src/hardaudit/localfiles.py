@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from hardaudit.errors import UsageError
@@ -191,8 +192,38 @@ def remove_if_empty(created: list[Path]) -> None:
             directory.rmdir()
 
 
-def write_private(directory: Path, name: str, data: bytes) -> Path:
+# write_all gathers the pieces of a streamed document into writes of about this size.
+_WRITE_CHUNK = 1 << 20
+
+
+def write_all(fd: int, data: bytes | Iterable[bytes]) -> None:
+    """Write `data` to `fd`: bytes, or an iterable of pieces (a document streamed host by
+    host: only about _WRITE_CHUNK of it is held at a time)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = (bytes(data),)
+    pending: list[bytes] = []
+    size = 0
+    for piece in data:
+        pending.append(piece)
+        size += len(piece)
+        if size >= _WRITE_CHUNK:
+            _write_fully(fd, b"".join(pending))
+            pending, size = [], 0
+    if pending:
+        _write_fully(fd, b"".join(pending))
+
+
+def _write_fully(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_private(directory: Path, name: str, data: bytes | Iterable[bytes]) -> Path:
     """Write `data` to `directory/name` (mode 0600) atomically; never follows a symlink.
+
+    `data` may be an iterable of pieces, written as they come (write_all): a reader still
+    sees the whole file or the previous one, never a half.
 
     Raises PermissionError (an OSError) unless the directory, as opened, is yours and not
     writable by others."""
@@ -214,9 +245,7 @@ def write_private(directory: Path, name: str, data: bytes) -> Path:
         )
         try:
             os.fchmod(fd, 0o600)  # whatever the umask
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -44,7 +44,7 @@ from hardaudit.errors import ReportError
 from hardaudit.history.migrations import MIGRATIONS, SCHEMA_VERSION
 from hardaudit.model import HostStatus
 from hardaudit.printable import printable
-from hardaudit.report.json import report_to_dict
+from hardaudit.report.json import iter_json
 from hardaudit.report.load import report_from_dict
 from hardaudit.report.model import ObjectHistory, RunAnnotations, RunReport
 
@@ -313,9 +313,12 @@ class HistoryDB:
                 hint="letters, digits and ._:- (at most 64), not starting with latest",
             )
         stored = replace(report, annotations=RunAnnotations(run_id=run_id))
-        document = zlib.compress(
-            json.dumps(report_to_dict(stored), separators=(",", ":")).encode("utf-8"), 6
-        )
+        # Compact report.json, compressed host by host (never the whole fleet's document
+        # in memory): the same bytes as zlib.compress(json.dumps(report_to_dict(...))).
+        deflate = zlib.compressobj(6)
+        parts = [deflate.compress(p.encode("utf-8")) for p in iter_json(stored, compact=True)]
+        parts.append(deflate.flush())
+        document = b"".join(parts)
         checks = list(
             dict.fromkeys([*report.checks, *(f.check for h in report.hosts for f in h.findings)])
         )

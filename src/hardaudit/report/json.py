@@ -6,6 +6,7 @@ Fields may be added; the documented ones are never renamed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from hardaudit.checks.model import CheckResult, FindingObject, Status
@@ -126,10 +127,10 @@ def drift_to_dict(drift: Drift) -> dict[str, Any]:
     }
 
 
-def report_to_dict(report: RunReport) -> dict[str, Any]:
-    """The report.json document as plain data."""
+def _head(report: RunReport) -> dict[str, Any]:
+    """The members of report.json before `hosts`."""
     notes = report.annotations
-    data: dict[str, Any] = {
+    return {
         "schema": SCHEMA,
         "tool": {"name": "hardaudit", "version": report.tool_version},
         "run": {
@@ -141,9 +142,13 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             "checks": list(report.checks),
             "fleet_score": report.fleet_score,
         },
-        "hosts": [_host(h, notes) for h in report.hosts],
-        "waivers": [_waiver(w) for w in report.waivers],
     }
+
+
+def _tail(report: RunReport) -> dict[str, Any]:
+    """The members of report.json after `hosts`."""
+    notes = report.annotations
+    data: dict[str, Any] = {"waivers": [_waiver(w) for w in report.waivers]}
     if notes.trend:
         data["trend"] = [{"started_at": at, "fleet_score": score} for at, score in notes.trend]
     if notes.drift is not None:
@@ -151,6 +156,67 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     return data
 
 
+def report_to_dict(report: RunReport) -> dict[str, Any]:
+    """The report.json document as plain data (all of it in memory: `iter_json` streams)."""
+    notes = report.annotations
+    return {
+        **_head(report),
+        "hosts": [_host(h, notes) for h in report.hosts],
+        **_tail(report),
+    }
+
+
+def iter_json(report: RunReport, *, compact: bool = False) -> Iterator[str]:
+    """report.json in pieces, one host at a time: joined, exactly `render_json(report)`
+    (or with `compact`, `json.dumps(report_to_dict(report), separators=(",", ":"))`), but
+    only one host's document is ever in memory, not the whole fleet's (5,000 hosts: ~85 KB
+    per host held at once).
+
+    The pieces are what `json.dumps(..., indent=2)` writes: every nested value of a member
+    at depth d is dumped on its own and re-indented (a JSON string never holds a raw
+    newline: it is escaped), the separators are the encoder's.
+    """
+    if compact:
+        dump = _compact
+        member, open_members, close_members = ",", "{", "}"
+        host_sep, open_hosts, close_hosts = ",", "[", "]"
+    else:
+        dump = _pretty
+        member, open_members, close_members = ",\n  ", "{\n  ", "\n}\n"
+        host_sep, open_hosts, close_hosts = ",\n    ", "[\n    ", "\n  ]"
+    colon = ":" if compact else ": "
+    yield open_members
+    first = True
+    for key, value in _head(report).items():
+        yield ("" if first else member) + json.dumps(key) + colon + dump(value, 1)
+        first = False
+    yield member + json.dumps("hosts") + colon
+    notes = report.annotations
+    if not report.hosts:
+        yield "[]"
+    else:
+        yield open_hosts
+        for index, host in enumerate(report.hosts):
+            yield ("" if index == 0 else host_sep) + dump(_host(host, notes), 2)
+        yield close_hosts
+    for key, value in _tail(report).items():
+        yield member + json.dumps(key) + colon + dump(value, 1)
+    yield close_members
+
+
+def _pretty(value: Any, depth: int) -> str:
+    """`value` as json.dumps(indent=2) writes it `depth` levels down."""
+    return json.dumps(value, indent=2).replace("\n", "\n" + "  " * depth)
+
+
+def _compact(value: Any, depth: int) -> str:
+    """`value` as json.dumps(separators=(",", ":")) writes it (C encoder; depth unused)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
 def render_json(report: RunReport) -> str:
-    """Pretty, stable JSON (keys in insertion order, trailing newline)."""
-    return json.dumps(report_to_dict(report), indent=2) + "\n"
+    """Pretty, stable JSON (keys in insertion order, trailing newline).
+
+    The whole document as one string: files and stdout are written from `iter_json`.
+    """
+    return "".join(iter_json(report))

@@ -337,8 +337,13 @@ def load_report(path: Path) -> RunReport:
         raise ReportError(f"cannot read the report: {exc.strerror}", file=str(path)) from None
     if len(raw) > _MAX_BYTES:
         raise ReportError("the report is larger than 512 MiB", file=str(path))
+    # Each form is dropped once the next is built (a 5,000-host report.json is ~85 MB as
+    # bytes and again as text): only the parsed data and the RunReport overlap.
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        text = raw.decode("utf-8")
+        del raw
+        data = json.loads(text, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ReportError(f"not a JSON document: {str(exc)[:200]}", file=str(path)) from None
+    del text
     return report_from_dict(data, str(path))

@@ -22,7 +22,8 @@ the tag `security`, which is what makes GitHub show it as a security alert with 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import secrets
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -232,21 +233,32 @@ def _invocation(report: RunReport) -> dict[str, Any]:
     return invocation
 
 
-def report_to_sarif(report: RunReport, checks: Mapping[str, Check] | None = None) -> dict[str, Any]:
-    """The SARIF log as plain data; `checks` (by id) supplies rule descriptions."""
+def _rules(
+    report: RunReport, checks: Mapping[str, Check] | None
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     by_rule: dict[str, list[CheckResult]] = {}
     for host in report.hosts:
         for result in _reported(host):
             by_rule.setdefault(result.check, []).append(result)
     rule_ids = sorted(by_rule)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-    rules = [_rule(r, by_rule[r], (checks or {}).get(r)) for r in rule_ids]
-    results = [
-        _result(host, result, obj, index[result.check])
-        for host in report.hosts
-        for result in _reported(host)
-        for obj in _objects(result)
-    ]
+    return [_rule(r, by_rule[r], (checks or {}).get(r)) for r in rule_ids], index
+
+
+def _results(report: RunReport, index: Mapping[str, int]) -> Iterator[dict[str, Any]]:
+    for host in report.hosts:
+        for result in _reported(host):
+            for obj in _objects(result):
+                yield _result(host, result, obj, index[result.check])
+
+
+def report_to_sarif(report: RunReport, checks: Mapping[str, Check] | None = None) -> dict[str, Any]:
+    """The SARIF log as plain data; `checks` (by id) supplies rule descriptions."""
+    rules, index = _rules(report, checks)
+    return _log(report, rules, list(_results(report, index)))
+
+
+def _log(report: RunReport, rules: list[dict[str, Any]], results: Any) -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -272,6 +284,29 @@ def report_to_sarif(report: RunReport, checks: Mapping[str, Check] | None = None
     }
 
 
+def iter_sarif(report: RunReport, checks: Mapping[str, Check] | None = None) -> Iterator[str]:
+    """render_sarif in pieces, one result at a time: the results (one per failing object
+    of every host) are never all in memory, the rest of the log is small.
+
+    The log is dumped with a random marker for `results`, split there, and each result is
+    dumped and indented as json.dumps(indent=2) would have (a JSON string never holds a raw
+    newline), so the pieces join to exactly render_sarif's text.
+    """
+    rules, index = _rules(report, checks)
+    marker = json.dumps(f"results-{secrets.token_hex(16)}")
+    text = json.dumps(_log(report, rules, json.loads(marker)), indent=2) + "\n"
+    at = text.index(marker)
+    line = text[text.rindex("\n", 0, at) + 1 : at]
+    indent = "\n" + " " * (len(line) - len(line.lstrip(" "))) + "  "
+    yield text[:at]
+    first = True
+    for result in _results(report, index):
+        yield ("[" if first else ",") + indent + json.dumps(result, indent=2).replace("\n", indent)
+        first = False
+    yield "[]" if first else indent[:-2] + "]"
+    yield text[at + len(marker) :]
+
+
 def render_sarif(report: RunReport, checks: Mapping[str, Check] | None = None) -> str:
     """Pretty SARIF JSON with a trailing newline."""
-    return json.dumps(report_to_sarif(report, checks), indent=2) + "\n"
+    return "".join(iter_sarif(report, checks))

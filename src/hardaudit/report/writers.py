@@ -8,12 +8,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from hardaudit.checks.model import Check
 from hardaudit.errors import UsageError
-from hardaudit.localfiles import prepare_private_dir, write_private
+from hardaudit.localfiles import prepare_private_dir, write_all, write_private
 from hardaudit.report.model import RunReport
 
 FORMATS = ("table", "json", "html", "junit", "sarif", "prometheus", "markdown")
@@ -72,6 +72,26 @@ def render(report: RunReport, fmt: str, checks: Mapping[str, Check] | None = Non
     raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
+def render_chunks(
+    report: RunReport, fmt: str, checks: Mapping[str, Check] | None = None
+) -> Iterator[bytes]:
+    """`render(report, fmt, checks)` as UTF-8 pieces: report.json streams host by host
+    (report.json.iter_json; a 5,000-host document is never whole in memory), SARIF result
+    by result (sarif.iter_sarif); every other format is rendered at once, one piece."""
+    if fmt == "json":
+        from hardaudit.report.json import iter_json
+
+        for piece in iter_json(report):
+            yield piece.encode("utf-8")
+    elif fmt == "sarif":
+        from hardaudit.report.sarif import iter_sarif
+
+        for piece in iter_sarif(report, checks):
+            yield piece.encode("utf-8")
+    else:
+        yield render(report, fmt, checks).encode("utf-8")
+
+
 def write_report(
     report: RunReport,
     fmt: str,
@@ -83,16 +103,18 @@ def write_report(
     The directory must be the user's own and not writable by others (UsageError otherwise);
     the file is replaced atomically, a symlink in its place is replaced, never followed.
     """
-    text = render(report, fmt, checks)
+    if fmt not in EXTENSIONS:
+        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
     prepare_private_dir(out_dir, "output reports", "--output-dir")
-    return write_private(out_dir, EXTENSIONS[fmt], text.encode("utf-8"))
+    return write_private(out_dir, EXTENSIONS[fmt], render_chunks(report, fmt, checks))
 
 
-def write_atomic(path: Path, data: bytes, mode: int, option: str) -> Path:
+def write_atomic(path: Path, data: bytes | Iterable[bytes], mode: int, option: str) -> Path:
     """Write `data` to `path` atomically: a temp file in the same directory (O_EXCL,
     O_NOFOLLOW, a dot name no collector reads), fsynced, chmod `mode` whatever the umask,
     then renamed over `path`, so a reader never sees half a file and a symlink at `path` is
     replaced, never followed. `option` names the flag in the UsageError a failure raises.
+    `data` may be an iterable of pieces (render_chunks), written as they come.
     """
     directory = path.parent if str(path.parent) else Path(".")
     if not path.name or path.name in (".", ".."):
@@ -104,16 +126,16 @@ def write_atomic(path: Path, data: bytes, mode: int, option: str) -> Path:
         )
         try:
             os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
         os.rename(temp, path)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
-            temp.unlink()
+            temp.unlink()  # a failed render (streamed pieces) leaves no temp file either
+        if not isinstance(exc, OSError):
+            raise
         raise UsageError(
             f"cannot write {option} {path}: {exc.strerror or exc}",
             hint="give a file in an existing directory you may write to",

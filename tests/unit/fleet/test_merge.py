@@ -103,8 +103,13 @@ def test_merged_shards_equal_the_unsharded_run(
     assert merged_file.stat().st_mode & 0o777 == 0o600
     # Without the inventory: the same report, hosts sorted by name.
     assert main(["merge", *shard_files, "--format", "json", "--no-history"]) == 3
-    printed = json.loads(capsys.readouterr().out)
+    printed_text = capsys.readouterr().out
+    printed = json.loads(printed_text)
     assert [h["name"] for h in printed["hosts"]] == sorted(h.name for h in whole.hosts)
+    # With -o and --format json: the file streamed once, stdout a copy of it.
+    again = tmp_path / "out" / "again.json"
+    assert main(["merge", *shard_files, "--format", "json", "-o", str(again), "--no-history"]) == 3
+    assert capsys.readouterr().out == again.read_text(encoding="utf-8") == printed_text
 
 
 def test_shards_are_not_recorded_and_the_merge_is_recorded_once(

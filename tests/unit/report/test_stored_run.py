@@ -138,3 +138,31 @@ def test_a_fresh_run_renders_as_its_stored_copy_whatever_its_timings(fmt: str) -
     )
     stored = report_from_dict(json.loads(render(fresh, "json")))
     assert render(stored, fmt, CHECKS) == render(fresh, fmt, CHECKS)
+
+
+def test_json_on_stdout_is_byte_for_byte_the_report_json_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`audit run --format json` copies the file it streamed to stdout; `audit report
+    --format json` streams it to stdout: both print exactly the document."""
+    out = tmp_path / "run"
+    capsys.readouterr()
+    code = main(
+        [
+            "run",
+            "-i",
+            str(REPLAY / "inventory.yml"),
+            "--replay-dir",
+            str(REPLAY / "captures"),
+            "--output-dir",
+            str(out),
+            "--format",
+            "json",
+            "--no-history",
+        ]
+    )
+    assert code in (1, 3)
+    written = (out / "report.json").read_text(encoding="utf-8")
+    assert capsys.readouterr().out == written
+    assert main(["report", str(out / "report.json"), "--format", "json"]) == 0
+    assert capsys.readouterr().out == written
