@@ -41,13 +41,14 @@ etc_files() {
 # file or directory") leaves the walk incomplete like any other complaint: a user who renames
 # a directory back and forth makes find skip that whole subtree, so such a walk is judged on
 # what it sent (a file found failing fails) and never passes.
-# World-writable files and non-sticky world-writable directories, first __WWCAP__ only.
+# World-writable files and non-sticky world-writable directories, first __WWCAP__ only. The
+# test comes before the prune: a pruned directory is judged itself (and walked when it fails).
 world_writable() {
   set --
   for _d in __WW_ROOTS__; do
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
-  { root find "$@" -xdev __WW_PRUNE__ \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
+  { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 -o __WW_PRUNE__ </dev/null
     printf 'rc=%s\000' "$?"; } | names0 __WWCAP__
 }
 
