@@ -227,3 +227,36 @@ def test_without_sudo_keys_are_read_with_the_login_users_rights(
         f"{alice}/.ssh/id_rsa"
     ]
     assert parsed.unreadable == ()
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_grep_sudo_refuses_as_a_later_user_is_unreadable_not_no_key(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # sudoers whose Runas list admits some users only (`(alice) grep ...`): the first
+    # user's grep runs, so sudo counts as allowed; a later refusal (exit 1 and a message,
+    # like grep's "no match" but for the message) must not read as "no private key"
+    alice = home_with_keys(tmp_path, "alice")
+    bob = home_with_keys(tmp_path, "bob")
+    (bob / ".ssh" / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    passwd(tmp_path, ("alice", alice), ("bob", bob))
+    bindir = tmp_path / "sudo-runas-alice"
+    bindir.mkdir()
+    (bindir / "sudo").write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = -n ] && shift\n'
+        'if [ "$1" = -u ]; then\n'
+        '  [ "$2" = alice ] || { echo "sudo: a password is required" >&2; exit 1; }\n'
+        "  shift 2\n"
+        "fi\n"
+        'exec "$@"\n'
+    )
+    (bindir / "sudo").chmod(0o755)
+    env = {"HA_SUDO": "sudo -n", "PATH": f"{bindir}:{os.environ['PATH']}"}
+    out, rc, _err = run_function(
+        "ssh_files", tmp_path, shell, root_fn="", env=env, before="HA_UID=4242"
+    )
+    assert rc == 0
+    parsed = parse_ssh_files(out, NONCE)
+    keys = [f.path for d in parsed.dirs for f in d.files if f.private_key]
+    assert keys == [f"{bob}/.ssh/id_ed25519"] or parsed.unreadable, out
