@@ -260,3 +260,33 @@ def test_a_grep_sudo_refuses_as_a_later_user_is_unreadable_not_no_key(
     parsed = parse_ssh_files(out, NONCE)
     keys = [f.path for d in parsed.dirs for f in d.files if f.private_key]
     assert keys == [f"{bob}/.ssh/id_ed25519"] or parsed.unreadable, out
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_key_grep_sudo_refuses_as_root_is_unreadable_not_no_key(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # root's ~/.ssh is grepped as root (`sudo -n grep`): a sudoers without that line
+    # refuses with exit 1 and a message, which is not "no private key"
+    home = home_with_keys(tmp_path, "root")
+    (home / ".ssh" / "id_rsa").write_text("-----BEGIN RSA PRIVATE KEY-----\n")
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text(f"root:x:0:0::{home}:/bin/sh\n")
+    bindir = tmp_path / "sudo-no-root-grep"
+    bindir.mkdir()
+    (bindir / "sudo").write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = -n ] && shift\n'
+        '[ "$1" = grep ] && { echo "sudo: a password is required" >&2; exit 1; }\n'
+        'exec "$@"\n'
+    )
+    (bindir / "sudo").chmod(0o755)
+    env = {"HA_SUDO": "sudo -n", "PATH": f"{bindir}:{os.environ['PATH']}"}
+    out, rc, _err = run_function(
+        "ssh_files", tmp_path, shell, root_fn="", env=env, before="HA_UID=4242"
+    )
+    assert rc == 0
+    parsed = parse_ssh_files(out, NONCE)
+    assert [d.user for d in parsed.dirs] == ["root"]
+    keys = [f.path for d in parsed.dirs for f in d.files if f.private_key]
+    assert keys == [f"{home}/.ssh/id_rsa"] or parsed.unreadable, out

@@ -229,9 +229,11 @@ ssh_dir() {
       echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
       cap2 keygrep "$_u" "$_uid" "$_gid" "$@"
     else _kok=yes; fi
-  elif [ "$_kok" = yes ] && [ "$_uid" != 0 ] && [ "$_uid" != "$HA_UID" ] && [ "$_crc" = 1 ] &&
-    [ -n "$_ce" ]; then
-    _crc=2  # sudo allowed the first user, refuses this one (a Runas list): not "no key"
+  elif [ -n "$HA_SUDO" ] && [ "$_uid" != "$HA_UID" ] && [ "$_crc" = 1 ] && [ -n "$_ce" ] &&
+    { [ "$_uid" = 0 ] || [ "$_kok" = yes ]; }; then
+    # through sudo (as root, or as a user after the first one ran): a refusal is not "no
+    # key" (sudo's Runas list may admit some users only; a sudoers without root's grep)
+    _crc=2
   fi
   _keys=$_co; _grc=$_crc
   [ -z "$_ce" ] || printf '%s\n' "$_ce" >&2
