@@ -12,6 +12,8 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -290,3 +292,46 @@ def test_a_key_grep_sudo_refuses_as_root_is_unreadable_not_no_key(
     assert [d.user for d in parsed.dirs] == ["root"]
     keys = [f.path for d in parsed.dirs for f in d.files if f.private_key]
     assert keys == [f"{home}/.ssh/id_rsa"] or parsed.unreadable, out
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv"
+)
+def test_a_home_the_login_user_cannot_see_into_is_never_taken_for_no_ssh_dir() -> None:
+    # The login user's `[ -e ~bob/.ssh ]` fails on EACCES as on ENOENT: a FUSE mount on
+    # ~/.ssh (other users, root too, get EACCES) or a home whose mode bob flips between 700
+    # and 711 while the audit runs (-e sees 700, -x then 711) must leave bob's ~/.ssh
+    # unreadable (unknown), never absent. The flipping is the one reproducible here.
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        bob = home_with_keys(root, "bob")
+        for d in (root / "home", bob.parent):
+            d.chmod(0o755)
+        os.chown(bob, 1001, 1001)
+        passwd(root, ("bob", bob))
+        (root / "etc").chmod(0o755)
+        flipper = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import os, sys\nwhile True:\n os.chmod(sys.argv[1], 0o700); os.chmod(sys.argv[1], 0o711)",
+                str(bob),
+            ]
+        )
+        try:
+            hidden = 0
+            for _ in range(60):
+                out, _rc, _err = run_function(
+                    "ssh_files",
+                    root,
+                    ["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "sh"],
+                    root_fn="",
+                    before="HA_UID=4242",
+                )
+                parsed = parse_ssh_files(out, NONCE)
+                hidden += not parsed.dirs and not parsed.unreadable
+        finally:
+            flipper.kill()
+            flipper.wait()
+        assert hidden == 0

@@ -118,10 +118,9 @@ keygrep() {
 # ~/.ssh of every user with a home: the directory's stat, then each entry's (names from a
 # NUL-separated find), then which regular files are private keys. `unreadable:` lines say
 # what could not be read (`unreadable: stat|list|names|keys <dir>`); names as enc writes them.
-# Root's help is asked for as few times as possible (each `sudo -n` costs ~10 ms of CPU): a
-# ~/.ssh the login user sees is absent (in a home it may search, or no home in a parent it
-# may search) is left out; the others are stat'ed by one command (their names come from
-# passwd: no newline, one line each); the login user's own ~/.ssh is read with its own rights.
+# Root's help is asked for as few times as possible (each `sudo -n` costs ~10 ms of CPU):
+# every ~/.ssh is stat'ed by one command (their names come from passwd: no newline, one line
+# each); the login user's own ~/.ssh is read with its own rights.
 ssh_files() {
   _kok=  # whether sudo runs the private-key grep as a user: asked once, at the first one
   _kg=
@@ -133,10 +132,9 @@ ssh_files() {
   set -f  # a home named with a wildcard is a name
   for _l in $_pw; do
     _h=${_l#*:*:*:}
-    if [ -e "$_h/.ssh" ] || [ -L "$_h/.ssh" ]; then :
-    elif [ -d "$_h" ] && [ -x "$_h" ]; then continue
-    elif [ ! -e "$_h" ] && [ ! -L "$_h" ] && [ -x "${_h%/*}/" ]; then continue
-    fi
+    # every home's, even one the login user sees no ~/.ssh in: its `[ -e ]` cannot tell
+    # absent from unreadable (a FUSE mount on ~/.ssh, a home whose mode flips during the
+    # run); only stat's own "No such file" below makes a ~/.ssh absent
     case "$_nl$*$_nl" in *"$_nl$_h/.ssh$_nl"*) ;; *) set -- "$@" "$_h/.ssh" ;; esac
   done
   set +f
