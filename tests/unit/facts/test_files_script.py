@@ -335,3 +335,19 @@ def test_a_home_the_login_user_cannot_see_into_is_never_taken_for_no_ssh_dir() -
             flipper.kill()
             flipper.wait()
         assert hidden == 0
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_home_without_ssh_dir_is_absent_whatever_its_name(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # GNU stat quotes a name holding a quote or a control character otherwise than 'NAME'
+    # in its message: such a home without ~/.ssh is still absent, not unreadable
+    alice = home_with_keys(tmp_path, "alice")
+    odd = tmp_path / "home" / "o'brien \x1b"
+    odd.mkdir()
+    passwd(tmp_path, ("alice", alice), ("obrien", odd))
+    out, rc, _err = run_function("ssh_files", tmp_path, shell)
+    parsed = parse_ssh_files(out, NONCE)
+    assert [d.user for d in parsed.dirs] == ["alice"]
+    assert (rc, parsed.unreadable) == (0, ())

@@ -163,6 +163,16 @@ ssh_files() {
       case $_se in  # GNU: cannot stat[x] 'NAME': ...; BusyBox: can't stat 'NAME': ...
         *"'$_d': No such file"*|*"'$_d': Not a directory"*) IFS=$_nl; continue ;;
       esac
+      # GNU stat quotes a name holding a quote or a control character otherwise than 'NAME':
+      # such a name is stat'ed alone, its message read whole
+      case $_d in
+        *"'"*|*[!' '-~]*)
+          _x=$(root stat -c '%a|%U|%G|%F' -- "$_d" 2>&1 </dev/null)
+          case $_x in
+            [0-7]*"|"*) _st=$_x ;;
+            *"No such file"*|*"Not a directory"*) IFS=$_nl; continue ;;
+          esac ;;
+      esac
     fi
     printf '%s USER %s %s\n' "$N" "$_u" "$_h"
     if [ -z "$_st" ]; then printf 'unreadable: stat '; enc "$_d"; IFS=$_nl; continue; fi
