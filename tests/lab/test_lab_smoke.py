@@ -108,12 +108,12 @@ def test_web1_sudoers_regex_entries_parse_and_match(lab: Lab) -> None:
     # sudo >= 1.9.10 (bookworm: 1.9.13) reads ^...$ arguments as regular expressions
     assert allowed("/usr/sbin/sshd", "-T", "-C", "user=deploy,host=x,addr=198.51.100.1")
     assert not allowed("/usr/sbin/sshd", "-T", "-C", "user=root", "-f", "/tmp/other")
-    walk = ["/etc", "/usr", "-xdev", "(", *prune(WALK_PRUNED), ")", "-prune", "-o",
-            "(", "-type", "f", "-o", "-type", "d", ")",
-            "-perm", "-0002", "!", "-perm", "-1000", "-print0"]  # fmt: skip
+    walk = ["/etc", "/usr", "-xdev", "(", "-type", "f", "-o", "-type", "d", ")",
+            "-perm", "-0002", "!", "-perm", "-1000", "-print0",
+            "-o", "(", *prune(WALK_PRUNED), ")", "-prune"]  # fmt: skip
     assert allowed("/usr/bin/find", *walk)
     assert not allowed("/usr/bin/find", *walk, "-delete")
-    assert not allowed("/usr/bin/find", *walk[:3], *walk[walk.index("-prune") + 2 :])  # no prune
+    assert not allowed("/usr/bin/find", *walk[: walk.index("-print0") + 1])  # no prune
     # every ~/.ssh that may exist in one stat, names printed
     assert allowed("/usr/bin/stat", "-c", "%a|%U|%G|%F|%n", "--", "/root/.ssh", "/home/a/.ssh")
     listing = ["/home/app/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]

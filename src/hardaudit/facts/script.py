@@ -34,8 +34,10 @@ DOCKER_INSPECT_FORMAT = (
 # both stay on each root's filesystem (-xdev) and never enter the pseudo-filesystems (a
 # container's /run, or app_dirs: [/], may sit on the root filesystem). The world-writable walk
 # also skips documentation trees no program runs or sources (man pages, docs, translations),
-# a third of a typical /usr. Both are capped: COMMAND_TIMEOUT_S, their output cap, and for
-# world_writable WORLD_WRITABLE_CAP paths; a cap hit makes the check fail or unknown, never pass.
+# a third of a typical /usr; a pruned directory is still judged itself (and walked when it is
+# world-writable). Not /usr/share/locale: programs root runs load its message catalogs (printf
+# formats). Both are capped: COMMAND_TIMEOUT_S, their output cap, and for world_writable
+# WORLD_WRITABLE_CAP paths; a cap hit makes the check fail or unknown, never pass.
 WALK_ROOTS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/srv", "/opt")
 PSEUDO_FS = ("/proc", "/sys", "/dev", "/run")
 WALK_PRUNED = (
@@ -43,9 +45,11 @@ WALK_PRUNED = (
     "/usr/share/doc",
     "/usr/share/man",
     "/usr/share/info",
-    "/usr/share/locale",
 )
 ENV_MAX_DEPTH = 6
+
+
+WW_TEST = "\\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0"
 
 
 def _prune(paths: Sequence[str]) -> str:
@@ -170,9 +174,9 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         for skip in ("-D skip ", "")
     ),
     RootCommand(
-        f"/usr/bin/find ^(/[^ ]+ )+-xdev {_prune(WALK_PRUNED)} \\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0$",
+        f"/usr/bin/find ^(/[^ ]+ )+-xdev {WW_TEST} -o {_prune(WALK_PRUNED).removesuffix(' -o')}$",
         "world-writable files under system directories (regex: paths only, no -exec)",
-        f"/usr/bin/find /etc /usr -xdev {_prune(WALK_PRUNED)} '(' -type f -o -type d ')' -perm -0002 ! -perm -1000 -print0",
+        f"/usr/bin/find /etc /usr -xdev {WW_TEST} -o {_prune(WALK_PRUNED).removesuffix(' -o')}",
     ),
     RootCommand(
         f"/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
@@ -294,7 +298,7 @@ def fill_constants(text: str) -> str:
         .replace("__CAP__", str(DEFAULT_CAP))
         .replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
         .replace("__WW_ROOTS__", " ".join(WALK_ROOTS))
-        .replace("__WW_PRUNE__", _prune(WALK_PRUNED))
+        .replace("__WW_PRUNE__", _prune(WALK_PRUNED).removesuffix(" -o"))
         .replace("__ENV_PRUNE__", _prune(PSEUDO_FS))
         .replace("__ENV_DEPTH__", str(ENV_MAX_DEPTH))
     )

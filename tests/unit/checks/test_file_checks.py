@@ -484,7 +484,7 @@ def test_world_writable_real_clean_walk_passes() -> None:
     assert result.evidence == (
         "no world-writable file or non-sticky world-writable directory under "
         "/etc /usr /bin /sbin /lib /boot /srv /opt (each on its own filesystem; not walked: "
-        "/proc /sys /dev /run /usr/share/doc /usr/share/man /usr/share/info /usr/share/locale)",
+        "/proc /sys /dev /run /usr/share/doc /usr/share/man /usr/share/info)",
     )
 
 

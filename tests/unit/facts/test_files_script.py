@@ -12,6 +12,8 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -227,3 +229,125 @@ def test_without_sudo_keys_are_read_with_the_login_users_rights(
         f"{alice}/.ssh/id_rsa"
     ]
     assert parsed.unreadable == ()
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_grep_sudo_refuses_as_a_later_user_is_unreadable_not_no_key(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # sudoers whose Runas list admits some users only (`(alice) grep ...`): the first
+    # user's grep runs, so sudo counts as allowed; a later refusal (exit 1 and a message,
+    # like grep's "no match" but for the message) must not read as "no private key"
+    alice = home_with_keys(tmp_path, "alice")
+    bob = home_with_keys(tmp_path, "bob")
+    (bob / ".ssh" / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    passwd(tmp_path, ("alice", alice), ("bob", bob))
+    bindir = tmp_path / "sudo-runas-alice"
+    bindir.mkdir()
+    (bindir / "sudo").write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = -n ] && shift\n'
+        'if [ "$1" = -u ]; then\n'
+        '  [ "$2" = alice ] || { echo "sudo: a password is required" >&2; exit 1; }\n'
+        "  shift 2\n"
+        "fi\n"
+        'exec "$@"\n'
+    )
+    (bindir / "sudo").chmod(0o755)
+    env = {"HA_SUDO": "sudo -n", "PATH": f"{bindir}:{os.environ['PATH']}"}
+    out, rc, _err = run_function(
+        "ssh_files", tmp_path, shell, root_fn="", env=env, before="HA_UID=4242"
+    )
+    assert rc == 0
+    parsed = parse_ssh_files(out, NONCE)
+    keys = [f.path for d in parsed.dirs for f in d.files if f.private_key]
+    assert keys == [f"{bob}/.ssh/id_ed25519"] or parsed.unreadable, out
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_key_grep_sudo_refuses_as_root_is_unreadable_not_no_key(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # root's ~/.ssh is grepped as root (`sudo -n grep`): a sudoers without that line
+    # refuses with exit 1 and a message, which is not "no private key"
+    home = home_with_keys(tmp_path, "root")
+    (home / ".ssh" / "id_rsa").write_text("-----BEGIN RSA PRIVATE KEY-----\n")
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text(f"root:x:0:0::{home}:/bin/sh\n")
+    bindir = tmp_path / "sudo-no-root-grep"
+    bindir.mkdir()
+    (bindir / "sudo").write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = -n ] && shift\n'
+        '[ "$1" = grep ] && { echo "sudo: a password is required" >&2; exit 1; }\n'
+        'exec "$@"\n'
+    )
+    (bindir / "sudo").chmod(0o755)
+    env = {"HA_SUDO": "sudo -n", "PATH": f"{bindir}:{os.environ['PATH']}"}
+    out, rc, _err = run_function(
+        "ssh_files", tmp_path, shell, root_fn="", env=env, before="HA_UID=4242"
+    )
+    assert rc == 0
+    parsed = parse_ssh_files(out, NONCE)
+    assert [d.user for d in parsed.dirs] == ["root"]
+    keys = [f.path for d in parsed.dirs for f in d.files if f.private_key]
+    assert keys == [f"{home}/.ssh/id_rsa"] or parsed.unreadable, out
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv"
+)
+def test_a_home_the_login_user_cannot_see_into_is_never_taken_for_no_ssh_dir() -> None:
+    # The login user's `[ -e ~bob/.ssh ]` fails on EACCES as on ENOENT: a FUSE mount on
+    # ~/.ssh (other users, root too, get EACCES) or a home whose mode bob flips between 700
+    # and 711 while the audit runs (-e sees 700, -x then 711) must leave bob's ~/.ssh
+    # unreadable (unknown), never absent. The flipping is the one reproducible here.
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)
+        bob = home_with_keys(root, "bob")
+        for d in (root / "home", bob.parent):
+            d.chmod(0o755)
+        os.chown(bob, 1001, 1001)
+        passwd(root, ("bob", bob))
+        (root / "etc").chmod(0o755)
+        flipper = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import os, sys\nwhile True:\n os.chmod(sys.argv[1], 0o700); os.chmod(sys.argv[1], 0o711)",
+                str(bob),
+            ]
+        )
+        try:
+            hidden = 0
+            for _ in range(60):
+                out, _rc, _err = run_function(
+                    "ssh_files",
+                    root,
+                    ["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "sh"],
+                    root_fn="",
+                    before="HA_UID=4242",
+                )
+                parsed = parse_ssh_files(out, NONCE)
+                hidden += not parsed.dirs and not parsed.unreadable
+        finally:
+            flipper.kill()
+            flipper.wait()
+        assert hidden == 0
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_home_without_ssh_dir_is_absent_whatever_its_name(
+    tmp_path: Path, shell: list[str]
+) -> None:
+    # GNU stat quotes a name holding a quote or a control character otherwise than 'NAME'
+    # in its message: such a home without ~/.ssh is still absent, not unreadable
+    alice = home_with_keys(tmp_path, "alice")
+    odd = tmp_path / "home" / "o'brien \x1b"
+    odd.mkdir()
+    passwd(tmp_path, ("alice", alice), ("obrien", odd))
+    out, rc, _err = run_function("ssh_files", tmp_path, shell)
+    parsed = parse_ssh_files(out, NONCE)
+    assert [d.user for d in parsed.dirs] == ["alice"]
+    assert (rc, parsed.unreadable) == (0, ())

@@ -781,3 +781,32 @@ def test_nginx_as_root_checks_every_link_of_a_chain_not_only_its_ends(shell: lis
         assert "/etc/nginx/sites-enabled/app" in err
         parsed = parse_nginx(out, NONCE)
         assert isinstance(parsed, Unknown)
+
+
+def _argv_logger(tmp_path: Path, tools: tuple[str, ...]) -> tuple[Path, Path]:
+    """A directory of `tools` that append their argv to a log, then run the real program."""
+    bindir, log = tmp_path / "logbin", tmp_path / "argv.log"
+    bindir.mkdir()
+    for tool in tools:
+        real = shutil.which(tool)
+        assert real, tool
+        wrapper = bindir / tool
+        wrapper.write_text(
+            f'#!/bin/sh\nprintf "%s\\n" "$0 $*" >>{shlex.quote(str(log))}\nexec {real} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    return bindir, log
+
+
+@pytest.mark.parametrize(("case", "function"), [("nginx-app", "nginx"), ("redis-acl", "redis")])
+def test_the_nonce_never_reaches_a_programs_command_line(
+    tmp_path: Path, case: str, function: str
+) -> None:
+    # /proc/PID/cmdline is world-readable: a local user who reads the nonce off `ps` can
+    # forge section markers in output it controls (a later BEGIN/END pair replaces a section)
+    bindir, log = _argv_logger(tmp_path, ("awk", "grep", "sed", "od", "head", "cat"))
+    out, rc, err = run_function(function, FIXTURES / case, path_prefix=str(bindir))
+    assert (rc, err) == (0, "")
+    assert out == capture(case, function)
+    assert log.read_text().strip(), "no program was logged: the test cannot see argv"
+    assert NONCE not in log.read_text()

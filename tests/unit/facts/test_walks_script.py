@@ -10,6 +10,7 @@ find's complaint and its exit status 1.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -150,3 +151,47 @@ def test_stats_reports_a_file_gone_since_the_walk(tmp_path: Path, shell: list[st
     assert done.stdout.splitlines()[-1] == "rc=1"
     assert "cannot stat" in done.stderr
     assert done.stdout.splitlines()[0].endswith(f"|{tmp_path}/a")
+
+
+def run_world_writable_rerooted(tmp: Path, shell: list[str]) -> WorldWritable:
+    """world_writable() on `tmp` as `/`: its roots and its pruned trees re-rooted there."""
+    body = fill_constants(_function("world_writable"))
+    body = body.replace("for _d in ", "for _d in _ ").replace("-path /", f"-path {tmp}/")
+    body = re.sub(
+        r"(for _d in _ )([^;]*);",
+        lambda m: "for _d in " + " ".join(f"{tmp}{d}" for d in m.group(2).split()) + ";",
+        body,
+    )
+    program = f"N='@@N'\n{PRELUDE}\nroot() {{ \"$@\"; }}\n{body}world_writable\n"
+    done = subprocess.run(
+        [*shell, "-c", program], capture_output=True, text=True, check=False, timeout=60,
+        env={**os.environ, "LC_ALL": "C"},
+    )  # fmt: skip
+    found = _world_writable(
+        Section("world_writable", done.stdout, done.returncode, stderr=done.stderr)
+    )
+    assert isinstance(found, WorldWritable), found
+    return found
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_message_catalog_programs_load_is_walked(tmp_path: Path, shell: list[str]) -> None:
+    # gettext loads /usr/share/locale/*/LC_MESSAGES/*.mo into programs root runs (sudo's
+    # own messages are printf formats): a world-writable catalog is a way to root
+    catalog = tmp_path / "usr" / "share" / "locale" / "de" / "LC_MESSAGES" / "sudo.mo"
+    catalog.parent.mkdir(parents=True)
+    catalog.write_bytes(b"\xde\x12\x04\x95")
+    catalog.chmod(0o666)
+    assert run_world_writable_rerooted(tmp_path, shell).paths == (str(catalog),)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
+def test_a_world_writable_pruned_tree_is_itself_reported(tmp_path: Path, shell: list[str]) -> None:
+    # the documentation trees are not walked, but one anybody can write to is a finding
+    docs = tmp_path / "usr" / "share" / "man"
+    docs.mkdir(parents=True)
+    (docs / "inside").mkdir()
+    (docs / "inside").chmod(0o777)
+    assert run_world_writable_rerooted(tmp_path, shell).paths == ()  # not walked: by design
+    docs.chmod(0o777)
+    assert str(docs) in run_world_writable_rerooted(tmp_path, shell).paths

@@ -41,13 +41,14 @@ etc_files() {
 # file or directory") leaves the walk incomplete like any other complaint: a user who renames
 # a directory back and forth makes find skip that whole subtree, so such a walk is judged on
 # what it sent (a file found failing fails) and never passes.
-# World-writable files and non-sticky world-writable directories, first __WWCAP__ only.
+# World-writable files and non-sticky world-writable directories, first __WWCAP__ only. The
+# test comes before the prune: a pruned directory is judged itself (and walked when it fails).
 world_writable() {
   set --
   for _d in __WW_ROOTS__; do
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
-  { root find "$@" -xdev __WW_PRUNE__ \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 </dev/null
+  { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 -o __WW_PRUNE__ </dev/null
     printf 'rc=%s\000' "$?"; } | names0 __WWCAP__
 }
 
@@ -117,10 +118,9 @@ keygrep() {
 # ~/.ssh of every user with a home: the directory's stat, then each entry's (names from a
 # NUL-separated find), then which regular files are private keys. `unreadable:` lines say
 # what could not be read (`unreadable: stat|list|names|keys <dir>`); names as enc writes them.
-# Root's help is asked for as few times as possible (each `sudo -n` costs ~10 ms of CPU): a
-# ~/.ssh the login user sees is absent (in a home it may search, or no home in a parent it
-# may search) is left out; the others are stat'ed by one command (their names come from
-# passwd: no newline, one line each); the login user's own ~/.ssh is read with its own rights.
+# Root's help is asked for as few times as possible (each `sudo -n` costs ~10 ms of CPU):
+# every ~/.ssh is stat'ed by one command (their names come from passwd: no newline, one line
+# each); the login user's own ~/.ssh is read with its own rights.
 ssh_files() {
   _kok=  # whether sudo runs the private-key grep as a user: asked once, at the first one
   _kg=
@@ -132,10 +132,9 @@ ssh_files() {
   set -f  # a home named with a wildcard is a name
   for _l in $_pw; do
     _h=${_l#*:*:*:}
-    if [ -e "$_h/.ssh" ] || [ -L "$_h/.ssh" ]; then :
-    elif [ -d "$_h" ] && [ -x "$_h" ]; then continue
-    elif [ ! -e "$_h" ] && [ ! -L "$_h" ] && [ -x "${_h%/*}/" ]; then continue
-    fi
+    # every home's, even one the login user sees no ~/.ssh in: its `[ -e ]` cannot tell
+    # absent from unreadable (a FUSE mount on ~/.ssh, a home whose mode flips during the
+    # run); only stat's own "No such file" below makes a ~/.ssh absent
     case "$_nl$*$_nl" in *"$_nl$_h/.ssh$_nl"*) ;; *) set -- "$@" "$_h/.ssh" ;; esac
   done
   set +f
@@ -163,6 +162,16 @@ ssh_files() {
     if [ -z "$_st" ]; then
       case $_se in  # GNU: cannot stat[x] 'NAME': ...; BusyBox: can't stat 'NAME': ...
         *"'$_d': No such file"*|*"'$_d': Not a directory"*) IFS=$_nl; continue ;;
+      esac
+      # GNU stat quotes a name holding a quote or a control character otherwise than 'NAME':
+      # such a name is stat'ed alone, its message read whole
+      case $_d in
+        *"'"*|*[!' '-~]*)
+          _x=$(root stat -c '%a|%U|%G|%F' -- "$_d" 2>&1 </dev/null)
+          case $_x in
+            [0-7]*"|"*) _st=$_x ;;
+            *"No such file"*|*"Not a directory"*) IFS=$_nl; continue ;;
+          esac ;;
       esac
     fi
     printf '%s USER %s %s\n' "$N" "$_u" "$_h"
@@ -228,6 +237,11 @@ ssh_dir() {
       echo "sudo -n refuses grep -l -m1 -e 'PRIVATE KEY-----' as the users: their keys are read with $(id -un)'s rights" >&2
       cap2 keygrep "$_u" "$_uid" "$_gid" "$@"
     else _kok=yes; fi
+  elif [ -n "$HA_SUDO" ] && [ "$_uid" != "$HA_UID" ] && [ "$_crc" = 1 ] && [ -n "$_ce" ] &&
+    { [ "$_uid" = 0 ] || [ "$_kok" = yes ]; }; then
+    # through sudo (as root, or as a user after the first one ran): a refusal is not "no
+    # key" (sudo's Runas list may admit some users only; a sudoers without root's grep)
+    _crc=2
   fi
   _keys=$_co; _grc=$_crc
   [ -z "$_ce" ] || printf '%s\n' "$_ce" >&2

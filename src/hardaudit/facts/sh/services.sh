@@ -287,11 +287,16 @@ $_f
         _seen="$_seen
 $_f"
         mark FILE "$_f"
-        # one awk per file: the structure lines go out, the include patterns come after sep
-        _o=$(tmo awk -v m=b -v q="'" -v r= -v sep="$N INCLUDES" "$_ngx" "$_f" </dev/null) || _rc=1
+        # one awk per file: the structure lines go out, the include patterns come after sep,
+        # the first line not starting with a digit (every structure line starts with FNR).
+        # Never the nonce: a program's arguments are world-readable (/proc/PID/cmdline).
+        _o=$_nl$(tmo awk -v m=b -v q="'" -v r= -v sep==INCLUDES "$_ngx" "$_f" </dev/null) || _rc=1
         case $_o in
-          *"$N INCLUDES"*) printf '%s' "${_o%%"$N INCLUDES"*}"; _next="$_next${_o#*"$N INCLUDES"}" ;;
-          *) printf '%s\n' "$_o"; _rc=1 ;;
+          *"$_nl=INCLUDES"*)
+            _ngs=${_o%%"$_nl=INCLUDES"*}; _ngs=${_ngs#"$_nl"}
+            [ -z "$_ngs" ] || printf '%s\n' "$_ngs"
+            _next="$_next${_o#*"$_nl=INCLUDES"}" ;;
+          *) printf '%s\n' "${_o#"$_nl"}"; _rc=1 ;;
         esac
       done
       set -f
