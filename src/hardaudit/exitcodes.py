@@ -21,15 +21,6 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
-def exit_status_for(*, any_failed_check: bool, any_host_not_audited: bool) -> ExitStatus:
-    """Combine a run's outcomes into one exit status; host errors win over failed checks."""
-    if any_host_not_audited:
-        return ExitStatus.HOST_ERROR
-    if any_failed_check:
-        return ExitStatus.CHECKS_FAILED
-    return ExitStatus.OK
-
-
 # --------------------------------------------------------------------------- CI gates
 # `--fail-on` (README "Drift and CI gates"): which failing objects make the exit status 1.
 # Unknown, skipped and waived results never count (as before: unknown is not a failure).
