@@ -121,13 +121,16 @@ class _Reader:
             at = f"{where}.objects[{index}]"
             if not isinstance(item, dict):
                 raise self.fail(at, "expected an object")
-            line = self.integer(item, "line", 0, at, low=0, high=_MAX_INT)
-            out.append(
-                FindingObject(
-                    self.typed(item, "key", str, at), self.optional(item, "path", str, "", at), line
-                )
-            )
+            out.append(self.finding_object(item, at))
         return tuple(out)
+
+    def finding_object(self, item: Mapping[str, Any], at: str) -> FindingObject:
+        """A FindingObject from `{key, path?, line?}` (findings[].objects[] and drift objects)."""
+        return FindingObject(
+            self.typed(item, "key", str, at),
+            self.optional(item, "path", str, "", at),
+            self.integer(item, "line", 0, at, low=0, high=_MAX_INT),
+        )
 
     def finding(self, data: Any, where: str) -> CheckResult:
         if not isinstance(data, dict):
@@ -214,11 +217,7 @@ class _Reader:
                     check=self.typed(item, "check", str, at),
                     severity=self.severity(item.get("severity"), f"{at}.severity"),
                     title=self.optional(item, "title", str, "", at),
-                    object=FindingObject(
-                        self.typed(item, "key", str, at),
-                        self.optional(item, "path", str, "", at),
-                        self.integer(item, "line", 0, at, low=0, high=_MAX_INT),
-                    ),
+                    object=self.finding_object(item, at),
                     change=self.enum(ObjectChange, item.get("change"), f"{at}.change"),
                 )
             )
