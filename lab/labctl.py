@@ -12,6 +12,9 @@ Topology (container name == hostname == name the bastion resolves through Docker
     127.0.0.1:42202 -> dock1    [ha-front]        engine "ctr"'s socket, --pid=host
                        bastion2 [ha-int, ha-deep]
                        web1, db1, stale1, bbox1, svc1, match1, hostile1 [ha-int]
+                       old1 (Debian 11), new1 (Debian 13)           [ha-int]
+                       ufw1, fwd1, legacy1, nat1 (firewall front-ends) [ha-int]
+                       stack1 (a docker-compose application)        [ha-int]
                        gold     [ha-int]          engine "gold"'s socket, --pid=host
                        dock2    [ha-int]          runs its own dockerd (iptables on)
                        deep1    [ha-deep]
@@ -65,11 +68,42 @@ DEFAULT_SOCKET = "/var/run/docker.sock"
 
 LABEL_KEY = "hardaudit-lab"
 LABEL = f"{LABEL_KEY}=1"
-SUITE = "bookworm"
+SUITE = "bookworm"  # the release of the base image; the mirror is read from its apt source
 # redis-server and nginx-light serve later checks; no init runs, so neither starts by itself.
 PACKAGES = ("openssh-server", "iproute2", "nftables", "iptables", "sudo", "procps", "python3",
             "busybox", "util-linux", "redis-server", "nginx-light")  # fmt: skip
+# What an older or newer release's host needs: sshd, sudo, the firewall tools, ss and ps.
+RELEASE_PACKAGES = ("openssh-server", "iproute2", "nftables", "iptables", "sudo", "procps",
+                    "util-linux")  # fmt: skip
 RECIPE_VERSION = "1"  # bump when trim_rootfs() changes what goes into the tarball
+
+
+@dataclass(frozen=True)
+class Image:
+    """A root filesystem for lab hosts, cached as a tarball and imported into the engine.
+
+    Without a parent: one debootstrap of `packages`. With one: the parent's tarball plus
+    `packages` installed by apt-get in a chroot (debootstrap cannot configure polkitd or
+    containers-common, which firewalld and podman pull in; apt-get can, in seconds).
+    """
+
+    name: str
+    suite: str
+    packages: tuple[str, ...]
+    parent: str = ""  # a key of IMAGES with the same suite
+
+
+# Every image comes from the same debootstrap path and the host's own mirror. Only the
+# images some host in HOSTS uses are built; cold, they are built side by side.
+IMAGES = {
+    "base": Image("base", SUITE, PACKAGES),
+    "bullseye": Image("bullseye", "bullseye", RELEASE_PACKAGES),  # Debian 11: old1
+    "trixie": Image("trixie", "trixie", RELEASE_PACKAGES),  # Debian 13: new1
+    # Debian 12 with real firewall front-ends: ufw1, fwd1, legacy1, nat1
+    "fw": Image("fw", SUITE, ("ufw", "firewalld", "dbus"), parent="base"),
+    # Debian 12 with docker-compose (v1) and podman: stack1
+    "stack": Image("stack", SUITE, ("docker-compose", "podman"), parent="base"),
+}
 
 BASTION_PORT = 42201
 DOCK1_PORT = 42202
@@ -111,6 +145,7 @@ class LabHost:
     published_port: int | None = None
     run_args: tuple[str, ...] = ()
     engine: str = ""  # a side engine whose socket (and the docker client) it gets mounted
+    image: str = "base"  # a key of IMAGES
 
     @property
     def known_hosts_name(self) -> str:
@@ -155,6 +190,14 @@ HOSTS = (
         "--cap-add=SYS_ADMIN", "--security-opt=seccomp=unconfined",
         "--security-opt=apparmor=unconfined", "--security-opt=systempaths=unconfined",
         "--device-cgroup-rule=a *:* rwm", "--volume=/sys/fs/cgroup:/sys/fs/cgroup")),
+    # issue 10: other releases, real firewall front-ends, a compose stack
+    LabHost("old1", ("ha-int",), image="bullseye"),  # Debian 11: OpenSSH 8.4, sudo 1.9.5
+    LabHost("new1", ("ha-int",), image="trixie"),  # Debian 13: OpenSSH 10, sudo 1.9.16
+    LabHost("ufw1", ("ha-int",), image="fw"),  # ufw
+    LabHost("fwd1", ("ha-int",), image="fw"),  # firewalld (with its dbus daemon)
+    LabHost("legacy1", ("ha-int",), image="fw"),  # iptables-legacy, no nft rules
+    LabHost("nat1", ("ha-int",), image="fw"),  # NAT rules only: not a firewall
+    LabHost("stack1", ("ha-int",), image="stack"),  # a docker-compose application
 )  # fmt: skip
 SIDE_ENGINES = ("ctr", "gold")  # our own dockerds beside the lab's: --bridge=none, no iptables
 SLEEP = ("sleep", "infinity")
@@ -168,6 +211,20 @@ WORKLOADS = (
              run_args=("--user=1000:1000", "--cap-drop=ALL", "--read-only")),
 )  # fmt: skip
 WRONG_KEY_HOSTS = ("stale1",)  # .lab/known_hosts gets an unrelated key for these
+# A developer working on a few hosts starts only those (plus the bastion):
+# HARDAUDIT_LAB_HOSTS=old1,new1 python3 lab/labctl.py up. Tests of other hosts then fail.
+HOSTS_ENV = "HARDAUDIT_LAB_HOSTS"
+
+
+def selected_hosts() -> tuple[LabHost, ...]:
+    """HOSTS, or only those HARDAUDIT_LAB_HOSTS names (always with the bastion)."""
+    wanted = {name.strip() for name in os.environ.get(HOSTS_ENV, "").split(",") if name.strip()}
+    if not wanted:
+        return HOSTS
+    unknown = wanted - {host.name for host in HOSTS}
+    if unknown:
+        raise LabError(f"{HOSTS_ENV} names unknown lab hosts: {', '.join(sorted(unknown))}")
+    return tuple(host for host in HOSTS if host.name in wanted | {"bastion"})
 
 
 class LabError(Exception):
@@ -200,7 +257,8 @@ class LabState:
     repo: str
     tmpdir: str
     engines: list[Engine] = field(default_factory=list)
-    image: str = ""
+    image: str = ""  # the base image (workloads, side engines, dock2's engine)
+    images: dict[str, str] = field(default_factory=dict)  # IMAGES key -> image reference
     containers: list[str] = field(default_factory=list)
     workloads: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
@@ -383,7 +441,10 @@ def ensure_tools() -> None:
 
 
 def debian_mirror() -> str:
-    """The host's Debian mirror for SUITE, from its apt sources (never hardcoded)."""
+    """The host's Debian mirror for SUITE, from its apt sources (never hardcoded).
+
+    The same mirror serves the other releases (bullseye, trixie) the lab's images use.
+    """
     deb822 = Path("/etc/apt/sources.list.d/debian.sources")
     if deb822.exists():
         for stanza in re.split(r"\n\s*\n", deb822.read_text()):
@@ -417,34 +478,67 @@ def ensure_client_keys() -> None:
 # --------------------------------------------------------------------------- base image
 
 
-def image_tag() -> str:
-    recipe = f"{SUITE}|minbase|{','.join(PACKAGES)}|{RECIPE_VERSION}"
+def image_tag(image: Image = IMAGES["base"]) -> str:
+    recipe = f"{image.suite}|minbase|{','.join(image.packages)}|{RECIPE_VERSION}"
+    if image.parent:
+        recipe = f"{image_tag(IMAGES[image.parent])}+apt|{','.join(image.packages)}"
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
-def base_tarball() -> Path:
-    return CACHE_DIR / f"base-{image_tag()}.tar"
+def image_ref(image: Image) -> str:
+    return f"hardaudit-lab-{image.name}:{image_tag(image)}"
 
 
-def ensure_base_tarball() -> Path:
-    """debootstrap the base rootfs into a cached tarball unless it is cached already."""
-    tarball = base_tarball()
+def base_tarball(image: Image = IMAGES["base"]) -> Path:
+    return CACHE_DIR / f"{image.name}-{image_tag(image)}.tar"
+
+
+def images_in_use() -> list[Image]:
+    """The base image first, then every other image a host of the lab runs on."""
+    names = dict.fromkeys(["base", *(host.image for host in selected_hosts())])
+    return [IMAGES[name] for name in names]
+
+
+def ensure_tarballs(images: Sequence[Image]) -> dict[str, Path]:
+    """The cached tarball of each image; the missing ones are built side by side."""
+    tarballs: dict[str, Path] = {}
+
+    def build_one(image: Image) -> None:
+        tarballs[image.name] = ensure_base_tarball(image)
+
+    roots = [image for image in images if not image.parent]
+    in_parallel([(build_one, (image,)) for image in roots])
+    derived = [image for image in images if image.parent]
+    for image in derived:
+        if image.parent not in tarballs:
+            tarballs[image.parent] = ensure_base_tarball(IMAGES[image.parent])
+    in_parallel([(build_one, (image,)) for image in derived])
+    return tarballs
+
+
+def ensure_base_tarball(image: Image = IMAGES["base"]) -> Path:
+    """debootstrap an image's rootfs into a cached tarball unless it is cached already."""
+    tarball = base_tarball(image)
     if tarball.exists():
-        log(f"cached base tarball {tarball}")
+        log(f"cached {image.name} tarball {tarball}")
         return tarball
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    rootfs = CACHE_DIR / f"rootfs-{image_tag()}"
-    build_log = CACHE_DIR / "debootstrap.log"
+    rootfs = CACHE_DIR / f"rootfs-{image.name}-{image_tag(image)}"
+    build_log = CACHE_DIR / f"debootstrap-{image.name}.log"
     mirror = debian_mirror()
-    log(f"debootstrap {SUITE} from the host's mirror (cold cache: one to two minutes; "
-        f"full log in {build_log})")  # fmt: skip
+    log(f"debootstrap {image.suite} for image {image.name} from the host's mirror (cold cache: "
+        f"one to three minutes; full log in {build_log})")  # fmt: skip
     remove_rootfs(rootfs)
     try:
-        include = f"--include={','.join(PACKAGES)}"
-        argv = ["debootstrap", "--variant=minbase", include, SUITE, str(rootfs), mirror]
-        if run_with_progress(argv, build_log, "debootstrap", debootstrap_progress):
-            tail = build_log.read_text().splitlines()[-20:]
-            raise LabError("debootstrap failed; see " + str(build_log) + "\n" + "\n".join(tail))
+        if image.parent:
+            install_into_parent(image, rootfs, build_log, mirror)
+        else:
+            include = f"--include={','.join(image.packages)}"
+            argv = ["debootstrap", "--variant=minbase", include, image.suite, str(rootfs), mirror]
+            label = f"debootstrap {image.name}"
+            if run_with_progress(argv, build_log, label, debootstrap_progress):
+                tail = build_log.read_text().splitlines()[-20:]
+                raise LabError(f"debootstrap failed; see {build_log}\n" + "\n".join(tail))
         started = time.monotonic()
         kill_processes_in(rootfs)
         trim_rootfs(rootfs)
@@ -457,7 +551,7 @@ def ensure_base_tarball() -> Path:
         log(f"tarball written in {time.monotonic() - started:.1f}s")
     finally:
         remove_rootfs(rootfs)
-    log(f"base tarball {tarball} ({tarball.stat().st_size // 2**20} MiB)")
+    log(f"{image.name} tarball {tarball} ({tarball.stat().st_size // 2**20} MiB)")
     return tarball
 
 
@@ -521,6 +615,45 @@ def run_with_progress(
         reader.join(timeout=5)
     log(f"{label}: done in {time.monotonic() - started:.1f}s, {summarise(lines)}")
     return returncode
+
+
+def install_into_parent(image: Image, rootfs: Path, build_log: Path, mirror: str) -> None:
+    """rootfs = the parent image's tarball + image.packages, installed by apt-get in a chroot.
+
+    The chroot borrows the host's resolv.conf and an apt source for the host's mirror for
+    the install only; trim_rootfs() then empties both again.
+    """
+    rootfs.mkdir(parents=True)
+    run(["tar", "--numeric-owner", "-x", "-f", base_tarball(IMAGES[image.parent]), "-C", rootfs],
+        timeout=300)  # fmt: skip
+    shutil.copyfile("/etc/resolv.conf", rootfs / "etc/resolv.conf")
+    source = rootfs / "etc/apt/sources.list.d/hardaudit-lab.list"
+    source.write_text(f"deb {mirror} {image.suite} main\n")
+    log(f"apt-get install {' '.join(image.packages)} into image {image.name} (full log in {build_log})")
+    script = ("apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+              f"--no-install-recommends {' '.join(image.packages)}")  # fmt: skip
+    run(["mount", "-t", "proc", "proc", rootfs / "proc"])
+    try:
+        argv = ["chroot", str(rootfs), "sh", "-c", script]
+        if run_with_progress(argv, build_log, f"apt-get {image.name}", apt_progress):
+            tail = build_log.read_text().splitlines()[-20:]
+            raise LabError(f"apt-get install failed; see {build_log}\n" + "\n".join(tail))
+    finally:
+        kill_processes_in(rootfs)
+        unmount_under(str(rootfs))
+        source.unlink(missing_ok=True)
+
+
+def apt_progress(lines: Sequence[str]) -> str:
+    """One line out of apt-get's output so far.
+
+    >>> apt_progress(["Get:1 http://m/debian bookworm/main amd64 ufw all 0.36.2-1 [169 kB]",
+    ...               "Setting up ufw (0.36.2-1) ..."])
+    'fetched 1, set up 1'
+    """
+    fetched = sum(line.startswith("Get:") for line in lines)
+    set_up = sum(line.startswith("Setting up ") for line in lines)
+    return f"fetched {fetched}, set up {set_up}"
 
 
 def kill_processes_in(rootfs: Path) -> None:
@@ -905,7 +1038,8 @@ def create_host(
         f"--label={LABEL}", f"--network={host.networks[0]}", *dns,
         f"--volume={LAB_DIR}:/lab:ro", f"--env=LAB_AUTHORIZED_KEYS={authorized_keys()}",
         *host_run_args(host, engines, state, tarball),
-        "--entrypoint=/bin/sh", state.image, f"/lab/hosts/{host.name}.sh",
+        "--entrypoint=/bin/sh", state.images.get(host.image, state.image),
+        f"/lab/hosts/{host.name}.sh",
     )  # fmt: skip
     for network in host.networks[1:]:
         docker(engine, "network", "connect", network, host.name)
@@ -934,10 +1068,11 @@ def in_parallel(jobs: Sequence[tuple[Any, tuple[Any, ...]]]) -> None:
 def start_hosts(engines: dict[str, Engine], state: LabState, tarball: Path) -> None:
     engine = engines["lab"]
     # Recorded first, so that a failure part way still leaves everything for teardown.
-    state.containers.extend(host.name for host in HOSTS)
+    hosts = selected_hosts()
+    state.containers.extend(host.name for host in hosts)
     state.cgroups.append(dock2_cgroup(state))
     state.save()
-    in_parallel([(create_host, (engine, host, engines, state, tarball)) for host in HOSTS])
+    in_parallel([(create_host, (engine, host, engines, state, tarball)) for host in hosts])
 
 
 def start_workloads(engines: dict[str, Engine], state: LabState) -> None:
@@ -990,7 +1125,7 @@ def write_known_hosts(engine: Engine, tmpdir: Path) -> None:
     wrong_key = tmpdir / "wrong_hostkey"
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", wrong_key])
     lines = []
-    for host in HOSTS:
+    for host in selected_hosts():
         if host.name in WRONG_KEY_HOSTS:
             key = wrong_key.with_suffix(".pub").read_text()
         else:
@@ -1026,7 +1161,10 @@ def verify(engine: Engine) -> None:
             time.sleep(0.2)
     if port_state(CLOSED_PORT) != "closed":
         raise LabError(f"127.0.0.1:{CLOSED_PORT} must refuse connections (closed1)")
+    started = {host.name for host in selected_hosts()}
     for name, check, expected in HOST_CHECKS:
+        if name not in started:
+            continue
         result = run(["docker", "-H", engine.host, "exec", name, "sh", "-c", check], check=False)
         if expected not in result.stdout:
             raise LabError(f"{name}: `{check}` gave {result.stdout + result.stderr!r}, "
@@ -1036,7 +1174,7 @@ def verify(engine: Engine) -> None:
         'for c in "$@"; do pid=$(docker inspect -f "{{.State.Pid}}" "$c"); '
         "echo \"$c $(awk '/^Uid:/ {print $2}' /proc/$pid/status)\"; done"
     )
-    for host in HOSTS:
+    for host in selected_hosts():
         if not host.engine:
             continue
         want = {load.name: str(load.uid) for load in WORKLOADS if load.engine == host.engine}
@@ -1160,14 +1298,15 @@ def up(force: bool) -> None:
             teardown_leftovers(force)
             check_ports_free()
             ensure_client_keys()
-        with phase("base tarball", timings):
-            tarball = ensure_base_tarball()
+        with phase("image tarballs", timings):
+            tarballs = ensure_tarballs(images_in_use())
         state = LabState(repo=str(REPO), tmpdir=tempfile.mkdtemp(prefix=TMP_PREFIX, dir=TMP_ROOT))
-        state.image = f"hardaudit-lab-base:{image_tag()}"
+        state.image = image_ref(IMAGES["base"])
+        state.images = {name: image_ref(IMAGES[name]) for name in tarballs}
         state.ports = {"bastion": BASTION_PORT, "dock1": DOCK1_PORT, "closed1": CLOSED_PORT}
         state.save()
         try:
-            build(state, tarball, timings)
+            build(state, tarballs, timings)
         except BaseException:
             log("up failed; tearing down what was started")
             try:
@@ -1181,8 +1320,9 @@ def up(force: bool) -> None:
     log(f"try: ssh -F {SSH_CONFIG} -J 127.0.0.1:{BASTION_PORT} web1")
 
 
-def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
+def build(state: LabState, tarballs: dict[str, Path], timings: dict[str, float]) -> None:
     tmpdir = Path(state.tmpdir)
+    tarball = tarballs["base"]
     reserve_ports(state)
     wait_ports_bindable(LAB_PORTS)
     with phase("engines", timings):
@@ -1198,7 +1338,11 @@ def build(state: LabState, tarball: Path, timings: dict[str, float]) -> None:
             wait_engine(engine)
         engines = {engine.name: engine for engine in state.engines}
     with phase("import image", timings):
-        in_parallel([(import_image, (engine, tarball, state.image)) for engine in state.engines])
+        # the side engines run only base-image workloads; the lab engine runs every host
+        imports = [(import_image, (engine, tarball, state.image)) for engine in state.engines[1:]]
+        imports += [(import_image, (lab_engine, tarballs[name], ref))
+                    for name, ref in state.images.items()]  # fmt: skip
+        in_parallel(imports)
     with phase("networks", timings):
         remove_labelled(lab_engine)
         create_networks(lab_engine, state)
