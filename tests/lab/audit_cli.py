@@ -67,3 +67,25 @@ def run_audit(
         for written in sorted(out_dir.iterdir()):
             assert_valid_output(written)
     return AuditRun(proc.returncode, proc.stdout, proc.stderr, seconds, report)
+
+
+LETTER = {"pass": "P", "fail": "F", "unknown": "U", "skip": "S"}
+
+
+def status_differences(
+    run: AuditRun, hosts: tuple[str, ...], expected: dict[str, str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """Checks whose letters over `hosts` differ from `expected` (check -> (want, seen)).
+
+    expected maps every check id to one letter per host, in the order of `hosts`
+    (P pass, F fail, U unknown, S skip); a check missing on either side is a difference.
+    """
+    seen = {
+        check: "".join(LETTER[run.statuses(host)[check]] for host in hosts)
+        for check in sorted(run.statuses(hosts[0]))
+    }
+    return {
+        check: (expected.get(check), seen.get(check))
+        for check in expected.keys() | seen.keys()
+        if expected.get(check) != seen.get(check)
+    }

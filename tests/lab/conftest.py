@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .audit_cli import AuditRun, run_audit
+
 REPO = Path(__file__).resolve().parents[2]
 LABCTL = REPO / "lab" / "labctl.py"
 STATE_FILE = REPO / ".lab" / "state.json"
@@ -98,3 +100,21 @@ def lab() -> Iterator[Lab]:
             down = _labctl("down")
             if down.returncode != 0:
                 print(f"labctl down failed:\n{down.stdout}\n{down.stderr}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def lab_run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditRun, Path]:
+    """One `audit run` over the whole lab inventory, shared by every module that pins
+    hosts' results (test_catalog_e2e and the modules of issue 10's hosts); also returns
+    the --capture-dir with each host's raw facts output."""
+    out = tmp_path_factory.mktemp("catalog")
+    run = run_audit(
+        "run",
+        "-i",
+        str(lab.inventory),
+        "--capture-dir",
+        str(out / "capture"),
+        out_dir=out / "report",
+        cwd=lab.repo,
+    )
+    return run, out / "capture"
