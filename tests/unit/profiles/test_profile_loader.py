@@ -260,3 +260,25 @@ def test_two_profiles_setting_one_variable_differently_name_both_files(tmp_path:
     assert f"[22] ({tmp_path / 'api.yml'}:6)" in text
     # the same value twice is no conflict
     assert merged_variables([edge, edge]) == {"allowed_ports": (22, 443)}
+
+
+def test_the_worked_example_of_the_docs_loads_and_covers_the_checklist() -> None:
+    examples = Path(__file__).parents[3] / "docs" / "examples" / "profiles"
+    profiles = load_profiles([examples], CHECKS)
+    example = profiles["example-app"]
+    assert {c.id for c in select_profile_checks(example, CHECKS)} == {
+        "fw.enabled",
+        "fw.default-deny-in",
+        "fw.ipv6-parity",
+        "net.exposed-ports",
+        "fw.container-bypass",
+        "ctr.non-root",
+        "net.db-exposed",
+        "svc.redis-auth",
+        "file.env-mode",
+        "file.ssh-dir",
+        "file.ssh-privkey",
+        "ssh.rate-limit",
+    }
+    assert example.variables["allowed_ports"] == (22, 443)
+    assert [m.id for m in example.manual] == ["ssh-allow-listed-ips", "redis-password-in-container"]
