@@ -379,3 +379,19 @@ def test_manual_items_are_never_a_pass(profiled: dict[str, Path]) -> None:
     html = (profiled["html"] / "report.html").read_text()
     assert '<section id="profiles">' in html
     assert '<code>ssh-admin-network-only</code> <span class="badge flag">manual</span>' in html
+
+
+def test_every_audit_command_in_writing_profiles_parses() -> None:
+    import shlex
+
+    from hardaudit.cli import build_parser
+
+    doc = (Path(__file__).parents[3] / "docs" / "writing-profiles.md").read_text()
+    lines = [
+        line.split("#", 1)[0].strip()
+        for line in doc.splitlines()
+        if line.startswith("audit ") and not line.startswith("audit_")
+    ]
+    assert len(lines) >= 6
+    for line in lines:
+        build_parser().parse_args(shlex.split(line)[1:])
