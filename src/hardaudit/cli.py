@@ -624,11 +624,16 @@ def _checks_and_profiles(
         out_hosts.append(replace(host, error=problem) if problem and not host.error else host)
     everything = tuple(sorted(union.values(), key=lambda c: c.id))
     plan = plan_profiles(
-        out_hosts, getattr(args, "profile", []), getattr(args, "profiles_dir", []), common
+        out_hosts,
+        getattr(args, "profile", []),
+        getattr(args, "profiles_dir", []),
+        common,
+        everything,
     )
     chosen = select_checks(everything, args.checks, args.skip_checks, args.tags)
-    if plan.active:  # the run's checks: those some host's profiles (or no profile) select
-        chosen = tuple(c for c in chosen if any(plan.allows(h.name, c.id) for h in out_hosts))
+    wanted = plan.run_allows(out_hosts)  # the checks some host's profiles (or none) select
+    if wanted is not None:
+        chosen = tuple(c for c in chosen if c.id in wanted)
     if not chosen:  # a run that judges nothing must not pass a gate
         raise UsageError(
             "the check selection leaves no check to run (--checks/--tags minus --skip-checks,"

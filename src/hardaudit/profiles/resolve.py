@@ -66,6 +66,10 @@ def _inventory_names(host: Host) -> tuple[str, ...]:
     return tuple(e.strip() for e in entries)
 
 
+def _as_inventory_value(value: Any) -> Any:
+    return [_as_inventory_value(v) for v in value] if isinstance(value, tuple) else value
+
+
 def _show(value: Any) -> str:
     text = repr(list(value) if isinstance(value, tuple) else value)
     return short_reason(text, 120)
@@ -93,7 +97,7 @@ def resolve_host(
     merged = dict(host.vars)
     for name, value in variables.items():
         if name not in host.vars:
-            merged[name] = value
+            merged[name] = _as_inventory_value(value)  # lists, as an inventory gives them
             continue
         mine = host.vars[name]
         same = (
@@ -127,6 +131,19 @@ class ProfilePlan:
     @property
     def active(self) -> bool:
         return any(p.profiles for p in self.by_host.values())
+
+    def run_allows(self, hosts: Sequence[Host]) -> frozenset[str] | None:
+        """The check ids some host's profiles select (None: a host without profiles takes
+        every check), computed once rather than per host and check."""
+        if not self.active:
+            return None
+        union: set[str] = set()
+        for host in hosts:
+            found = self.by_host.get(host.name)
+            if found is None or found.checks is None:
+                return None
+            union |= found.checks
+        return frozenset(union)
 
     def allows(self, host: str, check: str) -> bool:
         """Whether the host's profiles select `check` (a host without profiles: every check)."""
@@ -163,9 +180,15 @@ def plan_profiles(
     run_names: Sequence[str],
     dirs: Sequence[Path],
     checks: Sequence[Check],
+    selectable: Sequence[Check] | None = None,
 ) -> ProfilePlan:
     """Load the profiles (when the run names some, or a host's inventory does) and resolve
-    each host's. A `--profile` that is unknown, or two that disagree, stop the run."""
+    each host's. A `--profile` that is unknown, or two that disagree, stop the run.
+
+    Profiles are validated against `checks` (built-in and --checks-dir) and select from
+    `selectable` (default `checks`): the run's checks with the hosts' own audit_checks_dirs,
+    so that `baseline` (`*`) keeps a host's own checks as a run without profiles does."""
+    selectable = checks if selectable is None else selectable
     needed = bool(run_names) or bool(dirs) or any(INVENTORY_VARIABLE in h.vars for h in hosts)
     if not needed:
         return ProfilePlan(tuple(hosts), {}, {})
@@ -175,10 +198,12 @@ def plan_profiles(
     by_host: dict[str, HostProfiles] = {}
     out: list[Host] = []
     for host in hosts:
-        resolved = resolve_host(host, run_profiles, profiles, checks)
+        resolved = resolve_host(host, run_profiles, profiles, selectable)
         if resolved.host.error and not resolved.profiles and run_profiles:
             # not audited, but its report still lists the run's profiles and manual items
-            ids = frozenset(c.id for p in run_profiles for c in select_profile_checks(p, checks))
+            ids = frozenset(
+                c.id for p in run_profiles for c in select_profile_checks(p, selectable)
+            )
             resolved = HostProfiles(resolved.host, tuple(p.name for p in run_profiles), ids)
         by_host[host.name] = resolved
         out.append(resolved.host)

@@ -395,3 +395,24 @@ def test_every_audit_command_in_writing_profiles_parses() -> None:
     assert len(lines) >= 6
     for line in lines:
         build_parser().parse_args(shlex.split(line)[1:])
+
+
+def test_baseline_keeps_a_hosts_own_checks_as_a_run_without_profiles_does(
+    tmp_path: Path,
+) -> None:
+    acme = tmp_path / "acme"
+    acme.mkdir()
+    (acme / "acme.motd.yml").write_text(
+        "id: acme.motd\nseverity: low\ntitle: t\nrationale: r\nremediation: m\n"
+        "facts: [command]\ncommand: echo ok\nevaluator: command_output\n"
+        "params:\n  stdout_matches: '^ok$'\n"
+    )
+    inventory = INVENTORY.replace(
+        "        gold:\n", f"        gold:\n          audit_checks_dirs: {acme}\n"
+    )
+    _code, report = run(tmp_path, inventory, "--profile", "baseline")
+    assert "acme.motd" in results(report, "gold")
+    assert "acme.motd" not in results(report, "db1")
+    assert "acme.motd" in report["profiles"][0]["checks"]
+    _code, report = run(tmp_path, inventory, "--profile", "bastion", name="bastion")
+    assert "acme.motd" not in results(report, "gold")
