@@ -80,9 +80,11 @@ def resolve_host(
     run_profiles: Sequence[Profile],
     profiles: Mapping[str, Profile],
     checks: Sequence[Check],
+    cache: dict[tuple[str, ...], frozenset[str]] | None = None,
 ) -> HostProfiles:
     """`host` with its profiles applied (see the module's rules); a problem of its own
-    inventory value makes it `error`, never stops the run."""
+    inventory value makes it `error`, never stops the run. `cache` keeps the checks of
+    each combination of profiles across the hosts of a run (a fleet has few)."""
     if host.error:
         return HostProfiles(host)
     try:
@@ -111,7 +113,12 @@ def resolve_host(
                 f"{name}: the inventory's {_show(mine)} is used, not profile "
                 f"{setter.name}'s {_show(value)}"
             )
-    ids = frozenset(c.id for p in chosen for c in select_profile_checks(p, checks))
+    key = tuple(p.name for p in chosen)
+    ids = None if cache is None else cache.get(key)
+    if ids is None:
+        ids = frozenset(c.id for p in chosen for c in select_profile_checks(p, checks))
+        if cache is not None:
+            cache[key] = ids
     return HostProfiles(
         replace(host, vars=MappingProxyType(merged)),
         tuple(p.name for p in chosen),
@@ -197,8 +204,9 @@ def plan_profiles(
     merged_variables(run_profiles)  # two --profile that disagree: exit 2 before any host
     by_host: dict[str, HostProfiles] = {}
     out: list[Host] = []
+    cache: dict[tuple[str, ...], frozenset[str]] = {}
     for host in hosts:
-        resolved = resolve_host(host, run_profiles, profiles, selectable)
+        resolved = resolve_host(host, run_profiles, profiles, selectable, cache)
         if resolved.host.error and not resolved.profiles and run_profiles:
             # not audited, but its report still lists the run's profiles and manual items
             ids = frozenset(
