@@ -326,6 +326,17 @@ def test_every_format_lists_the_manual_items_and_re_renders_byte_identical(
     assert again.read_text() == text
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_history_run_with_profiles_re_renders_as_audit_run_wrote_it(
+    fmt: str, profiled: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = profiled[fmt]
+    history = str(out.parent / f"{fmt}.sqlite")
+    capsys.readouterr()
+    assert main(["report", "latest", "--history", history, "--format", fmt]) == 0
+    assert capsys.readouterr().out == (out / EXTENSIONS[fmt]).read_text()
+
+
 def test_manual_items_are_never_a_pass(profiled: dict[str, Path]) -> None:
     report = json.loads((profiled["json"] / "report.json").read_text())
     assert_valid_report_json(report)
