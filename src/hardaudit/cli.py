@@ -784,7 +784,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         started_at=started_at,
         duration_s=time.monotonic() - started,
         waivers=waiver_records(reports, options),
-        profiles=plan.records(checks),
+        profiles=plan.records(checks, hosts),
     )
     # A replay judges captured (old) output: recorded in the default history it would become
     # `latest` of the nightly runs and bend every first_seen, so only an explicit --history

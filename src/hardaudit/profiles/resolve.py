@@ -163,9 +163,17 @@ class ProfilePlan:
     def host_notes(self) -> dict[str, tuple[str, ...]]:
         return {name: p.notes for name, p in self.by_host.items() if p.notes}
 
-    def records(self, chosen: Sequence[Check]) -> tuple[ProfileRecord, ...]:
-        """Each profile some host has, in first-use order, with the run's checks it selects."""
-        names = dict.fromkeys(n for p in self.by_host.values() for n in p.profiles)
+    def records(
+        self, chosen: Sequence[Check], hosts: Sequence[Host] | None = None
+    ) -> tuple[ProfileRecord, ...]:
+        """Each profile some host of `hosts` (default: all) has, in first-use order, with the
+        run's checks it selects (a shard lists only its own hosts' profiles)."""
+        names = dict.fromkeys(
+            n
+            for host in (self.hosts if hosts is None else hosts)
+            if host.name in self.by_host
+            for n in self.by_host[host.name].profiles
+        )
         out = []
         for name in names:
             profile = self.profiles[name]

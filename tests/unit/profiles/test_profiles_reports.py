@@ -164,7 +164,7 @@ def test_merged_shards_carry_the_profiles_as_the_unsharded_run(tmp_path: Path) -
         lines.append(f"    {name}:")
         if i % 3 == 1:
             lines.append("      audit_profiles: [web-public]")
-        elif i % 3 == 2:
+        elif i == 2:  # one host: one shard has no docker-host profile
             lines.append("      audit_profiles: [docker-host]")
     (tmp_path / "inventory.yml").write_text("\n".join(lines) + "\n")
 
@@ -194,6 +194,9 @@ def test_merged_shards_carry_the_profiles_as_the_unsharded_run(tmp_path: Path) -
         ShardReport(str(p), load_report(p))
         for p in (run(f"s{k}", "--shard", f"{k}/2") for k in (1, 2))
     ]
+    for shard in shards:  # a shard lists the profiles of its own hosts only
+        used = {name for host in shard.report.hosts for name in host.profiles}
+        assert {p.name for p in shard.report.profiles} == used
     merged = merge_reports(shards, [h.name for h in whole.hosts])
     assert [p.name for p in whole.profiles] == ["bastion", "web-public", "docker-host"]
     assert _timeless(merged) == _timeless(whole)
