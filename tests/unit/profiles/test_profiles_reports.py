@@ -208,3 +208,22 @@ def test_merged_shards_carry_the_profiles_as_the_unsharded_run(tmp_path: Path) -
 
     with pytest.raises(ReportError, match="profile 'bastion' differs between"):
         merge_reports([shards[0], ShardReport("b.json", changed)])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_hostile_profile_texts_stay_inert_in_every_format(fmt: str) -> None:
+    nasty = "x\x1b[31m\u202e<script>alert(1)</script>\n| row | `c` @u #1"
+    record = dataclasses.replace(
+        WEB,
+        name="web\x1b[2J",
+        description=nasty,
+        manual=(ManualItem("m\x07", nasty),),
+        variables=(("allowed_ports", (nasty,)),),
+    )
+    web1 = dataclasses.replace(WEB1, profiles=(record.name,))
+    report = dataclasses.replace(REPORT, hosts=(web1, DB1, CACHE1), profiles=(record,))
+    text = render(report, fmt, CHECKS)
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in text, (fmt, raw)
+    if fmt in ("html", "markdown"):  # text of a page: no tag of its own
+        assert "<script>alert" not in text
