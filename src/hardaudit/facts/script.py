@@ -26,7 +26,8 @@ DOCKER_INSPECT_FORMAT = (
     '"privileged":{{.HostConfig.Privileged}},"network_mode":{{json .HostConfig.NetworkMode}},'
     '"pid_mode":{{json .HostConfig.PidMode}},"ipc_mode":{{json .HostConfig.IpcMode}},'
     '"cap_add":{{json .HostConfig.CapAdd}},"mounts":{{json .Mounts}},'
-    '"ports":{{json .NetworkSettings.Ports}},"compose":{__COMPOSE_LABELS__}}'
+    '"ports":{{json .NetworkSettings.Ports}},"exposed":{{json .Config.ExposedPorts}},'
+    '"compose":{__COMPOSE_LABELS__}}'
 )
 # Only these labels, never all of them: labels can carry secrets (a reverse proxy's basic-auth
 # hash). The first two name the compose project and service a container was deployed as;

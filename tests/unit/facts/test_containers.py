@@ -213,3 +213,19 @@ def test_inspect_template_reads_four_compose_labels_and_no_other_label() -> None
         "com.docker.compose.project.config_files",
     ]
     assert "'" not in DOCKER_INSPECT_FORMAT  # the script single-quotes it
+
+
+def test_exposed_ports_come_from_the_config_on_an_internal_network() -> None:
+    # what the engine gave for stack1's redis and web: no NetworkSettings entry on an
+    # internal network, the port only in Config.ExposedPorts
+    line = (
+        '{"id":"r","name":"/shop_redis_1","pid":3,"ports":{},"exposed":{"6379/tcp":{}}}\n'
+        '{"id":"w","name":"/shop_web_1","pid":4,'
+        '"ports":{"8443/tcp":[{"HostIp":"0.0.0.0","HostPort":"443"}],"9000/tcp":null},'
+        '"exposed":{"8443/tcp":{},"9000/tcp":{}}}\n'
+        '{"id":"x","name":"/odd","pid":5,"ports":null,"exposed":["6379/tcp"]}'
+    )
+    redis, web, odd = parse_containers(line)
+    assert redis.exposed == ("6379/tcp",)
+    assert web.exposed == ("9000/tcp",)  # 8443 is published: in ports, not here
+    assert odd.exposed == ()

@@ -40,11 +40,15 @@ def _ports(raw: Any) -> tuple[PublishedPort, ...]:
     return tuple(ports)
 
 
-def _exposed(raw: Any) -> tuple[str, ...]:
-    """The ports of `NetworkSettings.Ports` that are exposed only (null or no bindings)."""
-    if not isinstance(raw, dict):
-        return ()
-    return tuple(str(port) for port, bindings in raw.items() if not bindings)
+def _exposed(ports: Any, exposed: Any) -> tuple[str, ...]:
+    """Container ports exposed but not published: `Config.ExposedPorts` ({"6379/tcp": {}},
+    an image's EXPOSE or compose's `expose:`) and the ports of `NetworkSettings.Ports` without
+    bindings (on an internal network the engine lists none there), less the published ones.
+    """
+    published = {str(p) for p, b in ports.items() if b} if isinstance(ports, dict) else set()
+    found = [str(p) for p, b in ports.items() if not b] if isinstance(ports, dict) else []
+    found += [str(p) for p in exposed] if isinstance(exposed, dict) else []
+    return tuple(p for p in dict.fromkeys(found) if p not in published)
 
 
 def _mounts(raw: Any) -> tuple[Mount, ...]:
@@ -137,7 +141,7 @@ def parse_containers(text: str) -> tuple[Container, ...]:
                 mounts=_mounts(rec.get("mounts")),
                 ports=_ports(rec.get("ports")),
                 compose=_compose(rec.get("compose")),
-                exposed=_exposed(rec.get("ports")),
+                exposed=_exposed(rec.get("ports"), rec.get("exposed")),
             )
         )
     return tuple(containers)
