@@ -26,9 +26,13 @@ DOCKER_INSPECT_FORMAT = (
     '"privileged":{{.HostConfig.Privileged}},"network_mode":{{json .HostConfig.NetworkMode}},'
     '"pid_mode":{{json .HostConfig.PidMode}},"ipc_mode":{{json .HostConfig.IpcMode}},'
     '"cap_add":{{json .HostConfig.CapAdd}},"mounts":{{json .Mounts}},'
-    '"ports":{{json .NetworkSettings.Ports}},"exposed":{{json .Config.ExposedPorts}},'
+    '"ports":{{json .NetworkSettings.Ports}},"exposed":{{json (index .Config "ExposedPorts")}},'
     '"compose":{__COMPOSE_LABELS__}}'
 )
+# `.Config.ExposedPorts` fails where the engine omits the empty field: the CLI then runs the
+# template on the raw JSON (a map), where a missing key is an error ("map has no entry for
+# key"); `index` gives null instead. (On the typed struct `index` fails and the CLI falls back
+# to that raw map.) Every other field above is always present.
 # Only these labels, never all of them: labels can carry secrets (a reverse proxy's basic-auth
 # hash). The first two name the compose project and service a container was deployed as;
 # working_dir and config_files (comma-separated, relative to it under compose v1) the
@@ -215,6 +219,7 @@ TOOLS = (
     "iptables-save",
     "ip6tables-save",
     "docker",
+    "podman",
     "sshd",
     "stat",
     "find",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hardaudit.facts.build import _containers, build_host_facts
+from hardaudit.facts.build import PODMAN_NOTE, _containers, build_host_facts
 from hardaudit.facts.model import (
     Absent,
     ComposeService,
@@ -229,3 +229,29 @@ def test_exposed_ports_come_from_the_config_on_an_internal_network() -> None:
     assert redis.exposed == ("6379/tcp",)
     assert web.exposed == ("9000/tcp",)  # 8443 is published: in ports, not here
     assert odd.exposed == ()
+
+
+# podman: its containers are not read (only docker's); a podman host must not look empty -----
+
+
+def _meta(tools: str) -> Section:
+    return Section("meta", f"uid=0\nuser=root\nprivilege=root\ntools= {tools}\n", 0)
+
+
+def test_podman_without_docker_leaves_the_containers_unknown_not_absent() -> None:
+    no_docker = Section("containers", "", 127, stderr="docker not installed")
+    host = build_host_facts({"meta": _meta("ss podman"), "containers": no_docker}, "n")
+    assert host.containers == Unknown(f"docker is not installed; {PODMAN_NOTE}")
+    assert PODMAN_NOTE in host.notes
+    host = build_host_facts({"meta": _meta("ss"), "containers": no_docker}, "n")
+    assert host.containers == Absent("no container engine (docker) on this host")
+    assert host.notes == ()
+
+
+def test_podman_beside_docker_is_a_note_and_docker_containers_are_still_judged() -> None:
+    text = (FIXTURES / "lab-dock2.txt").read_text()
+    containers = Section("containers", text, 0)
+    host = build_host_facts({"meta": _meta("docker podman"), "containers": containers}, "n")
+    assert isinstance(host.containers, tuple)
+    assert len(host.containers) == 7
+    assert host.notes == (PODMAN_NOTE,)
