@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from hardaudit.checks.engine import evaluate
 from hardaudit.checks.loader import load_checks
 from hardaudit.checks.model import CheckResult, FindingObject, Status
 from hardaudit.facts.model import ComposeService, Container, ListeningSocket, PublishedPort
+from hardaudit.facts.parsers.containers import parse_containers
+from hardaudit.facts.parsers.listeners import parse_listeners
 from hardaudit.report.sarif import report_to_sarif
 
 from ..report.sample import CHECKS as SAMPLE_CHECKS
@@ -19,6 +22,7 @@ from .factories import facts
 
 CHECKS = {c.id: c for c in load_checks()}
 COMPOSE_FILE = "/srv/shop/docker-compose.yml"
+SERVICES = ("web", "api", "worker", "db", "redis", "mailcatcher")
 
 
 def shop(service: str, uid: int = 1000, **settings: Any) -> Container:
@@ -139,3 +143,51 @@ def test_a_hostile_exposed_port_is_not_a_database_port() -> None:
     assert result.status == Status.PASS
     (line,) = result.evidence
     assert "6379: Redis not published" in line
+
+
+# the lab's stack1, captured: what tests/lab/test_stack_e2e.py pins, without a lab ------------
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "containers"
+STACK1 = parse_containers((FIXTURES / "lab-stack1.txt").read_text())
+STACK1_LISTENERS = parse_listeners((FIXTURES / "lab-stack1-listeners.txt").read_text())
+STACK1_VARS = {"allowed_ports": [22, 443]}  # lab/inventory.yml
+
+
+def stack1(check_id: str) -> CheckResult:
+    return run(check_id, STACK1_VARS, containers=STACK1, listeners=STACK1_LISTENERS)
+
+
+def test_stack1_capture_has_every_service_of_the_compose_project() -> None:
+    origins = {c.name: c.compose for c in STACK1}
+    assert sorted(origins) == sorted(f"shop_{s}_1" for s in SERVICES)
+    for name, origin in origins.items():
+        assert origin is not None
+        assert (origin.project, f"shop_{origin.service}_1") == ("shop", name)
+        assert origin.files == (COMPOSE_FILE,)
+
+
+def test_stack1_only_the_mail_catcher_port_is_flagged() -> None:
+    bypass = stack1("fw.container-bypass")
+    assert bypass.status == Status.FAIL
+    assert bypass.objects == (
+        FindingObject("container:shop_mailcatcher_1/tcp/0.0.0.0:8025", COMPOSE_FILE),
+    )
+    exposed = stack1("net.exposed-ports")
+    assert exposed.status == Status.FAIL
+    assert exposed.objects == (FindingObject("tcp/0.0.0.0:8025"),)
+
+
+def test_stack1_worker_that_drops_root_passes_ctr_non_root() -> None:
+    result = stack1("ctr.non-root")
+    assert result.status == Status.PASS
+    (worker,) = [line for line in result.evidence if line.startswith("shop_worker_1 ")]
+    assert worker.endswith("process runs as uid 1000; no USER in config")
+
+
+def test_stack1_database_and_redis_are_not_exposed() -> None:
+    result = stack1("net.db-exposed")
+    assert result.status == Status.PASS
+    assert [line.split(": ", 1)[1] for line in result.evidence] == [
+        "5432/tcp: PostgreSQL not published (reachable on its container networks only)",
+        "6379/tcp: Redis not published (reachable on its container networks only)",
+    ]
