@@ -1110,7 +1110,7 @@ class _Tunnel:
     def close(self) -> None:
         with self._lock:  # waits for a send under way
             self._closed = True
-        self.channel.close()
+        _close_channel(self.channel)
 
 
 class _Agent(paramiko.Agent):
