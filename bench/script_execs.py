@@ -5,7 +5,8 @@ Each program start costs a target ~1-3 ms of CPU, and the target CPU measured in
 (`bench/target_cost.py`) moves more with the machine's load than with a few starts. This
 count does not: it runs the full-catalog wrapper command and script here, as the current
 user without become (no sudo), under `strace -f -z -e trace=execve`, and counts the
-successful execve calls by program name.
+successful execve calls by program name. Needs strace (Debian package strace; not in
+lab/deps.txt: no test or lab step runs this).
 
     python3 bench/script_execs.py                       # this tree's script
     python3 bench/script_execs.py --src /tmp/main/src   # another tree's (`git archive`)
