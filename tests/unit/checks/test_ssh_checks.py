@@ -854,22 +854,54 @@ def test_weak_crypto_contexts_not_judged_are_never_a_pass() -> None:
     assert failing.reason == f"also not judged: Match User deploy (sshd -T -C {DEPLOY} failed)"
 
 
-def test_ssh_rsa_re_enabled_in_a_match_block_of_the_files_is_located() -> None:
-    # No root: the Match block is read from the files, `+ssh-rsa` added to the default.
-    text = fixture("openssh-9.2-match-files.txt").replace(
-        "Match User deploy\n", "Match User deploy\n    PubkeyAcceptedKeyTypes +ssh-rsa\n", 1
+LEGACY_NONCE = "9495b7a7afeb483664b915a6"
+LEGACY = "user=legacy,host=localhost,addr=127.0.0.1"
+
+
+def test_debian_11_ssh_rsa_removed_globally_but_back_for_one_user() -> None:
+    # Captured on old1: `HostKeyAlgorithms -ssh-rsa*`, `PubkeyAcceptedKeyTypes -ssh-rsa*` in
+    # a drop-in, then `Match User legacy` / `PubkeyAcceptedKeyTypes +ssh-rsa`, which appends
+    # to the compiled-in default (with ssh-rsa-cert-v01 in it), not to the global list.
+    result = run(
+        "ssh.weak-crypto",
+        sshd=parse_sshd_t(fixture("openssh-8.4-legacy-match.txt")),
+        sshd_contexts=parse_sshd_contexts(
+            fixture("openssh-8.4-legacy-match-contexts.txt"), LEGACY_NONCE
+        ),
     )
-    assert "PubkeyAcceptedKeyTypes +ssh-rsa" in text
-    setup = no_root_match_fixture(Unknown("sshd_contexts: exit status 1"))
-    setup["sections"] = MappingProxyType({"sshd_config": Section("sshd_config", text, 0)})
-    result = run("ssh.weak-crypto", meta=meta("OpenSSH_9.2"), **setup)
+    assert (result.status, result.reason) == (Status.FAIL, "")
+    assert result.evidence[4:] == (
+        f"pubkeyacceptedalgorithms ssh-rsa-cert-v01@openssh.com in Match User legacy"
+        f" (sshd -T -C {LEGACY}): RSA certificates signed with SHA-1",
+        f"pubkeyacceptedalgorithms ssh-rsa in Match User legacy (sshd -T -C {LEGACY}):"
+        " RSA signatures with SHA-1",
+    )
+    assert [o.key for o in result.objects] == [
+        *DEFAULT_WEAK_MACS,
+        "pubkey-algorithm:ssh-rsa-cert-v01@openssh.com",
+        "pubkey-algorithm:ssh-rsa",
+    ]
+
+
+def test_ssh_rsa_back_in_a_match_block_found_in_the_files_without_root() -> None:
+    # The same host without sudo: sshd_config parsed, `sshd -T -C` not run. The global
+    # `-ssh-rsa*` lists change the unknown default; the Match block's `+ssh-rsa` adds ssh-rsa.
+    text = fixture("openssh-8.4-legacy-match-files.txt")
+    result = run(
+        "ssh.weak-crypto",
+        meta=meta("OpenSSH_8.4"),
+        sshd=parse_sshd_config(text, LEGACY_NONCE),
+        sshd_contexts=Unknown("sshd_contexts: exit status 1"),
+        sections=MappingProxyType({"sshd_config": Section("sshd_config", text, 0)}),
+    )
     assert result.status == Status.FAIL
     assert result.evidence == (
-        "pubkeyacceptedalgorithms ssh-rsa in Match User deploy"
-        f" (parsed from /etc/ssh/sshd_config:124, {PARSED_C}): RSA signatures with SHA-1",
+        "pubkeyacceptedalgorithms ssh-rsa in Match User legacy"
+        f" (parsed from /etc/ssh/sshd_config:126, {PARSED_C}): RSA signatures with SHA-1",
     )
-    assert result.objects[0].key == "pubkey-algorithm:ssh-rsa"
-    assert (result.objects[0].path, result.objects[0].line) == ("/etc/ssh/sshd_config", 124)
+    assert [(o.key, o.path, o.line) for o in result.objects] == [
+        ("pubkey-algorithm:ssh-rsa", "/etc/ssh/sshd_config", 126)
+    ]
 
 
 def test_cbc_sha1_kex_and_dsa_keys_are_each_named() -> None:
