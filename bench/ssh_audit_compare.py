@@ -55,7 +55,6 @@ HIDDEN_KINDS = {
     "ca-algorithm": "CA signature algorithms are only used to verify certificates",
     "hostbased-algorithm": "host-based authentication happens after the key exchange",
     "gss-kex": "GSSAPI key exchange is only offered with Kerberos credentials configured",
-    "hostkey": "a host key file, not an algorithm name",
 }
 
 # ssh-audit's verdict of one algorithm: "fail", "warn" or "ok" (info notes only).
@@ -90,6 +89,8 @@ POLICIES = (
            "classical key exchange without a post-quantum hybrid: not failed (yet)"),
     Policy("encrypt-and-mac", "mac", "*", (WARN,), OK,
            "encrypt-and-MAC SHA-2/UMAC-128: no practical attack with CTR/GCM/ChaCha20; not failed"),
+    Policy("cbc", "cipher", "*-cbc*", (WARN,), WEAK,
+           "CBC mode: hardaudit fails it, ssh-audit only warns (3DES it fails too)"),
     Policy("umac-64", "mac", "umac-64*", (WARN,), WEAK,
            "64-bit tag: hardaudit fails it, ssh-audit only warns"),
     Policy("configured-not-offered", "hostkey-algorithm", "*", ("absent",), WEAK,
@@ -98,6 +99,8 @@ POLICIES = (
         Policy("hidden-lists", kind, "*", ("absent",), WEAK, why)
         for kind, why in HIDDEN_KINDS.items()
     ),
+    Policy("host-key-files", "hostkey", "*", ("absent",), WEAK,
+           "a DSA host key file: ssh-audit names its algorithm (ssh-dss), hardaudit the file too"),
 )  # fmt: skip
 
 
@@ -317,6 +320,31 @@ def md(text: object, cap: int = 200) -> str:
     return out + ("..." if len(str(text)) > cap else "")
 
 
+def _summary_table(summary: Mapping[str, Any], rows: Sequence[Row]) -> list[str]:
+    """The counts, then how many rows each policy explains (a section of the docs each)."""
+    if not summary:
+        return []
+    lines = [
+        f"{summary.get('hosts', 0)} hosts, {summary.get('rows', 0)} algorithm rows:",
+        "",
+        "| rows | count |",
+        "|---|---|",
+        f"| agree | {summary.get('agree', 0)} |",
+        f"| differ, by a documented policy | {summary.get('policy', 0)} |",
+        f"| hardaudit undecided (check unknown) | {summary.get('undecided', 0)} |",
+        f"| **unexplained** | {summary.get('unexplained', 0)} |",
+    ]
+    by_policy: dict[str, int] = {}
+    for row in rows:
+        if row.policy:
+            by_policy[row.policy] = by_policy.get(row.policy, 0) + 1
+    if by_policy:
+        lines += ["", "| policy (docs section) | rows |", "|---|---|"]
+        ranked = sorted(by_policy.items(), key=lambda kv: (-kv[1], kv[0]))
+        lines += [f"| {policy} | {count} |" for policy, count in ranked]
+    return lines
+
+
 def markdown(result: Mapping[str, Any], rows: Sequence[Row]) -> str:
     """Hosts, then one line per (kind, algorithm, both verdicts, policy) with its hosts, then
     what hardaudit left undecided (no root: no sshd -T)."""
@@ -337,7 +365,7 @@ def markdown(result: Mapping[str, Any], rows: Sequence[Row]) -> str:
         " Why the verdicts differ: docs/ssh-audit-comparison.md (the policy column is its"
         " section). Written by bench/ssh_audit_compare.py.",
         "",
-        f"Summary: {json.dumps(result['summary'], sort_keys=True)}",
+        *_summary_table(result.get("summary") or {}, rows),
         "",
         "| host | sshd (ssh-audit's banner) | reached from 127.0.0.1 via | hardaudit |",
         "|---|---|---|---|",
@@ -403,7 +431,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache: dict[str, dict[str, Any]] = {}  # one ssh-audit per sshd (match1 and match1-nosudo)
     for host in report["hosts"]:
         name = str(host["name"])
-        if host["status"] != "ok" or (wanted is not None and name not in wanted):
+        if wanted is not None and name not in wanted:
+            continue
+        if host["status"] != "ok":
+            print(
+                f"{name}: not compared, {host['status']}: {host.get('reason', '')}", file=sys.stderr
+            )
             continue
         target = " -> ".join([*(host.get("jump") or ()), f"{host['address']}:{host['port']}"])
         if target not in cache:
@@ -419,6 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "hardaudit": finding,
             "ssh_audit": cache[target],
         }
+    if not hosts:
+        print("no host was audited (status ok): nothing compared", file=sys.stderr)
+        return 2
     versions = (ssh_audit_version(), str(report.get("tool", {}).get("version", "")))
     return write_results(args, hosts, rows, versions)
 
