@@ -596,10 +596,14 @@ def _old_sudo_aliases(
     lines.append("Cmnd_Alias HARDAUDIT = \\")
     _alias_body(lines, plain)
     names = ["HARDAUDIT"]
-    for index, cmd in enumerate(ROOT_COMMANDS):
+    per_program: dict[str, int] = {}
+    for cmd in ROOT_COMMANDS:
         if not any(is_sudoers_regex(line) for line in cmd.sudoers_lines):
             continue
-        name = f"HARDAUDIT_{index}"
+        # named by program and its count: a command added for another program renames none
+        program = re.sub(r"[^A-Z0-9]", "_", cmd.program.upper())
+        per_program[program] = per_program.get(program, 0) + 1
+        name = f"HARDAUDIT_{program}_{per_program[program]}"
         entries = list(cmd.old_sudo_lines(dirs if cmd.app_dirs else None))
         risk = cmd.old_risk.format(app_dirs=" ".join(dirs)) or "the regex form's arguments"
         lines.append(f"# {name}: {cmd.why}.")
