@@ -120,7 +120,10 @@ def is_sudoers_regex(line: str) -> bool:
 def old_sudo_hint(sudo_version: str) -> str:
     """What to do when a host's sudo (`sudo -V`'s first line) predates sudoers regexes, else
     "" (also for a version that cannot be read)."""
-    version = parse_sudo_version(sudo_version) if sudo_version else None
+    # Todd Miller's sudo only ("Sudo version 1.9.5p2"): sudo-rs ("sudo-rs 0.2.5") numbers
+    # its versions apart and has sudoers rules of its own
+    classic = re.match(r"Sudo version [0-9]", sudo_version)
+    version = parse_sudo_version(sudo_version) if classic else None
     if version is None or sudo_has_regex(version):
         return ""
     shown = ".".join(str(n) for n in version)

@@ -146,6 +146,8 @@ def test_regexes_need_sudo_1_9_10() -> None:
     assert old_sudo_hint("Sudo version 1.9.16p2") == ""
     assert old_sudo_hint("") == ""
     assert old_sudo_hint("garbage") == ""
+    assert old_sudo_hint("sudo-rs 0.2.5") == ""  # not Todd Miller's sudo: no advice
+    assert old_sudo_hint("1.9.5") == ""  # `sudo -V`'s line, not a bare number
 
 
 def test_cli_sudo_version(capsys: pytest.CaptureFixture[str]) -> None:
