@@ -162,12 +162,18 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
 _ENGINES = ("dockerd", "containerd")
 
 
+# Only Docker's containers are read (`docker ps`/`inspect`): podman keeps its own.
+PODMAN_NOTE = "podman is installed: only Docker's containers are read, podman's are not audited"
+
+
 def _containers(
-    section: Section | None, processes: Processes | Unknown
+    section: Section | None, processes: Processes | Unknown, tools: frozenset[str] = frozenset()
 ) -> tuple[Container, ...] | Unknown | Absent:
     if section is None:
         return Unknown(failure_reason(section, "containers"))
     if section.rc == 127:
+        if "podman" in tools:  # its containers may run: not read is unknown, never "none"
+            return Unknown(f"docker is not installed; {PODMAN_NOTE}")
         return Absent("no container engine (docker) on this host")
     if not section.ok:
         why = failure_reason(section, "docker ps/inspect")
@@ -305,6 +311,8 @@ def build_host_facts(
     hint = old_sudo_hint(meta.sudo_version)
     if hint and meta.privilege == "sudo" and _sudo_refused(sections):
         notes.append(f"sudo refused some commands: {hint}")
+    if "podman" in meta.tools and sections.get("containers") is not None:
+        notes.append(PODMAN_NOTE)
     return HostFacts(
         meta=meta,
         sshd=sshd,
@@ -312,7 +320,8 @@ def build_host_facts(
         listeners=_guarded("listening sockets", lambda: _listeners(sections.get("listeners"))),
         firewall=_guarded("firewall rules", lambda: _firewall(sections)),
         containers=_guarded(
-            "containers", lambda: _containers(sections.get("containers"), processes)
+            "containers",
+            lambda: _containers(sections.get("containers"), processes, meta.tools),
         ),
         sshd_contexts=_guarded(
             "sshd Match contexts",
