@@ -14,7 +14,8 @@ A profile file (`profiles/<name>.yml`, docs/writing-profiles.md)::
 
 Everything is checked on load: an unknown field, a pattern or tag that matches no check, a
 variable no loaded check declares (or none of the profile's checks reads), a value of the
-wrong kind, a manual item without id or text, two items with one id.
+wrong kind, a manual item without id or text, two items with one id, a key given twice,
+aliases that contain themselves or multiply past _MAX_VALUES.
 """
 
 from __future__ import annotations
@@ -49,20 +50,60 @@ def builtin_profiles_dir() -> Path:
     return Path(str(resources.files("hardaudit") / "builtin_profiles"))
 
 
-def _positions(node: yaml.Node | None) -> dict[Path_, int]:
-    """Line (1-based) of every key and list item of a composed document, by its path."""
-    lines: dict[Path_, int] = {}
+# A profile is a page of YAML: nesting and values past these are an alias that contains itself
+# or multiplies (`b: [*a, *a, ...]`, eight values per level is a billion at ten levels).
+_MAX_DEPTH = 32
+_MAX_VALUES = 100_000
 
-    def walk(current: yaml.Node, path: Path_) -> None:
-        lines.setdefault(path, current.start_mark.line + 1)
+
+def _positions(node: yaml.Node | None, path: Path) -> dict[Path_, int]:
+    """Line (1-based) of every key and list item of a composed document, by its path.
+
+    A key given twice in one mapping (YAML keeps the last one silently), nesting deeper than
+    _MAX_DEPTH or more than _MAX_VALUES values once aliases are expanded are refused with
+    the line: the document is walked as the validation will walk the data, so both stay
+    bounded whatever a profile's anchors and aliases do."""
+    lines: dict[Path_, int] = {}
+    count = 0
+
+    def walk(current: yaml.Node, where: Path_) -> None:
+        nonlocal count
+        count += 1
+        line = current.start_mark.line + 1
+        if len(where) > _MAX_DEPTH:
+            raise _File(path, lines).fail(
+                where[:1],
+                f"nested more than {_MAX_DEPTH} levels (an alias that contains itself?)",
+                "a profile is flat: lists of names, variables, manual items",
+            )
+        if count > _MAX_VALUES:
+            raise ProfileError(
+                f"more than {_MAX_VALUES:,} values once its aliases are expanded",
+                file=str(path),
+                line=line,
+                hint="write the values out; a profile needs no repeated aliases",
+            )
+        lines.setdefault(where, line)
         if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for key, value in current.value:
-                child = (*path, str(key.value))
-                lines[child] = key.start_mark.line + 1
+                name = str(key.value)
+                child = (*where, name)
+                key_line = key.start_mark.line + 1
+                if name in seen and key.tag != "tag:yaml.org,2002:merge":
+                    lines[child] = key_line
+                    raise _File(path, lines).fail(
+                        child,
+                        f"given twice (also on line {seen[name]}): YAML would keep only "
+                        "the last one",
+                        "keep one, with every value it needs",
+                    )
+                seen[name] = key_line
+                lines[child] = key_line
                 walk(value, child)
         elif isinstance(current, yaml.SequenceNode):
             for index, item in enumerate(current.value):
-                walk(item, (*path, index))
+                walk(item, (*where, index))
 
     if node is not None:
         walk(node, ())
@@ -112,7 +153,7 @@ def _read(path: Path) -> tuple[Any, dict[Path_, int]]:
     except (yaml.YAMLError, RecursionError) as exc:
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise ProfileError(f"cannot parse: {why}", file=str(path)) from None
-    return data, _positions(node)
+    return data, _positions(node, path)
 
 
 def _strings(file: _File, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
