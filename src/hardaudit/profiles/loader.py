@@ -50,6 +50,17 @@ def builtin_profiles_dir() -> Path:
     return Path(str(resources.files("hardaudit") / "builtin_profiles"))
 
 
+def display_source(profile: Profile) -> str:
+    """Where a report says a profile comes from: a shipped one by its repository path
+    (`profiles/bastion.yml`, as a built-in check is `checks/<family>/<id>.yml`), whatever
+    directory this machine installed the package in (shards run on several machines and
+    `audit merge` compares their records); a user's as loaded."""
+    path = Path(profile.source)
+    if path.parent == builtin_profiles_dir():
+        return f"profiles/{path.name}"
+    return profile.source
+
+
 # A profile is a page of YAML: nesting and values past these are an alias that contains itself
 # or multiplies (`b: [*a, *a, ...]`, eight values per level is a billion at ten levels).
 _MAX_DEPTH = 32
