@@ -36,7 +36,7 @@ from hardaudit.checks.yamlvalues import SafeLoader
 from hardaudit.errors import ProfileError
 from hardaudit.profiles.model import ManualItem, Profile
 
-_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: `$` would pass "a\n"
 _FIELDS = ("name", "description", "checks", "tags", "variables", "manual")
 _MANUAL_FIELDS = ("id", "text")
 _HINT = "see docs/writing-profiles.md"
@@ -289,7 +289,7 @@ def _manual(file: _File, data: Mapping[str, Any]) -> tuple[ManualItem, ...]:
             if key not in entry:
                 raise file.fail(where, f"missing `{key}`", hint)
         item_id, text = entry["id"], entry["text"]
-        if not isinstance(item_id, str) or not _NAME.match(item_id):
+        if not isinstance(item_id, str) or not _NAME.fullmatch(item_id):
             raise file.fail(
                 (*where, "id"), f"invalid id {str(item_id)[:60]!r}", "lower-case, hyphenated"
             )
@@ -316,7 +316,7 @@ def load_profile_file(path: Path, checks: Sequence[Check]) -> Profile:
         if not isinstance(value, str) or not value.strip():
             raise file.fail((key,), "must be a non-empty string", f"every profile needs `{key}:`")
     name = data["name"].strip()
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise file.fail(("name",), f"invalid name {name[:60]!r}", "lower-case, hyphenated")
     if path.stem != name:
         raise file.fail(
