@@ -23,6 +23,7 @@ from hardaudit.facts.model import (
     SshFiles,
     Unknown,
 )
+from hardaudit.facts.parsers.numbers import ascii_int
 from hardaudit.facts.parsers.sshd import (
     contexts_from_files,
     fill_failed_contexts,
@@ -708,7 +709,8 @@ def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
     for entry in allowed:
         text = str(entry)
         number, _, wanted_proto = text.partition("/")
-        if number.isdigit() and int(number) == port and (not wanted_proto or wanted_proto == proto):
+        wanted = ascii_int(number, 5)  # not isdigit(): '²' is a digit to it, not to int()
+        if wanted == port and (not wanted_proto or wanted_proto == proto):
             return True
     return False
 
