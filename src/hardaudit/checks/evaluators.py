@@ -715,6 +715,25 @@ def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
     return False
 
 
+def _publishers(containers: object) -> dict[tuple[str, int], str]:
+    """(proto, host port) -> the container(s) publishing it, with their compose service, when
+    the containers were read: a docker-proxy listener then names the docker-compose.yml to fix.
+    At most two named per port (a target chooses how many containers there are)."""
+    found: dict[tuple[str, int], list[str]] = {}
+    if isinstance(containers, tuple):
+        for c in containers:
+            for port in c.ports:
+                proto = port.container_port.partition("/")[2] or "tcp"
+                names = found.setdefault((proto, port.host_port), [])
+                label = f"container {container_label(c)}"
+                if label not in names:
+                    names.append(label)
+    return {
+        key: ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        for key, names in found.items()
+    }
+
+
 @register("listeners_allowed", optional=("var",), check_params=declared_var("var", "allowed_ports"))
 def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every socket listening on a non-loopback address has a port in the allow-list variable.
@@ -728,12 +747,14 @@ def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, An
     evidence: list[str] = []
     bad: list[str] = []
     objects: list[FindingObject] = []
+    publishers = _publishers(facts.containers)
     for s in sorted(set(exposed), key=lambda s: (s.port, s.proto, s.address)):
         where = f"{s.proto} {s.address}:{s.port}" + (f" ({s.process})" if s.process else "")
         if _port_allowed(s.proto, s.port, allowed):
             evidence.append(f"{where} allowed")
         else:
-            bad.append(f"{where} not in {var} {allowed}")
+            by = publishers.get((s.proto, s.port), "")
+            bad.append(f"{where} not in {var} {allowed}" + (f"; published by {by}" if by else ""))
             objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     if bad:
         return failure(bad, objects)
