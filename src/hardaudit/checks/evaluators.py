@@ -23,6 +23,7 @@ from hardaudit.facts.model import (
     SshFiles,
     Unknown,
 )
+from hardaudit.facts.parsers.numbers import ascii_int
 from hardaudit.facts.parsers.sshd import (
     contexts_from_files,
     fill_failed_contexts,
@@ -708,9 +709,29 @@ def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
     for entry in allowed:
         text = str(entry)
         number, _, wanted_proto = text.partition("/")
-        if number.isdigit() and int(number) == port and (not wanted_proto or wanted_proto == proto):
+        wanted = ascii_int(number, 5)  # not isdigit(): '²' is a digit to it, not to int()
+        if wanted == port and (not wanted_proto or wanted_proto == proto):
             return True
     return False
+
+
+def _publishers(containers: object) -> dict[tuple[str, int], str]:
+    """(proto, host port) -> the container(s) publishing it, with their compose service, when
+    the containers were read: a docker-proxy listener then names the docker-compose.yml to fix.
+    At most two named per port (a target chooses how many containers there are)."""
+    found: dict[tuple[str, int], list[str]] = {}
+    if isinstance(containers, tuple):
+        for c in containers:
+            for port in c.ports:
+                proto = port.container_port.partition("/")[2] or "tcp"
+                names = found.setdefault((proto, port.host_port), [])
+                label = f"container {container_label(c)}"
+                if label not in names:
+                    names.append(label)
+    return {
+        key: ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        for key, names in found.items()
+    }
 
 
 @register("listeners_allowed", optional=("var",), check_params=declared_var("var", "allowed_ports"))
@@ -726,12 +747,14 @@ def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, An
     evidence: list[str] = []
     bad: list[str] = []
     objects: list[FindingObject] = []
+    publishers = _publishers(facts.containers)
     for s in sorted(set(exposed), key=lambda s: (s.port, s.proto, s.address)):
         where = f"{s.proto} {s.address}:{s.port}" + (f" ({s.process})" if s.process else "")
         if _port_allowed(s.proto, s.port, allowed):
             evidence.append(f"{where} allowed")
         else:
-            bad.append(f"{where} not in {var} {allowed}")
+            by = publishers.get((s.proto, s.port), "")
+            bad.append(f"{where} not in {var} {allowed}" + (f"; published by {by}" if by else ""))
             objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     if bad:
         return failure(bad, objects)

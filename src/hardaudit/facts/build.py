@@ -164,6 +164,7 @@ _ENGINES = ("dockerd", "containerd")
 
 # Only Docker's containers are read (`docker ps`/`inspect`): podman keeps its own.
 PODMAN_NOTE = "podman is installed: only Docker's containers are read, podman's are not audited"
+_CONMON_NOTE = "conmon runs: podman or CRI-O containers run, and they are not read"
 
 
 def _containers(
@@ -171,9 +172,14 @@ def _containers(
 ) -> tuple[Container, ...] | Unknown | Absent:
     if section is None:
         return Unknown(failure_reason(section, "containers"))
+    # conmon supervises each podman (and CRI-O) container: where it runs, containers run
+    # that Docker does not list, and "no container" would be a pass for what was not read.
+    conmon = not isinstance(processes, Unknown) and "conmon" in processes.names
     if section.rc == 127:
         if "podman" in tools:  # its containers may run: not read is unknown, never "none"
             return Unknown(f"docker is not installed; {PODMAN_NOTE}")
+        if conmon:
+            return Unknown(f"docker is not installed; {_CONMON_NOTE}")
         return Absent("no container engine (docker) on this host")
     if not section.ok:
         why = failure_reason(section, "docker ps/inspect")
@@ -189,7 +195,10 @@ def _containers(
                 return Absent("docker is installed but its engine is not running")
             return Unknown(f"{why}, though {' and '.join(running)} run(s) on this host")
         return Unknown(why)
-    return parse_containers(section.text)
+    containers = parse_containers(section.text)
+    if not containers and conmon:
+        return Unknown(f"docker runs no container; {_CONMON_NOTE}")
+    return containers
 
 
 def _sshd_contexts(

@@ -14,7 +14,8 @@ A profile file (`profiles/<name>.yml`, docs/writing-profiles.md)::
 
 Everything is checked on load: an unknown field, a pattern or tag that matches no check, a
 variable no loaded check declares (or none of the profile's checks reads), a value of the
-wrong kind, a manual item without id or text, two items with one id.
+wrong kind, a manual item without id or text, two items with one id, a key given twice,
+aliases that contain themselves or multiply past _MAX_VALUES.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from hardaudit.checks.yamlvalues import SafeLoader
 from hardaudit.errors import ProfileError
 from hardaudit.profiles.model import ManualItem, Profile
 
-_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: `$` would pass "a\n"
 _FIELDS = ("name", "description", "checks", "tags", "variables", "manual")
 _MANUAL_FIELDS = ("id", "text")
 _HINT = "see docs/writing-profiles.md"
@@ -49,20 +50,71 @@ def builtin_profiles_dir() -> Path:
     return Path(str(resources.files("hardaudit") / "builtin_profiles"))
 
 
-def _positions(node: yaml.Node | None) -> dict[Path_, int]:
-    """Line (1-based) of every key and list item of a composed document, by its path."""
-    lines: dict[Path_, int] = {}
+def display_source(profile: Profile) -> str:
+    """Where a report says a profile comes from: a shipped one by its repository path
+    (`profiles/bastion.yml`, as a built-in check is `checks/<family>/<id>.yml`), whatever
+    directory this machine installed the package in (shards run on several machines and
+    `audit merge` compares their records); a user's as loaded."""
+    path = Path(profile.source)
+    if path.parent == builtin_profiles_dir():
+        return f"profiles/{path.name}"
+    return profile.source
 
-    def walk(current: yaml.Node, path: Path_) -> None:
-        lines.setdefault(path, current.start_mark.line + 1)
+
+# A profile is a page of YAML: nesting and values past these are an alias that contains itself
+# or multiplies (`b: [*a, *a, ...]`, eight values per level is a billion at ten levels).
+_MAX_DEPTH = 32
+_MAX_VALUES = 100_000
+
+
+def _positions(node: yaml.Node | None, path: Path) -> dict[Path_, int]:
+    """Line (1-based) of every key and list item of a composed document, by its path.
+
+    A key given twice in one mapping (YAML keeps the last one silently), nesting deeper than
+    _MAX_DEPTH or more than _MAX_VALUES values once aliases are expanded are refused with
+    the line: the document is walked as the validation will walk the data, so both stay
+    bounded whatever a profile's anchors and aliases do."""
+    lines: dict[Path_, int] = {}
+    count = 0
+
+    def walk(current: yaml.Node, where: Path_) -> None:
+        nonlocal count
+        count += 1
+        line = current.start_mark.line + 1
+        if len(where) > _MAX_DEPTH:
+            raise _File(path, lines).fail(
+                where[:1],
+                f"nested more than {_MAX_DEPTH} levels (an alias that contains itself?)",
+                "a profile is flat: lists of names, variables, manual items",
+            )
+        if count > _MAX_VALUES:
+            raise ProfileError(
+                f"more than {_MAX_VALUES:,} values once its aliases are expanded",
+                file=str(path),
+                line=line,
+                hint="write the values out; a profile needs no repeated aliases",
+            )
+        lines.setdefault(where, line)
         if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for key, value in current.value:
-                child = (*path, str(key.value))
-                lines[child] = key.start_mark.line + 1
+                name = str(key.value)
+                child = (*where, name)
+                key_line = key.start_mark.line + 1
+                if name in seen and key.tag != "tag:yaml.org,2002:merge":
+                    lines[child] = key_line
+                    raise _File(path, lines).fail(
+                        child,
+                        f"given twice (also on line {seen[name]}): YAML would keep only "
+                        "the last one",
+                        "keep one, with every value it needs",
+                    )
+                seen[name] = key_line
+                lines[child] = key_line
                 walk(value, child)
         elif isinstance(current, yaml.SequenceNode):
             for index, item in enumerate(current.value):
-                walk(item, (*path, index))
+                walk(item, (*where, index))
 
     if node is not None:
         walk(node, ())
@@ -112,7 +164,7 @@ def _read(path: Path) -> tuple[Any, dict[Path_, int]]:
     except (yaml.YAMLError, RecursionError) as exc:
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise ProfileError(f"cannot parse: {why}", file=str(path)) from None
-    return data, _positions(node)
+    return data, _positions(node, path)
 
 
 def _strings(file: _File, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -237,7 +289,7 @@ def _manual(file: _File, data: Mapping[str, Any]) -> tuple[ManualItem, ...]:
             if key not in entry:
                 raise file.fail(where, f"missing `{key}`", hint)
         item_id, text = entry["id"], entry["text"]
-        if not isinstance(item_id, str) or not _NAME.match(item_id):
+        if not isinstance(item_id, str) or not _NAME.fullmatch(item_id):
             raise file.fail(
                 (*where, "id"), f"invalid id {str(item_id)[:60]!r}", "lower-case, hyphenated"
             )
@@ -264,7 +316,7 @@ def load_profile_file(path: Path, checks: Sequence[Check]) -> Profile:
         if not isinstance(value, str) or not value.strip():
             raise file.fail((key,), "must be a non-empty string", f"every profile needs `{key}:`")
     name = data["name"].strip()
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise file.fail(("name",), f"invalid name {name[:60]!r}", "lower-case, hyphenated")
     if path.stem != name:
         raise file.fail(

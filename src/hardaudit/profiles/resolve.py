@@ -29,6 +29,7 @@ from hardaudit.errors import ProfileError
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason
 from hardaudit.profiles.loader import (
+    display_source,
     find_profiles,
     load_profiles,
     merged_variables,
@@ -181,7 +182,7 @@ class ProfilePlan:
                 ProfileRecord(
                     name=profile.name,
                     description=profile.description,
-                    source=profile.source,
+                    source=display_source(profile),
                     checks=tuple(c.id for c in select_profile_checks(profile, chosen)),
                     variables=tuple(profile.variables.items()),
                     manual=profile.manual,

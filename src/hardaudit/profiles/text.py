@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from hardaudit.checks.model import Check
+from hardaudit.printable import printable
 from hardaudit.profiles.loader import select_profile_checks
 from hardaudit.profiles.model import Profile
 
@@ -33,10 +34,12 @@ def render_profiles_table(profiles: Iterable[Profile], checks: Sequence[Check]) 
 
 
 def render_profile_text(profile: Profile, checks: Sequence[Check]) -> str:
-    """Everything a profile says, with the checks it selects resolved to ids."""
+    """Everything a profile says, with the checks it selects resolved to ids. Each field is
+    escaped here, one line each: a pattern may hold a newline (inside a glob's `[...]`) and
+    still select a check, and printing the text line by line would keep it as a break."""
     selected = select_profile_checks(profile, checks)
-    lines = [f"{profile.name}: {profile.description}", f"file: {profile.source}", ""]
-    selectors = [*profile.checks, *(f"tag:{t}" for t in profile.tags)]
+    lines = [f"{profile.name}: {profile.description}", f"file: {printable(profile.source)}", ""]
+    selectors = [printable(s) for s in (*profile.checks, *(f"tag:{t}" for t in profile.tags))]
     lines.append(f"checks ({len(selected)}, from {', '.join(selectors)}):")
     lines += [f"  {c.id:<22} {c.severity.label:<8} {c.title}" for c in selected]
     if profile.variables:
@@ -44,5 +47,5 @@ def render_profile_text(profile: Profile, checks: Sequence[Check]) -> str:
         lines += [f"  {name}: {_value(value)}" for name, value in profile.variables.items()]
     if profile.manual:
         lines += ["", "manual items (not machine-checkable; never reported as passed):"]
-        lines += [f"  [{item.id}] {item.text}" for item in profile.manual]
+        lines += [f"  [{printable(item.id)}] {printable(item.text)}" for item in profile.manual]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import pytest
 
 from hardaudit.checks.engine import evaluate
 from hardaudit.checks.loader import load_checks
-from hardaudit.checks.model import Check, CheckResult, Severity, Status
+from hardaudit.checks.model import Check, CheckResult, FindingObject, Severity, Status
 from hardaudit.facts.model import (
     Absent,
     Container,
@@ -231,3 +231,13 @@ def test_unreadable_proc_is_unknown() -> None:
 
 def test_no_engine_skips() -> None:
     assert run("ctr.non-root", containers=Absent("no container engine")).status == Status.SKIP
+
+
+def test_a_non_ascii_digit_in_allowed_ports_allows_nothing_and_breaks_no_check() -> None:
+    """'²' is a digit to str.isdigit() but not to int(): the evaluator raised and the check
+    went unknown for every host of the profile or group that set it."""
+    sockets = (ListeningSocket("tcp", "0.0.0.0", 22), ListeningSocket("tcp", "0.0.0.0", 2))
+    allowed = ["²", "²/tcp", "9" * 5000, 22]
+    result = run("net.exposed-ports", {"allowed_ports": allowed}, listeners=sockets)
+    assert result.status == Status.FAIL, result.reason
+    assert result.objects == (FindingObject("tcp/0.0.0.0:2"),)

@@ -191,3 +191,34 @@ def test_stack1_database_and_redis_are_not_exposed() -> None:
         "5432/tcp: PostgreSQL not published (reachable on its container networks only)",
         "6379/tcp: Redis not published (reachable on its container networks only)",
     ]
+
+
+def test_a_hostile_published_container_port_cannot_turn_an_exposed_database_unknown() -> None:
+    """The target writes the inspect output: a published port keyed '²/tcp' (a digit to
+    isdigit(), not to int()) or 5,000 digits made the evaluator raise, and the whole check,
+    with the real exposed PostgreSQL in it, went from fail to unknown."""
+    db = shop("db", ports=(PublishedPort("5432/tcp", "0.0.0.0", 5432),))
+    odd = shop(
+        "odd",
+        ports=(
+            PublishedPort("²/tcp", "0.0.0.0", 8080),
+            PublishedPort("9" * 5000 + "/tcp", "0.0.0.0", 8081),
+        ),
+    )
+    listeners = (ListeningSocket("tcp", "0.0.0.0", 22, "sshd"),)
+    result = run("net.db-exposed", listeners=listeners, containers=(odd, db))
+    assert result.status == Status.FAIL, result.reason
+    assert result.objects == (FindingObject("container:shop_db_1/tcp/0.0.0.0:5432", COMPOSE_FILE),)
+
+
+def test_stack1_exposed_port_names_the_compose_service_that_publishes_it() -> None:
+    """Issue 10: findings name the compose project and service, so an operator knows which
+    docker-compose.yml to fix. net.exposed-ports said only `(docker-proxy)`."""
+    exposed = stack1("net.exposed-ports")
+    (line,) = exposed.evidence
+    assert line.startswith("tcp 0.0.0.0:8025 (docker-proxy) not in allowed_ports [22, 443]")
+    assert line.endswith(
+        "; published by container shop_mailcatcher_1 (hardaudit-lab-base:38c7a4862f35), "
+        f"compose project shop, service mailcatcher ({COMPOSE_FILE})"
+    )
+    assert exposed.objects == (FindingObject("tcp/0.0.0.0:8025"),)  # the key is unchanged

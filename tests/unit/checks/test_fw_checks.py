@@ -310,3 +310,9 @@ def test_bypass_skips_without_engine_and_is_unknown_when_docker_fails() -> None:
     )
     unknown = run("fw.container-bypass", containers=Unknown("docker ps/inspect: permission denied"))
     assert unknown.status == Status.UNKNOWN
+
+
+def test_bypass_a_non_ascii_digit_in_allowed_ports_allows_nothing() -> None:
+    two = ctr("two", PublishedPort("2/tcp", "0.0.0.0", 2))
+    result = run("fw.container-bypass", {"allowed_ports": ["²", "9" * 5000]}, containers=(two,))
+    assert result.status == Status.FAIL, result.reason

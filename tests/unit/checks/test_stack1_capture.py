@@ -86,9 +86,12 @@ def test_only_the_mail_catchers_8025_is_flagged_and_named_by_its_compose_service
         "8025/tcp on all addresses, not in allowed_ports [22, 443]"
     ), line
     assert objects(report, "net.exposed-ports") == [("tcp/0.0.0.0:8025", "")]
-    assert finding(report, "net.exposed-ports")["evidence"] == [
-        "tcp 0.0.0.0:8025 (docker-proxy) not in allowed_ports [22, 443]"
-    ]
+    (exposed,) = finding(report, "net.exposed-ports")["evidence"]
+    assert exposed.startswith("tcp 0.0.0.0:8025 (docker-proxy) not in allowed_ports [22, 443]")
+    assert exposed.endswith(  # the listener names the compose service publishing it too
+        f"; published by container shop_mailcatcher_1 (hardaudit-lab-base:38c7a4862f35), "
+        f"compose project shop, service mailcatcher ({COMPOSE_FILE})"
+    ), exposed
 
 
 def test_every_service_is_named_and_the_worker_that_drops_root_passes(

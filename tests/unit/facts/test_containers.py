@@ -255,3 +255,28 @@ def test_podman_beside_docker_is_a_note_and_docker_containers_are_still_judged()
     assert isinstance(host.containers, tuple)
     assert len(host.containers) == 7
     assert host.notes == (PODMAN_NOTE,)
+
+
+def _ps(*names: str) -> Section:
+    return Section("processes", "".join(f"comm={n}\n" for n in ("sshd", *names)), 0)
+
+
+def test_running_podman_or_cri_o_containers_are_never_taken_for_no_containers() -> None:
+    """conmon supervises every podman (and CRI-O) container: where it runs, containers run that
+    Docker does not list. Docker's empty list made every ctr.* check pass ("no running
+    containers") beside a podman container running --privileged as root."""
+    empty = Section("containers", "## engine-ok\n", 0)
+    sections = {"meta": _meta("docker podman"), "containers": empty, "processes": _ps("conmon")}
+    host = build_host_facts(sections, "n")
+    assert isinstance(host.containers, Unknown), host.containers
+    assert "conmon" in host.containers.reason
+    no_docker = Section("containers", "", 127, stderr="docker not installed")
+    host = build_host_facts({**sections, "meta": _meta("ss"), "containers": no_docker}, "n")
+    assert isinstance(host.containers, Unknown), host.containers  # CRI-O: no podman CLI either
+    # without conmon: as before
+    host = build_host_facts({**sections, "processes": _ps("dockerd")}, "n")
+    assert host.containers == ()
+    host = build_host_facts(
+        {**sections, "meta": _meta("ss"), "containers": no_docker, "processes": _ps()}, "n"
+    )
+    assert host.containers == Absent("no container engine (docker) on this host")

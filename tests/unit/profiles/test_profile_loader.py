@@ -282,3 +282,73 @@ def test_the_worked_example_of_the_docs_loads_and_covers_the_checklist() -> None
     }
     assert example.variables["allowed_ports"] == (22, 443)
     assert [m.id for m in example.manual] == ["ssh-allow-listed-ips", "redis-password-in-container"]
+
+
+# YAML aliases: a profile that refers to itself, or expands to billions of values from a
+# page of text, is refused with its line, never a RecursionError traceback or a hang.
+def _laughs(levels: int) -> str:
+    lines = ["name: edge", "description: x", "checks: [net]", "x0: &x0 [1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 8)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        pytest.param(
+            "name: edge\ndescription: x\nchecks: &a [net, *a]\n", 3, "nested more than", id="cycle"
+        ),
+        pytest.param("&a [*a]\n", 1, "nested more than", id="top-level-cycle"),
+        # 8**9 values from 9 lines: hung before; the line is x0's, where the count runs out
+        pytest.param(_laughs(9), 4, "more than 100,000 values", id="billion-laughs"),
+        pytest.param(
+            "name: edge\ndescription: x\nchecks: [net]\nvariables:\n  allowed_ports: &p [22]\n"
+            "manual:\n  - {id: a, text: *p}\n",
+            None,  # an alias used once is fine: this fails on its text, not on the alias
+            "must be a non-empty string",
+            id="alias-used-once",
+        ),
+    ],
+)
+def test_self_referencing_or_exploding_aliases_are_refused_with_the_line(
+    tmp_path: Path, text: str, line: int | None, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ProfileError, match=message) as err:
+        load_profile_file(path, CHECKS)
+    assert err.value.file == str(path)
+    if line is not None:
+        assert err.value.line == line, str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        # the second `checks:` silently replaced the first: the profile judged fw only
+        pytest.param(
+            "name: edge\ndescription: x\nchecks: [ssh]\nchecks: [fw]\n", 4, "checks", id="checks"
+        ),
+        pytest.param(
+            "name: edge\ndescription: x\nchecks: [net]\nvariables:\n  allowed_ports: [22]\n"
+            "  allowed_ports: [22, 8080]\n",
+            6,
+            "variables.allowed_ports",
+            id="variable",
+        ),
+        pytest.param(
+            "name: edge\ndescription: x\nchecks: [net]\nmanual:\n  - id: a\n    text: MFA\n"
+            "    text: nothing\n",
+            7,
+            "manual[0].text",
+            id="manual-text",
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused_not_silently_overwritten(
+    tmp_path: Path, text: str, line: int, field: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ProfileError, match="given twice") as err:
+        load_profile_file(path, CHECKS)
+    assert (err.value.line, err.value.field) == (line, field), str(err.value)
+    assert err.value.hint is not None

@@ -227,3 +227,47 @@ def test_hostile_profile_texts_stay_inert_in_every_format(fmt: str) -> None:
         assert raw not in text, (fmt, raw)
     if fmt in ("html", "markdown"):  # text of a page: no tag of its own
         assert "<script>alert" not in text
+
+
+def test_shards_installed_in_different_places_merge_and_name_shipped_profiles_portably(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shard machines install hardaudit wherever their Python puts it: a shipped profile is
+    `profiles/<name>.yml` in every report (as a built-in check is `checks/...`), not this
+    machine's site-packages path, so the shards' records agree and `audit merge` takes them."""
+    from hardaudit.profiles import loader
+
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text("all:\n  vars:\n    ansible_become: true\n  hosts:\n    db1:\n    gold:\n")
+
+    def run(out: str, shard: str) -> RunReport:
+        main(
+            [
+                "run",
+                "-i",
+                str(inventory),
+                "--replay-dir",
+                str(REPLAY / "captures"),
+                "--output-dir",
+                str(tmp_path / out),
+                "--no-history",
+                "-q",
+                "--format",
+                "json",
+                "--profile",
+                "bastion",
+                "--shard",
+                shard,
+            ]
+        )
+        return load_report(tmp_path / out / "report.json")
+
+    first = run("s1", "1/2")
+    elsewhere = tmp_path / "other-machine" / "site-packages" / "hardaudit" / "builtin_profiles"
+    shutil.copytree(loader.builtin_profiles_dir(), elsewhere)
+    monkeypatch.setattr(loader, "builtin_profiles_dir", lambda: elsewhere)
+    second = run("s2", "2/2")
+    for shard in (first, second):
+        assert [p.source for p in shard.profiles] == ["profiles/bastion.yml"]
+    merged = merge_reports([ShardReport("s1.json", first), ShardReport("s2.json", second)])
+    assert [p.name for p in merged.profiles] == ["bastion"]

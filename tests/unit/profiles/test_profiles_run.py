@@ -427,3 +427,36 @@ def test_baseline_keeps_a_hosts_own_checks_as_a_run_without_profiles_does(
     assert "acme.motd" in report["profiles"][0]["checks"]
     _code, report = run(tmp_path, inventory, "--profile", "bastion", name="bastion")
     assert "acme.motd" not in results(report, "gold")
+
+
+def test_profiles_show_keeps_a_hostile_pattern_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newline inside a glob's character class matches no id character, so the pattern
+    still selects its check and loads: `show` printed it raw, a line of its own that looked
+    like a selected critical check."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    forged = "  fw.enabled               critical FORGED"
+    (mine / "odd.yml").write_text(
+        f'name: odd\ndescription: x\nchecks: ["net.exposed-port[s\\n{forged}]"]\n'
+    )
+    assert main(["profiles", "show", "odd", "--profiles-dir", str(mine)]) == 0
+    out = capsys.readouterr().out
+    assert not any(line.startswith("  fw.enabled") for line in out.splitlines()), out
+    assert "net.exposed-port[s\\n  fw.enabled" in out
+
+
+def test_a_manual_id_with_a_trailing_newline_is_invalid(tmp_path: Path) -> None:
+    """`$` matches before a final newline: `id: "mfa\\n"` passed as a valid id, next to `mfa`."""
+    from hardaudit.checks.loader import load_checks
+    from hardaudit.errors import ProfileError
+    from hardaudit.profiles.loader import load_profile_file
+
+    path = tmp_path / "odd.yml"
+    path.write_text(
+        'name: odd\ndescription: x\nchecks: [net]\nmanual:\n  - id: "mfa\\n"\n    text: MFA\n'
+    )
+    with pytest.raises(ProfileError, match="invalid id") as err:
+        load_profile_file(path, load_checks())
+    assert (err.value.line, err.value.field) == (5, "manual[0].id")

@@ -51,7 +51,8 @@ def port_allowed(proto: str, port: int, allowed: Sequence[Any]) -> bool:
     for entry in allowed:
         number, _, wanted_proto = str(entry).partition("/")
         wanted = wanted_proto.strip().lower()
-        if number.strip().isdigit() and int(number) == port and wanted in ("", proto):
+        # not isdigit(): '²' is a digit to it, not to int()
+        if ascii_int(number.strip(), 5) == port and wanted in ("", proto):
             return True
     return False
 
@@ -337,8 +338,8 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
     elif not isinstance(containers, Absent):
         for c in containers:
             for port in c.ports:
-                number = port.container_port.partition("/")[0]
-                product = ports.get(int(number), "") if number.isdigit() else ""
+                number = ascii_int(port.container_port.partition("/")[0], 5)  # target text
+                product = ports.get(number, "") if number is not None else ""
                 product = product or ports.get(port.host_port, "")
                 if not product:
                     continue
