@@ -147,6 +147,17 @@ class FirewallState:
     evidence: tuple[str, ...] = ()
     ssh_rate_limited: bool = False  # a rule limits new connections to tcp/22
     rate_limit_evidence: tuple[str, ...] = ()
+    # Port ranges to which every new connection from the network is dropped or rejected by
+    # some input chain: (protocol, first port, last port, that chain), per family.
+    ipv4_blocked: tuple[tuple[str, int, int, str], ...] = ()
+    ipv6_blocked: tuple[tuple[str, int, int, str], ...] = ()
+    nat: tuple[str, ...] = ()  # NAT rules seen, per table: they translate, never filter
+
+    def blocked_by(self, proto: str, port: int, family: str) -> str:
+        """An input chain that drops every new `proto`/`port` connection of `family`
+        ("ipv4", "ipv6") from the network, or "" when none is proven to."""
+        ranges = self.ipv6_blocked if family == "ipv6" else self.ipv4_blocked
+        return next((c for p, low, high, c in ranges if p == proto and low <= port <= high), "")
 
 
 @dataclass(frozen=True)
