@@ -7,6 +7,7 @@ UNKNOWN with their reason, Absent gives SKIP: a missing fact is never a pass.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,10 @@ from hardaudit.checks.model import MAX_OBJECTS, Check, FindingObject, Outcome, S
 from hardaudit.facts.model import (
     Absent,
     FileStat,
+    FirewallState,
     HostFacts,
+    Ipv6State,
+    ListeningSocket,
     SshdConfig,
     SshdContext,
     SshFiles,
@@ -712,10 +716,45 @@ def _port_allowed(proto: str, port: int, allowed: list[Any]) -> bool:
     return False
 
 
+def _socket_families(s: ListeningSocket) -> tuple[str, ...]:
+    """The address families a listening socket accepts connections over: an IPv6 wildcard
+    may be dual-stack (IPV6_V6ONLY is not visible in ss), so it counts for both."""
+    text = s.address.split("%", 1)[0]
+    if text in ("*", "", "::"):
+        return ("ipv4", "ipv6")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return ("ipv4", "ipv6")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return ("ipv6",)
+    return ("ipv4",)
+
+
+def firewall_closes(s: ListeningSocket, facts: HostFacts) -> str:
+    """The input chains that drop or reject every new connection to `s` from the network,
+    for each address family the socket accepts ("" when not proven for all of them). IPv6
+    does not count when the host has it off."""
+    firewall = facts.firewall
+    if not isinstance(firewall, FirewallState):
+        return ""
+    families = _socket_families(s)
+    if isinstance(facts.ipv6, Ipv6State) and facts.ipv6.disabled and "ipv4" in families:
+        families = ("ipv4",)
+    chains = [firewall.blocked_by(s.proto, s.port, family) for family in families]
+    if not all(chains):
+        return ""
+    return ", ".join(dict.fromkeys(chains))
+
+
 @register("listeners_allowed", optional=("var",), check_params=declared_var("var", "allowed_ports"))
 def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
-    """Every socket listening on a non-loopback address has a port in the allow-list variable.
+    """Every socket listening on a non-loopback address has a port in the allow-list variable,
+    or the host firewall drops every new connection to it from the network.
 
+    The firewall's verdict per port comes from the kernel's ruleset (fact `firewall`): a
+    socket counts as closed only when every path through an input chain ends in a drop or
+    reject for a new connection from any address, for each family the socket listens on.
     params: var (default "allowed_ports"); entries are ports (22) or port/proto ("53/udp").
     """
     sockets = need(facts.listeners)
@@ -729,10 +768,16 @@ def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, An
         where = f"{s.proto} {s.address}:{s.port}" + (f" ({s.process})" if s.process else "")
         if _port_allowed(s.proto, s.port, allowed):
             evidence.append(f"{where} allowed")
+            continue
+        closed = firewall_closes(s, facts)
+        if closed:
+            evidence.append(f"{where} not in {var}, but closed by the firewall ({closed})")
         else:
             bad.append(f"{where} not in {var} {allowed}")
             objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     if bad:
+        if isinstance(facts.firewall, Unknown):
+            bad.append(f"(the firewall could not be read: {facts.firewall.reason})")
         return failure(bad, objects)
     return Outcome(Status.PASS, tuple(evidence) or ("no socket listens beyond loopback",))
 
@@ -754,7 +799,21 @@ def firewall_enabled(check: Check, facts: HostFacts, variables: Mapping[str, Any
             Status.PASS, (f"inbound filtering for {' and '.join(families)}", *state.evidence)
         )
     return failure(
-        ("no inbound filtering: no input chain drops or rejects anything", *state.evidence)
+        (
+            "no inbound filtering: no input chain drops or rejects anything",
+            *state.evidence,
+            *nat_is_no_firewall(state),
+        )
+    )
+
+
+def nat_is_no_firewall(state: FirewallState) -> tuple[str, ...]:
+    """Evidence for a host whose only rules translate addresses (a container engine's)."""
+    if not state.nat:
+        return ()
+    return (
+        "NAT rules are not a firewall: " + "; ".join(state.nat) + ": they rewrite addresses "
+        "(DNAT publishes a port, MASQUERADE/SNAT rewrite sources) and drop or reject nothing",
     )
 
 
