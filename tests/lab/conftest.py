@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.lab_module import load_labctl
-
 from .audit_cli import AuditRun, run_audit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,15 +102,31 @@ def lab() -> Iterator[Lab]:
                 print(f"labctl down failed:\n{down.stdout}\n{down.stderr}", file=sys.stderr)
 
 
-def started_hosts_limit() -> tuple[str, ...]:
-    """`--limit` to the hosts a HARDAUDIT_LAB_HOSTS subset lab started (none for the full
-    lab). Not merely a speed-up: the bastion's sshd resolves each jump target's name while
-    it opens the channel, and the lab's DNS takes seconds to fail for a container that does
-    not exist, so a run over the whole inventory times out every host behind the bastion,
-    the started ones too (seen: all 17 "channel open ... after 10s")."""
-    if not os.environ.get("HARDAUDIT_LAB_HOSTS", "").strip():
-        return ()
-    return ("--limit", ":".join(host.name for host in load_labctl().selected_hosts()))
+def _started_hosts_limit(inventory: Path) -> list[str]:
+    """`-l` naming the hosts a subset lab started (HARDAUDIT_LAB_HOSTS, plus the bastion),
+    or nothing for the whole lab. The others are not merely down: their names do not resolve
+    on the bastion, and sshd resolves a channel's name before it serves the next one, so one
+    stalled lookup stalls every host tunnelled over that connection (all time out)."""
+    wanted = {n.strip() for n in os.environ.get("HARDAUDIT_LAB_HOSTS", "").split(",") if n.strip()}
+    if not wanted:
+        return []
+    wanted.add("bastion")
+    import yaml
+
+    names: list[str] = []
+
+    def walk(group: dict[str, object]) -> None:
+        hosts = group.get("hosts") or {}
+        assert isinstance(hosts, dict)
+        for name, values in hosts.items():
+            target = (values or {}).get("ansible_host", name)
+            if name in wanted or target in wanted:
+                names.append(name)
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    walk(yaml.safe_load(inventory.read_text())["all"])
+    return ["-l", ",".join(dict.fromkeys(names))]
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +139,7 @@ def lab_run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditRu
         "run",
         "-i",
         str(lab.inventory),
-        *started_hosts_limit(),
+        *_started_hosts_limit(lab.inventory),
         "--capture-dir",
         str(out / "capture"),
         out_dir=out / "report",
