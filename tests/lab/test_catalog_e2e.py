@@ -56,7 +56,7 @@ EXPECTED = {
     "fw.enabled": "FFPUPPPPUPPFF",
     "fw.ipv6-parity": "SSPUPPPFUPPSS",
     "net.db-exposed": "SSSFPSFSSSFSS",
-    "net.exposed-ports": "PPPFPPFPPFFPP",
+    "net.exposed-ports": "PPPFPPPPPFPPP",
     "ssh.access-list": "FFFFPFFFFFFFF",
     "ssh.empty-passwords": "PPPPPPPPPPPPP",
     "ssh.forwarding": "PPFFPFFPPFFFF",

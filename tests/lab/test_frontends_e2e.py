@@ -90,7 +90,7 @@ def test_ufw1_limit_rule_and_the_ports_ufw_lets_in(lab_run: tuple[AuditRun, Path
     exposed = text(run, "ufw1", "net.exposed-ports")
     assert "tcp 0.0.0.0:443 (python3) allowed" in exposed, exposed
     assert (
-        "tcp 0.0.0.0:8080 (python3) not in allowed_ports, but closed by the firewall "
+        "tcp 0.0.0.0:8080 (python3) not in allowed_ports [22, 443], but closed by the firewall "
         "(iptables filter INPUT)"
     ) in exposed
 
@@ -105,7 +105,7 @@ def test_fwd1_judged_from_the_kernel_ruleset_firewalld_builds(
     limit = text(run, "fwd1", "ssh.rate-limit")
     assert "filter_IN_public_allow: tcp dport 22 limit rate 10/minute accept" in limit, limit
     exposed = text(run, "fwd1", "net.exposed-ports")
-    assert "8080 (python3) not in allowed_ports, but closed by the firewall" in exposed
+    assert "8080 (python3) not in allowed_ports [22, 443], but closed by the firewall" in exposed
     assert "nft inet firewalld filter_INPUT" in exposed
     # ground truth: the daemon runs and its zone is what the auditor judged
     zone = exec_on(lab, "fwd1", "firewall-cmd --state && firewall-cmd --list-all")

@@ -747,6 +747,15 @@ def firewall_closes(s: ListeningSocket, facts: HostFacts) -> str:
     return ", ".join(dict.fromkeys(chains))
 
 
+def _published_note(s: ListeningSocket, facts: HostFacts) -> str:
+    firewall = facts.firewall
+    if isinstance(firewall, FirewallState) and any(
+        firewall.published(s.proto, s.port, family) for family in _socket_families(s)
+    ):
+        return " (a DNAT/REDIRECT rule translates this port: input chains cannot close it)"
+    return ""
+
+
 @register("listeners_allowed", optional=("var",), check_params=declared_var("var", "allowed_ports"))
 def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every socket listening on a non-loopback address has a port in the allow-list variable,
@@ -771,9 +780,11 @@ def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, An
             continue
         closed = firewall_closes(s, facts)
         if closed:
-            evidence.append(f"{where} not in {var}, but closed by the firewall ({closed})")
+            evidence.append(
+                f"{where} not in {var} {allowed}, but closed by the firewall ({closed})"
+            )
         else:
-            bad.append(f"{where} not in {var} {allowed}")
+            bad.append(f"{where} not in {var} {allowed}" + _published_note(s, facts))
             objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     if bad:
         if isinstance(facts.firewall, Unknown):

@@ -198,6 +198,8 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
         ipv4_blocked=v4.blocked,
         ipv6_blocked=v6.blocked,
         nat=both.nat,
+        ipv4_published=v4.published,
+        ipv6_published=v6.published,
     )
 
 

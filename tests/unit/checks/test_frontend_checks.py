@@ -48,7 +48,7 @@ def test_ufw1_backend_on_8080_is_closed_by_ufw_and_passes() -> None:
     )
     assert result.status == Status.PASS, result.evidence
     assert (
-        "tcp 0.0.0.0:8080 (python3) not in allowed_ports, but closed by the firewall "
+        "tcp 0.0.0.0:8080 (python3) not in allowed_ports [22, 443], but closed by the firewall "
         "(iptables filter INPUT)"
     ) in result.evidence
     assert "tcp 0.0.0.0:443 (python3) allowed" in result.evidence
@@ -124,3 +124,22 @@ def test_a_filtering_host_with_nat_rules_is_not_told_nat_is_no_firewall() -> Non
     result = run("fw.enabled", firewall=firewall_of("ufw1"))
     assert result.status == Status.PASS
     assert not any("NAT" in e for e in result.evidence)
+
+
+def test_a_port_docker_publishes_past_the_input_chains_is_not_closed_by_them() -> None:
+    """dock2 (captured): inet filter input drops all but 22, yet Docker DNATs tcp/8080 to a
+    container in PREROUTING, so those connections are forwarded and never meet the input
+    chain. The docker-proxy socket on 8080 is exposed; dockerd's 2375 is closed."""
+    listeners = (
+        ListeningSocket("tcp", "0.0.0.0", 8080, "docker-proxy"),
+        ListeningSocket("tcp", "*", 2375, "dockerd"),
+    )
+    result = run(
+        "net.exposed-ports", listeners=listeners, firewall=firewall_of("dock2"), ipv6=IPV6_OFF
+    )
+    assert result.status == Status.FAIL
+    assert result.evidence == (
+        "tcp 0.0.0.0:8080 (docker-proxy) not in allowed_ports [22] (a DNAT/REDIRECT rule "
+        "translates this port: input chains cannot close it)",
+    )
+    assert [o.key for o in result.objects] == ["tcp/0.0.0.0:8080"]

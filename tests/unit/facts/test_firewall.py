@@ -35,8 +35,9 @@ def nft(name: str) -> tuple[FamilyFilter, FamilyFilter]:
 
 def test_lab_gold_inet_table_denies_both_families_and_rate_limits_ssh() -> None:
     v4, v6 = nft("lab-gold.json")
-    assert replace(v4, nat=()) == v6
+    assert replace(v4, nat=(), published=()) == v6
     assert v4.nat == ("nft ip nat: 4 rules (DNAT, SNAT)",)  # Docker's embedded DNS
+    assert v4.published == (("tcp", 53, 53), ("udp", 53, 53))  # its DNAT (to ports nft hides)
     assert (v4.filters, v4.default_deny) == (True, True)
     # tcp/22 is rate-limited, not closed; every other port is closed to new connections
     assert v4.blocked == (

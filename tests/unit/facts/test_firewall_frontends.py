@@ -5,6 +5,7 @@ backend read beside nft, and a warning when the two backends disagree."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hardaudit.facts.build import _firewall
@@ -187,3 +188,79 @@ def test_hosts_with_one_backend_get_no_disagreement_line() -> None:
         assert not any(
             "iptables-legacy both" in e or "warning" in e for e in state(host(name)).evidence
         )
+
+
+def test_dnat_and_redirect_rules_publish_their_ports_past_the_input_chains() -> None:
+    """dock2 (captured): Docker's DNAT of tcp/8080 and the embedded DNS's DNAT of 53 to a
+    random port are published for IPv4, in the nft view and the iptables-save view."""
+    v4, _ = parse_nft_json(fixture("lab-dock2.json"))
+    assert ("tcp", 8080, 8080) in v4.published
+    assert ("udp", 53, 53) in v4.published
+    ipt = parse_iptables_save(fixture("lab-dock2.iptables"))
+    assert ("tcp", 8080, 8080) in ipt.published
+    assert ("tcp", 46037, 46037) in ipt.published  # --to-destination 127.0.0.11:46037
+    state = _firewall(
+        {
+            "nft": Section("nft", fixture("lab-dock2.json"), 0),
+            "iptables": Section("iptables", fixture("lab-dock2.iptables"), 0),
+        }
+    )
+    assert isinstance(state, FirewallState)
+    assert state.blocked_by("tcp", 8080, "ipv4") == ""
+    assert state.blocked_by("tcp", 2375, "ipv4") == "nft inet filter input"
+
+
+def test_nat_target_ports_are_read_or_taken_as_any() -> None:
+    save = "\n".join(
+        (
+            "*nat",
+            ":PREROUTING ACCEPT [0:0]",
+            "-A PREROUTING -p udp -m udp --dport 5000:5010 -j DNAT --to-destination [fd00::2]:6000-6001",
+            "-A PREROUTING -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080",
+            "-A PREROUTING -p tcp -m tcp --dport 81 -j DNAT --to-destination 10.0.0.2",
+            "-A PREROUTING -p tcp -m tcp --dport 82 -j DNAT --to-destination 10.0.0.2:x",
+            "-A PREROUTING -j DNAT --to-destination 10.0.0.3:90",
+            "COMMIT",
+        )
+    )
+    published = parse_iptables_save(save).published
+    assert ("udp", 5000, 5010) in published
+    assert ("udp", 6000, 6001) in published
+    assert ("tcp", 80, 80) in published
+    assert ("tcp", 8080, 8080) in published
+    assert ("tcp", 81, 81) in published
+    assert ("tcp", 1, 65535) in published  # unreadable target port, or no port matched
+    assert ("udp", 1, 65535) in published  # the last rule matches every protocol and port
+    native = {
+        "nftables": [
+            {
+                "chain": {
+                    "family": "ip",
+                    "table": "nat",
+                    "name": "pre",
+                    "hook": "prerouting",
+                    "type": "nat",
+                }
+            },
+            {
+                "rule": {
+                    "family": "ip",
+                    "table": "nat",
+                    "chain": "pre",
+                    "expr": [
+                        {
+                            "match": {
+                                "op": "==",
+                                "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                                "right": 8443,
+                            }
+                        },
+                        {"dnat": {"addr": "10.0.0.2", "port": 443}},
+                    ],
+                }
+            },
+        ]
+    }
+    v4, v6 = parse_nft_json(json.dumps(native))
+    assert v4.published == (("tcp", 8443, 8443), ("tcp", 443, 443))
+    assert v6.published == ()

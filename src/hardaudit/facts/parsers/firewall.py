@@ -56,6 +56,10 @@ class FamilyFilter:
     blocked: tuple[tuple[str, int, int, str], ...] = ()
     nat: tuple[str, ...] = ()  # "iptables nat: 9 rules (DNAT, MASQUERADE, SNAT)": no filtering
     input_chains: bool = False  # some input base chain exists (even one that accepts all)
+    # Ports a DNAT or REDIRECT rule may translate (the ports it matches and those it sends
+    # to): such a connection is forwarded past the input chains (a container's published
+    # port) or seen there under another port, so no input chain proves these closed.
+    published: tuple[tuple[str, int, int], ...] = ()
 
 
 NO_FILTER = FamilyFilter(False, False, ())
@@ -76,6 +80,7 @@ def merge(a: FamilyFilter, b: FamilyFilter) -> FamilyFilter:
         _unique(a.blocked + b.blocked),
         _unique(a.nat + b.nat),
         a.input_chains or b.input_chains,
+        _unique(a.published + b.published),
     )
 
 
@@ -402,6 +407,22 @@ PORT_PROTOS = ("tcp", "udp")
 _MAX_PORT_WORK = 400_000  # port classes x rules looked at, per base chain and family
 _NAT_TARGETS = ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP")
 _NFT_NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}
+_PUBLISHING = ("DNAT", "REDIRECT")  # NAT that changes where a new inbound connection goes
+_ALL_PORTS = ((1, 65535),)
+
+
+def published_ranges(
+    protos: frozenset[str] | None,
+    dports: Iterable[tuple[int, int]] | None,
+    to_ports: Iterable[tuple[int, int]] | None = (),
+) -> tuple[tuple[str, int, int], ...]:
+    """(protocol, first, last) a DNAT/REDIRECT rule may translate: the destination ports it
+    matches (any, when it names none) and the ports it sends to (`to_ports`; None when
+    they cannot be read: then any)."""
+    names = [p for p in PORT_PROTOS if protos is None or p in protos]
+    ranges = list(_ALL_PORTS if dports is None else dports)
+    ranges += list(_ALL_PORTS if to_ports is None else to_ports)
+    return _unique((p, low, high) for p in names for low, high in ranges)
 
 
 def _match(rule: Rule, proto: str, port: int) -> str:
@@ -917,6 +938,26 @@ def _nft_nat(exprs: list[Any]) -> str:
     return ""
 
 
+def _nft_published(
+    exprs: list[Any], sets: Mapping[str, list[Any]]
+) -> tuple[tuple[str, int, int], ...]:
+    """The ports one nft DNAT/REDIRECT rule may translate. iptables-nft's DNAT is an opaque
+    xt target whose port nft cannot show: its target port is read from iptables-save's view
+    of the same rule (build reads both)."""
+    packet = _PacketMatch()
+    to_ports: list[tuple[int, int]] | None = []
+    for expr in exprs:
+        if not isinstance(expr, dict) or not expr:
+            continue
+        key, body = next(iter(expr.items()))
+        if key == "match" and isinstance(body, dict) and _family_match(body) is None:
+            packet.add(body, sets)
+        elif key in ("dnat", "redirect") and isinstance(body, dict) and "port" in body:
+            ranges = _port_ranges(body["port"], sets)
+            to_ports = None if ranges is None or to_ports is None else to_ports + ranges
+    return published_ranges(packet.protos, packet.dports, to_ports)
+
+
 def nat_summary(label: str, kinds: list[str]) -> str:
     """`iptables nat: 9 rules (DNAT, MASQUERADE, SNAT)`."""
     plural = "s" if len(kinds) != 1 else ""
@@ -982,6 +1023,12 @@ def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
             kind = _nft_nat(exprs)
             if kind:
                 nat.setdefault((family, table), []).append(kind)
+            if kind in _PUBLISHING:
+                ports = _nft_published(exprs, sets.get((family, table), {}))
+                if IPV4 in _NFT_FAMILIES[family]:
+                    v4 = replace(v4, published=_unique(v4.published + ports))
+                if IPV6 in _NFT_FAMILIES[family]:
+                    v6 = replace(v6, published=_unique(v6.published + ports))
     for (family, table), kinds in nat.items():
         line = (nat_summary(f"nft {family} {table}", kinds),)
         if IPV4 in _NFT_FAMILIES[family]:
@@ -1175,6 +1222,38 @@ def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
     )
 
 
+def _ipt_to_ports(options: list[str]) -> list[tuple[int, int]] | None:
+    """The ports of a DNAT `--to-destination` (`10.0.0.2:8080`, `[fd00::2]:80-90`, none for
+    `10.0.0.2`) or a REDIRECT `--to-ports` (`8080`, `8000-8010`); None when unreadable."""
+    found: list[tuple[int, int]] = []
+    for i, option in enumerate(options[:-1]):
+        value = options[i + 1]
+        if option == "--to-destination":
+            if value.startswith("["):
+                _, _, spec = value.partition("]")
+                spec = spec.removeprefix(":")
+            elif value.count(":") == 1:
+                spec = value.partition(":")[2]
+            else:
+                spec = ""  # no port (or a bare IPv6 address): the port is kept
+        elif option == "--to-ports":
+            spec = value
+        else:
+            continue
+        if spec:
+            ranges = _ipt_ports(spec.replace("-", ":"))
+            if ranges is None:
+                return None
+            found.extend(ranges)
+    return found
+
+
+def _ipt_published(matches: list[str], options: list[str]) -> tuple[tuple[str, int, int], ...]:
+    """The ports one DNAT/REDIRECT rule of iptables-save may translate."""
+    packet = _ipt_packet(matches)
+    return published_ranges(packet.protos, packet.dports, _ipt_to_ports(options))
+
+
 def is_legacy_save(text: str) -> bool:
     """Whether iptables-save output comes from the legacy (x_tables) backend: its header
     names no backend, where the nf_tables one says `(nf_tables)`."""
@@ -1195,6 +1274,7 @@ def parse_iptables_save(text: str, family: str = IPV4, tool: str = "") -> Family
     policies: dict[str, str] = {}
     lines: list[list[str]] = []
     nat: list[str] = []
+    published: list[tuple[str, int, int]] = []
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith(_INCOMPATIBLE):
@@ -1209,6 +1289,8 @@ def parse_iptables_save(text: str, family: str = IPV4, tool: str = "") -> Family
             jump = next((i for i, t in enumerate(tokens) if t in ("-j", "--jump")), None)
             if jump is not None and jump + 1 < len(tokens) and tokens[jump + 1] in _NAT_TARGETS:
                 nat.append(tokens[jump + 1])
+                if tokens[jump + 1] in _PUBLISHING:
+                    published.extend(_ipt_published(tokens[2:jump], tokens[jump + 2 :]))
         elif table != "filter":
             continue
         elif line.startswith(":"):
@@ -1219,8 +1301,9 @@ def parse_iptables_save(text: str, family: str = IPV4, tool: str = "") -> Family
             if len(tokens) >= 2:
                 lines.append(tokens)
     nat_lines = (nat_summary(f"{tool} nat", nat),) if nat else ()
+    translated = _unique(published)
     if "INPUT" not in policies:
-        return replace(NO_FILTER, nat=nat_lines)
+        return replace(NO_FILTER, nat=nat_lines, published=translated)
     names = set(policies)
     rules: dict[str, list[Rule]] = {name: [] for name in names}
     for tokens in lines:
@@ -1238,4 +1321,4 @@ def parse_iptables_save(text: str, family: str = IPV4, tool: str = "") -> Family
         for name, chain_rules in rules.items()
     }
     v4, v6 = _analyse([_Table(chains)])
-    return replace(v6 if family == IPV6 else v4, nat=nat_lines)
+    return replace(v6 if family == IPV6 else v4, nat=nat_lines, published=translated)
