@@ -114,9 +114,10 @@ FRONT_BRIDGE = "ha-front0"
 # Whatever enters the front bridge may only leave through it (DOCKER-USER chain).
 FRONT_RULE = ("DOCKER-USER", "-i", FRONT_BRIDGE, "!", "-o", FRONT_BRIDGE, "-j", "DROP")
 DOCKER_CLIENT_FOR_DOCK1 = Path("/usr/bin/docker")
-# dock2 runs its own dockerd from the host's binaries (the base image has no docker.io):
-# path inside dock2 -> command looked up on the host. docker-init is optional.
-DOCK2_BINARIES = {
+# A host with an engine inside (LabHost.inner: dock2, stack1) runs its own dockerd from this
+# machine's binaries (the images have no docker.io): path inside -> command looked up on
+# this machine. docker-init is optional.
+INNER_ENGINE_BINARIES = {
     "/usr/sbin/dockerd": "dockerd",
     "/usr/bin/containerd": "containerd",
     "/usr/bin/containerd-shim-runc-v2": "containerd-shim-runc-v2",
@@ -124,9 +125,18 @@ DOCK2_BINARIES = {
     "/usr/sbin/docker-proxy": "docker-proxy",
     "/usr/bin/docker-init": "docker-init",
 }
-DOCK2_LIBRARIES = ("libdevmapper.so",)  # dockerd links it; minbase lacks it
-DOCK2_CONTAINERS = ("web", "priv", "sock", "hostnet", "caps", "etcrw", "rootly")
+INNER_ENGINE_LIBRARIES = ("libdevmapper.so",)  # dockerd links it; minbase lacks it
+# No --privileged (see docs/lab.md); the device rule lets its runc give a --privileged
+# (non-root) container every device ("a *:* rwm"). With SYS_ADMIN and this machine's
+# cgroupfs writable, root in such a host is root on this machine anyway: only the lab's own
+# scripts run there.
+INNER_ENGINE_RUN_ARGS = (
+    "--cap-add=SYS_ADMIN", "--security-opt=seccomp=unconfined",
+    "--security-opt=apparmor=unconfined", "--security-opt=systempaths=unconfined",
+    "--device-cgroup-rule=a *:* rwm", "--volume=/sys/fs/cgroup:/sys/fs/cgroup",
+)  # fmt: skip
 SSHD_TIMEOUT = 60.0
+STACK1_SERVICES = ("web", "api", "worker", "db", "redis", "mailcatcher")
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,9 @@ class LabHost:
     run_args: tuple[str, ...] = ()
     engine: str = ""  # a side engine whose socket (and the docker client) it gets mounted
     image: str = "base"  # a key of IMAGES
+    # Non-empty: it runs its own engine inside (INNER_ENGINE_*), and these containers must
+    # run in it once its script has started sshd.
+    inner: tuple[str, ...] = ()
 
     @property
     def known_hosts_name(self) -> str:
@@ -182,14 +195,8 @@ HOSTS = (
     LabHost("svc1", ("ha-int",)),
     LabHost("hostile1", ("ha-int",)),  # hostile file names beside svc1's mistakes
     LabHost("match1", ("ha-int",), run_args=("--sysctl=net.ipv6.conf.all.disable_ipv6=0",)),
-    # An engine inside, without --privileged (see docs/lab.md); the device rule lets its
-    # runc give a --privileged (non-root) container every device ("a *:* rwm"). With
-    # SYS_ADMIN and the host's cgroupfs writable, root in dock2 is root on this machine
-    # anyway: only the lab's own scripts run there.
-    LabHost("dock2", ("ha-int",), run_args=(
-        "--cap-add=SYS_ADMIN", "--security-opt=seccomp=unconfined",
-        "--security-opt=apparmor=unconfined", "--security-opt=systempaths=unconfined",
-        "--device-cgroup-rule=a *:* rwm", "--volume=/sys/fs/cgroup:/sys/fs/cgroup")),
+    LabHost("dock2", ("ha-int",),
+            inner=("web", "priv", "sock", "hostnet", "caps", "etcrw", "rootly")),
     # issue 10: other releases, real firewall front-ends, a compose stack
     LabHost("old1", ("ha-int",), image="bullseye"),  # Debian 11: OpenSSH 8.4, sudo 1.9.5
     LabHost("new1", ("ha-int",), image="trixie"),  # Debian 13: OpenSSH 10, sudo 1.9.16
@@ -197,7 +204,9 @@ HOSTS = (
     LabHost("fwd1", ("ha-int",), image="fw"),  # firewalld (with its dbus daemon)
     LabHost("legacy1", ("ha-int",), image="fw"),  # iptables-legacy, no nft rules
     LabHost("nat1", ("ha-int",), image="fw"),  # NAT rules only: not a firewall
-    LabHost("stack1", ("ha-int",), image="stack"),  # a docker-compose application
+    # a docker-compose application (lab/stack1/docker-compose.yml, project "shop")
+    LabHost("stack1", ("ha-int",), image="stack", inner=tuple(
+        f"shop_{service}_1" for service in STACK1_SERVICES)),
 )  # fmt: skip
 SIDE_ENGINES = ("ctr", "gold")  # our own dockerds beside the lab's: --bridge=none, no iptables
 SLEEP = ("sleep", "infinity")
@@ -265,7 +274,7 @@ class LabState:
     bridges: list[str] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     iptables_saved: dict[str, str] = field(default_factory=dict)  # family -> snapshot file
-    cgroups: list[str] = field(default_factory=list)  # made by engines inside lab hosts (dock2)
+    cgroups: list[str] = field(default_factory=list)  # made by engines inside lab hosts
     ip_forward_saved: str = ""
     front_rule: list[str] = field(default_factory=list)  # iptables rule args, for -D
     client_key: str = str(CLIENT_KEY)
@@ -975,22 +984,24 @@ def docker_client() -> Path:
     return client
 
 
-def dock2_mounts() -> list[str]:
-    """The host's engine binaries (and libraries minbase lacks), read-only, for dock2."""
+def inner_engine_mounts() -> list[str]:
+    """This machine's engine binaries (and libraries minbase lacks), read-only, for a host
+    with an engine inside."""
     mounts = []
-    for inside, command in DOCK2_BINARIES.items():
+    for inside, command in INNER_ENGINE_BINARIES.items():
         found = shutil.which(command)
         if found is None:
             if command == "docker-init":
                 continue
-            raise LabError(f"{command} not found on PATH (dock2 runs the host's docker binaries)")
+            raise LabError(f"{command} not found on PATH (dock2 and stack1 run this machine's "
+                           "docker binaries)")  # fmt: skip
         mounts.append(f"--volume={Path(found).resolve()}:{inside}:ro")
     mounts.append(f"--volume={docker_client()}:/usr/bin/docker:ro")
     linked = run(["ldd", shutil.which("dockerd") or "dockerd"], check=False).stdout
     for line in linked.splitlines():
         name, _, rest = line.strip().partition(" => ")
         path = rest.split(" (")[0].strip()
-        if name.startswith(DOCK2_LIBRARIES) and path.startswith("/"):
+        if name.startswith(INNER_ENGINE_LIBRARIES) and path.startswith("/"):
             mounts.append(f"--volume={Path(path).resolve()}:{path}:ro")
     return mounts
 
@@ -1006,25 +1017,26 @@ def host_run_args(
     if host.engine:
         args += [f"--volume={engines[host.engine].socket}:/var/run/docker.sock",
                  f"--volume={docker_client()}:/usr/bin/docker:ro"]  # fmt: skip
-    if host.name == "dock2":
+    if host.inner:
         # Its /var/lib/docker lives in the lab's temp dir (removed by down), not a volume.
-        data = Path(state.tmpdir) / "dock2-docker"
+        data = Path(state.tmpdir) / f"{host.name}-docker"
         data.mkdir(exist_ok=True)
-        args += [f"--volume={data}:/var/lib/docker", f"--volume={tarball}:/lab-input/base.tar:ro",
-                 f"--env=LAB_IMAGE={state.image}", f"--env=LAB_CGROUP_PARENT={dock2_cgroup(state).lstrip('/')}",
-                 *dock2_mounts()]  # fmt: skip
+        parent = inner_cgroup(state, host).lstrip("/")
+        args += [*INNER_ENGINE_RUN_ARGS, f"--volume={data}:/var/lib/docker",
+                 f"--volume={tarball}:/lab-input/base.tar:ro", f"--env=LAB_IMAGE={state.image}",
+                 f"--env=LAB_CGROUP_PARENT={parent}", *inner_engine_mounts()]  # fmt: skip
     return args
 
 
-def dock2_cgroup(state: LabState) -> str:
-    """Where dock2's engine leaves cgroups on the host, for teardown to remove.
+def inner_cgroup(state: LabState, host: LabHost) -> str:
+    """Where the engine inside `host` leaves cgroups on this machine, for teardown to remove.
 
-    dock2 gets it without the leading slash: relative to its own cgroup, so in the v1
-    hierarchies its containers nest under dock2's (and go with it), but runc creates the
+    The host gets it without the leading slash: relative to its own cgroup, so in the v1
+    hierarchies its containers nest under the host's (and go with it), but runc creates the
     cgroup2 ("unified") part of a relative parent at that hierarchy's top: /sys/fs/cgroup/
-    unified/<name>, left behind when dock2 dies. A name unique to this lab finds it.
+    unified/<name>, left behind when the host dies. A name unique to this lab finds it.
     """
-    return f"/{Path(state.tmpdir).name}-dock2"
+    return f"/{Path(state.tmpdir).name}-{host.name}"
 
 
 def create_host(
@@ -1070,7 +1082,7 @@ def start_hosts(engines: dict[str, Engine], state: LabState, tarball: Path) -> N
     # Recorded first, so that a failure part way still leaves everything for teardown.
     hosts = selected_hosts()
     state.containers.extend(host.name for host in hosts)
-    state.cgroups.append(dock2_cgroup(state))
+    state.cgroups.extend(inner_cgroup(state, host) for host in hosts if host.inner)
     state.save()
     in_parallel([(create_host, (engine, host, engines, state, tarball)) for host in hosts])
 
@@ -1145,10 +1157,11 @@ HOST_CHECKS = (
     ("match1", "ss -Htln 'sport = 22'", "[::]:22"),
     ("gold", "nft list chain inet filter input", "policy drop"),
     ("svc1", "ss -Htln 'sport = 6379'", "0.0.0.0:6379"),
-    ("dock2", "docker ps --format '{{.Names}}' | sort | tr '\\n' ' '",
-     " ".join(sorted(DOCK2_CONTAINERS)) + " "),
     ("dock2", "iptables-save -t nat", "--dport 8080 -j DNAT"),
 )  # fmt: skip
+
+
+INNER_PS = "docker ps --format '{{.Names}}' | sort | tr '\\n' ' '"
 
 
 def verify(engine: Engine) -> None:
@@ -1162,7 +1175,9 @@ def verify(engine: Engine) -> None:
     if port_state(CLOSED_PORT) != "closed":
         raise LabError(f"127.0.0.1:{CLOSED_PORT} must refuse connections (closed1)")
     started = {host.name for host in selected_hosts()}
-    for name, check, expected in HOST_CHECKS:
+    inner = [(host.name, INNER_PS, " ".join(sorted(host.inner)) + " ")
+             for host in selected_hosts() if host.inner]  # fmt: skip
+    for name, check, expected in [*HOST_CHECKS, *inner]:
         if name not in started:
             continue
         result = run(["docker", "-H", engine.host, "exec", name, "sh", "-c", check], check=False)
@@ -1386,7 +1401,7 @@ def teardown(state: LabState) -> None:
         step("remove the DOCKER-USER rule", lambda: run(["iptables", "-D", *state.front_rule],
                                                         check=False))  # fmt: skip
     step("stop engines", lambda: stop_engines(state.engines))
-    for cgroup in state.cgroups:  # dock2's engine died with dock2; its cgroups stay behind
+    for cgroup in state.cgroups:  # an inner engine died with its host; its cgroups stay behind
         step(f"cgroup {cgroup}", lambda c=cgroup: (stop_pids(pids_in_cgroup(c), timeout=5),
                                                    remove_cgroup(c)))  # fmt: skip
     if state.iptables_saved:
@@ -1480,13 +1495,16 @@ def status(out: TextIO) -> int:
             print(f"  {name:9} {running.get(name, 'missing')}", file=out)
             if running.get(name) != "running":
                 problems.append(f"{name} not running")
-    if "dock2" in state.containers and engine_answers(state.engines[0].host):
-        argv = ["docker", "-H", state.engines[0].host, "exec", "dock2", "docker", "ps", "-q"]
+    hosts = {host.name: host for host in HOSTS if host.inner}
+    for name in [n for n in state.containers if n in hosts]:
+        if not engine_answers(state.engines[0].host):
+            break
+        argv = ["docker", "-H", state.engines[0].host, "exec", name, "docker", "ps", "-q"]
         inner = len(run(argv, check=False).stdout.split())
-        ok = inner == len(DOCK2_CONTAINERS)
-        print(f"dock2's engine: {inner} containers running {'ok' if ok else 'BAD'}", file=out)
+        ok = inner == len(hosts[name].inner)
+        print(f"{name}'s engine: {inner} containers running {'ok' if ok else 'BAD'}", file=out)
         if not ok:
-            problems.append("dock2's containers")
+            problems.append(f"{name}'s containers")
     for name, port in state.ports.items():
         observed = "closed" if name == "closed1" else "ssh"
         ok = port_state(port) == "closed" if name == "closed1" else bool(ssh_banner(port))

@@ -5,6 +5,7 @@
 # listens on tcp://0.0.0.0:2375 without TLS (set in /etc/docker/daemon.json, so that
 # --pid=host neighbours such as gold and dock1 do not see it on a dockerd command line).
 . /lab/hosts/common.sh
+. /lab/hosts/inner-engine.sh
 
 mkdir -p /etc/docker
 cat >/etc/docker/daemon.json <<'JSON'
@@ -13,12 +14,8 @@ cat >/etc/docker/daemon.json <<'JSON'
     "tls": false
 }
 JSON
-# Started first, so that it initialises while the rest is set up.
-# A relative cgroup parent (from labctl, unique to this lab): the containers' cgroups nest
-# under dock2's own, and labctl removes what runc leaves at the top of the cgroup2 tree.
 # "tls": false above also skips dockerd 20.10's 15 s pause for plain tcp.
-setsid dockerd --iptables=true --ip6tables=false --dns 127.0.0.1 \
-    --cgroup-parent="$LAB_CGROUP_PARENT" </dev/null >/var/log/dockerd.log 2>&1 &
+lab_dockerd
 
 lab_host_keys
 lab_auditor
@@ -26,14 +23,7 @@ lab_sshd_dropin "PermitRootLogin no" "PasswordAuthentication no" "KbdInteractive
 lab_sudo_all
 lab_nft /lab/hosts/deny-inbound.nft inet filter
 
-tries=0
-until docker info >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    if [ $tries -gt 150 ]; then tail -20 /var/log/dockerd.log; exit 1; fi
-    sleep 0.2
-done
-docker image inspect "$LAB_IMAGE" >/dev/null 2>&1 ||
-    docker import /lab-input/base.tar "$LAB_IMAGE" >/dev/null
+lab_dockerd_ready
 
 # inner NAME ARGS...: one container, named and hostnamed NAME; all start in parallel.
 inner() {

@@ -23,6 +23,7 @@ from hardaudit.printable import printable, short_reason
 if TYPE_CHECKING:
     from hardaudit.checks.model import Check
     from hardaudit.inventory.model import Host, Inventory
+    from hardaudit.profiles.resolve import ProfilePlan
     from hardaudit.report.model import HostReport, RunReport
     from hardaudit.shard import ShardSpec
     from hardaudit.transport.base import Transport
@@ -180,6 +181,7 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="directory of your own check YAML files (repeatable)",
     )
+    _profile_args(parser)
     parser.add_argument(
         "--waivers",
         type=Path,
@@ -222,6 +224,24 @@ def _audit_args(parser: argparse.ArgumentParser) -> None:
         help="no progress line on a terminal (the summary line is still printed)",
     )
     _gate_args(parser)
+
+
+def _profile_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="judge every selected host against this profile too (repeatable; hosts add "
+        "their inventory's audit_profiles; docs/writing-profiles.md)",
+    )
+    parser.add_argument(
+        "--profiles-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="directory of your own profile YAML files (repeatable)",
+    )
 
 
 def _gate_args(parser: argparse.ArgumentParser) -> None:
@@ -418,6 +438,16 @@ def build_parser() -> argparse.ArgumentParser:
     script.add_argument("--skip-checks", action="append", default=[], help="check id or glob")
     script.add_argument("--tags", action="append", default=[], help="only checks with this tag")
     script.add_argument("--checks-dir", type=Path, action="append", default=[])
+    _profile_args(script)
+
+    profiles = sub.add_parser("profiles", help="list or show profiles (what hardened means)")
+    profiles_sub = profiles.add_subparsers(dest="profiles_command", required=True)
+    profiles_list = profiles_sub.add_parser("list", help="every profile: name, checks, manual")
+    profiles_show = profiles_sub.add_parser("show", help="one profile in full")
+    profiles_show.add_argument("name")
+    for each in (profiles_list, profiles_show):
+        each.add_argument("--profiles-dir", type=Path, action="append", default=[])
+        each.add_argument("--checks-dir", type=Path, action="append", default=[])
     return parser
 
 
@@ -541,7 +571,18 @@ def _host_checks_dirs(host: Host, base: Path) -> tuple[Path, ...]:
 def _checks(
     args: argparse.Namespace, hosts: Sequence[Host] = ()
 ) -> tuple[tuple[Check, ...], dict[str, tuple[Check, ...]], tuple[Host, ...]]:
-    """The run's selected checks, each host's own share of them, and the hosts.
+    """The run's selected checks, each host's own share of them, and the hosts."""
+    chosen, by_host, out_hosts, _plan = _checks_and_profiles(args, hosts)
+    return chosen, by_host, out_hosts
+
+
+def _checks_and_profiles(
+    args: argparse.Namespace, hosts: Sequence[Host] = ()
+) -> tuple[tuple[Check, ...], dict[str, tuple[Check, ...]], tuple[Host, ...], ProfilePlan]:
+    """The run's selected checks, each host's own share of them, the hosts, their profiles.
+
+    Profiles (profiles/resolve.py) narrow each host's checks to its profiles' and set its
+    variables under the inventory's; --checks/--tags/--skip-checks narrow further.
 
     `--checks-dir` checks apply to every host; a host's `audit_checks_dirs` only to that
     host (their `command:` runs nowhere else). A host whose directories cannot be used
@@ -551,6 +592,7 @@ def _checks(
     from dataclasses import replace
 
     from hardaudit.checks.loader import load_checks, select_checks
+    from hardaudit.profiles.resolve import plan_profiles
 
     common = load_checks(args.checks_dir)
     base = _inventory_base(args)
@@ -581,17 +623,32 @@ def _checks(
                 available[host.name] = frozenset(c.id for c in own)
         out_hosts.append(replace(host, error=problem) if problem and not host.error else host)
     everything = tuple(sorted(union.values(), key=lambda c: c.id))
+    plan = plan_profiles(
+        out_hosts,
+        getattr(args, "profile", []),
+        getattr(args, "profiles_dir", []),
+        common,
+        everything,
+    )
     chosen = select_checks(everything, args.checks, args.skip_checks, args.tags)
+    wanted = plan.run_allows(out_hosts)  # the checks some host's profiles (or none) select
+    if wanted is not None:
+        chosen = tuple(c for c in chosen if c.id in wanted)
     if not chosen:  # a run that judges nothing must not pass a gate
         raise UsageError(
-            "the check selection leaves no check to run (--checks/--tags minus --skip-checks)",
-            hint="see `audit checks list` and narrow --skip-checks",
+            "the check selection leaves no check to run (--checks/--tags minus --skip-checks,"
+            " within the profiles)",
+            hint="see `audit checks list`, `audit profiles show` and narrow --skip-checks",
         )
     by_host = {
-        h.name: tuple(c for c in chosen if c.id in available.get(h.name, frozenset()))
-        for h in out_hosts
+        h.name: tuple(
+            c
+            for c in chosen
+            if c.id in available.get(h.name, frozenset()) and plan.allows(h.name, c.id)
+        )
+        for h in plan.hosts
     }
-    return chosen, by_host, tuple(out_hosts)
+    return chosen, by_host, plan.hosts, plan
 
 
 def _shard_of(
@@ -644,7 +701,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
     inventory = _inventory(args)
     hosts, selection = _selected(args, inventory)
     # Checks first, over every selected host: each shard then runs the same check set.
-    checks, host_checks, hosts = _checks(args, hosts)
+    checks, host_checks, hosts, plan = _checks_and_profiles(args, hosts)
     unsharded = selection  # a shard's baseline is the merged fleet run
     hosts, selection = _shard_of(args, hosts, selection)
     waivers = load_waivers(args.waivers) if args.waivers else ()
@@ -707,6 +764,8 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         host_timeout=args.host_timeout,
         capture_dir=args.capture_dir,
         host_checks=host_checks,
+        host_profiles=plan.host_profiles(),
+        host_notes=plan.host_notes(),
     )
     try:
         reports = audit_hosts(
@@ -725,6 +784,7 @@ def _audit(args: argparse.Namespace, created: list[Path]) -> ExitStatus:
         started_at=started_at,
         duration_s=time.monotonic() - started,
         waivers=waiver_records(reports, options),
+        profiles=plan.records(checks, hosts),
     )
     # A replay judges captured (old) output: recorded in the default history it would become
     # `latest` of the nightly runs and bend every first_seen, so only an explicit --history
@@ -985,6 +1045,23 @@ def cmd_checks(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_profiles(args: argparse.Namespace) -> ExitStatus:
+    """`audit profiles list|show NAME`: what each profile selects, sets and leaves to people."""
+    from hardaudit.checks.loader import load_checks
+    from hardaudit.profiles.loader import find_profiles, load_profiles
+    from hardaudit.profiles.text import render_profile_text, render_profiles_table
+
+    checks = load_checks(args.checks_dir)
+    profiles = load_profiles(args.profiles_dir, checks)
+    if args.profiles_command == "list":
+        text = render_profiles_table(profiles.values(), checks)
+    else:
+        (profile,) = find_profiles([args.name], profiles, "audit profiles show")
+        text = render_profile_text(profile, checks)
+    print("\n".join(printable(line) for line in text.split("\n")))  # files anyone may edit
+    return ExitStatus.OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> ExitStatus:
     from hardaudit.doctor import run_doctor
 
@@ -1161,6 +1238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_schema(args))
         if args.command == "diff":
             return int(cmd_diff(args))
+        if args.command == "profiles":
+            return int(cmd_profiles(args))
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

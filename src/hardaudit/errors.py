@@ -66,3 +66,7 @@ class ConnectError(AuditError):
         super().__init__(message)
         self.status = status
         self.hop = hop
+
+
+class ProfileError(AuditError):
+    """A profile YAML file is invalid, unknown, or two profiles of a host disagree."""

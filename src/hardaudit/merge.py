@@ -19,7 +19,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from hardaudit.errors import ReportError
-from hardaudit.report.model import RunAnnotations, RunReport, WaiverRecord, WaiverState
+from hardaudit.report.model import (
+    HostReport,
+    ProfileRecord,
+    RunAnnotations,
+    RunReport,
+    WaiverRecord,
+    WaiverState,
+)
 from hardaudit.shard import ShardSpec
 
 _SHARD = re.compile(r"(?P<base>.*); shard (?P<index>\d+)/(?P<count>\d+)", re.DOTALL)
@@ -139,6 +146,25 @@ def _waivers(shards: Sequence[ShardReport]) -> tuple[WaiverRecord, ...]:
     return tuple(merged.values())
 
 
+def _profiles(
+    shards: Sequence[ShardReport], hosts: Sequence[HostReport]
+) -> tuple[ProfileRecord, ...]:
+    """The shards' profiles, each once, in the order the merged hosts first use them (as
+    the unsharded run lists them); one name defined differently by two shards is an error."""
+    known: dict[str, tuple[ProfileRecord, str]] = {}
+    for shard in shards:
+        for record in shard.report.profiles:
+            seen = known.get(record.name)
+            if seen is not None and seen[0] != record:
+                raise ReportError(
+                    f"profile {record.name[:80]!r} differs between {seen[1]} and {shard.source}",
+                    hint="merge the shards of one run: they load the same profiles",
+                )
+            known.setdefault(record.name, (record, shard.source))
+    used = dict.fromkeys(name for host in hosts for name in host.profiles)
+    return tuple(known[name][0] for name in used if name in known)
+
+
 def _instant(shard: ShardReport) -> datetime:
     try:
         started = datetime.fromisoformat(shard.report.started_at)
@@ -220,5 +246,6 @@ def merge_reports(shards: Sequence[ShardReport], order: Sequence[str] | None = N
         checks=first.report.checks,
         hosts=tuple(hosts),
         waivers=_waivers(shards),
+        profiles=_profiles(shards, hosts),
         annotations=RunAnnotations(),  # the history annotates the merged run, not the shards
     )

@@ -30,7 +30,13 @@ from hardaudit.evaluate_bounded import (
 from hardaudit.facts.script import DEFAULT_APP_DIRS, FactsScript, UserFact, build_script
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
-from hardaudit.report.model import HostReport, RunReport, WaiverRecord, WaiverState
+from hardaudit.report.model import (
+    HostReport,
+    ProfileRecord,
+    RunReport,
+    WaiverRecord,
+    WaiverState,
+)
 from hardaudit.transport.base import HostStatus, Transport
 from hardaudit.transport.replay import save_capture
 
@@ -46,6 +52,10 @@ class RunOptions:
     # Host name -> the checks that apply to it (its own audit_checks_dirs); a host not
     # listed gets every check of the run.
     host_checks: Mapping[str, Sequence[Check]] = field(default_factory=dict)
+    # Host name -> its profiles (names) and the notes they add (an inventory variable that
+    # overrides a profile's value); hosts not listed have none.
+    host_profiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    host_notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Parse + judge each host in a worker process under this bound (None: in this process).
     bound: HostBound | None = field(default_factory=HostBound)
 
@@ -65,7 +75,13 @@ TransportFor = Callable[[Host], Transport]
 Progress = Callable[[HostReport], None]
 
 
-def _failed(host: Host, status: HostStatus, reason: str, started: float) -> HostReport:
+def _failed(
+    host: Host,
+    status: HostStatus,
+    reason: str,
+    started: float,
+    profiles: tuple[str, ...] = (),
+) -> HostReport:
     return HostReport(
         name=host.name,
         address=host.address,
@@ -75,6 +91,7 @@ def _failed(host: Host, status: HostStatus, reason: str, started: float) -> Host
         duration_s=time.monotonic() - started,
         jump=tuple(h.label for h in host.jump),
         port=host.port,
+        profiles=profiles,
     )
 
 
@@ -115,14 +132,15 @@ def audit_host(
     `checks`) go into its script and its report.
     """
     started = time.monotonic()
+    profiles = tuple(options.host_profiles.get(host.name, ()))
     if host.error:  # its inventory settings are invalid: never contacted
-        return _failed(host, HostStatus.ERROR, host.error, started)
+        return _failed(host, HostStatus.ERROR, host.error, started, profiles)
     checks = tuple(options.host_checks.get(host.name, checks))
     own = frozenset(c.id for c in checks)
     try:
         script = host_script(host, checks)
     except FactError as exc:
-        return _failed(host, HostStatus.ERROR, exc.message, started)
+        return _failed(host, HostStatus.ERROR, exc.message, started, profiles)
     try:
         result = transport.execute(
             host, script.command, script.script.encode(), options.host_timeout
@@ -134,13 +152,13 @@ def audit_host(
             else HostStatus.ERROR
         )
         where = f"{exc.hop}: " if exc.hop and exc.hop not in exc.message else ""
-        return _failed(host, status, where + exc.message, started)
+        return _failed(host, status, where + exc.message, started, profiles)
     if options.capture_dir is not None:
         try:
             save_capture(options.capture_dir, host.name, script.nonce, result)
         except OSError as exc:  # e.g. the directory was made writable by others meanwhile
             reason = f"cannot save the capture in {options.capture_dir}: {exc.strerror or exc}"
-            return _failed(host, HostStatus.ERROR, reason, started)
+            return _failed(host, HostStatus.ERROR, reason, started, profiles)
     stdout = target_text(result.stdout)
     stderr = target_text(result.stderr)
     try:
@@ -149,12 +167,12 @@ def audit_host(
         else:
             verdict = judge(stdout, stderr, script.nonce, host.vars)
     except BoundExceededError as exc:
-        return _failed(host, HostStatus.ERROR, exc.message, started)
+        return _failed(host, HostStatus.ERROR, exc.message, started, profiles)
     except FactError as exc:
         detail = (
             stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {result.exit_code}"
         )
-        return _failed(host, HostStatus.ERROR, f"{exc.message} ({detail})", started)
+        return _failed(host, HostStatus.ERROR, f"{exc.message} ({detail})", started, profiles)
     findings, waiver_notes = apply_waivers(
         # A judge shared by the run evaluates every check of the run: keep this host's.
         [f for f in verdict.findings if f.check in own],
@@ -165,7 +183,7 @@ def audit_host(
     )
     # A reason is a summary for a reader: escaped and capped whatever a parser put in it.
     findings = tuple(replace(f, reason=short_reason(f.reason)) if f.reason else f for f in findings)
-    notes = [*verdict.notes, *waiver_notes]
+    notes = [*options.host_notes.get(host.name, ()), *verdict.notes, *waiver_notes]
     if host.become and verdict.privilege == "user":
         notes.append("become requested but `sudo -n` is not allowed: root-only facts are unknown")
     return HostReport(
@@ -182,6 +200,7 @@ def audit_host(
         facts_timing=verdict.facts_timing,
         jump=tuple(h.label for h in host.jump),
         port=host.port,
+        profiles=profiles,
     )
 
 
@@ -224,7 +243,13 @@ def audit_hosts(
         try:
             report = audit_host(host, checks, transport_for(host), options, judge)
         except Exception as exc:  # a bug on one host must not stop the run
-            report = _failed(host, HostStatus.ERROR, f"internal error: {exc!r}", started)
+            report = _failed(
+                host,
+                HostStatus.ERROR,
+                f"internal error: {exc!r}",
+                started,
+                tuple(options.host_profiles.get(host.name, ())),
+            )
         finished.put((host.name, report))
 
     def done(name: str, report: HostReport) -> None:
@@ -251,7 +276,8 @@ def audit_hosts(
                 if now >= start + options.host_timeout + grace:
                     del running[name]
                     reason = f"no answer within {options.host_timeout:g}s (worker abandoned)"
-                    done(name, _failed(by_name[name], HostStatus.TIMEOUT, reason, start))
+                    profiles = tuple(options.host_profiles.get(name, ()))
+                    done(name, _failed(by_name[name], HostStatus.TIMEOUT, reason, start, profiles))
             continue
         if running.pop(name, None) is not None:  # else it came back after we gave up on it
             done(name, report)
@@ -302,6 +328,7 @@ def make_report(
     started_at: datetime,
     duration_s: float,
     waivers: tuple[WaiverRecord, ...] = (),
+    profiles: tuple[ProfileRecord, ...] = (),
 ) -> RunReport:
     # Times to the millisecond, as report.json stores them: every format rendered now is the
     # one `audit report` renders later from the stored run (an HTML "0.75s" from 0.7451 read
@@ -315,4 +342,5 @@ def make_report(
         checks=tuple(c.id for c in checks),
         hosts=tuple(replace(h, duration_s=round(h.duration_s, 3)) for h in hosts),
         waivers=waivers,
+        profiles=profiles,
     )

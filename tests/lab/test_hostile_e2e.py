@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .audit_cli import AuditRun, run_audit
+from .audit_cli import LETTER, AuditRun, run_audit
 from .conftest import Lab
-from .test_catalog_e2e import EXPECTED, HOSTS, LETTER
+from .test_catalog_e2e import EXPECTED, HOSTS
 
 pytestmark = pytest.mark.lab
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hardaudit.facts.script import WALK_PRUNED
+from tests.unit.lab_module import load_labctl
 
 if TYPE_CHECKING:
     from conftest import Lab
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.lab
 
 BASTION = "127.0.0.1:42201"
-HOSTS = ["bastion", "bastion2", "web1", "db1", "stale1", "deep1", "dock1",
-         "gold", "bbox1", "svc1", "match1", "dock2", "hostile1"]  # fmt: skip
+# Every host the lab starts (lab/labctl.py HOSTS, or the HARDAUDIT_LAB_HOSTS subset).
+HOSTS = [host.name for host in load_labctl().selected_hosts()]
 DOCK2_CONTAINERS = ["caps", "etcrw", "hostnet", "priv", "rootly", "sock", "web"]
 
 

@@ -48,7 +48,7 @@ def labctl_dynamic() -> dict[tuple[str, str], set[str]]:
         ("lab/labctl.py", "tools.save"): {f.save for f in families},
         ("lab/labctl.py", "tools.restore"): {f.restore for f in families},
         ("lab/labctl.py", "tools.tool"): {f.tool for f in families},
-        ("lab/labctl.py", "command"): set(labctl.DOCK2_BINARIES.values()),
+        ("lab/labctl.py", "command"): set(labctl.INNER_ENGINE_BINARIES.values()),
         # sys.executable: the venv's python, made by the Makefile
         ("*", "sys.executable"): set(),
     }

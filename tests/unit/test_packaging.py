@@ -67,6 +67,17 @@ def test_wheel_ships_builtin_checks(tmp_path: Path) -> None:
     ids = {c.name.removesuffix(".yml") for c in (ROOT / "checks").rglob("*.yml")}
     for check_id in ids:
         assert check_id in listing.stdout
+    # the shipped profiles too: `audit profiles list` from the wheel names every one
+    profiles = subprocess.run(
+        [sys.executable, "-m", "hardaudit", "profiles", "list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for name in (p.stem for p in (ROOT / "profiles").glob("*.yml")):
+        assert f"\n{name} " in profiles.stdout
     # the facts script is shell in package data: every part is in the wheel and assembles
     from hardaudit.facts.script import SCRIPT_PARTS
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from hardaudit.checks.model import MAX_OBJECTS, Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import (
     Absent,
+    Container,
     FileStat,
     FirewallState,
     HostFacts,
@@ -837,22 +838,38 @@ def container_non_root(check: Check, facts: HostFacts, variables: Mapping[str, A
     bad, unread, good = [], [], []
     objects: list[FindingObject] = []
     for c in containers:
-        label = f"{c.name} ({c.image}) pid {c.pid}"
+        label = f"{container_label(c)} pid {c.pid}"
         hint = f"Config.User {c.config_user!r}" if c.config_user else "no USER in config"
         if c.effective_uid is None:
             unread.append(f"{label}: /proc/{c.pid}/status unreadable; {hint}")
         elif c.effective_uid == 0:
             bad.append(f"{label}: process runs as uid 0; {hint}")
-            objects.append(container_object(c.name, c.id))
+            objects.append(container_object(c))
         else:
             good.append(f"{label}: process runs as uid {c.effective_uid}; {hint}")
     return verdict(bad, good, unread, objects)
 
 
-def container_object(name: str, container_id: str = "") -> FindingObject:
-    """`container:<name>`: a container by name (its id and pid change when it is recreated;
-    the short id stands in only when the engine gave no name)."""
-    return finding_object(f"container:{name or container_id[:12]}")
+def container_object(c: Container, suffix: str = "") -> FindingObject:
+    """`container:<name>[suffix]`: a container by name (its id and pid change when it is
+    recreated; the short id stands in only when the engine gave no name). Its path is the
+    compose file it was deployed from, when its labels name one (the first of several):
+    the file an operator edits, and a location for SARIF."""
+    path = c.compose.files[0] if c.compose and c.compose.files else ""
+    return finding_object(f"container:{c.name or c.id[:12]}{suffix}", path)
+
+
+def container_label(c: Container) -> str:
+    """How evidence names a container: `web (nginx:1.27)`, and the compose project and
+    service it belongs to when its labels say so.
+
+    >>> from hardaudit.facts.model import ComposeService
+    >>> container_label(Container("a1", "shop_web_1", "img", "", 1, 0,
+    ...     compose=ComposeService("shop", "web", "/srv/shop", ("/srv/shop/docker-compose.yml",))))
+    'shop_web_1 (img), compose project shop, service web (/srv/shop/docker-compose.yml)'
+    """
+    label = f"{c.name} ({c.image})"
+    return f"{label}, {c.compose.describe()}" if c.compose else label
 
 
 def _load_rule_modules() -> None:

@@ -239,12 +239,18 @@ def _backends_disagree(
 _ENGINES = ("dockerd", "containerd")
 
 
+# Only Docker's containers are read (`docker ps`/`inspect`): podman keeps its own.
+PODMAN_NOTE = "podman is installed: only Docker's containers are read, podman's are not audited"
+
+
 def _containers(
-    section: Section | None, processes: Processes | Unknown
+    section: Section | None, processes: Processes | Unknown, tools: frozenset[str] = frozenset()
 ) -> tuple[Container, ...] | Unknown | Absent:
     if section is None:
         return Unknown(failure_reason(section, "containers"))
     if section.rc == 127:
+        if "podman" in tools:  # its containers may run: not read is unknown, never "none"
+            return Unknown(f"docker is not installed; {PODMAN_NOTE}")
         return Absent("no container engine (docker) on this host")
     if not section.ok:
         why = failure_reason(section, "docker ps/inspect")
@@ -377,14 +383,19 @@ def build_host_facts(
     sshd_read = _guarded("sshd configuration", lambda: _sshd(sections, nonce))
     sshd, sshd_note = sshd_read if isinstance(sshd_read, tuple) else (sshd_read, "")
     processes = _guarded("process list", lambda: _processes(sections.get("processes")))
+    meta = parse_meta(meta_section.text)
+    notes = [note for note in (sshd_note,) if note]
+    if "podman" in meta.tools and sections.get("containers") is not None:
+        notes.append(PODMAN_NOTE)
     return HostFacts(
-        meta=parse_meta(meta_section.text),
+        meta=meta,
         sshd=sshd,
         ssh_files=_guarded("~/.ssh listing", lambda: _ssh_files(sections.get("ssh_files"), nonce)),
         listeners=_guarded("listening sockets", lambda: _listeners(sections.get("listeners"))),
         firewall=_guarded("firewall rules", lambda: _firewall(sections)),
         containers=_guarded(
-            "containers", lambda: _containers(sections.get("containers"), processes)
+            "containers",
+            lambda: _containers(sections.get("containers"), processes, meta.tools),
         ),
         sshd_contexts=_guarded(
             "sshd Match contexts",
@@ -403,6 +414,6 @@ def build_host_facts(
         redis=_guarded("redis configuration", lambda: _redis(sections.get("redis"))),
         nginx=_guarded("nginx configuration", lambda: _nginx(sections.get("nginx"), nonce)),
         sections=sections,
-        notes=(sshd_note,) if sshd_note else (),
+        notes=tuple(notes),
         timing=timing or FactsTiming(),
     )

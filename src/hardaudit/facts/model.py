@@ -269,6 +269,25 @@ class PublishedPort:
 
 
 @dataclass(frozen=True)
+class ComposeService:
+    """The docker-compose project and service a container was deployed as (its labels).
+
+    `files`: the project's compose files as the labels name them, made absolute against
+    `working_dir` (compose v1 records them relative to it, v2 absolute); empty when unknown.
+    """
+
+    project: str
+    service: str
+    working_dir: str = ""
+    files: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """`compose project shop, service web (/srv/shop/docker-compose.yml)`."""
+        where = f" ({', '.join(self.files)})" if self.files else ""
+        return f"compose project {self.project}, service {self.service}{where}"
+
+
+@dataclass(frozen=True)
 class Container:
     """A running container, with the effective UID of its main process when readable."""
 
@@ -285,6 +304,8 @@ class Container:
     cap_add: tuple[str, ...] = ()
     mounts: tuple[Mount, ...] = ()
     ports: tuple[PublishedPort, ...] = ()
+    compose: ComposeService | None = None  # None: not deployed by docker-compose
+    exposed: tuple[str, ...] = ()  # container ports exposed but not published ("6379/tcp")
 
 
 def _unread() -> Unknown:

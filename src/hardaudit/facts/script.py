@@ -26,7 +26,29 @@ DOCKER_INSPECT_FORMAT = (
     '"privileged":{{.HostConfig.Privileged}},"network_mode":{{json .HostConfig.NetworkMode}},'
     '"pid_mode":{{json .HostConfig.PidMode}},"ipc_mode":{{json .HostConfig.IpcMode}},'
     '"cap_add":{{json .HostConfig.CapAdd}},"mounts":{{json .Mounts}},'
-    '"ports":{{json .NetworkSettings.Ports}}}'
+    '"ports":{{json .NetworkSettings.Ports}},"exposed":{{json (index .Config "ExposedPorts")}},'
+    '"compose":{__COMPOSE_LABELS__}}'
+)
+# `.Config.ExposedPorts` fails where the engine omits the empty field: the CLI then runs the
+# template on the raw JSON (a map), where a missing key is an error ("map has no entry for
+# key"); `index` gives null instead. (On the typed struct `index` fails and the CLI falls back
+# to that raw map.) Every other field above is always present.
+# Only these labels, never all of them: labels can carry secrets (a reverse proxy's basic-auth
+# hash). The first two name the compose project and service a container was deployed as;
+# working_dir and config_files (comma-separated, relative to it under compose v1) the
+# docker-compose.yml an operator edits.
+COMPOSE_LABELS = {
+    "project": "com.docker.compose.project",
+    "service": "com.docker.compose.service",
+    "working_dir": "com.docker.compose.project.working_dir",
+    "config_files": "com.docker.compose.project.config_files",
+}
+DOCKER_INSPECT_FORMAT = DOCKER_INSPECT_FORMAT.replace(
+    "__COMPOSE_LABELS__",
+    ",".join(
+        f'"{key}":{{{{json (index .Config.Labels "{label}")}}}}'
+        for key, label in COMPOSE_LABELS.items()
+    ),
 )
 
 
@@ -206,6 +228,7 @@ TOOLS = (
     "ip6tables-save",
     "iptables-legacy-save",
     "docker",
+    "podman",
     "sshd",
     "stat",
     "find",

@@ -539,9 +539,7 @@ class HistoryDB:
             if row is None:
                 (count,) = self._db.execute("SELECT count(*) FROM runs").fetchone()
                 alike = (
-                    " of this inventory, host selection and check set"
-                    if scope is not None
-                    else ""
+                    " of this inventory, host selection and check set" if scope is not None else ""
                 )
                 raise ReportError(
                     f"{ref!r}: the history holds {count} run(s), not enough{alike}",

@@ -53,6 +53,7 @@ from hardaudit.report.model import (
     RunReport,
     WaiverState,
     fingerprint,
+    profile_summary,
 )
 
 # Lists in the overview are cut here; the full set is in the filterable tables below them.
@@ -103,6 +104,26 @@ class HostView:
     worst: str
     worst_rank: int  # -1: nothing failed
     cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class ManualView:
+    """A manual item of a profile: not machine-checkable, listed with its hosts."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    name: str
+    description: str
+    source: str
+    hosts: tuple[HostLink, ...]  # at most LIST_LIMIT
+    host_count: int
+    counts: tuple[tuple[str, int], ...]  # (status, results) over its hosts
+    variables: tuple[tuple[str, str], ...]  # (name, JSON text)
+    manual: tuple[ManualView, ...]
 
 
 @dataclass(frozen=True)
@@ -579,6 +600,32 @@ _ENV = jinja2.Environment(
 )
 
 
+def _profiles(report: RunReport, anchors: Mapping[str, str]) -> tuple[ProfileView, ...]:
+    views = []
+    for record, count, counts in profile_summary(report):
+        hosts = [h for h in report.hosts if record.name in h.profiles][:LIST_LIMIT]
+        views.append(
+            ProfileView(
+                name=printable(record.name),
+                description=printable(record.description),
+                source=printable(record.source),
+                hosts=tuple(HostLink(anchors[h.name], printable(h.name)) for h in hosts),
+                host_count=count,
+                counts=tuple((s.value, counts[s]) for s in Status),
+                variables=tuple(
+                    (printable(name), printable(json.dumps(_plain(value))))
+                    for name, value in record.variables
+                ),
+                manual=tuple(ManualView(printable(m.id), printable(m.text)) for m in record.manual),
+            )
+        )
+    return tuple(views)
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
 def _worst_first(host: HostView) -> tuple[int, float, int, str]:
     # not audited first, then the lowest score, then the worst failure
     return (host.audited, host.score_sort, -host.worst_rank, host.name)
@@ -617,6 +664,7 @@ def render_html(report: RunReport, checks: Mapping[str, Check] | None = None) ->
         legend=[(css, _GRID_MARK[css], text) for css, text in GRID_LEGEND],
         check_views=check_views,
         waivers=_waivers(report),
+        profiles=_profiles(report, ctx.anchors),
         drift=_drift(report, ctx.anchors),
         trend=_trend(report, fleet_score),
         fleet_score=_score(fleet_score),

@@ -14,6 +14,7 @@ from hardaudit.report.model import (
     SCHEMA,
     Drift,
     HostReport,
+    ProfileRecord,
     RunAnnotations,
     RunReport,
     WaiverRecord,
@@ -65,7 +66,7 @@ def _host(host: HostReport, notes: RunAnnotations) -> dict[str, Any]:
         if objects:
             finding["objects"] = objects
         findings.append(finding)
-    return {
+    data: dict[str, Any] = {
         "name": host.name,
         "address": host.address,
         "port": host.port,
@@ -84,6 +85,9 @@ def _host(host: HostReport, notes: RunAnnotations) -> dict[str, Any]:
         "never_audited": host.name in notes.never_audited,
         "findings": findings,
     }
+    if host.profiles:  # only in runs with profiles: a run without them reads as it always did
+        data["profiles"] = list(host.profiles)
+    return data
 
 
 def _waiver(record: WaiverRecord) -> dict[str, Any]:
@@ -97,6 +101,21 @@ def _waiver(record: WaiverRecord) -> dict[str, Any]:
         "source": record.source,
         "state": record.state.value,
         "matched": record.matched,
+    }
+
+
+def _json_value(value: Any) -> Any:
+    return [_json_value(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _profile(record: ProfileRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "description": record.description,
+        "source": record.source,
+        "checks": list(record.checks),
+        "variables": {name: _json_value(value) for name, value in record.variables},
+        "manual": [{"id": item.id, "text": item.text} for item in record.manual],
     }
 
 
@@ -130,7 +149,7 @@ def drift_to_dict(drift: Drift) -> dict[str, Any]:
 def _head(report: RunReport) -> dict[str, Any]:
     """The members of report.json before `hosts`."""
     notes = report.annotations
-    return {
+    head: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "hardaudit", "version": report.tool_version},
         "run": {
@@ -143,6 +162,9 @@ def _head(report: RunReport) -> dict[str, Any]:
             "fleet_score": report.fleet_score,
         },
     }
+    if report.profiles:  # the profiles of the run: hosts[].profiles name them
+        head["profiles"] = [_profile(p) for p in report.profiles]
+    return head
 
 
 def _tail(report: RunReport) -> dict[str, Any]:

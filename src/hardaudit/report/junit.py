@@ -9,7 +9,10 @@ How each result maps, as GitLab's and Jenkins' test reports show them:
 - unknown -> <error>: the check could not decide (GitLab "error"), which is not a pass;
 - a host that could not be audited is one `connect` testcase with an <error> carrying its
   status and reason (GitLab "error"): nothing was judged, so nothing can read as passed;
-- skip -> <skipped>; waived -> <skipped> with the waiver's reason (accepted, not hidden).
+- skip -> <skipped>; waived -> <skipped> with the waiver's reason (accepted, not hidden);
+- a manual item of the host's profiles -> a testcase `manual:<profile>/<item>` with a
+  <skipped> "not machine-checkable: <text>": listed, so the checklist is complete, and
+  never a pass.
 
 Every testcase has a `time`: the checks of a host are judged together from one facts run,
 so a check case is 0.000 and the host's time is its suite's (the `connect` case carries the
@@ -26,7 +29,8 @@ import xml.etree.ElementTree as ET
 from hardaudit.checks.model import CheckResult, Status
 from hardaudit.model import HostStatus
 from hardaudit.printable import UNSAFE_CLASS, escape_char
-from hardaudit.report.model import HostReport, RunReport
+from hardaudit.profiles.model import ManualItem
+from hardaudit.report.model import HostReport, ProfileRecord, RunReport, manual_items
 
 # printable's set (C0/C1 controls, format characters such as bidi controls and zero-width
 # characters, surrogates, U+FFFE/F) but tab and newline, which XML carries: hostile evidence
@@ -83,6 +87,17 @@ def _testcase(host: HostReport, result: CheckResult) -> ET.Element:
     return case
 
 
+def _manual_case(host: HostReport, profile: str, item: ManualItem) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        classname=classname(host.name),
+        name=xml_safe(f"manual:{profile}/{item.id}"),
+        time=_seconds(0),
+    )
+    ET.SubElement(case, "skipped", message=xml_safe(f"not machine-checkable: {item.text}"))
+    return case
+
+
 def _connect_case(host: HostReport) -> ET.Element:
     case = ET.Element(
         "testcase",
@@ -100,7 +115,9 @@ def _connect_case(host: HostReport) -> ET.Element:
     return case
 
 
-def _suite(host: HostReport, timestamp: str) -> tuple[ET.Element, dict[str, int]]:
+def _suite(
+    host: HostReport, timestamp: str, profiles: tuple[ProfileRecord, ...] = ()
+) -> tuple[ET.Element, dict[str, int]]:
     if host.status == HostStatus.OK:
         cases = [_testcase(host, f) for f in host.findings]
         counts = {
@@ -112,6 +129,10 @@ def _suite(host: HostReport, timestamp: str) -> tuple[ET.Element, dict[str, int]
     else:
         cases = [_connect_case(host)]
         counts = {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}
+    manual = [_manual_case(host, name, item) for name, item in manual_items(host, profiles)]
+    cases += manual
+    counts["tests"] += len(manual)
+    counts["skipped"] += len(manual)
     attributes = {
         "name": xml_safe(host.name),
         **{key: str(value) for key, value in counts.items()},
@@ -129,6 +150,7 @@ def _suite(host: HostReport, timestamp: str) -> tuple[ET.Element, dict[str, int]
         ("privilege", host.privilege),
         ("os", host.os),
         ("score", "" if host.score is None else f"{host.score:g}"),
+        ("profiles", ",".join(host.profiles)),
     ):
         if value:
             ET.SubElement(properties, "property", name=name, value=xml_safe(value))
@@ -146,7 +168,7 @@ def render_junit(report: RunReport) -> str:
     totals = dict.fromkeys(("tests", "failures", "errors"), 0)
     suites = []
     for host in report.hosts:
-        suite, counts = _suite(host, timestamp)
+        suite, counts = _suite(host, timestamp, report.profiles)
         suites.append(suite)
         for key in totals:
             totals[key] += counts[key]

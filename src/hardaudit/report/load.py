@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from hardaudit.checks.model import CheckResult, FindingObject, Severity, Status
 from hardaudit.errors import ReportError
 from hardaudit.model import HostStatus
+from hardaudit.profiles.model import ManualItem
 from hardaudit.report.model import (
     SCHEMA,
     Drift,
@@ -27,6 +28,7 @@ from hardaudit.report.model import (
     ObjectChange,
     ObjectDrift,
     ObjectHistory,
+    ProfileRecord,
     RunAnnotations,
     RunReport,
     WaiverRecord,
@@ -180,6 +182,45 @@ class _Reader:
             facts_timing=tuple(
                 (str(name), self.number(timing, name, f"{where}.facts_timing")) for name in timing
             ),
+            profiles=self.strings(data, "profiles", where),
+        )
+
+    def json_value(self, value: Any, where: str) -> Any:
+        """A profile variable's value: text, number, true/false, null or a list of them
+        (lists as tuples, as the profile loader builds them)."""
+        if isinstance(value, list):
+            return tuple(self.json_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        raise self.fail(where, "expected text, a number, true/false, null or a list")
+
+    def profile(self, data: Any, where: str) -> ProfileRecord:
+        if not isinstance(data, dict):
+            raise self.fail(where, "expected an object")
+        variables = data.get("variables") or {}
+        if not isinstance(variables, dict):
+            raise self.fail(f"{where}.variables", "expected an object")
+        manual = data.get("manual", [])
+        if not isinstance(manual, list):
+            raise self.fail(f"{where}.manual", "expected a list")
+        items = []
+        for i, item in enumerate(manual):
+            at = f"{where}.manual[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(at, "expected an object")
+            items.append(
+                ManualItem(self.typed(item, "id", str, at), self.typed(item, "text", str, at))
+            )
+        return ProfileRecord(
+            name=self.typed(data, "name", str, where),
+            description=self.optional(data, "description", str, "", where),
+            source=self.optional(data, "source", str, "", where),
+            checks=self.strings(data, "checks", where),
+            variables=tuple(
+                (str(name), self.json_value(value, f"{where}.variables.{name}"))
+                for name, value in variables.items()
+            ),
+            manual=tuple(items),
         )
 
     def waiver(self, data: Any, where: str) -> WaiverRecord:
@@ -303,6 +344,9 @@ class _Reader:
         waivers = data.get("waivers", [])
         if not isinstance(waivers, list):
             raise self.fail("waivers", "expected a list")
+        profiles = data.get("profiles", [])
+        if not isinstance(profiles, list):
+            raise self.fail("profiles", "expected a list")
         return RunReport(
             tool_version=self.optional(tool, "version", str, "", "tool"),
             started_at=self.typed(run, "started_at", str, "run"),
@@ -313,6 +357,7 @@ class _Reader:
             hosts=tuple(self.host(h, f"hosts[{i}]") for i, h in enumerate(hosts)),
             waivers=tuple(self.waiver(w, f"waivers[{i}]") for i, w in enumerate(waivers)),
             annotations=self.annotations(data, run),
+            profiles=tuple(self.profile(p, f"profiles[{i}]") for i, p in enumerate(profiles)),
         )
 
 

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from hardaudit.checks.model import Status
 from hardaudit.model import HostStatus
 from hardaudit.printable import printable, short_reason
-from hardaudit.report.model import Drift, HostReport, ObjectChange, ObjectDrift, RunReport
+from hardaudit.report.model import (
+    Drift,
+    HostReport,
+    ObjectChange,
+    ObjectDrift,
+    RunReport,
+    manual_items,
+    profile_summary,
+)
 
 ROWS = 10  # rows per table; the rest is counted, not listed
 REASON_CHARS = 100  # why a host was not audited, cut (the full reason is in report.json)
@@ -210,6 +218,41 @@ def _waiver_debt(report: RunReport) -> list[str]:
     return ["#### Waiver debt", "", *_table(headers, rows), ""]
 
 
+def _profiles(report: RunReport) -> list[str]:
+    """Results per profile, then every manual item with the hosts it applies to: not capped,
+    the checklist is handed over whole (its length is the profiles', not the fleet's)."""
+    if not report.profiles:
+        return []
+    rows = [
+        [
+            md_text(record.name),
+            str(hosts),
+            *(str(counts[status]) for status in Status),
+            str(len(record.manual)),
+        ]
+        for record, hosts, counts in profile_summary(report)
+    ]
+    headers = ["profile", "hosts", *(status.value for status in Status), "manual"]
+    out = ["#### Profiles", "", *_table(headers, rows), ""]
+    hosts_of: dict[tuple[str, str], list[str]] = {}
+    texts: dict[tuple[str, str], str] = {}
+    for host in report.hosts:
+        for profile, item in manual_items(host, report.profiles):
+            hosts_of.setdefault((profile, item.id), []).append(host.name)
+            texts[(profile, item.id)] = item.text
+    if hosts_of:
+        out += ["#### Not machine-checkable (verify by hand)", ""]
+        out.append("| profile | item | hosts | what to verify |")
+        out.append("|---|---|---|---|")
+        for (profile, item_id), names in hosts_of.items():
+            shown = ", ".join(md_text(n) for n in names[:ROWS])
+            shown += f" ... {len(names) - ROWS} more" if len(names) > ROWS else ""
+            text = md_text(texts[(profile, item_id)])
+            out.append(f"| {md_text(profile)} | {md_text(item_id)} | {shown} | {text} |")
+        out.append("")
+    return out
+
+
 def render_markdown(report: RunReport) -> str:
     """The run summary as GitHub-flavoured Markdown (ends with one newline)."""
     out = [
@@ -226,6 +269,7 @@ def render_markdown(report: RunReport) -> str:
     if report.annotations.drift is not None:
         out += drift_markdown(report.annotations.drift)
     out += _worst_hosts(report)
+    out += _profiles(report)
     out += _failing_longest(report)
     out += _waiver_debt(report)
     while out and out[-1] == "":

@@ -8,9 +8,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from hardaudit.checks.model import CheckResult, FindingObject, Severity, Status
 from hardaudit.model import HostStatus
+from hardaudit.profiles.model import ManualItem
 
 SCHEMA = "hardaudit.report/1"
 
@@ -67,6 +69,7 @@ class HostReport:
     port: int = 22
     # (section, wall seconds) as the facts script measured them on the target, in run order
     facts_timing: tuple[tuple[str, float], ...] = ()
+    profiles: tuple[str, ...] = ()  # names of the run's ProfileRecords that apply to this host
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
@@ -184,6 +187,61 @@ class WaiverRecord:
 
 
 @dataclass(frozen=True)
+class ProfileRecord:
+    """One profile as this run applied it (report.json `profiles[]`): the checks of the run
+    it selects, the variables it set (JSON values, lists as tuples) and its manual items,
+    which every report lists as not machine-checkable, never as passed."""
+
+    name: str
+    description: str
+    source: str  # the profile's file
+    checks: tuple[str, ...]  # ids of this run's checks the profile selects
+    variables: tuple[tuple[str, Any], ...] = ()
+    manual: tuple[ManualItem, ...] = ()
+
+
+def profile_groups(
+    host: HostReport, profiles: tuple[ProfileRecord, ...]
+) -> tuple[tuple[ProfileRecord, tuple[CheckResult, ...]], ...]:
+    """The host's results grouped by its profiles, in the host's profile order: a check that
+    two profiles select is in both groups (judged once, with the host's variables)."""
+    by_name = {p.name: p for p in profiles}
+    groups = []
+    for name in host.profiles:
+        record = by_name.get(name)
+        if record is not None:
+            wanted = set(record.checks)
+            groups.append((record, tuple(f for f in host.findings if f.check in wanted)))
+    return tuple(groups)
+
+
+def manual_items(
+    host: HostReport, profiles: tuple[ProfileRecord, ...]
+) -> tuple[tuple[str, ManualItem], ...]:
+    """(profile name, item) for every manual item of the host's profiles, in order."""
+    by_name = {p.name: p for p in profiles}
+    return tuple(
+        (name, item) for name in host.profiles if name in by_name for item in by_name[name].manual
+    )
+
+
+def profile_summary(report: RunReport) -> tuple[tuple[ProfileRecord, int, dict[Status, int]], ...]:
+    """Per profile of the run: how many hosts have it, and its results over those hosts by
+    status (a check two profiles select counts in both)."""
+    out = []
+    for record in report.profiles:
+        hosts = [h for h in report.hosts if record.name in h.profiles]
+        counts = dict.fromkeys(Status, 0)
+        wanted = set(record.checks)
+        for host in hosts:
+            for finding in host.findings:
+                if finding.check in wanted:
+                    counts[finding.status] += 1
+        out.append((record, len(hosts), counts))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class RunAnnotations:
     """What the history and a baseline add to a run; empty when there is no history."""
 
@@ -209,6 +267,12 @@ class RunReport:
     hosts: tuple[HostReport, ...]
     waivers: tuple[WaiverRecord, ...] = ()
     annotations: RunAnnotations = field(default_factory=RunAnnotations)
+    profiles: tuple[ProfileRecord, ...] = ()  # the profiles any host of the run has
+
+    @property
+    def manual_count(self) -> int:
+        """Manual (not machine-checkable) items over every host: one per host and item."""
+        return sum(len(manual_items(h, self.profiles)) for h in self.hosts)
 
     @property
     def any_failed_check(self) -> bool:

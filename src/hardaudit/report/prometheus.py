@@ -14,6 +14,8 @@ Per host (label `host`; the `connect` outcome is `hardaudit_host_up`):
   hardaudit_host_failed_checks{severity}     failed checks per severity (every severity)
   hardaudit_host_failing_objects             failing objects (files, ports, keys ...)
   hardaudit_host_new_failing_objects         objects failing now, not in the baseline
+  hardaudit_host_manual_items{profile}       manual (not machine-checkable) items of each of
+                                             the host's profiles: to verify by hand
 Per run:
   hardaudit_run_timestamp_seconds, hardaudit_run_duration_seconds, hardaudit_fleet_score_ratio,
   hardaudit_hosts{status}, hardaudit_new_failing_objects.
@@ -34,7 +36,7 @@ from datetime import UTC, datetime
 from hardaudit.checks.model import Severity, Status
 from hardaudit.model import HostStatus
 from hardaudit.printable import printable
-from hardaudit.report.model import HostReport, ObjectChange, RunReport
+from hardaudit.report.model import HostReport, ObjectChange, RunReport, manual_items
 
 PREFIX = "hardaudit_"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -119,6 +121,10 @@ def _host_families() -> dict[str, _Family]:
                 "host_new_failing_objects",
                 "Objects of the host failing now and not in the baseline.",
             ),
+            _Family(
+                "host_manual_items",
+                "Manual items of the host's profile: not machine-checkable, verify by hand.",
+            ),
         )
     }
 
@@ -131,6 +137,9 @@ def render_prometheus(report: RunReport) -> str:
         _host(host, per_host)
         if new_by_host is not None:
             per_host["host_new_failing_objects"].add(new_by_host.get(host.name, 0), host=host.name)
+        manual = Counter(name for name, _item in manual_items(host, report.profiles))
+        for name in host.profiles:  # a profile without manual items is a 0, not absent
+            per_host["host_manual_items"].add(manual.get(name, 0), host=host.name, profile=name)
 
     run = [
         _Family("run_timestamp_seconds", "When the run started (Unix time)."),

@@ -17,6 +17,12 @@ A failed check is `kind: fail` with a level from its severity; an unknown one is
 must then be "none" (§3.27.10); a waived one keeps its kind and carries a suppression. Passes
 and skips are not results. Each rule has `properties.security-severity` (SECURITY_SEVERITY) and
 the tag `security`, which is what makes GitHub show it as a security alert with a severity.
+
+The manual items of the hosts' profiles (controls a machine cannot check) are not results: an
+alert nobody can close from a scan would never be fixed in GitHub's eyes, and a pass must
+never be implied. Each is a `toolExecutionNotifications` entry of level `note` (GitHub lists
+error and warning notifications as tool problems and accepts notes), one per host and item,
+with `descriptor.id` `manual/<profile>/<item>` and "not machine-checkable: <text>".
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from urllib.parse import quote
 from hardaudit.checks.docs import display_source
 from hardaudit.checks.model import HOST_OBJECT, Check, CheckResult, FindingObject, Severity, Status
 from hardaudit.model import HostStatus
-from hardaudit.report.model import HostReport, RunReport, fingerprint
+from hardaudit.report.model import HostReport, RunReport, fingerprint, manual_items
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -230,6 +236,17 @@ def _invocation(report: RunReport) -> dict[str, Any]:
         for h in report.hosts
         if h.status != HostStatus.OK
     ]
+    invocation["toolExecutionNotifications"] += [
+        {
+            "level": "note",
+            "descriptor": {"id": f"manual/{profile}/{item.id}"},
+            "message": {"text": f"{h.name}: not machine-checkable ({profile}): {item.text}"},
+            "locations": [_location(h)],
+            "properties": {"host": h.name, "profile": profile, "manual": item.id},
+        }
+        for h in report.hosts
+        for profile, item in manual_items(h, report.profiles)
+    ]
     return invocation
 
 
@@ -274,14 +291,21 @@ def _log(report: RunReport, rules: list[dict[str, Any]], results: Any) -> dict[s
                 },
                 "invocations": [_invocation(report)],
                 "results": results,
-                "properties": {
-                    "inventory": report.inventory,
-                    "selection": report.selection,
-                    "checks": list(report.checks),
-                },
+                "properties": _run_properties(report),
             }
         ],
     }
+
+
+def _run_properties(report: RunReport) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "inventory": report.inventory,
+        "selection": report.selection,
+        "checks": list(report.checks),
+    }
+    if report.profiles:
+        properties["profiles"] = [p.name for p in report.profiles]
+    return properties
 
 
 def iter_sarif(report: RunReport, checks: Mapping[str, Check] | None = None) -> Iterator[str]:

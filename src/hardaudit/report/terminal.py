@@ -17,6 +17,8 @@ from hardaudit.report.model import (
     WaiverRecord,
     WaiverState,
     fingerprint,
+    profile_groups,
+    profile_summary,
 )
 
 
@@ -69,6 +71,8 @@ def render_table(report: RunReport) -> str:
             + (" (never audited)" if h.name in never else "")
             for h in problems
         )
+    if report.profiles:
+        out.extend(profiles_section(report))
     for h in report.hosts:
         failed = [f for f in h.findings if f.status == Status.FAIL]
         unknown = [f for f in h.findings if f.status == Status.UNKNOWN]
@@ -76,6 +80,7 @@ def render_table(report: RunReport) -> str:
         if not failed and not unknown and not waived:
             continue
         out.append(f"\n{printable(h.name)}")
+        out.extend(_host_profiles(report, h))
         for f in sorted(failed, key=lambda f: -f.severity):
             out.append(
                 f"  FAIL {f.severity.label:<8} {printable(f.check)}: {printable(f.title)}"
@@ -90,6 +95,33 @@ def render_table(report: RunReport) -> str:
     if report.waivers:
         out.extend(waivers_section(report.waivers))
     return "\n".join(out) + "\n"
+
+
+def _counts(counts: dict[Status, int]) -> str:
+    return ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s] or s != Status.WAIVED)
+
+
+def profiles_section(report: RunReport) -> list[str]:
+    """One line per profile of the run: its hosts, results and manual items."""
+    out = ["\nProfiles:"]
+    for record, hosts, counts in profile_summary(report):
+        out.append(f"  {printable(record.name)}: {hosts} host(s); {_counts(counts)}")
+        out.extend(
+            f"    MANUAL {printable(item.id)}: {printable(item.text)}"
+            f" (not machine-checkable: verify by hand on its {hosts} host(s))"
+            for item in record.manual
+        )
+    return out
+
+
+def _host_profiles(report: RunReport, host: HostReport) -> list[str]:
+    """The host's results per profile, with its manual items counted (never a pass)."""
+    out = []
+    for record, results in profile_groups(host, report.profiles):
+        counts = {s: sum(1 for r in results if r.status == s) for s in Status}
+        manual = f"; {len(record.manual)} manual" if record.manual else ""
+        out.append(f"  profile {printable(record.name)}: {_counts(counts)}{manual}")
+    return out
 
 
 _WAIVER_ADVICE = {

@@ -53,6 +53,7 @@ for a shared bastion); every wait is the smaller of its own cap and what is left
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import getpass
 import logging
@@ -836,7 +837,7 @@ class SshTransport:
 
         def expire() -> None:
             expired.set()
-            channel.close()
+            _close_channel(channel)
 
         watchdog = threading.Timer(budget.remaining(), expire)
         watchdog.daemon = True
@@ -872,7 +873,7 @@ class SshTransport:
                 )
         finally:
             watchdog.cancel()
-            channel.close()
+            _close_channel(channel)
         self._step(
             run,
             ctx.label,
@@ -920,7 +921,7 @@ class SshTransport:
                             break
                         sink.extend(data)
                         if len(stdout) + len(stderr) > MAX_OUTPUT_BYTES:
-                            channel.close()
+                            _close_channel(channel)
                             raise _HopError(
                                 HostStatus.ERROR,
                                 f"{ctx.where}: output exceeds {MAX_OUTPUT_BYTES >> 20} MiB "
@@ -1054,6 +1055,14 @@ def _clean(text: str) -> str:
 def _text(exc: BaseException) -> str:
     """An exception's message (often remote text) for a ConnectError, escaped."""
     return _clean(str(exc) or type(exc).__name__)
+
+
+def _close_channel(channel: paramiko.Channel) -> None:
+    """Close `channel`; closing sends a message, which fails with EOFError/OSError when the
+    connection is already gone (the peer hung up, the watchdog or close() got there first):
+    the caller's own error (cap, timeout, lost connection) is the one to report, not that."""
+    with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+        channel.close()
 
 
 def _feed(channel: paramiko.Channel, data: bytes) -> None:

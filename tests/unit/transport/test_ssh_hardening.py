@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import paramiko
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa
@@ -484,3 +485,23 @@ def test_remote_text_in_errors_has_its_control_characters_escaped(
     assert error.status == "error"
     assert "\\x1b]0;owned\\x07\\x1b[2J" in error.message
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in error.message)
+
+
+def test_closing_a_channel_whose_connection_is_gone_never_raises(
+    ssh_lab: Lab, servers: dict[str, Sshd]
+) -> None:
+    # The output cap and the watchdog close the channel; when the connection has died under
+    # it, paramiko's close() raises EOFError, which escaped execute() instead of the cap error.
+    def dead_channel() -> paramiko.Channel:
+        client = paramiko.Transport(("127.0.0.1", servers["a"].port))
+        client.connect()
+        client.auth_publickey("root", paramiko.Ed25519Key.from_private_key_file(
+            str(ssh_lab.client_key)))  # fmt: skip
+        channel = client.open_session()
+        channel.exec_command("sleep 30")
+        client.sock.close()
+        return channel
+
+    with pytest.raises(EOFError):
+        dead_channel().close()  # what paramiko does: the reason for _close_channel
+    ssh_module._close_channel(dead_channel())

@@ -18,6 +18,7 @@ from hardaudit.checks.evaluators import (
     ParamError,
     check_mapping,
     check_strings,
+    container_label,
     container_object,
     declared_var,
     failure,
@@ -36,10 +37,6 @@ from hardaudit.facts.model import Absent, Container, HostFacts, Mount, Unknown
 Judge = Callable[[Container], tuple[list[str], str]]
 
 
-def _label(c: Container) -> str:
-    return f"{c.name} ({c.image})"
-
-
 def judge_containers(facts: HostFacts, judge: Judge) -> Outcome:
     """FAIL with every problem of every container (each failing container one object,
     `container:<name>`), else PASS with one line per container."""
@@ -51,11 +48,11 @@ def judge_containers(facts: HostFacts, judge: Judge) -> Outcome:
     objects: list[FindingObject] = []
     for c in containers:
         problems, fine = judge(c)
-        bad.extend(f"{_label(c)}: {p}" for p in problems)
+        bad.extend(f"{container_label(c)}: {p}" for p in problems)
         if problems:
-            objects.append(container_object(c.name, c.id))
+            objects.append(container_object(c))
         else:
-            good.append(f"{_label(c)}: {fine}")
+            good.append(f"{container_label(c)}: {fine}")
     return verdict(bad, good, objects=objects)
 
 

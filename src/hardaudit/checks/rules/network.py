@@ -18,6 +18,8 @@ from hardaudit.checks.evaluators import (
     ParamError,
     all_of,
     check_mapping,
+    container_label,
+    container_object,
     declared_var,
     failure,
     finding_object,
@@ -39,6 +41,7 @@ from hardaudit.facts.model import (
     PublishedPort,
     Unknown,
 )
+from hardaudit.facts.parsers.numbers import ascii_int
 
 _SHOWN_ADDRESSES = 3
 _NO_INPUT_CHAIN = "no filter chain on the input hook (nft or iptables-save)"
@@ -188,7 +191,7 @@ def _proto(port: PublishedPort) -> str:
 def published_object(container: Container, port: PublishedPort) -> FindingObject:
     """`container:web/tcp/0.0.0.0:8080`: one published host port of one container."""
     key = socket_key(_proto(port), port.host_ip or "*", port.host_port)
-    return finding_object(f"container:{container.name}/{key}")
+    return container_object(container, f"/{key}")
 
 
 @register(
@@ -214,7 +217,7 @@ def container_published_ports(
     objects: list[FindingObject] = []
     for c in containers:
         for port in c.ports:
-            line = f"{c.name} ({c.image}): {_binding(port)} -> {port.container_port}"
+            line = f"{container_label(c)}: {_binding(port)} -> {port.container_port}"
             if port.host_ip not in _ALL_ADDRESSES:
                 good.append(f"{line} (one address only)")
             elif port_allowed(_proto(port), port.host_port, allowed):
@@ -300,7 +303,9 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
 
     A socket is a database's when its owning process is in `processes` or its port is in
     `ports`; container ports published on a non-private address count too (`docker
-    inspect`), since `ss` may not show them. params: ports {port: product}, processes
+    inspect`), since `ss` may not show them, and a container's database port exposed but
+    not published is reachable on its container networks only (a pass). params: ports
+    {port: product}, processes
     {comm: product}, var (default "allowed_db_ports": ports the inventory allows to be
     exposed). Container facts that could not be read make the result unknown unless a
     socket already fails.
@@ -340,7 +345,7 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
                     continue
                 private, where = _published_where(port)
                 line = (
-                    f"container {c.name} ({c.image}): {_binding(port)} -> {port.container_port}: "
+                    f"container {container_label(c)}: {_binding(port)} -> {port.container_port}: "
                     f"{product} {where}"
                 )
                 if private:
@@ -350,6 +355,14 @@ def database_exposure(check: Check, facts: HostFacts, variables: Mapping[str, An
                 else:
                     bad.append(line)
                     objects.append(published_object(c, port))
+            for exposed in c.exposed:  # on the container's networks only (private addresses)
+                exposed_port = ascii_int(exposed.partition("/")[0], 5)
+                product = ports.get(exposed_port, "") if exposed_port is not None else ""
+                if product:
+                    good.append(
+                        f"container {container_label(c)}: {exposed}: {product} not published "
+                        "(reachable on its container networks only)"
+                    )
     if bad:
         return failure(bad, objects, reason=f"also not judged: {unread}" if unread else "")
     if unread:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from typing import Any
 
-from hardaudit.facts.model import Container, Mount, PublishedPort
+from hardaudit.facts.model import ComposeService, Container, Mount, PublishedPort
 from hardaudit.facts.parsers.numbers import ascii_int
 
 
@@ -39,6 +40,17 @@ def _ports(raw: Any) -> tuple[PublishedPort, ...]:
     return tuple(ports)
 
 
+def _exposed(ports: Any, exposed: Any) -> tuple[str, ...]:
+    """Container ports exposed but not published: `Config.ExposedPorts` ({"6379/tcp": {}},
+    an image's EXPOSE or compose's `expose:`) and the ports of `NetworkSettings.Ports` without
+    bindings (on an internal network the engine lists none there), less the published ones.
+    """
+    published = {str(p) for p, b in ports.items() if b} if isinstance(ports, dict) else set()
+    found = [str(p) for p, b in ports.items() if not b] if isinstance(ports, dict) else []
+    found += [str(p) for p in exposed] if isinstance(exposed, dict) else []
+    return tuple(p for p in dict.fromkeys(found) if p not in published)
+
+
 def _mounts(raw: Any) -> tuple[Mount, ...]:
     if not isinstance(raw, list):
         return ()
@@ -56,6 +68,37 @@ def _mounts(raw: Any) -> tuple[Mount, ...]:
 
 def _strings(raw: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in raw) if isinstance(raw, list) else ()
+
+
+# Compose labels are set by whoever may start containers: kept short, and few files.
+LABEL_CAP = 256
+COMPOSE_FILES_CAP = 8
+
+
+def _label(raw: Any) -> str:
+    return raw[:LABEL_CAP] if isinstance(raw, str) else ""
+
+
+def _compose(raw: Any) -> ComposeService | None:
+    """The template's `compose` object, from the com.docker.compose.* labels.
+
+    >>> _compose({"project": "shop", "service": "web", "working_dir": "/srv/shop",
+    ...           "config_files": "docker-compose.yml,docker-compose.override.yml"}).files
+    ('/srv/shop/docker-compose.yml', '/srv/shop/docker-compose.override.yml')
+    """
+    if not isinstance(raw, dict):
+        return None
+    project, service = _label(raw.get("project")), _label(raw.get("service"))
+    if not project or not service:
+        return None
+    working_dir = _label(raw.get("working_dir"))
+    files = []
+    names = (n.strip() for n in _label(raw.get("config_files")).split(",")[:COMPOSE_FILES_CAP])
+    for name in names:
+        if name:
+            relative = not name.startswith("/") and working_dir.startswith("/")
+            files.append(posixpath.join(working_dir, name) if relative else name)
+    return ComposeService(project, service, working_dir, tuple(files))
 
 
 def parse_containers(text: str) -> tuple[Container, ...]:
@@ -97,6 +140,8 @@ def parse_containers(text: str) -> tuple[Container, ...]:
                 cap_add=_strings(rec.get("cap_add")),
                 mounts=_mounts(rec.get("mounts")),
                 ports=_ports(rec.get("ports")),
+                compose=_compose(rec.get("compose")),
+                exposed=_exposed(rec.get("ports"), rec.get("exposed")),
             )
         )
     return tuple(containers)

@@ -1,0 +1,1 @@
+"""Profiles: what "hardened" means for one kind of host (checks, variables, manual items)."""
