@@ -61,7 +61,7 @@ WEB_EXPECTED = {
     "fw.enabled": "PP",
     "fw.ipv6-parity": "PP",
     "net.db-exposed": "SF",
-    "net.exposed-ports": "PF",
+    "net.exposed-ports": "PP",  # svc1: redis on 6379 not in [22], but its policy drop closes it
     "ssh.rate-limit": "FF",
     "web.security-headers": "SF",
 }
