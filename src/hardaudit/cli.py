@@ -6,6 +6,7 @@ import argparse
 import codecs
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -87,6 +88,17 @@ def _fail_on(text: str) -> FailOn:
         return parse_fail_on(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--fail-on: ")) from None
+
+
+def _sudo_version(text: str) -> tuple[int, int, int]:
+    """`1.9.5`, `1.9.5p2` (argparse type) as (1, 9, 5)."""
+    from hardaudit.facts.script import parse_sudo_version
+
+    plain = re.fullmatch(r"[0-9]+(\.[0-9]+){1,2}(p[0-9]+)?", text)
+    version = parse_sudo_version(text) if plain else None
+    if version is None:
+        raise argparse.ArgumentTypeError(f"{printable(text)!s} is not a sudo version like 1.9.5")
+    return version
 
 
 def _user_name(text: str) -> str:
@@ -392,6 +404,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=_user_name,
         default="auditor",
         help="the login the auditor uses (a POSIX user name; default auditor)",
+    )
+    sudoers.add_argument(
+        "--sudo-version",
+        type=_sudo_version,
+        default=None,
+        metavar="X.Y.Z",
+        help="the targets' sudo (`sudo -V`); before 1.9.10 the file uses no regexes, which "
+        "that sudo lacks (default: the regex form, sudo >= 1.9.10)",
+    )
+    sudoers.add_argument(
+        "--app-dir",
+        dest="app_dirs",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="with --sudo-version before 1.9.10: an app_dirs directory the .env walk may be "
+        "given (repeatable, in the inventory's order; default /srv /opt /var/www /home)",
     )
 
     report = sub.add_parser(
@@ -1094,9 +1123,24 @@ def cmd_history(args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_sudoers(args: argparse.Namespace) -> ExitStatus:
-    from hardaudit.facts.script import sudoers_example
+    from hardaudit.facts.script import sudo_has_regex, sudoers_example
 
-    sys.stdout.write(sudoers_example(args.user))
+    if args.app_dirs and (sudo_has_regex(args.sudo_version) or len(args.app_dirs) > 8):
+        print(
+            "audit sudoers: --app-dir (at most 8) is for --sudo-version before 1.9.10 only: "
+            "the regex form admits any app directory",
+            file=sys.stderr,
+        )
+        return ExitStatus.USAGE_ERROR
+    if args.app_dirs and not all(
+        re.fullmatch(r"/[^\s\\#]*", d) and d.isascii() and d.isprintable() for d in args.app_dirs
+    ):
+        print(
+            "audit sudoers: --app-dir takes absolute paths without a space, backslash or '#'",
+            file=sys.stderr,
+        )
+        return ExitStatus.USAGE_ERROR
+    sys.stdout.write(sudoers_example(args.user, args.sudo_version, args.app_dirs))
     return ExitStatus.OK
 
 

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 
 from hardaudit.errors import ConnectError
 from hardaudit.exitcodes import ExitStatus
-from hardaudit.facts.script import ROOT_COMMANDS, SUDO_CHECK_TIMEOUT_S, TOOLS
+from hardaudit.facts.script import (
+    ROOT_COMMANDS,
+    SUDO_CHECK_TIMEOUT_S,
+    TOOLS,
+    is_sudoers_regex,
+    old_sudo_hint,
+)
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
 
@@ -41,10 +47,14 @@ def doctor_script() -> str:
             f" if $T sudo -n -l {cmd.probe_line} >/dev/null 2>&1 </dev/null;"
             f" then echo cmd=ok {label}; else echo cmd=no {label}; fi; fi"
         )
-    lines.insert(
-        3,
-        'if $T sudo -n -l >/dev/null 2>&1 </dev/null; then echo "sudo=yes"; else echo "sudo=no"; fi',
-    )
+    lines[3:3] = [
+        # sudo's version (before 1.9.10 no regexes in sudoers) and, when `sudo -n -l` fails,
+        # its first complaint (a sudoers syntax error says which file and line)
+        'if command -v sudo >/dev/null 2>&1; then echo "sudo_version=$($T sudo -V 2>/dev/null'
+        ' </dev/null | head -n 1)"; fi',
+        'if E=$($T sudo -n -l 2>&1 >/dev/null </dev/null); then echo "sudo=yes"; else echo "sudo=no";'
+        ' printf "sudo_error=%s\\n" "$(printf "%s\\n" "$E" | head -n 1)"; fi',
+    ]
     tools = " ".join(t for t in TOOLS if t in DOCTOR_TOOLS)
     lines.append(f'for t in {tools}; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done')
     return "\n".join(lines) + "\n"
@@ -122,6 +132,9 @@ def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
     root = ident.startswith("uid=0 ")
     sudo = "sudo=yes" in lines
     tools = [line[5:] for line in lines if line.startswith("tool=")]
+    sudo_version = next((x[13:] for x in lines if x.startswith("sudo_version=")), "")
+    sudo_error = next((x[11:] for x in lines if x.startswith("sudo_error=")), "")
+    hint = old_sudo_hint(sudo_version)
     missing = [t for t in DOCTOR_TOOLS if t not in tools]
     out = [
         f"  identity: {short_reason(ident)}; privilege: "
@@ -139,11 +152,23 @@ def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
             out.extend(f"      {short_reason(d)}" for d in denied[:MAX_LISTED])
             if len(denied) > MAX_LISTED:
                 out.append(f"      ... and {len(denied) - MAX_LISTED} more")
-            out.append(
-                "      fix: install the file printed by `audit sudoers` as /etc/sudoers.d/hardaudit"
-            )
+            if not sudo and sudo_error:
+                out.append(f"      sudo says: {short_reason(sudo_error)}")
+            regex_denied = any(is_sudoers_regex(d) for d in denied)
+            if hint and (regex_denied or not sudo):
+                out.append(f"      fix: {hint}")
+            else:
+                out.append(
+                    "      fix: install the file printed by `audit sudoers` as "
+                    "/etc/sudoers.d/hardaudit"
+                )
         else:
             out.append("  sudo -n allowed for every command the facts script needs")
+    if sudo_version:
+        out.append(
+            f"  sudo: {short_reason(sudo_version)}"
+            + ("; sudoers regexes unsupported (before 1.9.10)" if hint else "")
+        )
     out.append(
         f"  tools: {short_reason(' '.join(tools)) or 'none'}"
         + (f"; missing: {' '.join(missing)}" if missing else "")

@@ -42,6 +42,7 @@ class HostVerdict:
     privilege: str
     os_pretty: str
     facts_timing: tuple[tuple[str, float], ...] = ()  # (section, wall seconds on the target)
+    sudo_version: str = ""  # `sudo -V`'s first line (Meta.sudo_version)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def parse_and_evaluate(
         privilege=facts.meta.privilege,
         os_pretty=facts.meta.os_pretty,
         facts_timing=facts.timing.sections,
+        sudo_version=facts.meta.sudo_version,
     )
 
 

@@ -27,7 +27,13 @@ from hardaudit.evaluate_bounded import (
     Judge,
     parse_and_evaluate,
 )
-from hardaudit.facts.script import DEFAULT_APP_DIRS, FactsScript, UserFact, build_script
+from hardaudit.facts.script import (
+    DEFAULT_APP_DIRS,
+    FactsScript,
+    UserFact,
+    build_script,
+    old_sudo_hint,
+)
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
 from hardaudit.report.model import (
@@ -185,7 +191,11 @@ def audit_host(
     findings = tuple(replace(f, reason=short_reason(f.reason)) if f.reason else f for f in findings)
     notes = [*options.host_notes.get(host.name, ()), *verdict.notes, *waiver_notes]
     if host.become and verdict.privilege == "user":
-        notes.append("become requested but `sudo -n` is not allowed: root-only facts are unknown")
+        hint = old_sudo_hint(verdict.sudo_version)
+        notes.append(
+            "become requested but `sudo -n` is not allowed: root-only facts are unknown"
+            + (f" ({hint}; a sudoers file with regexes is a syntax error there)" if hint else "")
+        )
     return HostReport(
         name=host.name,
         address=host.address,

@@ -70,3 +70,57 @@ def test_a_flood_of_refused_commands_is_capped() -> None:
     lines = diagnose_output(stdout, become=True)
     assert len(lines) < 60
     assert max(len(line) for line in lines) < 400
+
+
+# `audit doctor` on old1 (sudo 1.9.5p2) with the regex file `audit sudoers` writes by
+# default: sudo refuses every command (its sudoers has a syntax error for 1.9.5).
+OLD_SUDO_REGEX_FILE = (
+    b"uid=1000 user=auditor\n"
+    b"sudo_version=Sudo version 1.9.5p2\n"
+    b"sudo=yes\n"
+    b"cmd=no /usr/sbin/sshd -T\n"
+    b"cmd=no /usr/sbin/sshd ^-T -C [A-Za-z0-9_.:%,=@-]+$\n"
+    b"cmd=no /usr/bin/ss -H -tulpn\n"
+    b"tool=ss\ntool=sshd\ntool=sudo\n"
+)
+
+
+def test_old_sudo_refusing_regex_lines_names_the_form_to_install() -> None:
+    lines = diagnose_output(OLD_SUDO_REGEX_FILE, become=True)
+    assert "  sudo -n refused for 3 command(s); they will be unknown:" in lines
+    assert (
+        "      fix: this host's sudo 1.9.5 reads no sudoers regexes (`^...$`, sudo >= 1.9.10): "
+        "install the file from `audit sudoers --sudo-version 1.9.5`"
+    ) in lines
+    assert "  sudo: Sudo version 1.9.5p2; sudoers regexes unsupported (before 1.9.10)" in lines
+
+
+def test_old_sudo_with_sudo_broken_shows_its_complaint() -> None:
+    stdout = (
+        b"uid=1000 user=auditor\nsudo_version=Sudo version 1.9.5p2\nsudo=no\n"
+        b"sudo_error=>>> /etc/sudoers.d/auditor: syntax error near line 40 <<<\x1b[2J\n"
+        b"cmd=no /usr/sbin/sshd -T\ntool=sudo\n"
+    )
+    lines = diagnose_output(stdout, become=True)
+    assert (
+        "      sudo says: >>> /etc/sudoers.d/auditor: syntax error near line 40 <<<\\x1b[2J"
+    ) in lines
+    assert any("audit sudoers --sudo-version 1.9.5" in line for line in lines)
+
+
+def test_new_sudo_keeps_the_usual_fix() -> None:
+    stdout = OLD_SUDO_REGEX_FILE.replace(b"1.9.5p2", b"1.9.16p2")
+    lines = diagnose_output(stdout, become=True)
+    assert (
+        "      fix: install the file printed by `audit sudoers` as /etc/sudoers.d/hardaudit"
+    ) in lines
+    assert "  sudo: Sudo version 1.9.16p2" in lines
+    assert not any("--sudo-version" in line for line in lines)
+
+
+def test_doctor_script_asks_sudo_its_version_unprivileged() -> None:
+    from hardaudit.doctor import doctor_script
+
+    script = doctor_script()
+    assert 'echo "sudo_version=$($T sudo -V 2>/dev/null </dev/null | head -n 1)"' in script
+    assert "sudo -n -V" not in script

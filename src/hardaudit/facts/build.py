@@ -58,7 +58,7 @@ from hardaudit.facts.parsers.sshd import (
     parse_sshd_t,
 )
 from hardaudit.facts.parsers.system import parse_ipv6, parse_processes
-from hardaudit.facts.script import WORLD_WRITABLE_CAP
+from hardaudit.facts.script import WORLD_WRITABLE_CAP, old_sudo_hint
 from hardaudit.facts.sections import failure_reason
 from hardaudit.printable import printable
 
@@ -384,7 +384,10 @@ def build_host_facts(
     sshd, sshd_note = sshd_read if isinstance(sshd_read, tuple) else (sshd_read, "")
     processes = _guarded("process list", lambda: _processes(sections.get("processes")))
     meta = parse_meta(meta_section.text)
-    notes = [note for note in (sshd_note,) if note]
+    notes = [sshd_note] if sshd_note else []
+    hint = old_sudo_hint(meta.sudo_version)
+    if hint and meta.privilege == "sudo" and _sudo_refused(sections):
+        notes.append(f"sudo refused some commands: {hint}")
     if "podman" in meta.tools and sections.get("containers") is not None:
         notes.append(PODMAN_NOTE)
     return HostFacts(
@@ -416,4 +419,11 @@ def build_host_facts(
         sections=sections,
         notes=tuple(notes),
         timing=timing or FactsTiming(),
+    )
+
+
+def _sudo_refused(sections: Mapping[str, Section]) -> bool:
+    """Whether some section's error output is sudo's own (a refusal or a sudoers error)."""
+    return any(
+        line.startswith("sudo:") for s in sections.values() for line in s.stderr.splitlines()
     )

@@ -54,6 +54,7 @@ class Meta:
     hostname: str = ""
     tools: frozenset[str] = frozenset()
     sshd_version: str = ""  # "OpenSSH_9.2p1"
+    sudo_version: str = ""  # `sudo -V`'s first line, "Sudo version 1.9.5p2" (sudo mode only)
 
     @property
     def privileged(self) -> bool:

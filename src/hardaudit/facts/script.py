@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
+import textwrap
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -69,6 +70,8 @@ WALK_PRUNED = (
     "/usr/share/info",
 )
 ENV_MAX_DEPTH = 6
+DEFAULT_APP_DIRS = ("/srv", "/opt", "/var/www", "/home")
+REDIS_DIRS = ("/etc/redis", "/usr/local/etc/redis")  # the directories redis() reads
 
 
 WW_TEST = "\\( -type f -o -type d \\) -perm -0002 ! -perm -1000 -print0"
@@ -99,6 +102,133 @@ SBIN_DIRS = ("/sbin",)
 ANY_DIRS = ("/usr/sbin", "/bin", "/sbin")
 
 
+# sudo reads `^...$` arguments as a regular expression from 1.9.10 on; older sudo matches
+# arguments with fnmatch(3) only (and 1.9.5's visudo rejects some of the regexes outright).
+SUDO_REGEX_VERSION = (1, 9, 10)
+
+# The variable arguments of ROOT_COMMANDS, as regexes for sudo >= 1.9.10. Each has an old-sudo
+# form (see old_sudo_form): fnmatch's `*` also matches spaces, so it could stand for extra
+# arguments (`-exec ...`); the old form instead repeats the one-character class `[!\ ]` (any
+# character but a space) 1..N times, one line per length: exactly one argument, of bounded
+# length, in that place. A longer argument is refused by sudo (its facts are unknown).
+PATH_RE = "/[^ ]+"  # one absolute path (a find starting point: never an expression)
+PATHS_RE = "(/[^ ]+ )+"  # one or more absolute paths: old sudo lists the command's `roots`
+SPEC_RE = "[A-Za-z0-9_.:%,=@-]+"  # sshd -C's value (a -C value is never taken as an option)
+OLD_SUDO_CHAR = "[!\\ ]"
+OLD_SUDO_MAX = {PATH_RE: 64, SPEC_RE: 96}  # longest argument the old form admits, per slot
+_REGEX_META = set(".^$()[]+*?|{}")
+
+
+def parse_sudo_version(text: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) from `1.9.5`, `1.9.5p2` or `Sudo version 1.9.16p2`; None if
+    `text` names no version."""
+    found = re.search(r"(?<![0-9.])([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", text)
+    if not found:
+        return None
+    return (int(found.group(1)), int(found.group(2)), int(found.group(3) or 0))
+
+
+def sudo_has_regex(version: tuple[int, int, int] | None) -> bool:
+    """Whether a sudo of `version` (None: unknown, taken as modern) reads `^...$` regexes."""
+    return version is None or version >= SUDO_REGEX_VERSION
+
+
+def is_sudoers_regex(line: str) -> bool:
+    """Whether sudo >= 1.9.10 reads `line`'s arguments as a regex (`^...$`)."""
+    args = line.partition(" ")[2]
+    return args.startswith("^") and args.endswith("$")
+
+
+def old_sudo_hint(sudo_version: str) -> str:
+    """What to do when a host's sudo (`sudo -V`'s first line) predates sudoers regexes, else
+    "" (also for a version that cannot be read)."""
+    # Todd Miller's sudo only ("Sudo version 1.9.5p2"): sudo-rs ("sudo-rs 0.2.5") numbers
+    # its versions apart and has sudoers rules of its own
+    classic = re.match(r"Sudo version [0-9]", sudo_version)
+    version = parse_sudo_version(sudo_version) if classic else None
+    if version is None or sudo_has_regex(version):
+        return ""
+    shown = ".".join(str(n) for n in version)
+    return (
+        f"this host's sudo {shown} reads no sudoers regexes (`^...$`, sudo >= 1.9.10): "
+        f"install the file from `audit sudoers --sudo-version {shown}`"
+    )
+
+
+def _ordered_subsets(roots: Sequence[str], required: Collection[str]) -> list[tuple[str, ...]]:
+    """Every non-empty subsequence of `roots` (in their order) that keeps all of `required`."""
+    out: list[tuple[str, ...]] = []
+    for mask in range(1, 1 << len(roots)):
+        chosen = tuple(r for i, r in enumerate(roots) if mask >> i & 1)
+        if all(r in chosen for r in required):
+            out.append(chosen)
+    return out
+
+
+def old_sudo_form(
+    line: str, roots: Sequence[str] = (), required: Collection[str] = ()
+) -> tuple[str, ...]:
+    """The sudoers lines a sudo without regex support (< 1.9.10) matches as `line` does.
+
+    A line without a `^...$` regex is returned as is. In a regex, PATHS_RE becomes each
+    subsequence of `roots` (literal paths; `required` ones always present), PATH_RE becomes
+    `roots` when given, else `/` and 0..N-1 `[!\\ ]`, SPEC_RE 1..N `[!\\ ]` (see OLD_SUDO_MAX);
+    the rest must be literal text (regex escapes `\\X`), written as a glob that matches only
+    itself. Raises ValueError for any other regex (add its slot here first).
+    """
+    path, sep, args = line.partition(" ")
+    if not is_sudoers_regex(line):
+        return (line,)
+    body = args[1:-1]
+    parts: list[list[str]] = []  # alternatives per piece, in order
+    literal: list[str] = []
+
+    def flush() -> None:
+        if literal:
+            parts.append(["".join(literal)])
+            literal.clear()
+
+    i = 0
+    while i < len(body):
+        if body.startswith(PATHS_RE, i):
+            if not roots:
+                raise ValueError(f"{line!r}: a list of paths needs the command's roots")
+            flush()
+            parts.append(
+                [
+                    " ".join(sudoers_literal(r) for r in chosen) + " "
+                    for chosen in _ordered_subsets(roots, required)
+                ]
+            )
+            i += len(PATHS_RE)
+        elif body.startswith(PATH_RE, i):
+            flush()
+            limit = OLD_SUDO_MAX[PATH_RE]
+            parts.append(
+                [sudoers_literal(r) for r in roots]
+                if roots
+                else ["/" + OLD_SUDO_CHAR * n for n in range(limit)]
+            )
+            i += len(PATH_RE)
+        elif body.startswith(SPEC_RE, i):
+            flush()
+            parts.append([OLD_SUDO_CHAR * n for n in range(1, OLD_SUDO_MAX[SPEC_RE] + 1)])
+            i += len(SPEC_RE)
+        elif body[i] == "\\" and i + 1 < len(body):
+            literal.append(sudoers_literal(body[i + 1]) if body[i + 1] != " " else "\\ ")
+            i += 2
+        elif body[i] in _REGEX_META:
+            raise ValueError(f"{line!r}: no old-sudo form for the regex at {body[i:]!r}")
+        else:
+            literal.append(body[i])
+            i += 1
+    flush()
+    alternatives = [""]
+    for options in parts:
+        alternatives = [a + o for a in alternatives for o in options]
+    return tuple(f"{path}{sep}{a}" for a in alternatives)
+
+
 @dataclass(frozen=True)
 class RootCommand:
     """A command the script runs through `sudo -n` when become is on."""
@@ -108,6 +238,13 @@ class RootCommand:
     probe: str = ""  # a real invocation, for `sudo -n -l` in `audit doctor` (default: command)
     dirs: tuple[str, ...] = ()  # other directories the program is installed in on some systems
     as_owner: bool = False  # also run as each home's owner (`sudo -u USER`): never root-only
+    # The paths the script may pass in a PATHS_RE (or PATH_RE) slot, in its order, for the
+    # old-sudo form; `required`: those always passed. `old_risk`: what the old form admits
+    # that the regex does not (written into the generated file as a comment).
+    roots: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    old_risk: str = ""
+    app_dirs: bool = False  # roots are the inventory's app_dirs (`audit sudoers --app-dir`)
 
     @property
     def program(self) -> str:
@@ -120,6 +257,15 @@ class RootCommand:
         _path, sep, args = self.command.partition(" ")
         return (self.command, *(f"{d}/{self.program}{sep}{args}" for d in self.dirs))
 
+    def old_sudo_lines(self, roots: Sequence[str] | None = None) -> tuple[str, ...]:
+        """sudoers_lines in the form sudo < 1.9.10 accepts; `roots` overrides self.roots."""
+        chosen = self.roots if roots is None else tuple(roots)
+        return tuple(
+            out
+            for line in self.sudoers_lines
+            for out in old_sudo_form(line, chosen, [r for r in self.required if r in chosen])
+        )
+
     @property
     def probe_line(self) -> str:
         """A real invocation by program name, resolved by sudo as it is for the script."""
@@ -130,9 +276,14 @@ class RootCommand:
 ROOT_COMMANDS: tuple[RootCommand, ...] = (
     RootCommand("/usr/sbin/sshd -T", "effective sshd configuration (sshd loads host keys)"),
     RootCommand(
-        "/usr/sbin/sshd ^-T -C [A-Za-z0-9_.:%,=@-]+$",
+        f"/usr/sbin/sshd ^-T -C {SPEC_RE}$",
         "effective sshd configuration per Match context (regex: no other option can be added)",
         "/usr/sbin/sshd -T -C user=root,host=localhost,addr=127.0.0.1",
+        old_risk="-C's value is one argument without a space of up to "
+        f"{OLD_SUDO_MAX[SPEC_RE]} characters, any but a space (the regex: letters, digits and "
+        "_.:%,=@-); sshd takes the argument after -C as the connection spec whatever it holds "
+        "(an option there is a bad spec, refused), so nothing but `sshd -T -C` can run; a "
+        "longer spec is refused (that Match context is unknown)",
     ),
     RootCommand(
         "/usr/bin/ss -H -tulpn", "listening sockets with their owning process", dirs=ANY_DIRS
@@ -168,10 +319,14 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         dirs=BIN_DIRS,
     ),
     RootCommand(
-        "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -print0$",
+        f"/usr/bin/find ^{PATH_RE} -mindepth 1 -maxdepth 1 -print0$",
         "names in each ~/.ssh, NUL-separated (regex: no -exec)",
         "/usr/bin/find /root/.ssh -mindepth 1 -maxdepth 1 -print0",
         dirs=BIN_DIRS,
+        old_risk="the starting point is one argument without a space that starts with / "
+        f"(find never reads it as an expression), up to {OLD_SUDO_MAX[PATH_RE]} characters: "
+        "names in one directory, as the regex admits; a longer ~/.ssh path is refused (that "
+        "directory's entries are unknown)",
     ),
     *(
         RootCommand(
@@ -186,11 +341,13 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         for skip in ("-D skip ", "")
     ),
     RootCommand(
-        "/usr/bin/find ^/[^ ]+ -mindepth 1 -maxdepth 1 -type f -print0$",
+        f"/usr/bin/find ^{PATH_RE} -mindepth 1 -maxdepth 1 -type f -print0$",
         "names of the regular files in a Redis config directory the login user cannot list, "
         "NUL-separated (regex: no -exec; symlinks and FIFOs are not listed)",
         "/usr/bin/find /etc/redis -mindepth 1 -maxdepth 1 -type f -print0",
         dirs=BIN_DIRS,
+        roots=REDIS_DIRS,
+        old_risk=f"literal lines, one per directory the script reads ({' '.join(REDIS_DIRS)})",
     ),
     *(
         RootCommand(
@@ -204,14 +361,24 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         for skip in ("-D skip ", "")
     ),
     RootCommand(
-        f"/usr/bin/find ^(/[^ ]+ )+-xdev {WW_TEST} -o {_prune(WALK_PRUNED).removesuffix(' -o')}$",
+        f"/usr/bin/find ^{PATHS_RE}-xdev {WW_TEST} -o {_prune(WALK_PRUNED).removesuffix(' -o')}$",
         "world-writable files under system directories (regex: paths only, no -exec)",
         f"/usr/bin/find /etc /usr -xdev {WW_TEST} -o {_prune(WALK_PRUNED).removesuffix(' -o')}",
+        roots=WALK_ROOTS,
+        required=("/etc", "/usr"),
+        old_risk="literal lines, one per set of the roots the script walks (those of "
+        f"{' '.join(WALK_ROOTS)} that are directories, /etc and /usr always): nothing more "
+        "than the regex admits",
     ),
     RootCommand(
-        f"/usr/bin/find ^(/[^ ]+ )+-xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
+        f"/usr/bin/find ^{PATHS_RE}-xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f \\( -name \\.env -o -name \\.env\\.\\* \\) -print0$",
         ".env files under app_dirs (regex: paths only, no -exec)",
         f"/usr/bin/find /srv /home -xdev -maxdepth {ENV_MAX_DEPTH} {_prune(PSEUDO_FS)} -type f '(' -name .env -o -name '.env.*' ')' -print0",
+        roots=DEFAULT_APP_DIRS,
+        app_dirs=True,
+        old_risk="literal lines, one per set of the app directories that exist, in this "
+        "order: {app_dirs}; a host whose app_dirs differ is refused (its .env files are "
+        "unknown): generate with `--app-dir` for each of them",
     ),
     RootCommand("/usr/bin/docker ps -q --no-trunc", "running containers"),
     RootCommand(
@@ -290,8 +457,6 @@ class UserFact:
     name: str
     command: str
 
-
-DEFAULT_APP_DIRS = ("/srv", "/opt", "/var/www", "/home")
 
 # Which script sections each fact reads; `meta` always runs. Checks declare their facts, so a
 # run of `--checks 'ssh.*'` gathers only what those checks need.
@@ -399,9 +564,17 @@ def user_name_problem(user: str) -> str | None:
     return None
 
 
-def sudoers_example(user: str = "auditor") -> str:
+def sudoers_example(
+    user: str = "auditor",
+    sudo_version: tuple[int, int, int] | None = None,
+    app_dirs: Sequence[str] | None = None,
+) -> str:
     """A least-privilege sudoers file listing exactly the commands the script runs as root.
 
+    `sudo_version` below SUDO_REGEX_VERSION gives the form that sudo accepts: no regexes
+    (see old_sudo_form), each command whose lines differ in an alias of its own, with a
+    comment saying what its old form admits. `app_dirs` (old form only) are the directories
+    the .env walk may be given (default DEFAULT_APP_DIRS).
     Raises ValueError for a `user` that is not a POSIX user name (see user_name_problem)."""
     problem = user_name_problem(user)
     if problem:
@@ -413,21 +586,67 @@ def sudoers_example(user: str = "auditor") -> str:
         "# A program is listed in each directory distributions install it in (/usr/bin,",
         "# /usr/sbin, /bin, /sbin): sudo matches the path it resolves; a line naming a path",
         "# that does not exist on this host never matches anything.",
-        f"Defaults:{user} !requiretty",
-        "Cmnd_Alias HARDAUDIT = \\",
     ]
-    entries = [line for cmd in ROOT_COMMANDS for line in cmd.sudoers_lines]
+    if sudo_has_regex(sudo_version):
+        lines.append(f"Defaults:{user} !requiretty")
+        lines.append("Cmnd_Alias HARDAUDIT = \\")
+        _alias_body(lines, [line for cmd in ROOT_COMMANDS for line in cmd.sudoers_lines])
+        aliases = ["HARDAUDIT"]
+    else:
+        aliases = _old_sudo_aliases(lines, user, sudo_version, app_dirs)
     owner_entries = [line for cmd in ROOT_COMMANDS if cmd.as_owner for line in cmd.sudoers_lines]
-    _alias_body(lines, entries)
     lines.append(
         "# Files in a user's ~/.ssh are read as that user, never as root (a swapped symlink"
     )
     lines.append("# then reaches nothing the user could not read): any user but root.")
     lines.append("Cmnd_Alias HARDAUDIT_AS_OWNER = \\")
     _alias_body(lines, owner_entries)
-    lines.append(f"{user} ALL=(root) NOPASSWD: HARDAUDIT")
+    lines.append(f"{user} ALL=(root) NOPASSWD: {', '.join(aliases)}")
     lines.append(f"{user} ALL=(ALL, !root) NOPASSWD: HARDAUDIT_AS_OWNER")
     return "\n".join(lines) + "\n"
+
+
+def _old_sudo_aliases(
+    lines: list[str],
+    user: str,
+    version: tuple[int, int, int] | None,
+    app_dirs: Sequence[str] | None,
+) -> list[str]:
+    """The old-sudo form's header and aliases (see sudoers_example); their names."""
+    dirs = tuple(d for d in (app_dirs or DEFAULT_APP_DIRS) if d.startswith("/"))
+    shown = ".".join(str(n) for n in version) if version else "?"
+    lines.extend(
+        [
+            f"# Form for sudo {shown} (before 1.9.10: no `^...$` regexes, arguments match",
+            "# with fnmatch, whose `*` also matches spaces, i.e. extra arguments). A varying",
+            "# argument is written as literal lines, or as `[!\\ ]` (one character, not a",
+            "# space) repeated once per length: exactly one argument of bounded length there.",
+            "# Each alias below says what it admits beyond the regex form's line.",
+            f"Defaults:{user} !requiretty",
+        ]
+    )
+    plain = [
+        line for cmd in ROOT_COMMANDS for line in cmd.sudoers_lines if not is_sudoers_regex(line)
+    ]
+    lines.append("Cmnd_Alias HARDAUDIT = \\")
+    _alias_body(lines, plain)
+    names = ["HARDAUDIT"]
+    per_program: dict[str, int] = {}
+    for cmd in ROOT_COMMANDS:
+        if not any(is_sudoers_regex(line) for line in cmd.sudoers_lines):
+            continue
+        # named by program and its count: a command added for another program renames none
+        program = re.sub(r"[^A-Z0-9]", "_", cmd.program.upper())
+        per_program[program] = per_program.get(program, 0) + 1
+        name = f"HARDAUDIT_{program}_{per_program[program]}"
+        entries = list(cmd.old_sudo_lines(dirs if cmd.app_dirs else None))
+        risk = cmd.old_risk.format(app_dirs=" ".join(dirs)) or "the regex form's arguments"
+        lines.append(f"# {name}: {cmd.why}.")
+        lines.extend(f"#   {part}" for part in textwrap.wrap(f"Old form: {risk}.", 84))
+        lines.append(f"Cmnd_Alias {name} = \\")
+        _alias_body(lines, entries)
+        names.append(name)
+    return names
 
 
 def _alias_body(lines: list[str], entries: Sequence[str]) -> None:

@@ -188,7 +188,11 @@ def test_weak_crypto_is_one_object_per_weak_algorithm() -> None:
             "KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha1\n"
             "HostKeyAlgorithms ssh-ed25519\n"
             "HostKey /etc/ssh/ssh_host_ed25519_key\n"
-            "HostKey /etc/ssh/ssh_host_dsa_key\n",
+            "HostKey /etc/ssh/ssh_host_dsa_key\n"
+            "PubkeyAcceptedKeyTypes ssh-ed25519,ssh-rsa\n"
+            "CASignatureAlgorithms ssh-ed25519,ssh-rsa-cert-v01@openssh.com\n"
+            "HostbasedAuthentication yes\n"
+            "HostbasedAcceptedAlgorithms ssh-dss\n",
         )
     )
     where = "/etc/ssh/sshd_config"
@@ -197,6 +201,9 @@ def test_weak_crypto_is_one_object_per_weak_algorithm() -> None:
         Obj("cipher:3des-cbc", where, 1),
         Obj("mac:hmac-sha1", where, 2),
         Obj("kex:diffie-hellman-group14-sha1", where, 3),
+        Obj("pubkey-algorithm:ssh-rsa", where, 7),
+        Obj("ca-algorithm:ssh-rsa-cert-v01@openssh.com", where, 8),
+        Obj("hostbased-algorithm:ssh-dss", where, 10),
         Obj("hostkey:/etc/ssh/ssh_host_dsa_key", where, 5),
     )
 

@@ -672,6 +672,13 @@ def test_forwarding_unknown_and_skip() -> None:
 # ssh.weak-crypto ----------------------------------------------------------------------------------
 
 
+SIGNATURE_LISTS_OK = (
+    f"pubkeyacceptedalgorithms {T}: no weak algorithm among 8",
+    f"casignaturealgorithms {T}: no weak algorithm among 8",
+    f"hostbasedacceptedalgorithms: not used, hostbasedauthentication no {T}",
+)
+
+
 def test_weak_crypto_passes_on_a_hardened_openssh_10() -> None:
     result = run("ssh.weak-crypto", sshd=parse_sshd_t(fixture("openssh-10-hardened-mixedcase.txt")))
     assert result.status == Status.PASS
@@ -680,6 +687,9 @@ def test_weak_crypto_passes_on_a_hardened_openssh_10() -> None:
         f"macs {T}: no weak algorithm among 3",
         f"kexalgorithms {T}: no weak algorithm among 8",
         f"hostkeyalgorithms {T}: no weak algorithm among 8",
+        *SIGNATURE_LISTS_OK,
+        # upstream OpenSSH has no GSSAPI key exchange (a Debian/Red Hat patch adds it)
+        "gssapikexalgorithms: this sshd has no such setting (not in sshd -T)",
         f"hostkey {T}: no DSA key among 2",
     )
 
@@ -693,6 +703,205 @@ def test_debian_12_default_macs_fail_one_line_each() -> None:
         f"macs umac-64@openssh.com {T}: 64-bit MAC tag",
         f"macs hmac-sha1 {T}: SHA-1 MAC",
     )
+
+
+GOOD_MACS = "hmac-sha2-256-etm@openssh.com"
+DEFAULT_WEAK_MACS = [
+    "mac:umac-64-etm@openssh.com",
+    "mac:hmac-sha1-etm@openssh.com",
+    "mac:umac-64@openssh.com",
+    "mac:hmac-sha1",
+]
+
+
+def test_debian_11_default_ssh_rsa_fails_for_host_and_user_keys() -> None:
+    # OpenSSH 8.4 (Debian 11) still accepts SHA-1 `ssh-rsa` signatures by default; 8.8
+    # dropped them. sshd -T prints the pre-8.5 name pubkeyacceptedkeytypes.
+    text = fixture("openssh-8.4-debian11-old1.txt")
+    assert "\npubkeyacceptedkeytypes " in text
+    assert ",ssh-rsa\n" in text
+    result = run("ssh.weak-crypto", sshd=parse_sshd_t(text))
+    assert (result.status, result.severity) == (Status.FAIL, Severity.MEDIUM)
+    rsa, cert = "RSA signatures with SHA-1", "RSA certificates signed with SHA-1"
+    assert result.evidence == (
+        f"macs umac-64-etm@openssh.com {T}: 64-bit MAC tag",
+        f"macs hmac-sha1-etm@openssh.com {T}: SHA-1 MAC",
+        f"macs umac-64@openssh.com {T}: 64-bit MAC tag",
+        f"macs hmac-sha1 {T}: SHA-1 MAC",
+        f"hostkeyalgorithms ssh-rsa-cert-v01@openssh.com {T}: {cert}",
+        f"hostkeyalgorithms ssh-rsa {T}: {rsa}",
+        f"pubkeyacceptedalgorithms ssh-rsa-cert-v01@openssh.com {T}: {cert}",
+        f"pubkeyacceptedalgorithms ssh-rsa {T}: {rsa}",
+    )
+    assert [o.key for o in result.objects] == [
+        *DEFAULT_WEAK_MACS,
+        "hostkey-algorithm:ssh-rsa-cert-v01@openssh.com",
+        "hostkey-algorithm:ssh-rsa",
+        "pubkey-algorithm:ssh-rsa-cert-v01@openssh.com",
+        "pubkey-algorithm:ssh-rsa",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["openssh-9.2-web1.txt", "openssh-10.0-debian13-new1.txt"], ids=["9.2", "10.0"]
+)
+def test_debian_12_and_13_defaults_fail_only_for_their_macs(name: str) -> None:
+    # No ssh-rsa (OpenSSH >= 8.8), no SHA-1 key exchange, no CBC: the MACs alone fail.
+    result = run("ssh.weak-crypto", sshd=parse_sshd_t(fixture(name)))
+    assert result.status == Status.FAIL
+    assert [o.key for o in result.objects] == DEFAULT_WEAK_MACS
+
+
+def test_debian_13_default_lists_pass_once_the_macs_are_fixed() -> None:
+    macs = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com"
+    result = run("ssh.weak-crypto", sshd=effective("openssh-10.0-debian13-new1.txt", macs=macs))
+    assert result.status == Status.PASS
+    assert result.evidence == (
+        f"ciphers {T}: no weak algorithm among 6",
+        f"macs {T}: no weak algorithm among 3",
+        f"kexalgorithms {T}: no weak algorithm among 8",
+        f"hostkeyalgorithms {T}: no weak algorithm among 16",
+        f"pubkeyacceptedalgorithms {T}: no weak algorithm among 16",
+        f"casignaturealgorithms {T}: no weak algorithm among 8",
+        f"hostbasedacceptedalgorithms: not used, hostbasedauthentication no {T}",
+        f"gssapikexalgorithms: not used, gssapikeyexchange no {T}",
+        f"hostkey {T}: no DSA key among 3",
+    )
+
+
+def test_host_based_and_gssapi_kex_lists_count_once_their_method_is_on() -> None:
+    cfg = effective(
+        "openssh-8.4-debian11-old1.txt",
+        macs="hmac-sha2-256-etm@openssh.com",
+        hostkeyalgorithms="ssh-ed25519",
+        pubkeyacceptedalgorithms="ssh-ed25519",
+        hostbasedauthentication="yes",
+        gssapikeyexchange="yes",
+    )
+    result = run("ssh.weak-crypto", sshd=cfg)
+    assert result.status == Status.FAIL
+    assert result.evidence == (
+        f"hostbasedacceptedalgorithms ssh-rsa-cert-v01@openssh.com {T}:"
+        " RSA certificates signed with SHA-1",
+        f"hostbasedacceptedalgorithms ssh-rsa {T}: RSA signatures with SHA-1",
+        f"gssapikexalgorithms gss-group14-sha1- {T}: SHA-1 GSSAPI key exchange",
+        f"gssapikexalgorithms gss-gex-sha1- {T}: SHA-1 GSSAPI key exchange",
+    )
+    assert [o.key for o in result.objects] == [
+        "hostbased-algorithm:ssh-rsa-cert-v01@openssh.com",
+        "hostbased-algorithm:ssh-rsa",
+        "gss-kex:gss-group14-sha1-",
+        "gss-kex:gss-gex-sha1-",
+    ]
+
+
+def test_ssh_rsa_for_user_keys_in_a_match_context_fails_naming_it() -> None:
+    # The usual way an old client is let back in: `Match User legacy` /
+    # `PubkeyAcceptedAlgorithms +ssh-rsa`. sshd -T -C shows the context's resolved list.
+    legacy = "rsa-sha2-512,rsa-sha2-256,ssh-ed25519,ssh-rsa"
+    contexts = (
+        context("Match User legacy", "user=legacy,host=localhost,addr=127.0.0.1",
+                macs=GOOD_MACS, pubkeyacceptedalgorithms=legacy),
+        context("Match Address 10.0.0.0/8", ADDR, macs=GOOD_MACS),  # the global lists
+    )  # fmt: skip
+    cfg = effective(macs=GOOD_MACS)
+    result = run("ssh.weak-crypto", sshd=cfg, sshd_contexts=contexts)
+    assert (result.status, result.reason) == (Status.FAIL, "")
+    assert result.evidence == (
+        "pubkeyacceptedalgorithms ssh-rsa in Match User legacy"
+        " (sshd -T -C user=legacy,host=localhost,addr=127.0.0.1): RSA signatures with SHA-1",
+    )
+    assert [o.key for o in result.objects] == ["pubkey-algorithm:ssh-rsa"]
+
+
+def test_an_algorithm_weak_globally_and_in_a_context_is_one_object() -> None:
+    contexts = (
+        context("Match User legacy", DEPLOY, macs=GOOD_MACS, pubkeyacceptedalgorithms="ssh-rsa"),
+    )
+    cfg = effective(macs=GOOD_MACS, pubkeyacceptedalgorithms="ssh-rsa,ssh-ed25519")
+    result = run("ssh.weak-crypto", sshd=cfg, sshd_contexts=contexts)
+    assert [o.key for o in result.objects] == ["pubkey-algorithm:ssh-rsa"]
+    assert result.evidence == (f"pubkeyacceptedalgorithms ssh-rsa {T}: RSA signatures with SHA-1",)
+
+
+def test_host_based_list_of_a_context_that_turns_host_based_on() -> None:
+    contexts = (context("Match Host trusted", DEPLOY, macs=GOOD_MACS, hostbasedauthentication="yes",
+                        hostbasedacceptedalgorithms="ssh-ed25519,ssh-dss"),)  # fmt: skip
+    cfg = effective(macs=GOOD_MACS)
+    result = run("ssh.weak-crypto", sshd=cfg, sshd_contexts=contexts)
+    assert result.evidence == (
+        f"hostbasedacceptedalgorithms ssh-dss in Match Host trusted (sshd -T -C {DEPLOY}):"
+        " DSA (1024-bit, SHA-1)",
+    )
+
+
+def test_weak_crypto_contexts_not_judged_are_never_a_pass() -> None:
+    cfg = effective(macs=GOOD_MACS)
+    result = run("ssh.weak-crypto", sshd=cfg, sshd_contexts=FAILED_CONTEXTS)
+    assert result.status == Status.UNKNOWN
+    assert result.reason == (
+        "the global settings pass; not judged: "
+        f"Match User deploy (sshd -T -C {DEPLOY} failed); "
+        f"Match Address 10.0.0.0/8 (sshd -T -C {ADDR} failed)"
+    )
+    unread = run("ssh.weak-crypto", sshd=cfg, sshd_contexts=Unknown("exit status 1"))
+    assert (unread.status, unread.reason) == (
+        Status.UNKNOWN,
+        "the global settings pass; not judged: the Match contexts (exit status 1)",
+    )
+    failing = run("ssh.weak-crypto", sshd=effective(), sshd_contexts=FAILED_CONTEXTS[:1])
+    assert failing.status == Status.FAIL
+    assert failing.reason == f"also not judged: Match User deploy (sshd -T -C {DEPLOY} failed)"
+
+
+LEGACY_NONCE = "9495b7a7afeb483664b915a6"
+LEGACY = "user=legacy,host=localhost,addr=127.0.0.1"
+
+
+def test_debian_11_ssh_rsa_removed_globally_but_back_for_one_user() -> None:
+    # Captured on old1: `HostKeyAlgorithms -ssh-rsa*`, `PubkeyAcceptedKeyTypes -ssh-rsa*` in
+    # a drop-in, then `Match User legacy` / `PubkeyAcceptedKeyTypes +ssh-rsa`, which appends
+    # to the compiled-in default (with ssh-rsa-cert-v01 in it), not to the global list.
+    result = run(
+        "ssh.weak-crypto",
+        sshd=parse_sshd_t(fixture("openssh-8.4-legacy-match.txt")),
+        sshd_contexts=parse_sshd_contexts(
+            fixture("openssh-8.4-legacy-match-contexts.txt"), LEGACY_NONCE
+        ),
+    )
+    assert (result.status, result.reason) == (Status.FAIL, "")
+    assert result.evidence[4:] == (
+        f"pubkeyacceptedalgorithms ssh-rsa-cert-v01@openssh.com in Match User legacy"
+        f" (sshd -T -C {LEGACY}): RSA certificates signed with SHA-1",
+        f"pubkeyacceptedalgorithms ssh-rsa in Match User legacy (sshd -T -C {LEGACY}):"
+        " RSA signatures with SHA-1",
+    )
+    assert [o.key for o in result.objects] == [
+        *DEFAULT_WEAK_MACS,
+        "pubkey-algorithm:ssh-rsa-cert-v01@openssh.com",
+        "pubkey-algorithm:ssh-rsa",
+    ]
+
+
+def test_ssh_rsa_back_in_a_match_block_found_in_the_files_without_root() -> None:
+    # The same host without sudo: sshd_config parsed, `sshd -T -C` not run. The global
+    # `-ssh-rsa*` lists change the unknown default; the Match block's `+ssh-rsa` adds ssh-rsa.
+    text = fixture("openssh-8.4-legacy-match-files.txt")
+    result = run(
+        "ssh.weak-crypto",
+        meta=meta("OpenSSH_8.4"),
+        sshd=parse_sshd_config(text, LEGACY_NONCE),
+        sshd_contexts=Unknown("sshd_contexts: exit status 1"),
+        sections=MappingProxyType({"sshd_config": Section("sshd_config", text, 0)}),
+    )
+    assert result.status == Status.FAIL
+    assert result.evidence == (
+        "pubkeyacceptedalgorithms ssh-rsa in Match User legacy"
+        f" (parsed from /etc/ssh/sshd_config:126, {PARSED_C}): RSA signatures with SHA-1",
+    )
+    assert [(o.key, o.path, o.line) for o in result.objects] == [
+        ("pubkey-algorithm:ssh-rsa", "/etc/ssh/sshd_config", 126)
+    ]
 
 
 def test_cbc_sha1_kex_and_dsa_keys_are_each_named() -> None:
@@ -710,7 +919,7 @@ def test_cbc_sha1_kex_and_dsa_keys_are_each_named() -> None:
         f"ciphers 3des-cbc {T}: CBC mode",
         f"kexalgorithms diffie-hellman-group14-sha1 {T}: SHA-1 key exchange",
         f"kexalgorithms diffie-hellman-group1-sha1 {T}: SHA-1 key exchange over a 1024-bit group",
-        f"hostkeyalgorithms ssh-dss {T}: DSA host key algorithm",
+        f"hostkeyalgorithms ssh-dss {T}: DSA (1024-bit, SHA-1)",
         f"hostkey /etc/ssh/ssh_host_dsa_key {T}: DSA host key",
     )
 
@@ -719,12 +928,18 @@ def test_weak_crypto_unknown_when_files_leave_the_defaults() -> None:
     cfg = parse_sshd_config(fixture("openssh-9.2-db1-files.txt"), "c2113f3f0e403a503db92ff4")
     result = run("ssh.weak-crypto", sshd=cfg, meta=meta("OpenSSH_9.2"))
     assert result.status == Status.UNKNOWN
-    assert result.evidence == ("hostkey not set: OpenSSH_9.2 loads no DSA key by default",)
+    assert result.evidence == (
+        "hostbasedacceptedalgorithms: not used, hostbasedauthentication off",
+        "gssapikexalgorithms: not used, gssapikeyexchange off",
+        "hostkey not set: OpenSSH_9.2 loads no DSA key by default",
+    )
     assert result.reason == (
         "ciphers is not set: sshd's compiled-in default applies;"
         " macs is not set: sshd's compiled-in default applies;"
         " kexalgorithms is not set: sshd's compiled-in default applies;"
-        " hostkeyalgorithms is not set: sshd's compiled-in default applies"
+        " hostkeyalgorithms is not set: sshd's compiled-in default applies;"
+        " pubkeyacceptedalgorithms is not set: sshd's compiled-in default applies;"
+        " casignaturealgorithms is not set: sshd's compiled-in default applies"
         " (only sshd -T, as root, shows the result)"
     )
 

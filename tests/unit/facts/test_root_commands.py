@@ -45,11 +45,19 @@ def _fnmatch_regex(pattern: str) -> str:
     return "".join(out)
 
 
-def sudo_allows(path: str, args: list[str]) -> bool:
+# The lines of each form `audit sudoers` writes: with regexes (sudo >= 1.9.10) and without
+# (--sudo-version 1.9.5). Both must admit what the script runs and refuse anything more.
+FORMS = {
+    "regex": tuple(line for cmd in ROOT_COMMANDS for line in cmd.sudoers_lines),
+    "sudo-1.9.5": tuple(line for cmd in ROOT_COMMANDS for line in cmd.old_sudo_lines()),
+}
+
+
+def sudo_allows(path: str, args: list[str], lines: tuple[str, ...] = FORMS["regex"]) -> bool:
     """Whether some sudoers line admits `path` with `args`, as sudo matches them."""
     joined = " ".join(args)
-    for cmd in ROOT_COMMANDS:
-        for line in cmd.sudoers_lines:
+    for line in lines:
+        if True:
             entry_path, _, entry_args = line.partition(" ")
             if entry_path != path:
                 continue
@@ -71,16 +79,16 @@ LIST = ["/home/a/.ssh", "-mindepth", "1", "-maxdepth", "1", "-print0"]
 STAT_DIRS = ["-c", "%a|%U|%G|%F|%n", "--", "/root/.ssh", "/home/a/.ssh", "/var/lib/x/.ssh"]
 
 
-def _script_find(needle: str) -> list[str]:
-    """The arguments of the script's `root find ... NEEDLE ...` line, roots /etc /usr."""
+def _script_find(needle: str, roots: tuple[str, ...]) -> list[str]:
+    """The arguments of the script's `root find ... NEEDLE ...` line, with `roots`."""
     built = build_script(become=True, nonce="n").script
     line = next(t for t in built.splitlines() if "root find" in t and needle in t)
     words = shlex.split(line.split("root find", 1)[1].split("</dev/null", 1)[0])
-    return ["/etc", "/usr", *words[1:]]  # "$@": the roots
+    return [*roots, *words[1:]]  # "$@": the roots
 
 
-WALK = _script_find("-perm -0002")
-ENV_SEARCH = _script_find(".env")
+WALK = _script_find("-perm -0002", ("/etc", "/usr"))
+ENV_SEARCH = _script_find(".env", ("/srv", "/home"))  # two of the default app_dirs
 
 
 @pytest.mark.parametrize(
@@ -105,11 +113,12 @@ ENV_SEARCH = _script_find(".env")
         (("/usr/bin/find",), ENV_SEARCH),
     ],
 )
+@pytest.mark.parametrize("form", FORMS)
 def test_every_path_a_distribution_installs_is_allowed(
-    paths: tuple[str, ...], args: list[str]
+    paths: tuple[str, ...], args: list[str], form: str
 ) -> None:
     for path in paths:
-        assert sudo_allows(path, args), f"{path} {shlex.join(args)}"
+        assert sudo_allows(path, args, FORMS[form]), f"{path} {shlex.join(args)}"
 
 
 @pytest.mark.parametrize(
@@ -137,11 +146,23 @@ def test_every_path_a_distribution_installs_is_allowed(
         ("/usr/bin/find", [*WALK[:-1], "-exec", "id", ";"]),
         ("/usr/bin/find", ["/etc", "-xdev", "-fprint", "/tmp/x", *WALK[3:]]),
         ("/usr/bin/find", [w for w in WALK if w != "/run"]),
-        ("/usr/bin/find", ["/etc", "-L", *ENV_SEARCH[2:]]),
+        ("/usr/bin/find", ["/srv", "-L", *ENV_SEARCH[2:]]),
+        # one ~/.ssh path without a space: not a second path, an option or an expression
+        ("/usr/bin/find", ["/x", "-delete", "-mindepth", "1", "-maxdepth", "1", "-print0"]),
+        ("/usr/bin/find", ["x", "-mindepth", "1", "-maxdepth", "1", "-print0"]),
+        ("/usr/sbin/sshd", ["-T", "-C", "user=root", "-E", "/etc/passwd"]),
+        ("/usr/sbin/sshd", ["-T", "-C"]),
+        # the walks' roots are the script's own (a sudo without regexes lists them literally)
+        ("/usr/bin/find", ["/", *WALK[2:]]),
+        ("/usr/bin/find", ["/tmp", *ENV_SEARCH[2:]]),
+        ("/usr/bin/find", ["/tmp", *REDIS_LIST[1:]]),
     ],
 )
-def test_other_arguments_are_refused(path: str, args: list[str]) -> None:
-    assert not sudo_allows(path, args)
+@pytest.mark.parametrize("form", FORMS)
+def test_other_arguments_are_refused(path: str, args: list[str], form: str) -> None:
+    if form == "regex" and args[0] in ("/", "/tmp"):
+        return  # the regex form admits any root (paths only): the old form lists them
+    assert not sudo_allows(path, args, FORMS[form])
 
 
 def test_sudoers_literal_escapes_every_wildcard() -> None:

@@ -57,6 +57,35 @@ def test_openssh_9_2_effective_settings(name: str, root: str, password: str) -> 
     assert cfg.origins["permitrootlogin"] == "sshd -T"
 
 
+def test_openssh_8_4_old_list_names_read_as_the_new_ones() -> None:
+    # OpenSSH 8.5 renamed PubkeyAcceptedKeyTypes / HostbasedAcceptedKeyTypes; Debian 11's
+    # 8.4 prints the old names, 10.0 the new ones: the checks read one keyword for both.
+    old = parse_sshd_t(fixture("openssh-8.4-debian11-old1.txt"))
+    new = parse_sshd_t(fixture("openssh-10.0-debian13-new1.txt"))
+    for cfg in (old, new):
+        assert "pubkeyacceptedkeytypes" not in cfg.values
+        assert "hostbasedacceptedkeytypes" not in cfg.values
+        assert len(cfg.values["pubkeyacceptedalgorithms"]) == 1
+        assert len(cfg.values["hostbasedacceptedalgorithms"]) == 1
+    old_list = (old.get("pubkeyacceptedalgorithms") or "").split(",")
+    assert (old_list[0], old_list[-1]) == ("ecdsa-sha2-nistp256-cert-v01@openssh.com", "ssh-rsa")
+    assert "ssh-rsa" not in (new.get("pubkeyacceptedalgorithms") or "").split(",")
+
+
+def test_old_list_names_in_the_files_are_the_same_keyword() -> None:
+    # sshd takes the first value of an option under either of its names.
+    text = (
+        f"@@{DB1_NONCE} FILE /etc/ssh/sshd_config\n"
+        "PubkeyAcceptedKeyTypes +ssh-rsa\n"
+        "PubkeyAcceptedAlgorithms ssh-ed25519\n"
+        "HostbasedAcceptedKeyTypes ssh-ed25519\n"
+    )
+    cfg = parse_sshd_config(text, DB1_NONCE)
+    assert cfg.values["pubkeyacceptedalgorithms"] == ("+ssh-rsa",)
+    assert cfg.origins["pubkeyacceptedalgorithms"] == "/etc/ssh/sshd_config:1"
+    assert cfg.get("hostbasedacceptedalgorithms") == "ssh-ed25519"
+
+
 def test_openssh_9_2_prints_prohibit_password_as_without_password() -> None:
     contexts = parse_sshd_contexts(fixture("openssh-9.2-match-contexts.txt"), MATCH_NONCE)
     assert contexts[1].config is not None

@@ -97,3 +97,29 @@ def test_ssh_files_asks_root_once_whatever_the_number_of_users(
     # and the private-key test as each owner (asked once whether sudo allows it): 34 in all
     # before batching, one stat per account
     assert len(calls) <= 1 + 2 * 2 + 1 + 2, calls
+
+
+@pytest.mark.parametrize("uid", ["1000", "0"])
+def test_meta_records_sudo_version_unprivileged(tmp_path: Path, uid: str) -> None:
+    # `sudo -V` (never `sudo -n`: it asks nothing and runs nothing) for a login user that is
+    # not root, so the auditor can tell a sudo without sudoers regexes (before 1.9.10)
+    from .test_files_script import run_function
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    sudo = bindir / "sudo"
+    sudo.write_text(
+        f'#!/bin/sh\necho "$*" >>{bindir}/calls\n'
+        '[ "$1" = -V ] && printf "Sudo version 1.9.5p2\\nSudoers policy plugin version 1.9.5p2\\n"\n'
+    )
+    sudo.chmod(0o755)
+    out, rc, _ = run_function(
+        "meta", tmp_path, ["dash"], before=f"PATH={bindir}:$PATH; HA_UID={uid}"
+    )
+    assert rc == 0
+    if uid == "0":
+        assert "sudo_version=" not in out
+        assert _calls(bindir) == []
+    else:
+        assert "sudo_version=Sudo version 1.9.5p2\n" in out
+        assert _calls(bindir) == ["-V"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,12 +27,14 @@ from hardaudit.checks.evaluators import (
     need,
     reads,
     register,
+    sshd_context_origin,
     sshd_contexts,
     sshd_origin,
     verdict,
 )
 from hardaudit.checks.model import Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import Absent, HostFacts, SshdConfig, SshdContext, Unknown
+from hardaudit.facts.parsers.sshd import canonical_keyword
 
 # --- ssh.protocol ------------------------------------------------------------------------------
 
@@ -300,15 +302,31 @@ def ssh_rate_limit(check: Check, facts: HostFacts, variables: Mapping[str, Any])
 _DSA_KEY = re.compile(r"(?<!ec)dsa_", re.IGNORECASE)
 # OpenSSH 7.7 dropped ssh_host_dsa_key from the host keys loaded when none is configured.
 _NO_DEFAULT_DSA_KEY = (7, 7)
-# Object key prefix per sshd keyword: one object per weak algorithm (`cipher:3des-cbc`).
+# Object key prefix per sshd keyword: one object per weak algorithm (`cipher:3des-cbc`). The
+# parsers read OpenSSH 8.4's *acceptedkeytypes names as the 8.5 *acceptedalgorithms ones.
 _ALGORITHM_KINDS = {
     "ciphers": "cipher",
     "macs": "mac",
     "kexalgorithms": "kex",
     "hostkeyalgorithms": "hostkey-algorithm",
     "pubkeyacceptedalgorithms": "pubkey-algorithm",
-    "pubkeyacceptedkeytypes": "pubkey-algorithm",
     "casignaturealgorithms": "ca-algorithm",
+    "hostbasedacceptedalgorithms": "hostbased-algorithm",
+    "gssapikexalgorithms": "gss-kex",
+}
+# Lists sshd only uses when a method that is off by default is on: a weak name in them is
+# not offered to anyone until then (the check says so rather than failing).
+_USED_WHEN = {
+    "hostbasedacceptedalgorithms": "hostbasedauthentication",
+    "gssapikexalgorithms": "gssapikeyexchange",
+}
+# Lists that not every sshd has (older releases, or no distribution GSSAPI key exchange
+# patch): absent from `sshd -T`, there is nothing to judge. Every sshd -T prints the others.
+_NOT_EVERYWHERE = {
+    "pubkeyacceptedalgorithms",
+    "casignaturealgorithms",
+    "hostbasedacceptedalgorithms",
+    "gssapikexalgorithms",
 }
 
 
@@ -317,8 +335,11 @@ def algorithm_key(keyword: str, name: str) -> str:
 
     >>> algorithm_key("macs", "hmac-sha1")
     'mac:hmac-sha1'
+    >>> algorithm_key("PubkeyAcceptedKeyTypes", "ssh-rsa")
+    'pubkey-algorithm:ssh-rsa'
     """
-    return f"{_ALGORITHM_KINDS.get(keyword.lower(), keyword.lower())}:{name}"
+    keyword = canonical_keyword(keyword)
+    return f"{_ALGORITHM_KINDS.get(keyword, keyword)}:{name}"
 
 
 def _weak_crypto_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
@@ -326,42 +347,83 @@ def _weak_crypto_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
         check_mapping(patterns, f"params.weak.{keyword}")
 
 
-@register("ssh_weak_crypto", required=("weak",), check_params=_weak_crypto_params)
+def _list_used(cfg: SshdConfig, keyword: str) -> bool:
+    """False when `keyword` is a list of a method that this configuration leaves off."""
+    method = _USED_WHEN.get(keyword)
+    return method is None or (cfg.get(method) or "no").lower() == "yes"
+
+
+def _list_names(value: str) -> tuple[list[str], bool]:
+    """(the algorithm names a list adds, whether it changes sshd's compiled-in default).
+
+    In sshd_config, +list appends to, -list removes from, ^list prepends to the default.
+    """
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if names and names[0][:1] in "+-^":
+        return ([] if names[0][0] == "-" else [names[0][1:], *names[1:]]), True
+    return names, False
+
+
+@register(
+    "ssh_weak_crypto",
+    required=("weak",),
+    check_params=_weak_crypto_params,
+    implied_facts=reads("sshd", "sshd_contexts"),
+)
 def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
-    """No algorithm of sshd's ciphers, MACs, key exchanges or host key algorithms matches a
-    weak pattern, and no host key is a DSA key. Evidence names each offending algorithm.
+    """No algorithm of any list sshd judges algorithms by (ciphers, MACs, key exchanges, host
+    key, public key, CA signature, host-based and GSSAPI key exchange algorithms) matches a
+    weak pattern, globally or in a Match context, and no host key is a DSA key. Evidence
+    names each offending algorithm; the object is the algorithm, wherever it is enabled.
 
     params: weak {keyword: {fnmatch pattern: why it is weak}}, e.g.
-    {macs: {"hmac-sha1*": "SHA-1 MAC"}}.
+    {macs: {"hmac-sha1*": "SHA-1 MAC"}}. Host-based and GSSAPI key exchange lists count
+    only where HostbasedAuthentication / GSSAPIKeyExchange is yes.
     """
     cfg = need(facts.sshd)
-    weak: Mapping[str, Mapping[str, str]] = check.params["weak"]
+    weak = {canonical_keyword(k): v for k, v in check.params["weak"].items()}
     bad: list[str] = []
     good: list[str] = []
     undecided: list[str] = []
     objects: list[FindingObject] = []
-    for keyword, patterns in weak.items():
+    seen: set[str] = set()
+
+    def offend(keyword: str, names: list[str], where: str, origin: str, context: str) -> int:
+        count = 0
+        for name in names:
+            pattern, why = _first_match(name, weak[keyword])
+            key = algorithm_key(keyword, name)
+            if not pattern or key in seen:
+                continue
+            seen.add(key)
+            bad.append(f"{keyword} {name}{context} ({where}): {why}")
+            objects.append(at_origin(key, origin))
+            count += 1
+        return count
+
+    judged: dict[str, str] = {}  # keyword -> the global value judged
+    for keyword in weak:
         value = cfg.get(keyword)
         where = sshd_origin(cfg, keyword)
+        if value is None and cfg.effective and keyword in _NOT_EVERYWHERE:
+            good.append(f"{keyword}: this sshd has no such setting (not in sshd -T)")
+            continue
+        if not _list_used(cfg, keyword):
+            method = _USED_WHEN[keyword]
+            state = cfg.get(method)
+            how = f"{method} {state} ({sshd_origin(cfg, method)})" if state else f"{method} off"
+            good.append(f"{keyword}: not used, {how}")
+            continue
         if value is None or cfg.origins.get(keyword) == "default":
             undecided.append(f"{keyword} is not set: sshd's compiled-in default applies")
             continue
-        names = [n.strip() for n in value.split(",") if n.strip()]
-        # In sshd_config, +list appends to, -list removes from, ^list prepends to the default.
-        if names and names[0][:1] in "+-^":
+        names, relative = _list_names(value)
+        if relative:
             undecided.append(f"{keyword} {value} ({where}) changes sshd's compiled-in default")
-            names = [] if names[0][0] == "-" else [names[0][1:], *names[1:]]
-        offending = [
-            (name, f"{keyword} {name} ({where}): {why}")
-            for name in names
-            for pattern, why in [_first_match(name, patterns)]
-            if pattern
-        ]
-        bad.extend(text for _, text in offending)
-        origin = cfg.origins.get(keyword, "")
-        objects.extend(at_origin(algorithm_key(keyword, name), origin) for name, _ in offending)
-        if not offending and names:
+        judged[keyword] = value
+        if not offend(keyword, names, where, cfg.origins.get(keyword, ""), "") and names:
             good.append(f"{keyword} ({where}): no weak algorithm among {len(names)}")
+    unjudged = _weak_crypto_contexts(facts, cfg, weak, judged, offend)
     keys = cfg.values.get("hostkey", ())
     if keys:
         dsa = [k for k in keys if _DSA_KEY.search(k.rsplit("/", 1)[-1])]
@@ -378,14 +440,54 @@ def ssh_weak_crypto(check: Check, facts: HostFacts, variables: Mapping[str, Any]
         else:
             undecided.append("hostkey is not set and the OpenSSH version is unknown or < 7.7")
     if bad:
-        return failure(bad, objects)
+        reason = f"also not judged: {'; '.join(unjudged)}" if unjudged else ""
+        return failure(bad, objects, reason=reason)
     if undecided:
         return Outcome(
             Status.UNKNOWN,
             tuple(good),
             reason="; ".join(undecided) + " (only sshd -T, as root, shows the result)",
         )
+    if unjudged:
+        return Outcome(
+            Status.UNKNOWN,
+            tuple(good),
+            reason=f"the global settings pass; not judged: {'; '.join(unjudged)}",
+        )
     return Outcome(Status.PASS, tuple(good))
+
+
+def _weak_crypto_contexts(
+    facts: HostFacts,
+    cfg: SshdConfig,
+    weak: Mapping[str, Mapping[str, str]],
+    judged: Mapping[str, str],
+    offend: Callable[[str, list[str], str, str, str], int],
+) -> list[str]:
+    """Judge the lists a Match block can change (public key, CA signature and host-based
+    algorithms; the others are global-only and come out equal); the contexts not judged."""
+    found = sshd_contexts(facts)
+    if isinstance(found, Unknown):
+        return [f"the Match contexts ({found.reason})"]
+    unjudged = []
+    for context in found if isinstance(found, tuple) else ():
+        if context.config is None:
+            unjudged.append(f"{context.match} (sshd -T -C {context.spec} failed)")
+            continue
+        for keyword in weak:
+            value = context.config.get(keyword)
+            if not _list_used(context.config, keyword):
+                continue
+            if value == cfg.get(keyword) and (keyword in judged or _list_used(cfg, keyword)):
+                continue  # the global value, judged (or left undecided) above
+            if value is None:  # only parsed files leave a list unset
+                unjudged.append(f"{keyword} in {context.match} (sshd's compiled-in default)")
+                continue
+            names, _ = _list_names(value)
+            where = sshd_context_origin(context, keyword)
+            origin = context.config.origins.get(keyword, "")
+            offend(keyword, names, where, origin, f" in {context.match}")
+    return unjudged
 
 
 def _first_match(name: str, patterns: Mapping[str, str]) -> tuple[str, str]:

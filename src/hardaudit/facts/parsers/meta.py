@@ -31,4 +31,5 @@ def parse_meta(text: str) -> Meta:
         hostname=values.get("hostname", ""),
         tools=frozenset(values.get("tools", "").split()),
         sshd_version=values.get("sshd_version", ""),
+        sudo_version=values.get("sudo_version", "")[:200],
     )

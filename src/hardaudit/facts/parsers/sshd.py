@@ -33,7 +33,22 @@ SSHD_DEFAULTS: dict[str, str] = {
 # Keywords whose every occurrence counts (sshd accumulates them) rather than the first one.
 _MULTI = {"hostkey", "hostcertificate", "include", "listenaddress", "port", "acceptenv"}
 _MULTI |= {"subsystem", "setenv", "allowusers", "allowgroups", "denyusers", "denygroups"}
-_ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication"}
+# Old names sshd still accepts, read as the current keyword. OpenSSH 8.5 renamed the
+# *acceptedkeytypes lists; OpenSSH 8.4 (Debian 11) `sshd -T` prints the old names.
+_ALIASES = {
+    "challengeresponseauthentication": "kbdinteractiveauthentication",
+    "pubkeyacceptedkeytypes": "pubkeyacceptedalgorithms",
+    "hostbasedacceptedkeytypes": "hostbasedacceptedalgorithms",
+}
+
+
+def canonical_keyword(keyword: str) -> str:
+    """The keyword as the parsers store it: lower case, an old alias read as its new name.
+
+    >>> canonical_keyword("PubkeyAcceptedKeyTypes")
+    'pubkeyacceptedalgorithms'
+    """
+    return _ALIASES.get(keyword.lower(), keyword.lower())
 
 
 def parse_sshd_t(text: str) -> SshdConfig:

@@ -28,6 +28,12 @@ meta() {
   _t=
   for _x in __TOOLS__; do if has "$_x"; then _t="$_t $_x"; fi; done
   echo "tools=$_t"
+  # sudo's version (`sudo -V`, unprivileged: it asks nothing): sudo before 1.9.10 reads no
+  # regexes in sudoers, so the auditor can say which `audit sudoers` form the host needs.
+  if [ "$HA_UID" != 0 ] && has sudo; then
+    _v=$(tmo sudo -V 2>/dev/null </dev/null)
+    echo "sudo_version=${_v%%"$_nl"*}"
+  fi
   if has sshd; then
     # OpenSSH_<version> from `sshd -V`, else `ssh -V`, cut out by the shell
     _v=$(sshd -V 2>&1 </dev/null)

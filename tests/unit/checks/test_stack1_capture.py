@@ -1,0 +1,156 @@
+"""The whole pipeline on the real facts output of the lab's stack1 (issue 10), without a lab.
+
+tests/fixtures/replay/captures/stack1.json was recorded from the lab with
+`audit run -i <lab inventory> -l stack1 --capture-dir DIR`: Debian 12 with its own dockerd,
+the docker-compose (v1) project `shop` from /srv/shop/docker-compose.yml, and Debian's
+podman installed beside docker (no podman container runs). `audit run --replay-dir` on it
+must give every check the letter tests/lab/test_stack_e2e.py pins on the live host, with
+the same compose names and the same single slip (the mail catcher's 8025).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardaudit.cli import main
+from hardaudit.facts.build import PODMAN_NOTE
+from tests.lab.audit_cli import AuditRun, status_differences
+from tests.lab.test_stack_e2e import COMPOSE_FILE, EXPECTED, HOSTS, SERVICES
+
+CAPTURES = Path(__file__).parents[2] / "fixtures" / "replay" / "captures"
+# stack1's entry in lab/inventory.yml, with the inventory-wide vars it inherits
+INVENTORY = """\
+all:
+  vars:
+    ansible_become: true
+    allowed_ports: [22]
+  children:
+    stacks:
+      hosts:
+        stack1:
+          allowed_ports: [22, 443]
+"""
+
+
+def replay(tmp_path: Path, captures: Path = CAPTURES) -> tuple[int, dict[str, Any]]:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(INVENTORY)
+    out = tmp_path / "out"
+    argv = ["run", "-i", str(inventory), "--replay-dir", str(captures)]
+    code = main([*argv, "--output-dir", str(out), "--no-history", "-q"])
+    return code, json.loads((out / "report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """stack1's capture replayed once for the tests that only read the report."""
+    code, replayed = replay(tmp_path_factory.mktemp("stack1"))
+    assert code == 1  # checks failed; the host itself was audited
+    return replayed
+
+
+def finding(report: dict[str, Any], check: str) -> dict[str, Any]:
+    (host,) = report["hosts"]
+    return next(f for f in host["findings"] if f["check"] == check)
+
+
+def objects(report: dict[str, Any], check: str) -> list[tuple[str, str]]:
+    return [(o["key"], o.get("path", "")) for o in finding(report, check).get("objects", [])]
+
+
+def test_the_capture_gives_every_check_the_letter_pinned_on_the_live_stack1(
+    report: dict[str, Any],
+) -> None:
+    (host,) = report["hosts"]
+    assert (host["name"], host["status"]) == ("stack1", "ok")
+    run = AuditRun(1, "", "", 0.0, report)
+    differences = status_differences(run, HOSTS, EXPECTED)  # a check added or lost too
+    assert not differences, differences
+
+
+def test_only_the_mail_catchers_8025_is_flagged_and_named_by_its_compose_service(
+    report: dict[str, Any],
+) -> None:
+    assert objects(report, "fw.container-bypass") == [
+        ("container:shop_mailcatcher_1/tcp/0.0.0.0:8025", COMPOSE_FILE)
+    ]
+    (line,) = finding(report, "fw.container-bypass")["evidence"]
+    assert line.startswith("shop_mailcatcher_1 (hardaudit-lab-base:"), line
+    assert line.endswith(
+        f"), compose project shop, service mailcatcher ({COMPOSE_FILE}): 0.0.0.0:8025 -> "
+        "8025/tcp on all addresses, not in allowed_ports [22, 443]"
+    ), line
+    assert objects(report, "net.exposed-ports") == [("tcp/0.0.0.0:8025", "")]
+    assert finding(report, "net.exposed-ports")["evidence"] == [
+        "tcp 0.0.0.0:8025 (docker-proxy) not in allowed_ports [22, 443]"
+    ]
+
+
+def test_every_service_is_named_and_the_worker_that_drops_root_passes(
+    report: dict[str, Any],
+) -> None:
+    evidence = finding(report, "ctr.non-root")["evidence"]
+    pattern = re.compile(r"(shop_\w+_1) \(.*?\), (compose project [^)]*\))")
+    origin = dict(m.groups() for m in map(pattern.match, evidence) if m)
+    assert origin == {
+        f"shop_{s}_1": f"compose project shop, service {s} ({COMPOSE_FILE})" for s in SERVICES
+    }
+    (worker,) = [line for line in evidence if line.startswith("shop_worker_1 ")]
+    assert worker.endswith("process runs as uid 1000; no USER in config"), worker
+
+
+def test_database_and_redis_stay_on_their_compose_network(report: dict[str, Any]) -> None:
+    assert finding(report, "net.db-exposed")["evidence"] == [
+        f"container shop_db_1 (hardaudit-lab-base:38c7a4862f35), compose project shop, "
+        f"service db ({COMPOSE_FILE}): 5432/tcp: PostgreSQL not published (reachable on its "
+        "container networks only)",
+        f"container shop_redis_1 (hardaudit-lab-base:38c7a4862f35), compose project shop, "
+        f"service redis ({COMPOSE_FILE}): 6379/tcp: Redis not published (reachable on its "
+        "container networks only)",
+    ]
+
+
+def test_podman_beside_docker_is_a_note_and_dockers_containers_are_judged(
+    report: dict[str, Any],
+) -> None:
+    (host,) = report["hosts"]
+    assert host["notes"] == [PODMAN_NOTE]
+    assert finding(report, "ctr.non-root")["status"] == "pass"
+
+
+def test_the_same_host_with_podman_and_without_docker_has_its_container_checks_unknown(
+    tmp_path: Path,
+) -> None:
+    """stack1's capture as the facts script prints it where `docker` is not installed and
+    podman is: podman's containers are not read, so the container checks are unknown
+    (never skipped as "no engine") and the note says why."""
+    data = json.loads((CAPTURES / "stack1.json").read_text())
+    nonce, stdout = data["nonce"], data["stdout"]
+    assert " docker podman " in stdout
+    stdout = stdout.replace(" docker podman ", " podman ", 1)
+    body = re.compile(rf"(@@{nonce} BEGIN containers cap=\d+\n).*?(\n@@{nonce} END containers) rc=0",
+                      re.S)  # fmt: skip
+    stdout, replaced = body.subn(r"\1\2 rc=127", stdout)
+    assert replaced == 1
+    marker = f"@@{nonce} BEGIN containers\n"
+    assert marker in data["stderr"]
+    stderr = data["stderr"].replace(marker, f"{marker}docker not installed\n", 1)
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    (captures / "stack1.json").write_text(json.dumps({**data, "stdout": stdout, "stderr": stderr}))
+    _, report = replay(tmp_path, captures)
+    (host,) = report["hosts"]
+    assert host["status"] == "ok"
+    assert PODMAN_NOTE in host["notes"]
+    reads_containers = {c for c in EXPECTED if c.startswith("ctr.") and c != "ctr.daemon-tcp"}
+    reads_containers |= {"fw.container-bypass", "net.db-exposed"}
+    run = AuditRun(0, "", "", 0.0, report)
+    assert (
+        status_differences(run, HOSTS, {**EXPECTED, **dict.fromkeys(reads_containers, "U")}) == {}
+    )
+    assert finding(report, "ctr.non-root")["reason"] == f"docker is not installed; {PODMAN_NOTE}"
