@@ -7,6 +7,7 @@ UNKNOWN with their reason, Absent gives SKIP: a missing fact is never a pass.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ from hardaudit.facts.model import (
     Absent,
     Container,
     FileStat,
+    FirewallState,
     HostFacts,
+    Ipv6State,
+    ListeningSocket,
     SshdConfig,
     SshdContext,
     SshFiles,
@@ -734,14 +738,69 @@ def _publishers(containers: object) -> dict[tuple[str, int], str]:
     }
 
 
-@register("listeners_allowed", optional=("var",), check_params=declared_var("var", "allowed_ports"))
+def _socket_families(s: ListeningSocket) -> tuple[str, ...]:
+    """The address families a listening socket accepts connections over: an IPv6 wildcard
+    may be dual-stack (IPV6_V6ONLY is not visible in ss), so it counts for both."""
+    text = s.address.split("%", 1)[0]
+    if text in ("*", "", "::"):
+        return ("ipv4", "ipv6")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return ("ipv4", "ipv6")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return ("ipv6",)
+    return ("ipv4",)
+
+
+def firewall_closes(s: ListeningSocket, facts: HostFacts) -> str:
+    """The input chains that drop or reject every new connection to `s` from the network,
+    for each address family the socket accepts ("" when not proven for all of them). IPv6
+    does not count when the host has it off."""
+    firewall = facts.firewall
+    if not isinstance(firewall, FirewallState):
+        return ""
+    families = _socket_families(s)
+    if isinstance(facts.ipv6, Ipv6State) and facts.ipv6.disabled and "ipv4" in families:
+        families = ("ipv4",)
+    chains = [firewall.blocked_by(s.proto, s.port, family) for family in families]
+    if not all(chains):
+        return ""
+    return ", ".join(dict.fromkeys(chains))
+
+
+def _published_note(s: ListeningSocket, facts: HostFacts) -> str:
+    firewall = facts.firewall
+    if isinstance(firewall, FirewallState) and any(
+        firewall.published(s.proto, s.port, family) for family in _socket_families(s)
+    ):
+        return " (a DNAT/REDIRECT rule translates this port: input chains cannot close it)"
+    return ""
+
+
+@register(
+    "listeners_allowed",
+    optional=("var", "firewall_var"),
+    check_params=declared_var("var", "allowed_ports"),
+)
 def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> Outcome:
     """Every socket listening on a non-loopback address has a port in the allow-list variable.
 
-    params: var (default "allowed_ports"); entries are ports (22) or port/proto ("53/udp").
+    A socket whose port the host firewall closes still fails (it listens beyond loopback: the
+    catalog's rule, and one firewall change away from exposed), with the closing chain named;
+    where the inventory sets the boolean variable `firewall_var` (default
+    "exposed_ports_trust_firewall") true, it passes instead: the host is then judged by what
+    its firewall lets in. The firewall's verdict per port comes from the kernel's ruleset
+    (fact `firewall`): a socket counts as closed only when every path through an input chain
+    ends in a drop or reject for a new connection from any address, for each family the
+    socket listens on, and no DNAT/REDIRECT rule translates the port.
+    params: var (default "allowed_ports"); entries are ports (22) or port/proto ("53/udp");
+    firewall_var (default "exposed_ports_trust_firewall").
     """
     sockets = need(facts.listeners)
     var = str(check.params.get("var", "allowed_ports"))
+    firewall_var = str(check.params.get("firewall_var", "exposed_ports_trust_firewall"))
+    trust = flag(variables, firewall_var)
     allowed = list(variables.get(var) or [])
     exposed = [s for s in sockets if not s.loopback]
     evidence: list[str] = []
@@ -752,11 +811,24 @@ def listeners_allowed(check: Check, facts: HostFacts, variables: Mapping[str, An
         where = f"{s.proto} {s.address}:{s.port}" + (f" ({s.process})" if s.process else "")
         if _port_allowed(s.proto, s.port, allowed):
             evidence.append(f"{where} allowed")
+            continue
+        closed = firewall_closes(s, facts)
+        if closed and trust:
+            evidence.append(
+                f"{where} not in {var} {allowed}, but closed by the firewall ({closed}; "
+                f"{firewall_var}: true)"
+            )
+            continue
+        if closed:
+            note = f"; closed by the firewall ({closed}), still listening beyond loopback"
         else:
-            by = publishers.get((s.proto, s.port), "")
-            bad.append(f"{where} not in {var} {allowed}" + (f"; published by {by}" if by else ""))
-            objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
+            note = _published_note(s, facts)
+        by = publishers.get((s.proto, s.port), "")
+        bad.append(f"{where} not in {var} {allowed}{note}" + (f"; published by {by}" if by else ""))
+        objects.append(finding_object(socket_key(s.proto, s.address, s.port)))
     if bad:
+        if isinstance(facts.firewall, Unknown):
+            bad.append(f"(the firewall could not be read: {facts.firewall.reason})")
         return failure(bad, objects)
     return Outcome(Status.PASS, tuple(evidence) or ("no socket listens beyond loopback",))
 
@@ -778,7 +850,21 @@ def firewall_enabled(check: Check, facts: HostFacts, variables: Mapping[str, Any
             Status.PASS, (f"inbound filtering for {' and '.join(families)}", *state.evidence)
         )
     return failure(
-        ("no inbound filtering: no input chain drops or rejects anything", *state.evidence)
+        (
+            "no inbound filtering: no input chain drops or rejects anything",
+            *state.evidence,
+            *nat_is_no_firewall(state),
+        )
+    )
+
+
+def nat_is_no_firewall(state: FirewallState) -> tuple[str, ...]:
+    """Evidence for a host whose only rules translate addresses (a container engine's)."""
+    if not state.nat:
+        return ()
+    return (
+        "NAT rules are not a firewall: " + "; ".join(state.nat) + ": they rewrite addresses "
+        "(DNAT publishes a port, MASQUERADE/SNAT rewrite sources) and drop or reject nothing",
     )
 
 

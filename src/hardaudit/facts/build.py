@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -36,8 +36,12 @@ from hardaudit.facts.parsers.files import (
     parse_world_writable,
 )
 from hardaudit.facts.parsers.firewall import (
+    IPV4,
+    IPV6,
     NO_FILTER,
+    FamilyFilter,
     add_iptables,
+    is_legacy_save,
     merge,
     parse_iptables_save,
     parse_nft_json,
@@ -124,8 +128,19 @@ def _listeners(section: Section | None) -> tuple[ListeningSocket, ...] | Unknown
 
 
 def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
+    """Inbound filtering from every view of the kernel's ruleset.
+
+    nft (native tables and iptables-nft's) and the legacy x_tables backend are separate: the
+    kernel passes a packet through the input chains of both, and `iptables-save` shows only
+    the one the alternatives point at. The legacy rules are read on their own (or are what
+    iptables-save printed: its header names no backend), judged together with nft's, and a
+    host whose two backends judge inbound traffic differently says so.
+    """
     nft, ipt, ip6t = sections.get("nft"), sections.get("iptables"), sections.get("ip6tables")
-    v4, v6 = NO_FILTER, NO_FILTER
+    legacy_sections = sections.get("iptables_legacy"), sections.get("ip6tables_legacy")
+    v4, v6 = NO_FILTER, NO_FILTER  # nft's view: native tables, iptables-nft's
+    legacy = [NO_FILTER, NO_FILTER]  # the legacy backend's view, per family
+    legacy_read = [False, False]
     backends: list[str] = []
     notes: list[str] = []
     if nft is not None and nft.ok:
@@ -135,10 +150,19 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
             return Unknown(parse_failure("nft -j list ruleset: unparsable JSON", exc))
         backends.append("nftables")
     if ipt is not None and ipt.ok:
-        v4 = add_iptables(v4, parse_iptables_save(ipt.text, "ipv4"))
-        backends.append("iptables")
+        if is_legacy_save(ipt.text):
+            legacy[0] = parse_iptables_save(ipt.text, IPV4, "iptables-legacy")
+            legacy_read[0] = True
+            backends.append("iptables-legacy")
+        else:
+            v4 = add_iptables(v4, parse_iptables_save(ipt.text, IPV4))
+            backends.append("iptables")
         if ip6t is not None and ip6t.ok:
-            v6 = add_iptables(v6, parse_iptables_save(ip6t.text, "ipv6"))
+            if is_legacy_save(ip6t.text):
+                legacy[1] = parse_iptables_save(ip6t.text, IPV6, "ip6tables-legacy")
+                legacy_read[1] = True
+            else:
+                v6 = add_iptables(v6, parse_iptables_save(ip6t.text, IPV6))
         elif not v6.filters:  # IPv6 judged from nft alone: say what could not be read
             notes.append(failure_reason(ip6t, "ip6tables-save"))
     if not backends:
@@ -146,16 +170,69 @@ def _firewall(sections: Mapping[str, Section]) -> FirewallState | Unknown:
         if all(s is not None and s.rc == 127 for s in (nft, ipt)):
             return FirewallState("none", False, False, False, False, ("no nft or iptables-save",))
         return Unknown("; ".join(reasons))
-    limits = merge(v4, v6).rate_limit
+    for index, (section, tool) in enumerate(
+        zip(legacy_sections, ("iptables-legacy-save", "ip6tables-legacy-save"), strict=True)
+    ):
+        if legacy_read[index] or section is None or section.rc == 127:
+            continue  # already read through iptables-save, not gathered, or not installed
+        if not section.ok:
+            return Unknown(
+                f"legacy iptables rules could not be read: {failure_reason(section, tool)}"
+            )
+        family = IPV6 if index else IPV4
+        legacy[index] = parse_iptables_save(section.text, family, tool.removesuffix("-save"))
+        if legacy[index].input_chains and "iptables-legacy" not in backends:
+            backends.append("iptables-legacy")
+    notes.extend(_backends_disagree((v4, v6), legacy))
+    v4, v6 = merge(v4, legacy[0]), merge(v6, legacy[1])
+    both = merge(v4, v6)
     return FirewallState(
         backend="+".join(backends),
         ipv4_filters=v4.filters,
         ipv6_filters=v6.filters,
         ipv4_default_deny=v4.default_deny,
         ipv6_default_deny=v6.default_deny,
-        evidence=merge(v4, v6).evidence + tuple(notes),
-        ssh_rate_limited=bool(limits),
-        rate_limit_evidence=limits,
+        evidence=both.evidence + tuple(notes),
+        ssh_rate_limited=bool(both.rate_limit),
+        rate_limit_evidence=both.rate_limit,
+        ipv4_blocked=v4.blocked,
+        ipv6_blocked=v6.blocked,
+        nat=both.nat,
+        ipv4_published=v4.published,
+        ipv6_published=v6.published,
+    )
+
+
+def _judged(view: FamilyFilter) -> str:
+    if view.default_deny:
+        return "default deny"
+    return "filtered without default deny" if view.filters else "not filtered"
+
+
+def _backends_disagree(
+    nft: Sequence[FamilyFilter], legacy: Sequence[FamilyFilter]
+) -> tuple[str, ...]:
+    """A warning when nft and the legacy backend both have input chains and judge a family
+    differently: tools that read one backend (`nft list ruleset`, `iptables -L` through the
+    alternatives) then show half of what the kernel applies."""
+    if not any(v.input_chains for v in nft) or not any(v.input_chains for v in legacy):
+        return ()
+    views = [(_judged(n), _judged(g)) for n, g in zip(nft, legacy, strict=True)]
+    if all(a == b for a, b in views):
+        return (
+            "nft and iptables-legacy both hold input chains (the kernel applies both); "
+            "they agree: "
+            + ", ".join(f"{f} {a}" for f, (a, _) in zip(("IPv4", "IPv6"), views, strict=True)),
+        )
+    text = "; ".join(
+        f"{f}: nft {a}, iptables-legacy {b}"
+        for f, (a, b) in zip(("IPv4", "IPv6"), views, strict=True)
+        if a != b
+    )
+    return (
+        f"warning: nft and iptables-legacy rulesets disagree ({text}); the kernel applies "
+        "both, a packet must pass each: judged on both together, but `nft list ruleset` or "
+        "`iptables -L` alone shows only half",
     )
 
 

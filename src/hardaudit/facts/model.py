@@ -148,6 +148,29 @@ class FirewallState:
     evidence: tuple[str, ...] = ()
     ssh_rate_limited: bool = False  # a rule limits new connections to tcp/22
     rate_limit_evidence: tuple[str, ...] = ()
+    # Port ranges to which every new connection from the network is dropped or rejected by
+    # some input chain: (protocol, first port, last port, that chain), per family.
+    ipv4_blocked: tuple[tuple[str, int, int, str], ...] = ()
+    ipv6_blocked: tuple[tuple[str, int, int, str], ...] = ()
+    nat: tuple[str, ...] = ()  # NAT rules seen, per table: they translate, never filter
+    # Ports a DNAT/REDIRECT rule may translate, per family: (protocol, first port, last port).
+    # A published port is forwarded past the input chains: none of them proves it closed.
+    ipv4_published: tuple[tuple[str, int, int], ...] = ()
+    ipv6_published: tuple[tuple[str, int, int], ...] = ()
+
+    def published(self, proto: str, port: int, family: str) -> bool:
+        """Whether a DNAT or REDIRECT rule may translate new `proto`/`port` connections."""
+        ranges = self.ipv6_published if family == "ipv6" else self.ipv4_published
+        return any(p == proto and low <= port <= high for p, low, high in ranges)
+
+    def blocked_by(self, proto: str, port: int, family: str) -> str:
+        """An input chain that drops every new `proto`/`port` connection of `family`
+        ("ipv4", "ipv6") from the network, or "" when none is proven to (a port a DNAT rule
+        publishes is forwarded past the input chains, so never)."""
+        if self.published(proto, port, family):
+            return ""
+        ranges = self.ipv6_blocked if family == "ipv6" else self.ipv4_blocked
+        return next((c for p, low, high, c in ranges if p == proto and low <= port <= high), "")
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,14 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
     ),
     RootCommand("/usr/sbin/ip6tables-save", "ip6tables ruleset", dirs=SBIN_DIRS),
     RootCommand(
+        "/usr/sbin/iptables-legacy-save",
+        "legacy (x_tables) iptables rules, applied beside nft's (only where the kernel has them)",
+        dirs=SBIN_DIRS,
+    ),
+    RootCommand(
+        "/usr/sbin/ip6tables-legacy-save", "legacy (x_tables) ip6tables rules", dirs=SBIN_DIRS
+    ),
+    RootCommand(
         "/usr/bin/stat -c %a|%U|%G|%F -- *",
         "modes of ~/.ssh, its files and .env files (names are printed by the script, escaped)",
         "/usr/bin/stat -c '%a|%U|%G|%F' -- /root/.ssh",
@@ -385,6 +393,7 @@ TOOLS = (
     "nft",
     "iptables-save",
     "ip6tables-save",
+    "iptables-legacy-save",
     "docker",
     "podman",
     "sshd",
@@ -465,7 +474,7 @@ FACT_SECTIONS: dict[str, tuple[str, ...]] = {
     "world_writable": ("world_writable",),
     "env_files": ("env_files",),
     "listeners": ("listeners",),
-    "firewall": ("nft", "iptables", "ip6tables"),
+    "firewall": ("nft", "iptables", "ip6tables", "iptables_legacy", "ip6tables_legacy"),
     "ipv6": ("ipv6",),
     "processes": ("processes",),
     "containers": ("containers",),

@@ -4,6 +4,7 @@ firewalld's layout, every nft/iptables way to rate-limit ssh; and build's plumbi
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,16 @@ def nft(name: str) -> tuple[FamilyFilter, FamilyFilter]:
 
 def test_lab_gold_inet_table_denies_both_families_and_rate_limits_ssh() -> None:
     v4, v6 = nft("lab-gold.json")
-    assert v4 == v6
+    assert replace(v4, nat=(), published=()) == v6
+    assert v4.nat == ("nft ip nat: 4 rules (DNAT, SNAT)",)  # Docker's embedded DNS
+    assert v4.published == (("tcp", 53, 53), ("udp", 53, 53))  # its DNAT (to ports nft hides)
     assert (v4.filters, v4.default_deny) == (True, True)
+    # tcp/22 is rate-limited, not closed; every other port is closed to new connections
+    assert v4.blocked == (
+        ("tcp", 1, 21, "nft inet filter input"),
+        ("tcp", 23, 65535, "nft inet filter input"),
+        ("udp", 1, 65535, "nft inet filter input"),
+    )
     assert v4.evidence == ("nft inet filter input: policy drop",)
     assert v4.rate_limit == (
         "nft inet filter input: tcp dport 22 ct state new limit rate 10/minute accept",
@@ -44,7 +53,8 @@ def test_lab_gold_inet_table_denies_both_families_and_rate_limits_ssh() -> None:
 
 def test_lab_match1_ip_table_leaves_ipv6_unfiltered() -> None:
     v4, v6 = nft("lab-match1.json")
-    assert v4 == FamilyFilter(True, True, ("nft ip filter input: policy drop",))
+    assert (v4.filters, v4.default_deny, v4.input_chains) == (True, True, True)
+    assert v4.evidence == ("nft ip filter input: policy drop",)
     assert v6 == NO_FILTER
 
 
@@ -72,8 +82,12 @@ def test_bad_json_raises_value_error() -> None:
 
 def test_firewalld_zone_reject_is_a_default_deny_though_filter_input_accepts() -> None:
     v4, v6 = nft("firewalld-public.json")
-    assert v4 == v6
+    assert replace(v4, blocked=()) == replace(v6, blocked=())
     assert (v4.filters, v4.default_deny) == (True, True)
+    # dhcpv6-client (`ip6 daddr fe80::/64 udp dport 546 accept`) opens udp/546 for IPv6 only
+    assert ("udp", 1, 65535, "nft inet firewalld filter_INPUT") in v4.blocked
+    assert ("udp", 1, 545, "nft inet firewalld filter_INPUT") in v6.blocked
+    assert ("udp", 547, 65535, "nft inet firewalld filter_INPUT") in v6.blocked
     assert v4.evidence == (
         "nft inet firewalld filter_INPUT: policy accept, unmatched packets: reject in "
         "filter_IN_public by `reject with icmpx admin-prohibited` "

@@ -109,7 +109,12 @@ def test_a_profile_selects_its_checks_and_sets_its_variables(tmp_path: Path) -> 
 def test_the_profile_value_applies_where_the_inventory_sets_none(tmp_path: Path) -> None:
     _code, report = run(tmp_path, INVENTORY, "--profile", "web-public")
     evidence = results(report, "svc1")["net.exposed-ports"]["evidence"]
-    assert evidence == ["tcp 0.0.0.0:6379 not in allowed_ports [22, 443]"]
+    # svc1's redis is judged against the profile's list; its policy drop closing the port
+    # is named, but the listener still fails (exposed_ports_trust_firewall is not set)
+    assert evidence == [
+        "tcp 0.0.0.0:6379 not in allowed_ports [22, 443]; closed by the firewall "
+        "(nft inet filter input), still listening beyond loopback"
+    ]
     assert host_of(report, "svc1")["notes"] == []
 
 
@@ -123,9 +128,9 @@ def test_an_inventory_value_wins_over_the_profile_and_says_so(tmp_path: Path) ->
         "allowed_ports: the inventory's [22, 6379] is used, not profile web-public's [22, 443]"
     )
     # db1 has no inventory value: the profile's applies there
-    assert results(report, "db1")["net.exposed-ports"]["evidence"] == [
-        "tcp 0.0.0.0:6379 not in allowed_ports [22, 443]"
-    ]
+    evidence = results(report, "db1")["net.exposed-ports"]["evidence"]
+    assert evidence[0] == "tcp 0.0.0.0:6379 not in allowed_ports [22, 443]"
+    assert evidence[1].startswith("(the firewall could not be read: nft: exit status 1")  # no sudo
 
 
 def test_inventory_groups_assign_profiles_and_a_host_without_any_gets_every_check(

@@ -23,6 +23,7 @@ from hardaudit.checks.evaluators import (
     declared_var,
     failure,
     finding_object,
+    nat_is_no_firewall,
     need,
     reads,
     register,
@@ -125,7 +126,7 @@ def firewall_default_deny(check: Check, facts: HostFacts, variables: Mapping[str
         lines.append(f"IPv6: no default deny; {_ipv6_on(facts.ipv6)}")
         failures.append(_v6_failure(check, facts.ipv6))
         objects.append(IPV6)
-    evidence = (*lines, *(state.evidence or (_NO_INPUT_CHAIN,)))
+    evidence = (*lines, *(state.evidence or (_NO_INPUT_CHAIN, *nat_is_no_firewall(state))))
     if failures:
         return failure(evidence, objects, severity=max(failures))
     return Outcome(Status.PASS, evidence)

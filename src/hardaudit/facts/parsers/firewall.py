@@ -11,14 +11,16 @@ and its zone chain ends in `reject`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from hardaudit.facts.parsers.numbers import ascii_int
 
+_T = TypeVar("_T")
 IPV4, IPV6 = "ipv4", "ipv6"
 BOTH = frozenset((IPV4, IPV6))
 _NFT_FAMILIES = {"ip": frozenset((IPV4,)), "ip6": frozenset((IPV6,)), "inet": BOTH}
@@ -49,18 +51,36 @@ class FamilyFilter:
     default_deny: bool
     evidence: tuple[str, ...]
     rate_limit: tuple[str, ...] = ()  # rules that rate-limit tcp/22 on an input path
+    # Ports to which every new connection from the network is dropped or rejected on some
+    # input base chain: (protocol, first port, last port, that chain's label).
+    blocked: tuple[tuple[str, int, int, str], ...] = ()
+    nat: tuple[str, ...] = ()  # "iptables nat: 9 rules (DNAT, MASQUERADE, SNAT)": no filtering
+    input_chains: bool = False  # some input base chain exists (even one that accepts all)
+    # Ports a DNAT or REDIRECT rule may translate (the ports it matches and those it sends
+    # to): such a connection is forwarded past the input chains (a container's published
+    # port) or seen there under another port, so no input chain proves these closed.
+    published: tuple[tuple[str, int, int], ...] = ()
 
 
 NO_FILTER = FamilyFilter(False, False, ())
 
 
 def merge(a: FamilyFilter, b: FamilyFilter) -> FamilyFilter:
-    """Two views of one family: it filters (denies by default) if either does."""
+    """Two views of one family: it filters (denies by default) if either does.
+
+    The kernel passes an inbound packet through every base chain on the input hook (of
+    every table, nft's and iptables-legacy's alike): it is dropped if any one of them drops
+    it, so a port blocked in either view is blocked.
+    """
     return FamilyFilter(
         a.filters or b.filters,
         a.default_deny or b.default_deny,
         _unique(a.evidence + b.evidence),
         _unique(a.rate_limit + b.rate_limit),
+        _unique(a.blocked + b.blocked),
+        _unique(a.nat + b.nat),
+        a.input_chains or b.input_chains,
+        _unique(a.published + b.published),
     )
 
 
@@ -72,11 +92,11 @@ def add_iptables(seen: FamilyFilter, ipt: FamilyFilter) -> FamilyFilter:
     evidence next to nft's (but still its rate limits, if any).
     """
     if seen.evidence and not ipt.filters:
-        ipt = FamilyFilter(False, False, (), ipt.rate_limit)
+        ipt = replace(ipt, evidence=())
     return merge(seen, ipt)
 
 
-def _unique(items: Iterable[str]) -> tuple[str, ...]:
+def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
     return tuple(dict.fromkeys(items))
 
 
@@ -92,6 +112,14 @@ class Rule:
     limit: str = ""  # a rate or connection limit matching OVER / UNDER it (or ANY); "" none
     text: str = ""
     ssh_only: bool = False  # matches every new tcp/22 connection (no other condition)
+    # Which new connections from the network (not from lo, not DNATed) the rule can match,
+    # for the per-port analysis: protocols (None: any), destination ports (None: any),
+    # `never_new` (it matches no such packet: `-i lo`, `ct state established,related`), and
+    # `maybe` (other conditions: addresses, interfaces, opaque xt matches, limits).
+    protos: frozenset[str] | None = None
+    dports: tuple[tuple[int, int], ...] | None = None
+    never_new: bool = False
+    maybe: bool = False
 
 
 @dataclass(frozen=True)
@@ -373,6 +401,127 @@ def _rate_limits(chains: Mapping[str, Chain], base: Chain, family: str) -> tuple
     return _unique(found)
 
 
+# --- which ports an input chain closes --------------------------------------------------------
+
+PORT_PROTOS = ("tcp", "udp")
+_MAX_PORT_WORK = 400_000  # port classes x rules looked at, per base chain and family
+_NAT_TARGETS = ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP")
+_NFT_NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}
+_PUBLISHING = ("DNAT", "REDIRECT")  # NAT that changes where a new inbound connection goes
+_ALL_PORTS = ((1, 65535),)
+
+
+def published_ranges(
+    protos: frozenset[str] | None,
+    dports: Iterable[tuple[int, int]] | None,
+    to_ports: Iterable[tuple[int, int]] | None = (),
+) -> tuple[tuple[str, int, int], ...]:
+    """(protocol, first, last) a DNAT/REDIRECT rule may translate: the destination ports it
+    matches (any, when it names none) and the ports it sends to (`to_ports`; None when
+    they cannot be read: then any)."""
+    names = [p for p in PORT_PROTOS if protos is None or p in protos]
+    ranges = list(_ALL_PORTS if dports is None else dports)
+    ranges += list(_ALL_PORTS if to_ports is None else to_ports)
+    return _unique((p, low, high) for p in names for low, high in ranges)
+
+
+def _match(rule: Rule, proto: str, port: int) -> str:
+    """ "no", "yes" or "maybe": can `rule` match a new `proto`/`port` connection that comes
+    from the network (not from lo, not DNATed), from any source address?"""
+    if rule.never_new:
+        return "no"
+    if rule.protos is not None and proto not in rule.protos:
+        return "no"
+    if rule.dports is not None and not any(low <= port <= high for low, high in rule.dports):
+        return "no"
+    return "maybe" if rule.maybe or rule.limit else "yes"
+
+
+_Packet = tuple[str, str, int]  # family, protocol, port
+
+
+def _packet_fate(
+    chains: Mapping[str, Chain],
+    name: str,
+    packet: _Packet,
+    seen: frozenset[str],
+    memo: dict[str, frozenset[str]],
+) -> frozenset[str]:
+    """What may happen ("accept", "deny", "fall": the chain's end or a return) to one new
+    connection from the network, from chain `name` on. A rule that may match both matches
+    and does not; a chain that cannot be followed may accept."""
+    chain = chains.get(name)
+    if chain is None or name in seen or len(seen) > _MAX_DEPTH:
+        return frozenset(("accept",))
+    if name in memo:
+        return memo[name]
+    family, proto, port = packet
+    found: set[str] = set()
+    for rule in chain.rules:
+        if family not in rule.families:
+            continue
+        matched = _match(rule, proto, port)
+        if matched == "no":
+            continue
+        if rule.verdict == "accept":
+            here = frozenset(("accept",))
+        elif rule.verdict in _DENY:
+            here = frozenset(("deny",))
+        elif rule.verdict == "return":
+            here = frozenset(("fall",))
+        elif rule.verdict in ("jump", "goto"):
+            here = _packet_fate(chains, rule.target, packet, seen | {name}, memo)
+            if rule.verdict == "jump":
+                found |= here - {"fall"}
+                if matched == "yes" and "fall" not in here:
+                    break
+                continue
+        else:
+            continue  # no verdict (log, counter, `recent --set`): the packet goes on
+        found |= here
+        if matched == "yes":
+            break
+    else:
+        found.add("fall")
+    result = frozenset(found)
+    memo[name] = result
+    return result
+
+
+def _blocked_ports(
+    chains: Mapping[str, Chain], base: Chain, family: str
+) -> tuple[tuple[str, int, int, str], ...]:
+    """The tcp and udp port ranges to which every new connection from the network is dropped
+    or rejected on this base chain (its policy included), as (protocol, first, last, label).
+
+    Ports that no rule tells apart behave alike, so each range between the ports the rules
+    name is judged once. Past _MAX_PORT_WORK, no port is proven closed.
+    """
+    visited = _reachable(chains, base.name, family)
+    rules = [r for c in visited for r in c.rules if family in r.families]
+    edges = {1, 65536}
+    for rule in rules:
+        for low, high in rule.dports or ():
+            edges.update((max(1, min(low, 65536)), max(1, min(high + 1, 65536))))
+    starts = sorted(edges)
+    if (len(starts) - 1) * len(PORT_PROTOS) * max(1, len(rules)) > _MAX_PORT_WORK:
+        return ()
+    policy_deny = base.policy.lower() in _DENY
+    found: list[tuple[str, int, int, str]] = []
+    for proto in PORT_PROTOS:
+        for low, end in itertools.pairwise(starts):
+            fate = _packet_fate(chains, base.name, (family, proto, low), frozenset(), {})
+            if "fall" in fate:
+                fate = (fate - {"fall"}) | {"deny" if policy_deny else "accept"}
+            if fate != {"deny"}:
+                continue
+            if found and found[-1][0] == proto and found[-1][2] == low - 1:
+                found[-1] = (proto, found[-1][1], end - 1, base.label)
+            else:
+                found.append((proto, low, end - 1, base.label))
+    return tuple(found)
+
+
 def _describe(chain: Chain, fate: Fate, deny: bool) -> str:
     policy = f"policy {chain.policy or 'accept'}"
     if deny and "fall" in fate:
@@ -394,7 +543,9 @@ def _judge(chains: Mapping[str, Chain], base: Chain, family: str) -> tuple[Famil
     blocks = any(r.verdict in _DENY and family in r.families for c in visited for r in c.rules)
     limits = _rate_limits(chains, base, family)
     summary = _describe(base, fate, deny)
-    return FamilyFilter(deny or blocks or policy_drop, deny, (), limits), summary
+    closed = _blocked_ports(chains, base, family)
+    found = FamilyFilter(deny or blocks or policy_drop, deny, (), limits, closed, (), True)
+    return found, summary
 
 
 def _analyse(tables: Iterable[_Table]) -> tuple[FamilyFilter, FamilyFilter]:
@@ -545,6 +696,110 @@ def _l3_families(body: Mapping[str, Any]) -> frozenset[str]:
     return found
 
 
+def _port_ranges(value: Any, sets: Mapping[str, list[Any]]) -> list[tuple[int, int]] | None:
+    """The ports an nft value names (22, "ssh", a set, a range, a named set), or None when
+    it cannot be read: then the rule may match any port."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return [(value, value)]
+    if isinstance(value, str):
+        if value.startswith("@"):
+            return _port_ranges(sets[value[1:]], {}) if value[1:] in sets else None
+        named = {"ssh": 22, "http": 80, "https": 443, "domain": 53}
+        number = ascii_int(value, 5)
+        port = number if number is not None else named.get(value)
+        return None if port is None else [(port, port)]
+    if isinstance(value, list):
+        found: list[tuple[int, int]] = []
+        for item in value:
+            ranges = _port_ranges(item, sets)
+            if ranges is None:
+                return None
+            found.extend(ranges)
+        return found
+    if isinstance(value, dict):
+        if "set" in value:
+            return _port_ranges(value["set"], sets)
+        if "range" in value and isinstance(value["range"], list) and len(value["range"]) == 2:
+            low, high = value["range"]
+            if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool):
+                return [(low, high)]
+            return None
+        if "elem" in value and isinstance(value["elem"], dict):
+            return _port_ranges(value["elem"].get("val"), sets)
+    return None
+
+
+_L4 = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp"}
+_OTHER_L4 = ("icmp", "icmpv6", "sctp", "dccp", "udplite", "igmp")
+
+
+def _names(value: Any) -> set[str]:
+    values = value.get("set", []) if isinstance(value, dict) else value
+    return {str(v) for v in (values if isinstance(values, list) else [values])}
+
+
+@dataclass
+class _PacketMatch:
+    """What one nft rule's matches say about a new connection from the network."""
+
+    protos: frozenset[str] | None = None
+    dports: tuple[tuple[int, int], ...] | None = None
+    never_new: bool = False
+    maybe: bool = False
+
+    def restrict(self, protos: Iterable[str]) -> None:
+        wanted = frozenset(protos)
+        self.protos = wanted if self.protos is None else self.protos & wanted
+
+    def ports(self, ranges: Iterable[tuple[int, int]]) -> None:
+        found = list(ranges)
+        if self.dports is not None:
+            found = [(max(a, c), min(b, d)) for a, b in self.dports for c, d in found]
+            found = [(a, b) for a, b in found if a <= b]
+        self.dports = tuple(found)
+
+    def add(self, body: Mapping[str, Any], sets: Mapping[str, list[Any]]) -> None:
+        """One `match` expression (family matches are handled by the caller)."""
+        op = body.get("op", "==")
+        left, right = body.get("left"), body.get("right")
+        positive = op in ("==", "in")
+        payload = left.get("payload") if isinstance(left, dict) else None
+        meta = left.get("meta") if isinstance(left, dict) else None
+        ct = left.get("ct") if isinstance(left, dict) else None
+        if isinstance(payload, dict) and payload.get("protocol") in ("tcp", "udp", "th"):
+            protocol = str(payload["protocol"])
+            if protocol != "th":
+                self.restrict((protocol,))
+            ports = _port_ranges(right, sets) if payload.get("field") == "dport" else None
+            if positive and ports is not None:
+                self.ports(ports)
+            else:
+                self.maybe = True
+        elif isinstance(payload, dict) and payload.get("protocol") in _OTHER_L4:
+            self.restrict((str(payload["protocol"]),))  # `icmpv6 type ...`: never tcp or udp
+            self.maybe = True
+        elif isinstance(meta, dict) and meta.get("key") == "l4proto" and positive:
+            self.restrict(_L4.get(n, n) for n in _names(right))
+        elif isinstance(meta, dict) and meta.get("key") in ("iifname", "iif"):
+            names = _names(right)
+            if positive and names == {"lo"}:
+                self.never_new = True
+            elif not (op == "!=" and names == {"lo"}):
+                self.maybe = True
+        elif isinstance(ct, dict) and ct.get("key") == "state" and positive:
+            if "new" not in _names(right):
+                self.never_new = True  # established, related, invalid: never a new connection
+        elif isinstance(ct, dict) and ct.get("key") == "status" and positive:
+            if "dnat" in _names(right):
+                self.never_new = True  # DNATed: not a connection to a listener of this host
+            else:
+                self.maybe = True
+        else:
+            self.maybe = True
+
+
 def _admits_new_tcp(body: Mapping[str, Any]) -> bool:
     """A match every new tcp connection passes: `ct state new` (or a set with new), or
     `meta l4proto tcp`."""
@@ -560,6 +815,20 @@ def _admits_new_tcp(body: Mapping[str, Any]) -> bool:
     return False
 
 
+def _xt_target(key: str, body: Any) -> bool:
+    return key == "xt" and isinstance(body, dict) and body.get("type") == "target"
+
+
+def _passes_by(key: str, body: Any) -> bool:
+    """An nft expression that is no condition on which packets a rule matches: a verdict,
+    a statement (counter, log), an xt target, a plain `add @set`."""
+    if key in ("accept", "drop", "reject", "return", "queue", "jump", "goto", *_NFT_STATEMENTS):
+        return True
+    return _xt_target(key, body) or (
+        key == "set" and isinstance(body, dict) and not body.get("stmt")
+    )
+
+
 def _nft_rules(
     exprs: list[Any], families: frozenset[str], sets: Mapping[str, list[Any]]
 ) -> list[Rule]:
@@ -571,12 +840,18 @@ def _nft_rules(
     narrowed = False  # a condition beyond tcp/22 (and ct state new)
     limit = ""
     texts: list[str] = []
+    packet = _PacketMatch()
     for expr in exprs:
         if not isinstance(expr, dict) or not expr:
             continue
         key, body = next(iter(expr.items()))
         if key != "counter":
             texts.append(_nft_text(expr))
+        if key == "match" and isinstance(body, dict):
+            if _family_match(body) is None:
+                packet.add(body, sets)
+        elif not _passes_by(key, body):
+            packet.maybe = True
         if key in ("accept", "drop", "reject", "return"):
             verdicts.append((key, ""))
         elif key == "queue":
@@ -632,8 +907,61 @@ def _nft_rules(
         # An expression we do not know: assume it may match everything when that lets a
         # packet through (accept), and that it may match nothing when it would block one.
         cond = conditional or (unknown and verdict != "accept")
-        rules.append(Rule(verdict, target, cond, families, ssh, limit, text, ssh and not narrowed))
+        rules.append(
+            Rule(
+                verdict,
+                target,
+                cond,
+                families,
+                ssh,
+                limit,
+                text,
+                ssh and not narrowed,
+                packet.protos,
+                packet.dports,
+                packet.never_new,
+                packet.maybe or len(verdicts) > 1,
+            )
+        )
     return rules
+
+
+def _nft_nat(exprs: list[Any]) -> str:
+    """The NAT statement of one nft rule (DNAT, MASQUERADE...; iptables-nft's as xt targets)."""
+    for expr in exprs:
+        if isinstance(expr, dict) and expr:
+            key, body = next(iter(expr.items()))
+            if key in _NFT_NAT:
+                return _NFT_NAT[key]
+            if _xt_target(key, body) and str(body.get("name", "")) in _NAT_TARGETS:
+                return str(body["name"])
+    return ""
+
+
+def _nft_published(
+    exprs: list[Any], sets: Mapping[str, list[Any]]
+) -> tuple[tuple[str, int, int], ...]:
+    """The ports one nft DNAT/REDIRECT rule may translate. iptables-nft's DNAT is an opaque
+    xt target whose port nft cannot show: its target port is read from iptables-save's view
+    of the same rule (build reads both)."""
+    packet = _PacketMatch()
+    to_ports: list[tuple[int, int]] | None = []
+    for expr in exprs:
+        if not isinstance(expr, dict) or not expr:
+            continue
+        key, body = next(iter(expr.items()))
+        if key == "match" and isinstance(body, dict) and _family_match(body) is None:
+            packet.add(body, sets)
+        elif key in ("dnat", "redirect") and isinstance(body, dict) and "port" in body:
+            ranges = _port_ranges(body["port"], sets)
+            to_ports = None if ranges is None or to_ports is None else to_ports + ranges
+    return published_ranges(packet.protos, packet.dports, to_ports)
+
+
+def nat_summary(label: str, kinds: list[str]) -> str:
+    """`iptables nat: 9 rules (DNAT, MASQUERADE, SNAT)`."""
+    plural = "s" if len(kinds) != 1 else ""
+    return f"{label}: {len(kinds)} rule{plural} ({', '.join(sorted(set(kinds)))})"
 
 
 def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
@@ -688,7 +1016,26 @@ def parse_nft_json(text: str) -> tuple[FamilyFilter, FamilyFilter]:
             policy=str(info.get("policy", "accept")),
             families=families,
         )
-    return _analyse(tables.values())
+    v4, v6 = _analyse(tables.values())
+    nat: dict[tuple[str, str], list[str]] = {}
+    for (family, table, _name), rule_exprs in raw_rules.items():
+        for exprs in rule_exprs:
+            kind = _nft_nat(exprs)
+            if kind:
+                nat.setdefault((family, table), []).append(kind)
+            if kind in _PUBLISHING:
+                ports = _nft_published(exprs, sets.get((family, table), {}))
+                if IPV4 in _NFT_FAMILIES[family]:
+                    v4 = replace(v4, published=_unique(v4.published + ports))
+                if IPV6 in _NFT_FAMILIES[family]:
+                    v6 = replace(v6, published=_unique(v6.published + ports))
+    for (family, table), kinds in nat.items():
+        line = (nat_summary(f"nft {family} {table}", kinds),)
+        if IPV4 in _NFT_FAMILIES[family]:
+            v4 = replace(v4, nat=v4.nat + line)
+        if IPV6 in _NFT_FAMILIES[family]:
+            v6 = replace(v6, nat=v6.nat + line)
+    return v4, v6
 
 
 # --- iptables-save ------------------------------------------------------------------------------
@@ -769,6 +1116,62 @@ def _ipt_limit(matches: list[str]) -> str:
     return found
 
 
+def _ipt_ports(spec: str) -> list[tuple[int, int]] | None:
+    """`22`, `1000:2000`, `:1024`, `22,80,443` (multiport) as ranges; None if unreadable."""
+    found = []
+    for part in spec.split(","):
+        low, sep, high = part.partition(":")
+        first = ascii_int(low, 5) if low else 0
+        last = ascii_int(high, 5) if high else (65535 if sep else first)
+        if first is None or last is None:
+            return None
+        found.append((first, last))
+    return found
+
+
+_IPT_PORT_OPTIONS = ("--dport", "--destination-port", "--dports", "--destination-ports")
+
+
+def _ipt_packet(conditions: list[str]) -> _PacketMatch:
+    """What an iptables rule's matches say about a new connection from the network."""
+    packet = _PacketMatch()
+    i = 0
+    while i < len(conditions):
+        token = conditions[i]
+        value = conditions[i + 1] if i + 1 < len(conditions) else ""
+        if token == "!":
+            after = conditions[i + 2] if i + 2 < len(conditions) else ""
+            if not (value in ("-i", "--in-interface") and after == "lo"):
+                packet.maybe = True  # `! -i lo` admits the network; any other negation: maybe
+            i += 3
+            continue
+        i += 2
+        if token in ("-p", "--protocol"):
+            packet.restrict((_L4.get(value.lower(), value.lower()),))
+        elif token in ("-m", "--match"):
+            pass  # a module matches nothing by itself; its options do
+        elif token in _IPT_PORT_OPTIONS:
+            ranges = _ipt_ports(value)
+            if ranges is None:
+                packet.maybe = True
+            else:
+                packet.ports(ranges)
+        elif token in ("-i", "--in-interface"):
+            if value == "lo":
+                packet.never_new = True
+            else:
+                packet.maybe = True
+        elif token in ("--ctstate", "--state"):
+            if "NEW" not in value.upper().split(","):
+                packet.never_new = True
+        elif token == "--ctstatus" and "DNAT" in value.upper().split(","):
+            packet.never_new = True
+        else:
+            packet.maybe = True
+            i -= 1  # an option of unknown arity: the next token is looked at on its own
+    return packet
+
+
 def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
     """`-A CHAIN [matches] -j TARGET [target options]` (or `-g CHAIN`) as a Rule."""
     jump = next((i for i, t in enumerate(tokens) if t in ("-j", "--jump", "-g", "--goto")), None)
@@ -802,6 +1205,7 @@ def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
         for i, t in enumerate(matches)
     )
     limit = _ipt_limit(matches)
+    packet = _ipt_packet(conditions)
     return Rule(
         verdict=verdict,
         target=target if verdict in ("jump", "goto") else "",
@@ -811,19 +1215,66 @@ def _ipt_rule(tokens: list[str], chains: set[str], family: str) -> Rule:
         limit=limit,
         text=" ".join(tokens[2:]),
         ssh_only=ssh and _only_new_tcp22(conditions),
+        protos=packet.protos,
+        dports=packet.dports,
+        never_new=packet.never_new,
+        maybe=packet.maybe,
     )
 
 
-def parse_iptables_save(text: str, family: str = IPV4) -> FamilyFilter:
+def _ipt_to_ports(options: list[str]) -> list[tuple[int, int]] | None:
+    """The ports of a DNAT `--to-destination` (`10.0.0.2:8080`, `[fd00::2]:80-90`, none for
+    `10.0.0.2`) or a REDIRECT `--to-ports` (`8080`, `8000-8010`); None when unreadable."""
+    found: list[tuple[int, int]] = []
+    for i, option in enumerate(options[:-1]):
+        value = options[i + 1]
+        if option == "--to-destination":
+            if value.startswith("["):
+                _, _, spec = value.partition("]")
+                spec = spec.removeprefix(":")
+            elif value.count(":") == 1:
+                spec = value.partition(":")[2]
+            else:
+                spec = ""  # no port (or a bare IPv6 address): the port is kept
+        elif option == "--to-ports":
+            spec = value
+        else:
+            continue
+        if spec:
+            ranges = _ipt_ports(spec.replace("-", ":"))
+            if ranges is None:
+                return None
+            found.extend(ranges)
+    return found
+
+
+def _ipt_published(matches: list[str], options: list[str]) -> tuple[tuple[str, int, int], ...]:
+    """The ports one DNAT/REDIRECT rule of iptables-save may translate."""
+    packet = _ipt_packet(matches)
+    return published_ranges(packet.protos, packet.dports, _ipt_to_ports(options))
+
+
+def is_legacy_save(text: str) -> bool:
+    """Whether iptables-save output comes from the legacy (x_tables) backend: its header
+    names no backend, where the nf_tables one says `(nf_tables)`."""
+    header = next((line for line in text.splitlines() if line.startswith("# Generated by ")), "")
+    return bool(header) and "(nf_tables)" not in header
+
+
+def parse_iptables_save(text: str, family: str = IPV4, tool: str = "") -> FamilyFilter:
     """Inbound filtering from the `filter` table of `iptables-save` (`ip6tables-save`) output.
 
     The INPUT chain and every chain it can reach are followed (ufw's `ufw-before-input` ...
-    `ufw-user-input`, Docker's chains), so a catch-all DROP in a user chain counts.
+    `ufw-user-input`, Docker's chains), so a catch-all DROP in a user chain counts. Rules of
+    the `nat` table are counted (`nat`): they translate addresses and filter nothing.
+    `tool` names the view in evidence (default iptables or ip6tables).
     """
-    tool = "ip6tables" if family == IPV6 else "iptables"
+    tool = tool or ("ip6tables" if family == IPV6 else "iptables")
     table = ""
     policies: dict[str, str] = {}
     lines: list[list[str]] = []
+    nat: list[str] = []
+    published: list[tuple[str, int, int]] = []
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith(_INCOMPATIBLE):
@@ -833,6 +1284,13 @@ def parse_iptables_save(text: str, family: str = IPV4) -> FamilyFilter:
             return NO_FILTER
         if line.startswith("*"):
             table = line[1:]
+        elif table == "nat" and line.startswith("-A "):
+            tokens = _ipt_tokens(line)
+            jump = next((i for i, t in enumerate(tokens) if t in ("-j", "--jump")), None)
+            if jump is not None and jump + 1 < len(tokens) and tokens[jump + 1] in _NAT_TARGETS:
+                nat.append(tokens[jump + 1])
+                if tokens[jump + 1] in _PUBLISHING:
+                    published.extend(_ipt_published(tokens[2:jump], tokens[jump + 2 :]))
         elif table != "filter":
             continue
         elif line.startswith(":"):
@@ -842,8 +1300,10 @@ def parse_iptables_save(text: str, family: str = IPV4) -> FamilyFilter:
             tokens = _ipt_tokens(line)
             if len(tokens) >= 2:
                 lines.append(tokens)
+    nat_lines = (nat_summary(f"{tool} nat", nat),) if nat else ()
+    translated = _unique(published)
     if "INPUT" not in policies:
-        return NO_FILTER
+        return replace(NO_FILTER, nat=nat_lines, published=translated)
     names = set(policies)
     rules: dict[str, list[Rule]] = {name: [] for name in names}
     for tokens in lines:
@@ -861,4 +1321,4 @@ def parse_iptables_save(text: str, family: str = IPV4) -> FamilyFilter:
         for name, chain_rules in rules.items()
     }
     v4, v6 = _analyse([_Table(chains)])
-    return v6 if family == IPV6 else v4
+    return replace(v6 if family == IPV6 else v4, nat=nat_lines, published=translated)

@@ -14,6 +14,8 @@ run listeners __CAP__ listeners
 run nft __CAP__ fw_nft
 run iptables __CAP__ fw_iptables
 run ip6tables __CAP__ fw_ip6tables
+run iptables_legacy __CAP__ fw_iptables_legacy
+run ip6tables_legacy __CAP__ fw_ip6tables_legacy
 run ipv6 __CAP__ ipv6
 run processes __CAP__ processes
 run containers __CAP__ containers

@@ -23,6 +23,16 @@ listeners() {
 fw_nft() { if has nft; then root nft -j list ruleset; else echo "nft not installed" >&2; return 127; fi; }
 fw_iptables() { if has iptables-save; then root iptables-save; else echo "iptables-save not installed" >&2; return 127; fi; }
 fw_ip6tables() { if has ip6tables-save; then root ip6tables-save; else echo "ip6tables-save not installed" >&2; return 127; fi; }
+# The legacy (x_tables) rules, read on their own: iptables-save shows only the backend the
+# alternatives point at, and the kernel applies both backends' input chains. Read only where
+# the kernel has legacy tables (/proc/net/ip*_tables_names exists): never loads a module.
+fw_legacy() {
+  if ! has "$1"; then echo "$1 not installed" >&2; return 127; fi
+  if [ ! -e "$2" ]; then return 0; fi
+  root "$1"
+}
+fw_iptables_legacy() { fw_legacy iptables-legacy-save /proc/net/ip_tables_names; }
+fw_ip6tables_legacy() { fw_legacy ip6tables-legacy-save /proc/net/ip6_tables_names; }
 
 ipv6() {
   if [ -r /proc/sys/net/ipv6/conf/all/disable_ipv6 ]; then
