@@ -167,6 +167,11 @@ def main() -> int:
     parser.add_argument("--hosts", default="", help="comma-separated host names (default: all)")
     parser.add_argument("--label", default="run", help="names the results file")
     parser.add_argument("--src", help="import hardaudit (its script) from this src/ directory")
+    parser.add_argument(
+        "--commit",
+        help="the commit whose script is measured (default: this tree's HEAD, with --src: "
+        "unknown unless given)",
+    )
     parser.add_argument("--raw-dir", type=Path, help="also save each host's raw output here")
     parser.add_argument("--out-dir", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
@@ -188,12 +193,19 @@ def main() -> int:
             hosts[name] = measure(transport, host, checks, args.runs, args.raw_dir)
     finally:
         transport.close()
-    commit = subprocess.run(
+    head = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
         capture_output=True,
         text=True,
         check=False,
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    commit = args.commit or ("unknown" if args.src else head + ("+dirty" if dirty else ""))
     document = {
         "label": args.label,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

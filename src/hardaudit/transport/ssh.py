@@ -68,6 +68,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import paramiko
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -440,7 +441,7 @@ class SshTransport:
 
     def _open_socket(
         self, ctx: _Ctx, prev: paramiko.Transport | None, run: _Run
-    ) -> socket.socket | paramiko.Channel:
+    ) -> socket.socket | _Tunnel:
         _check_address(ctx)
         budget = run.budget
         limit, bound = budget.cap(self._connect_timeout)
@@ -492,18 +493,19 @@ class SshTransport:
                 hop=ctx.label,
             ) from exc
         self._step(run, ctx.label, f"TCP connected via {ctx.via}", time.monotonic() - started)
-        return channel
+        return _Tunnel(channel)
 
-    def _handshake(
-        self, ctx: _Ctx, sock: socket.socket | paramiko.Channel, run: _Run
-    ) -> paramiko.Transport:
+    def _handshake(self, ctx: _Ctx, sock: socket.socket | _Tunnel, run: _Run) -> paramiko.Transport:
         """Banner + key exchange within banner_timeout (and the host budget).
 
         The transport is in `self._in_use` from its creation, so close() (Ctrl-C) ends a
         handshake in progress; it stays there on success (the caller takes it out)."""
         budget = run.budget
         try:
-            transport = paramiko.Transport(sock, disabled_algorithms=disabled_algorithms(ctx.hop))
+            # a _Tunnel has the socket methods paramiko uses (send, recv, settimeout, close)
+            transport = paramiko.Transport(
+                cast("socket.socket", sock), disabled_algorithms=disabled_algorithms(ctx.hop)
+            )
         except Exception as exc:
             sock.close()
             raise _HopError(HostStatus.ERROR, f"{ctx.where}: {_text(exc)}", hop=ctx.label) from exc
@@ -1073,6 +1075,42 @@ def _feed(channel: paramiko.Channel, data: bytes) -> None:
         channel.shutdown_write()
     except (OSError, EOFError, paramiko.SSHException):
         pass  # the command exited without reading everything, or the watchdog closed it
+
+
+class _Tunnel:
+    """The socket of a hop reached through the previous one: its `direct-tcpip` channel, with
+    send and close serialised.
+
+    paramiko's Channel.send checks `closed` under the channel's lock but sends after releasing
+    it, and Transport.close() does not wait for its thread: a packet that thread was sending
+    could follow the channel's CLOSE. OpenSSH answers data on a channel it has freed by
+    dropping the whole connection ("data packet referred to nonexistent channel"), and every
+    other host tunnelled through that jump host lost its connection mid-command. Here a send
+    under way finishes before the CLOSE goes out, and a send after it fails like a closed
+    socket's.
+    """
+
+    def __init__(self, channel: paramiko.Channel) -> None:
+        self.channel = channel
+        self._lock = threading.Lock()
+        self._closed = False  # read by paramiko's Transport.stop_thread, like a socket's
+
+    def send(self, data: bytes) -> int:
+        with self._lock:
+            if self._closed:
+                raise OSError(errno.EBADF, "Socket is closed")
+            return self.channel.send(data)
+
+    def recv(self, size: int) -> bytes:
+        return self.channel.recv(size)
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.channel.settimeout(timeout)
+
+    def close(self) -> None:
+        with self._lock:  # waits for a send under way
+            self._closed = True
+        _close_channel(self.channel)
 
 
 class _Agent(paramiko.Agent):

@@ -50,6 +50,15 @@ def _line(start: str) -> str:
     return found.group(0) if found else ""
 
 
+def _block(start: str, end: str) -> str:
+    """The template's lines from the one starting with `start` to the next ending with `end`."""
+    found = re.search(
+        rf"^{re.escape(start)}\n(?:.*\n)*?.*{re.escape(end)}$", SCRIPT_TEMPLATE, re.MULTILINE
+    )
+    assert found, start
+    return found.group(0)
+
+
 def _function(name: str) -> str:
     found = re.search(rf"^{name}\(\) {{\n.*?^}}\n", SCRIPT_TEMPLATE, re.MULTILINE | re.DOTALL)
     assert found, name
@@ -63,6 +72,7 @@ PRELUDE = "\n".join(
     [
         'tmo() { "$@"; }',
         _line("HA_UID="),
+        _block("HA_GD=", "fi"),
         "_nl='\n'" if "\n_nl='\n'\n" in SCRIPT_TEMPLATE else "",
         _line("has() {"),
         _line("root() {"),
@@ -409,7 +419,8 @@ def test_redis_pattern_is_the_one_in_sudoers() -> None:
     script = build_script(become=True, nonce="n").script
     assert f"_re='{REDIS_PATTERN}'" in script
     assert 'cap2 root grep $_rg -a -i -E -e "$_re" -- "$_f"' in script
-    assert "_rg='-D skip'" in script
+    assert "_rg=$HA_GD" in script
+    assert "HA_GD='-D skip'" in script
 
 
 # --- review finding: a sudo refusal is not "nothing matched" -----------------------------------

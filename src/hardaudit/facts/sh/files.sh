@@ -27,7 +27,7 @@ stats() {
 
 # Modes of files whose owner and mode matter: shadow, sshd config and host keys.
 etc_files() {
-  _list=$(sshd_file_list)
+  _list=${HA_SSHD_FILES-$(sshd_file_list)}
   set --
   for _f in /etc/shadow /etc/gshadow $_list /etc/ssh/ssh_host_*_key; do
     [ -e "$_f" ] && set -- "$@" "$_f"
@@ -123,9 +123,7 @@ keygrep() {
 # each); the login user's own ~/.ssh is read with its own rights.
 ssh_files() {
   _kok=  # whether sudo runs the private-key grep as a user: asked once, at the first one
-  _kg=
-  tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
-  if [ $? = 1 ]; then _kg='-D skip'; fi  # GNU grep; BusyBox's has no -D
+  _kg=$HA_GD  # `-D skip` with GNU grep (the prelude asked); BusyBox's has no -D
   _pw=$(awk -F: '$6 != "" && $6 != "/" { print $1 ":" $3 ":" $4 ":" $6 }' /etc/passwd)
   set --
   _ifs=$IFS; IFS=$_nl

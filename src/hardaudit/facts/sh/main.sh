@@ -1,4 +1,7 @@
 # One `run` line per section, in order; build_script drops the ones no selected check needs.
+# The sshd_config files, listed once for the three sections that read them (each listing
+# runs one awk per file); build_script drops this line when none of them is selected.
+HA_SSHD_FILES=$(sshd_file_list)
 run meta 16384 meta
 run sshd_t __CAP__ sshd_t
 run sshd_config __CAP__ sshd_files

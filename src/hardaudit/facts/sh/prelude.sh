@@ -6,7 +6,9 @@ LC_ALL=C
 export PATH LC_ALL
 umask 077
 exec 5>&1
-HA_UID=$(id -u)
+# The wrapper exports HA_UID and HA_TK (facts/script.py); without it, they are found here.
+case ${HA_TK-} in 0|1) ;; *) HA_TK=''; HA_UID='' ;; esac
+HA_UID=${HA_UID:-$(id -u)}
 _nl='
 '
 has() { command -v "$1" >/dev/null 2>&1; }
@@ -57,10 +59,19 @@ cap2() {
 # Per-command time cap where `timeout` exists (a function: no word splitting of a variable).
 # BusyBox's timeout polls once a second, adding ~1 s to every command: not used there (the
 # auditor's whole-host budget still bounds the run).
-case $(readlink -f "$(command -v timeout 2>/dev/null)" 2>/dev/null) in
-  ""|*busybox*) tmo() { "$@"; } ;;
-  *) tmo() { timeout __TIMEOUT__ "$@"; } ;;
+case $HA_TK in
+  0) tmo() { "$@"; } ;;
+  1) tmo() { timeout __TIMEOUT__ "$@"; } ;;
+  *) case $(readlink -f "$(command -v timeout 2>/dev/null)" 2>/dev/null) in
+       ""|*busybox*) tmo() { "$@"; } ;;
+       *) tmo() { timeout __TIMEOUT__ "$@"; } ;;
+     esac ;;
 esac
+# HA_GD: `-D skip` where grep is GNU grep (a FIFO or device is skipped, never waited on),
+# else empty (BusyBox's grep has no -D). Asked once here, for ssh_files and redis.
+HA_GD=
+grep -D skip -q x /dev/null 2>/dev/null </dev/null
+if [ $? = 1 ]; then HA_GD='-D skip'; fi
 # Per-section wall time, coarse and cheap: clk sets _now to a tick count. /proc/uptime is read
 # by a built-in (no fork: a `date` per section would cost ~1 ms CPU each) in hundredths of a
 # second; else `date +%s%N` where it prints nanoseconds, else `date +%s` (seconds).

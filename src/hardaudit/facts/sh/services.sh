@@ -71,9 +71,7 @@ redis() {
   [ -f /etc/redis.conf ] && set -- "$@" /etc/redis.conf
   [ $# -gt 0 ] || { echo "## none"; return 0; }
   _re='__REDIS_RE__'
-  _rg=
-  tmo grep -D skip -q x /dev/null 2>/dev/null </dev/null
-  if [ $? = 1 ]; then _rg='-D skip'; fi  # GNU grep; BusyBox's has no -D
+  _rg=$HA_GD  # `-D skip` with GNU grep (the prelude asked); BusyBox's has no -D
   _rc=1
   for _f; do
     # shellcheck disable=SC2086  # _rg: nothing or exactly `-D skip`

@@ -75,7 +75,7 @@ sshd_file_list() {
 }
 
 sshd_files() {
-  _list=$(sshd_file_list)
+  _list=${HA_SSHD_FILES-$(sshd_file_list)}
   [ -n "$_list" ] || { echo "no /etc/ssh/sshd_config" >&2; return 127; }
   for _f in $_list; do
     mark FILE "$_f"
@@ -91,7 +91,7 @@ sshd_files() {
 # sshd's own complaints per context are dropped: a refused context prints `ctx-failed`.
 sshd_contexts() {
   if ! has sshd; then echo "sshd not installed" >&2; return 127; fi
-  _list=$(sshd_file_list)
+  _list=${HA_SSHD_FILES-$(sshd_file_list)}
   [ -n "$_list" ] || return 0
   for _f in $_list; do
     [ -r "$_f" ] || { echo "cannot read $_f as $(id -un): its Match lines are not seen" >&2; return 2; }
