@@ -69,10 +69,17 @@ demo: deps
 	  $(PY) lab/labctl.py drift revert; \
 	  if [ -z "$$KEEP_LAB" ]; then $(PY) lab/labctl.py down; else echo "lab left running: make lab-down"; fi
 
+# The lab's image tarballs are built in the background (labctl.py images; a no-op when
+# cached) while lint and the unit tests run; the lab tests come last and their `up` waits for
+# that build (one build per cache, a file lock). The recipe waits for it before exiting, so
+# nothing is left running, and its log is .lab/images.log.
 test: deps
-	$(PY) -m ruff check src tests lab bench
-	$(PY) -m mypy
-	$(PY) -m pytest -q -ra
+	@mkdir -p .lab
+	@$(PY) lab/labctl.py images >.lab/images.log 2>&1 & images=$$!; status=0; \
+	  $(PY) -m ruff check src tests lab bench && $(PY) -m mypy && \
+	  $(PY) -m pytest -q -ra || status=$$?; \
+	  wait $$images || echo "labctl.py images failed: see .lab/images.log"; \
+	  exit $$status
 
 # bench/README.md: the lab comparison (brings the lab up and down) and the simulated fleet;
 # results in bench/results/. Not part of `make test`: it takes minutes and wants a quiet machine.

@@ -34,7 +34,7 @@ SHELL_WORDS = {
     "in", "function", "{", "}", "[", "[[", "]]", "]", "!", "echo", "printf", "test", "exit",
     "return", "set", "export", "local", "declare", "trap", "shift", "read", "command", "cd",
     "true", "false", "break", "continue", "unset", "eval", "exec", "source", ".", ":",
-    "on_path", "usage",
+    "on_path", "usage", "wait",
 }  # fmt: skip
 
 
