@@ -189,7 +189,7 @@ def test_the_same_host_without_docker_judges_podmans_container(tmp_path: Path) -
     _, report = replay(tmp_path, captures)
     (host,) = report["hosts"]
     assert (host["status"], host["notes"]) == ("ok", [])
-    for check in READS_CONTAINERS:
+    for check in READS_CONTAINERS - {"net.db-exposed"}:  # no database runs: skip
         assert finding(report, check)["status"] == "pass", finding(report, check)
     (line,) = finding(report, "ctr.non-root")["evidence"]
     assert line.startswith(f"{PODAPP} pid "), line

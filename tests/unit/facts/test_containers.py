@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -368,3 +369,72 @@ def test_conmon_without_podman_is_cri_o_and_never_taken_for_no_containers() -> N
         {**sections, "meta": _meta("ss"), "containers": NO_DOCKER, "processes": _ps()}, "n"
     )
     assert host.containers == Absent("no container engine (docker, podman) on this host")
+
+
+# podman's own inspect output (the script's podman template, lab stack1, podman 4.3.1) -------
+
+
+def test_lab_stack1_podman_container_as_the_audit_read_it() -> None:
+    (pod,) = parse_containers((FIXTURES / "lab-stack1-podman.txt").read_text(), engine="podman")
+    assert (pod.id, pod.name, pod.image, pod.engine) == (
+        "bc13ec771267",
+        "podapp",  # podman's names have no leading "/"
+        "localhost/lab-sleep:1",
+        "podman",
+    )
+    assert (pod.config_user, pod.pid, pod.effective_uid) == ("1000:1000", 967, 1000)
+    assert (pod.privileged, pod.network_mode, pod.pid_mode, pod.ipc_mode) == (
+        False,
+        "none",
+        "private",  # podman's word where Docker says nothing: not "host"
+        "shareable",
+    )
+    assert (pod.cap_add, pod.mounts, pod.ports, pod.exposed, pod.compose) == ((), (), (), (), None)
+
+
+def test_podman_risky_container_reads_like_dockers() -> None:
+    """podman's CapAdd carries the CAP_ prefix, an unset HostIp is "" (every address), and
+    the compose labels of a podman-compose deployment are read as Docker's."""
+    text = (FIXTURES / "lab-stack1-podman-risky.txt").read_text()
+    found = {c.name: c for c in parse_containers(text, engine="podman")}
+    assert sorted(found) == ["podapp", "podpub"]
+    pub = found["podpub"]
+    assert pub.engine == "podman"
+    assert pub.cap_add == ("CAP_NET_ADMIN",)
+    assert (pub.network_mode, pub.pid_mode) == ("bridge", "host")
+    assert pub.mounts == (
+        Mount("/etc", "/host-etc", False, "bind"),
+        Mount("/run", "/host-run", True, "bind"),
+    )
+    assert pub.ports == (
+        PublishedPort("80/tcp", "", 8081),
+        PublishedPort("9090/tcp", "127.0.0.1", 9090),
+    )
+    assert pub.compose == ComposeService("x", "y", "", ())
+    assert pub.effective_uid is None  # no `## proc` line in this capture: unread, not root
+
+
+def test_hostile_podman_output_is_bounded_and_never_crashes() -> None:
+    """The real podman line, edited as a hostile host (or a container's creator) could."""
+    real = (FIXTURES / "lab-stack1-podman.txt").read_text().splitlines()[1]
+    record = json.loads(real)
+    hostile = [
+        "## engine-ok",
+        real.replace('"pid":967', '"pid":"967; rm -rf /"'),
+        json.dumps({**record, "name": "a\nb\x1b[2J", "user": ["0"], "cap_add": "ALL"}),
+        json.dumps({**record, "ports": {"1/tcp": [{"HostPort": "99999999999999999999999"}]}}),
+        json.dumps({**record, "compose": {"project": "p" * 10_000, "service": "s"}}),
+        "[" * 100_000,
+        "## proc 967 0 0",
+        "## proc not-a-pid 0 0",
+    ]
+    found = parse_containers("\n".join(hostile), engine="podman")
+    assert len(found) == 4
+    assert found[0].pid == 0  # not a number: no /proc line can match
+    assert found[0].effective_uid is None  # and never the uid 0 of pid 967's line
+    assert found[1].name == "a\nb\x1b[2J"  # kept as decoded: the renderers escape it
+    assert (found[1].config_user, found[1].cap_add) == ("['0']", ())
+    assert found[2].ports == ()  # a 23-digit port is no number
+    assert found[3].compose is not None
+    assert len(found[3].compose.project) == LABEL_CAP
+    assert {c.engine for c in found} == {"podman"}
