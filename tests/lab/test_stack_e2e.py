@@ -129,6 +129,24 @@ def test_the_worker_that_drops_root_passes_and_every_service_is_named(
     assert "process runs as uid 1000; no USER in config" in worker, worker
 
 
+def test_the_podman_container_is_read_and_judged_with_its_engine(
+    lab_run: tuple[AuditRun, Path], lab: Lab
+) -> None:
+    """Rootful podman beside docker: its container is listed by the audit (through sudo, as
+    podman's own store is root's) and judged with docker's, named with its engine."""
+    listed = inside(lab, "podman", "ps", "--format", "{{.Names}} {{.Image}}")
+    assert listed.stdout.split() == ["podapp", "localhost/lab-sleep:1"], listed
+    run, _ = lab_run
+    assert run.host("stack1").get("notes", []) == []
+    line = next(
+        line for line in evidence(run, "ctr.non-root").splitlines() if line.startswith("podapp ")
+    )
+    assert line.startswith("podapp (localhost/lab-sleep:1), engine podman pid "), line
+    assert line.endswith(": process runs as uid 1000; Config.User '1000:1000'"), line
+    for check in ("ctr.privileged", "ctr.capabilities", "ctr.host-namespaces"):
+        assert "podapp (localhost/lab-sleep:1), engine podman: " in evidence(run, check), check
+
+
 def test_database_and_redis_are_not_exposed(lab_run: tuple[AuditRun, Path]) -> None:
     run, _ = lab_run
     text = evidence(run, "net.db-exposed")

@@ -895,19 +895,25 @@ def container_object(c: Container, suffix: str = "") -> FindingObject:
     compose file it was deployed from, when its labels name one (the first of several):
     the file an operator edits, and a location for SARIF."""
     path = c.compose.files[0] if c.compose and c.compose.files else ""
-    return finding_object(f"container:{c.name or c.id[:12]}{suffix}", path)
+    engine = "" if c.engine == "docker" else f"@{c.engine}"  # podman's own names: no clash
+    return finding_object(f"container:{c.name or c.id[:12]}{engine}{suffix}", path)
 
 
 def container_label(c: Container) -> str:
-    """How evidence names a container: `web (nginx:1.27)`, and the compose project and
-    service it belongs to when its labels say so.
+    """How evidence names a container: `web (nginx:1.27)`, its engine when that is not
+    Docker (`, engine podman`), and the compose project and service it belongs to when its
+    labels say so.
 
     >>> from hardaudit.facts.model import ComposeService
     >>> container_label(Container("a1", "shop_web_1", "img", "", 1, 0,
     ...     compose=ComposeService("shop", "web", "/srv/shop", ("/srv/shop/docker-compose.yml",))))
     'shop_web_1 (img), compose project shop, service web (/srv/shop/docker-compose.yml)'
+    >>> container_label(Container("b2", "app", "localhost/app:1", "", 2, 0, engine="podman"))
+    'app (localhost/app:1), engine podman'
     """
     label = f"{c.name} ({c.image})"
+    if c.engine != "docker":
+        label += f", engine {c.engine}"
     return f"{label}, {c.compose.describe()}" if c.compose else label
 
 

@@ -239,25 +239,20 @@ def _backends_disagree(
 _ENGINES = ("dockerd", "containerd")
 
 
-# Only Docker's containers are read (`docker ps`/`inspect`): podman keeps its own.
-PODMAN_NOTE = "podman is installed: only Docker's containers are read, podman's are not audited"
-_CONMON_NOTE = "conmon runs: podman or CRI-O containers run, and they are not read"
+# conmon supervises each podman (and CRI-O) container: where it runs and podman was not read,
+# containers run that nothing listed, and "no container" would be a pass for what was not read.
+_CONMON_NOTE = "conmon runs: CRI-O (or podman) containers run, and they are not read"
 
 
-def _containers(
-    section: Section | None, processes: Processes | Unknown, tools: frozenset[str] = frozenset()
+def _docker_containers(
+    section: Section | None, processes: Processes | Unknown
 ) -> tuple[Container, ...] | Unknown | Absent:
+    """Docker's containers (`docker ps`/`inspect`), Absent where docker is not installed or
+    its engine provably does not run."""
     if section is None:
         return Unknown(failure_reason(section, "containers"))
-    # conmon supervises each podman (and CRI-O) container: where it runs, containers run
-    # that Docker does not list, and "no container" would be a pass for what was not read.
-    conmon = not isinstance(processes, Unknown) and "conmon" in processes.names
     if section.rc == 127:
-        if "podman" in tools:  # its containers may run: not read is unknown, never "none"
-            return Unknown(f"docker is not installed; {PODMAN_NOTE}")
-        if conmon:
-            return Unknown(f"docker is not installed; {_CONMON_NOTE}")
-        return Absent("no container engine (docker) on this host")
+        return Absent("docker is not installed")
     if not section.ok:
         why = failure_reason(section, "docker ps/inspect")
         if "Cannot connect to the Docker daemon" in section.stderr and "permission denied" not in (
@@ -272,8 +267,51 @@ def _containers(
                 return Absent("docker is installed but its engine is not running")
             return Unknown(f"{why}, though {' and '.join(running)} run(s) on this host")
         return Unknown(why)
-    containers = parse_containers(section.text)
-    if not containers and conmon:
+    return parse_containers(section.text)
+
+
+def _podman_containers(
+    section: Section | None, tools: frozenset[str]
+) -> tuple[Container, ...] | Unknown | Absent:
+    """Rootful podman's containers (`podman ps`/`inspect` as root), Absent where podman is
+    not installed. A capture from before this section existed has none: where podman is
+    installed that is unknown, never "no container"."""
+    if section is None:
+        if "podman" not in tools:
+            return Absent("podman is not installed")
+        return Unknown(failure_reason(section, "podman ps/inspect"))
+    if section.rc == 127:
+        return Absent("podman is not installed")
+    if not section.ok:
+        return Unknown(failure_reason(section, "podman ps/inspect"))
+    return parse_containers(section.text, engine="podman")
+
+
+def _containers(
+    section: Section | None,
+    processes: Processes | Unknown,
+    tools: frozenset[str] = frozenset(),
+    podman: Section | None = None,
+) -> tuple[Container, ...] | Unknown | Absent:
+    """Docker's and rootful podman's containers together: unknown when either engine's
+    list could not be read (what was not read is never "no container"), Absent when neither
+    is installed and nothing else runs containers."""
+    docker = _docker_containers(section, processes)
+    pod = _podman_containers(podman, tools)
+    unread = [r.reason for r in (docker, pod) if isinstance(r, Unknown)]
+    if unread:
+        return Unknown("; ".join(unread))
+    conmon = not isinstance(processes, Unknown) and "conmon" in processes.names
+    if isinstance(docker, Absent) and isinstance(pod, Absent):
+        if conmon:
+            return Unknown(f"{docker.reason}, podman is not installed; {_CONMON_NOTE}")
+        if docker.reason == "docker is not installed":
+            return Absent("no container engine (docker, podman) on this host")
+        return docker
+    containers = (docker if isinstance(docker, tuple) else ()) + (
+        pod if isinstance(pod, tuple) else ()
+    )
+    if not containers and conmon and isinstance(pod, Absent):
         return Unknown(f"docker runs no container; {_CONMON_NOTE}")
     return containers
 
@@ -397,8 +435,6 @@ def build_host_facts(
     hint = old_sudo_hint(meta.sudo_version)
     if hint and meta.privilege == "sudo" and _sudo_refused(sections):
         notes.append(f"sudo refused some commands: {hint}")
-    if "podman" in meta.tools and sections.get("containers") is not None:
-        notes.append(PODMAN_NOTE)
     return HostFacts(
         meta=meta,
         sshd=sshd,
@@ -407,7 +443,12 @@ def build_host_facts(
         firewall=_guarded("firewall rules", lambda: _firewall(sections)),
         containers=_guarded(
             "containers",
-            lambda: _containers(sections.get("containers"), processes, meta.tools),
+            lambda: _containers(
+                sections.get("containers"),
+                processes,
+                meta.tools,
+                sections.get("podman_containers"),
+            ),
         ),
         sshd_contexts=_guarded(
             "sshd Match contexts",

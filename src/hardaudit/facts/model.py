@@ -307,6 +307,7 @@ class Container:
     ports: tuple[PublishedPort, ...] = ()
     compose: ComposeService | None = None  # None: not deployed by docker-compose
     exposed: tuple[str, ...] = ()  # container ports exposed but not published ("6379/tcp")
+    engine: str = "docker"  # the engine that listed it: "docker" or "podman" (rootful)
 
 
 def _unread() -> Unknown:

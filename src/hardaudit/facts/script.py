@@ -51,6 +51,15 @@ DOCKER_INSPECT_FORMAT = DOCKER_INSPECT_FORMAT.replace(
         for key, label in COMPOSE_LABELS.items()
     ),
 )
+# Rootful podman's `inspect --format` runs the template on its own Go structure (no raw-map
+# fallback), whose field names are Docker's JSON keys for everything read here but two: the id
+# is `.ID` (`.Id` is its JSON key only: "can't evaluate field Id"), and there is no
+# `Config.ExposedPorts` ("can't evaluate field ExposedPorts in type
+# *define.InspectContainerConfig", podman 4.3.1): left out. Its `{{json}}` of Mounts and
+# NetworkSettings.Ports gives Docker's keys (Type, Source, Destination, RW; HostIp, HostPort).
+PODMAN_INSPECT_FORMAT = DOCKER_INSPECT_FORMAT.replace(
+    '"exposed":{{json (index .Config "ExposedPorts")}},', ""
+).replace('{"id":{{json .Id}},', '{"id":{{json .ID}},')
 
 
 # The walks: world_writable() searches WALK_ROOTS, .env files are searched under app_dirs;
@@ -386,6 +395,12 @@ ROOT_COMMANDS: tuple[RootCommand, ...] = (
         "container settings (the script's template omits environment values)",
         "/usr/bin/docker inspect --format '{{.Id}}' 0123456789ab",
     ),
+    RootCommand("/usr/bin/podman ps -q --no-trunc", "running rootful podman containers"),
+    RootCommand(
+        "/usr/bin/podman inspect --format *",
+        "rootful podman container settings (the script's template omits environment values)",
+        "/usr/bin/podman inspect --format '{{.Id}}' 0123456789ab",
+    ),
 )
 
 TOOLS = (
@@ -477,7 +492,7 @@ FACT_SECTIONS: dict[str, tuple[str, ...]] = {
     "firewall": ("nft", "iptables", "ip6tables", "iptables_legacy", "ip6tables_legacy"),
     "ipv6": ("ipv6",),
     "processes": ("processes",),
-    "containers": ("containers",),
+    "containers": ("containers", "podman_containers"),
     "units": ("units",),
     "redis": ("redis",),
     "nginx": ("nginx",),
@@ -533,6 +548,7 @@ def build_script(
         .replace("__APP_DIRS__", _words([d for d in app_dirs if d.startswith("/")]))
         .replace("__SERVICES__", _words([re.sub(r"\.service$", "", s) for s in services]))
         .replace("__DOCKER_FORMAT__", DOCKER_INSPECT_FORMAT)
+        .replace("__PODMAN_FORMAT__", PODMAN_INSPECT_FORMAT)
         .replace("__REDIS_RE__", REDIS_PATTERN)
         .replace("__NGXDEPTH__", str(NGINX_INCLUDE_DEPTH))
         .replace("__USER_FACTS__", user_runs)

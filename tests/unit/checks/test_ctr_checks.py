@@ -478,3 +478,34 @@ def test_daemon_json_tcp_urls_only_from_hosts() -> None:
         '"log-opts": {"syslog-address": "tcp://192.0.2.1:514"},',
     )
     assert daemon_json_hosts(lines) == ["tcp://0.0.0.0:2375"]
+
+
+# podman: the lab's podman containers (stack1, podman 4.3.1) judged as Docker's, named with
+# their engine -------------------------------------------------------------------------------
+
+PODMAN = parse_containers((FIXTURES / "lab-stack1-podman-risky.txt").read_text(), engine="podman")
+
+
+@pytest.mark.parametrize(
+    ("check_id", "problem"),
+    [
+        ("ctr.host-namespaces", "shares the host's pid namespace (--pid host)"),
+        ("ctr.capabilities", "NET_ADMIN"),
+        ("ctr.runtime-socket", "/run"),
+    ],
+)
+def test_a_risky_podman_container_fails_named_with_its_engine(check_id: str, problem: str) -> None:
+    result = run(check_id, containers=PODMAN)
+    assert result.status is Status.FAIL, result
+    label = "podpub (localhost/lab-sleep:1), engine podman, compose project x, service y: "
+    assert any(e.startswith(label) and problem in e for e in result.evidence), result.evidence
+    assert [o.key for o in result.objects] == ["container:podpub@podman"]
+
+
+def test_docker_and_podman_containers_of_one_name_stay_apart() -> None:
+    docker = Container("a1", "app", "img", "", 10, 0)
+    podman = Container("b2", "app", "img", "", 11, 0, engine="podman")
+    result = run("ctr.non-root", containers=(docker, podman))
+    assert result.status is Status.FAIL
+    assert [o.key for o in result.objects] == ["container:app", "container:app@podman"]
+    assert result.evidence[1].startswith("app (img), engine podman pid 11: process runs as uid 0")

@@ -3,8 +3,8 @@
 tests/fixtures/replay/captures/stack1.json was recorded from the lab with
 `audit run -i <lab inventory> -l stack1 --capture-dir DIR`: Debian 12 with its own dockerd,
 the docker-compose (v1) project `shop` from /srv/shop/docker-compose.yml, and Debian's
-podman installed beside docker (no podman container runs). `audit run --replay-dir` on it
-must give every check the letter tests/lab/test_stack_e2e.py pins on the live host, with
+rootful podman beside docker running one container (podapp, uid 1000). `audit run
+--replay-dir` on it must give every check the letter tests/lab/test_stack_e2e.py pins on the live host, with
 the same compose names and the same single slip (the mail catcher's 8025).
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from hardaudit.cli import main
-from hardaudit.facts.build import PODMAN_NOTE
 from tests.lab.audit_cli import AuditRun, status_differences
 from tests.lab.test_stack_e2e import COMPOSE_FILE, EXPECTED, HOSTS, SERVICES
 
@@ -121,42 +120,76 @@ def test_database_and_redis_stay_on_their_compose_network(report: dict[str, Any]
     ]
 
 
-def test_podman_beside_docker_is_a_note_and_dockers_containers_are_judged(
+PODAPP = "podapp (localhost/lab-sleep:1), engine podman"
+
+
+def test_the_podman_container_beside_docker_is_read_and_named_with_its_engine(
     report: dict[str, Any],
 ) -> None:
     (host,) = report["hosts"]
-    assert host["notes"] == [PODMAN_NOTE]
-    assert finding(report, "ctr.non-root")["status"] == "pass"
+    assert host["notes"] == []
+    found = finding(report, "ctr.non-root")
+    assert found["status"] == "pass"
+    (line,) = [line for line in found["evidence"] if line.startswith("podapp ")]
+    assert re.fullmatch(
+        rf"{re.escape(PODAPP)} pid \d+: process runs as uid 1000; Config.User '1000:1000'", line
+    ), line
+    assert len(found["evidence"]) == len(SERVICES) + 1  # docker's six and podman's one
+    for check in ("ctr.privileged", "ctr.capabilities", "ctr.host-namespaces"):
+        assert any(e.startswith(f"{PODAPP}: ") for e in finding(report, check)["evidence"])
 
 
-def test_the_same_host_with_podman_and_without_docker_has_its_container_checks_unknown(
-    tmp_path: Path,
-) -> None:
-    """stack1's capture as the facts script prints it where `docker` is not installed and
-    podman is: podman's containers are not read, so the container checks are unknown
-    (never skipped as "no engine") and the note says why."""
+def _edited(tmp_path: Path, section: str, body: str, rc: int, err: str, tools: str = "") -> Path:
+    """stack1's capture with one section's output, exit status and stderr replaced (and its
+    `tools=` line, when given), as the facts script would print it on such a host."""
     data = json.loads((CAPTURES / "stack1.json").read_text())
     nonce, stdout = data["nonce"], data["stdout"]
-    assert " docker podman " in stdout
-    stdout = stdout.replace(" docker podman ", " podman ", 1)
-    body = re.compile(rf"(@@{nonce} BEGIN containers cap=\d+\n).*?(\n@@{nonce} END containers) rc=0",
-                      re.S)  # fmt: skip
-    stdout, replaced = body.subn(r"\1\2 rc=127", stdout)
+    if tools:
+        assert " docker podman " in stdout
+        stdout = stdout.replace(" docker podman ", f" {tools} ", 1)
+    pattern = re.compile(
+        rf"(@@{nonce} BEGIN {section} cap=\d+\n).*?(\n@@{nonce} END {section}) rc=0", re.S
+    )
+    stdout, replaced = pattern.subn(lambda m: f"{m[1]}{body}{m[2]} rc={rc}", stdout)
     assert replaced == 1
-    marker = f"@@{nonce} BEGIN containers\n"
+    marker = f"@@{nonce} BEGIN {section}\n"
     assert marker in data["stderr"]
-    stderr = data["stderr"].replace(marker, f"{marker}docker not installed\n", 1)
+    stderr = data["stderr"].replace(marker, f"{marker}{err}\n", 1)
     captures = tmp_path / "captures"
     captures.mkdir()
     (captures / "stack1.json").write_text(json.dumps({**data, "stdout": stdout, "stderr": stderr}))
-    _, report = replay(tmp_path, captures)
+    return captures
+
+
+READS_CONTAINERS = {c for c in EXPECTED if c.startswith("ctr.") and c != "ctr.daemon-tcp"} | {
+    "fw.container-bypass",
+    "net.db-exposed",
+}
+
+
+def test_podman_that_sudo_refuses_leaves_every_container_check_unknown(tmp_path: Path) -> None:
+    """Docker's six containers alone are not every container: unknown, never pass."""
+    refused = "sudo: a password is required"
+    _, report = replay(tmp_path, _edited(tmp_path, "podman_containers", "", 1, refused))
     (host,) = report["hosts"]
     assert host["status"] == "ok"
-    assert PODMAN_NOTE in host["notes"]
-    reads_containers = {c for c in EXPECTED if c.startswith("ctr.") and c != "ctr.daemon-tcp"}
-    reads_containers |= {"fw.container-bypass", "net.db-exposed"}
     run = AuditRun(0, "", "", 0.0, report)
+    expected = {**EXPECTED, **dict.fromkeys(READS_CONTAINERS, "U")}
+    assert status_differences(run, HOSTS, expected) == {}
     assert (
-        status_differences(run, HOSTS, {**EXPECTED, **dict.fromkeys(reads_containers, "U")}) == {}
+        finding(report, "ctr.non-root")["reason"] == f"podman ps/inspect: exit status 1: {refused}"
     )
-    assert finding(report, "ctr.non-root")["reason"] == f"docker is not installed; {PODMAN_NOTE}"
+
+
+def test_the_same_host_without_docker_judges_podmans_container(tmp_path: Path) -> None:
+    """stack1's capture as the facts script prints it where `docker` is not installed and
+    podman is: podman's container alone is judged (before, every container check was
+    unknown for podman's containers that were not read)."""
+    captures = _edited(tmp_path, "containers", "", 127, "docker not installed", tools="podman")
+    _, report = replay(tmp_path, captures)
+    (host,) = report["hosts"]
+    assert (host["status"], host["notes"]) == ("ok", [])
+    for check in READS_CONTAINERS - {"net.db-exposed"}:  # no database runs: skip
+        assert finding(report, check)["status"] == "pass", finding(report, check)
+    (line,) = finding(report, "ctr.non-root")["evidence"]
+    assert line.startswith(f"{PODAPP} pid "), line

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from hardaudit.facts.build import PODMAN_NOTE, _containers, build_host_facts
+from hardaudit.facts.build import _containers, build_host_facts
 from hardaudit.facts.model import (
     Absent,
     ComposeService,
@@ -231,52 +232,209 @@ def test_exposed_ports_come_from_the_config_on_an_internal_network() -> None:
     assert odd.exposed == ()
 
 
-# podman: its containers are not read (only docker's); a podman host must not look empty -----
+# podman: rootful podman's containers are read too (podman_containers); what is not read is
+# unknown, never "no container" -------------------------------------------------------------
 
 
 def _meta(tools: str) -> Section:
     return Section("meta", f"uid=0\nuser=root\nprivilege=root\ntools= {tools}\n", 0)
 
 
-def test_podman_without_docker_leaves_the_containers_unknown_not_absent() -> None:
-    no_docker = Section("containers", "", 127, stderr="docker not installed")
-    host = build_host_facts({"meta": _meta("ss podman"), "containers": no_docker}, "n")
-    assert host.containers == Unknown(f"docker is not installed; {PODMAN_NOTE}")
-    assert PODMAN_NOTE in host.notes
-    host = build_host_facts({"meta": _meta("ss"), "containers": no_docker}, "n")
-    assert host.containers == Absent("no container engine (docker) on this host")
+NO_DOCKER = Section("containers", "", 127, stderr="docker not installed")
+NO_PODMAN = Section("podman_containers", "", 127, stderr="podman not installed")
+PODMAN_LINE = (
+    '{"id":"0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0","name":"pod",'
+    '"image":"localhost/app:1","user":"1000:1000","pid":77,"running":true,"privileged":false,'
+    '"network_mode":"none","pid_mode":"private","ipc_mode":"shareable","cap_add":[],'
+    '"mounts":[],"ports":{},"compose":{"project":"","service":"","working_dir":"",'
+    '"config_files":""}}\n## proc 77 1000 1000\n'
+)
+
+
+def _podman(text: str = PODMAN_LINE) -> Section:
+    return Section("podman_containers", "## engine-ok\n" + text, 0)
+
+
+def test_podman_without_docker_is_read_and_judged() -> None:
+    sections = {"meta": _meta("ss podman"), "containers": NO_DOCKER, "podman_containers": _podman()}
+    host = build_host_facts(sections, "n")
+    assert isinstance(host.containers, tuple), host.containers
+    (pod,) = host.containers
+    assert (pod.name, pod.engine, pod.effective_uid, pod.config_user) == (
+        "pod",
+        "podman",
+        1000,
+        "1000:1000",
+    )
     assert host.notes == ()
+    host = build_host_facts({**sections, "podman_containers": _podman("")}, "n")
+    assert host.containers == ()  # podman read, none running: nothing runs
 
 
-def test_podman_beside_docker_is_a_note_and_docker_containers_are_still_judged() -> None:
-    text = (FIXTURES / "lab-dock2.txt").read_text()
-    containers = Section("containers", text, 0)
-    host = build_host_facts({"meta": _meta("docker podman"), "containers": containers}, "n")
+def test_docker_and_podman_containers_are_judged_together() -> None:
+    docker = Section("containers", (FIXTURES / "lab-dock2.txt").read_text(), 0)
+    sections = {
+        "meta": _meta("docker podman"),
+        "containers": docker,
+        "podman_containers": _podman(),
+    }
+    host = build_host_facts(sections, "n")
     assert isinstance(host.containers, tuple)
-    assert len(host.containers) == 7
-    assert host.notes == (PODMAN_NOTE,)
+    engines = [c.engine for c in host.containers]
+    assert engines == ["docker"] * 7 + ["podman"], engines
+
+
+@pytest.mark.parametrize(
+    ("section", "reason"),
+    [
+        (
+            Section("podman_containers", "", 1, stderr="sudo: a password is required"),
+            "podman ps/inspect: exit status 1: sudo: a password is required",
+        ),
+        (
+            Section(
+                "podman_containers",
+                "",
+                1,
+                stderr="podman lists rootful containers to uid 0 only: no sudo here",
+            ),
+            "podman ps/inspect: exit status 1: podman lists rootful containers to uid 0 only: "
+            "no sudo here",
+        ),
+        (
+            Section("podman_containers", "## engine-ok\n", None),
+            "podman ps/inspect: command did not finish",
+        ),
+        (None, "podman ps/inspect: no output from the facts script (section missing)"),
+    ],
+)
+def test_podman_that_could_not_be_read_leaves_every_container_unknown(
+    section: Section | None, reason: str
+) -> None:
+    """Docker's list alone is not every container: an unread podman is unknown, never pass."""
+    docker = Section("containers", (FIXTURES / "lab-dock2.txt").read_text(), 0)
+    sections = {"meta": _meta("docker podman"), "containers": docker}
+    if section is not None:
+        sections["podman_containers"] = section
+    host = build_host_facts(sections, "n")
+    assert isinstance(host.containers, Unknown), host.containers
+    assert host.containers.reason.startswith(reason), host.containers.reason
+    no_docker = {**sections, "containers": NO_DOCKER}
+    host = build_host_facts(no_docker, "n")
+    assert isinstance(host.containers, Unknown), host.containers
+
+
+def test_neither_engine_installed_is_absent() -> None:
+    sections = {"meta": _meta("ss"), "containers": NO_DOCKER, "podman_containers": NO_PODMAN}
+    host = build_host_facts(sections, "n")
+    assert host.containers == Absent("no container engine (docker, podman) on this host")
+    # an old capture without the podman section, on a host without podman: as before
+    host = build_host_facts({"meta": _meta("ss"), "containers": NO_DOCKER}, "n")
+    assert host.containers == Absent("no container engine (docker, podman) on this host")
 
 
 def _ps(*names: str) -> Section:
     return Section("processes", "".join(f"comm={n}\n" for n in ("sshd", *names)), 0)
 
 
-def test_running_podman_or_cri_o_containers_are_never_taken_for_no_containers() -> None:
-    """conmon supervises every podman (and CRI-O) container: where it runs, containers run that
-    Docker does not list. Docker's empty list made every ctr.* check pass ("no running
-    containers") beside a podman container running --privileged as root."""
+def test_conmon_without_podman_is_cri_o_and_never_taken_for_no_containers() -> None:
+    """conmon supervises every podman and CRI-O container. Once podman's list is read, its
+    containers are in it; conmon without podman is CRI-O (or a podman this script cannot
+    run), whose containers nothing here lists: "no running containers" would be a pass for
+    what was not read."""
     empty = Section("containers", "## engine-ok\n", 0)
-    sections = {"meta": _meta("docker podman"), "containers": empty, "processes": _ps("conmon")}
+    sections = {
+        "meta": _meta("docker"),
+        "containers": empty,
+        "podman_containers": NO_PODMAN,
+        "processes": _ps("conmon"),
+    }
     host = build_host_facts(sections, "n")
     assert isinstance(host.containers, Unknown), host.containers
     assert "conmon" in host.containers.reason
-    no_docker = Section("containers", "", 127, stderr="docker not installed")
-    host = build_host_facts({**sections, "meta": _meta("ss"), "containers": no_docker}, "n")
-    assert isinstance(host.containers, Unknown), host.containers  # CRI-O: no podman CLI either
+    host = build_host_facts({**sections, "meta": _meta("ss"), "containers": NO_DOCKER}, "n")
+    assert isinstance(host.containers, Unknown), host.containers
+    assert "conmon" in host.containers.reason
+    # podman read: its conmon no longer makes anything unknown
+    podman = {**sections, "meta": _meta("docker podman"), "podman_containers": _podman()}
+    host = build_host_facts(podman, "n")
+    assert isinstance(host.containers, tuple), host.containers
+    assert [c.engine for c in host.containers] == ["podman"]
+    host = build_host_facts({**podman, "podman_containers": _podman("")}, "n")
+    assert host.containers == ()
     # without conmon: as before
     host = build_host_facts({**sections, "processes": _ps("dockerd")}, "n")
     assert host.containers == ()
     host = build_host_facts(
-        {**sections, "meta": _meta("ss"), "containers": no_docker, "processes": _ps()}, "n"
+        {**sections, "meta": _meta("ss"), "containers": NO_DOCKER, "processes": _ps()}, "n"
     )
-    assert host.containers == Absent("no container engine (docker) on this host")
+    assert host.containers == Absent("no container engine (docker, podman) on this host")
+
+
+# podman's own inspect output (the script's podman template, lab stack1, podman 4.3.1) -------
+
+
+def test_lab_stack1_podman_container_as_the_audit_read_it() -> None:
+    (pod,) = parse_containers((FIXTURES / "lab-stack1-podman.txt").read_text(), engine="podman")
+    assert (pod.id, pod.name, pod.image, pod.engine) == (
+        "bc13ec771267",
+        "podapp",  # podman's names have no leading "/"
+        "localhost/lab-sleep:1",
+        "podman",
+    )
+    assert (pod.config_user, pod.pid, pod.effective_uid) == ("1000:1000", 967, 1000)
+    assert (pod.privileged, pod.network_mode, pod.pid_mode, pod.ipc_mode) == (
+        False,
+        "none",
+        "private",  # podman's word where Docker says nothing: not "host"
+        "shareable",
+    )
+    assert (pod.cap_add, pod.mounts, pod.ports, pod.exposed, pod.compose) == ((), (), (), (), None)
+
+
+def test_podman_risky_container_reads_like_dockers() -> None:
+    """podman's CapAdd carries the CAP_ prefix, an unset HostIp is "" (every address), and
+    the compose labels of a podman-compose deployment are read as Docker's."""
+    text = (FIXTURES / "lab-stack1-podman-risky.txt").read_text()
+    found = {c.name: c for c in parse_containers(text, engine="podman")}
+    assert sorted(found) == ["podapp", "podpub"]
+    pub = found["podpub"]
+    assert pub.engine == "podman"
+    assert pub.cap_add == ("CAP_NET_ADMIN",)
+    assert (pub.network_mode, pub.pid_mode) == ("bridge", "host")
+    assert pub.mounts == (
+        Mount("/etc", "/host-etc", False, "bind"),
+        Mount("/run", "/host-run", True, "bind"),
+    )
+    assert pub.ports == (
+        PublishedPort("80/tcp", "", 8081),
+        PublishedPort("9090/tcp", "127.0.0.1", 9090),
+    )
+    assert pub.compose == ComposeService("x", "y", "", ())
+    assert pub.effective_uid is None  # no `## proc` line in this capture: unread, not root
+
+
+def test_hostile_podman_output_is_bounded_and_never_crashes() -> None:
+    """The real podman line, edited as a hostile host (or a container's creator) could."""
+    real = (FIXTURES / "lab-stack1-podman.txt").read_text().splitlines()[1]
+    record = json.loads(real)
+    hostile = [
+        "## engine-ok",
+        real.replace('"pid":967', '"pid":"967; rm -rf /"'),
+        json.dumps({**record, "name": "a\nb\x1b[2J", "user": ["0"], "cap_add": "ALL"}),
+        json.dumps({**record, "ports": {"1/tcp": [{"HostPort": "99999999999999999999999"}]}}),
+        json.dumps({**record, "compose": {"project": "p" * 10_000, "service": "s"}}),
+        "[" * 100_000,
+        "## proc 967 0 0",
+        "## proc not-a-pid 0 0",
+    ]
+    found = parse_containers("\n".join(hostile), engine="podman")
+    assert len(found) == 4
+    assert found[0].pid == 0  # not a number: no /proc line can match
+    assert found[0].effective_uid is None  # and never the uid 0 of pid 967's line
+    assert found[1].name == "a\nb\x1b[2J"  # kept as decoded: the renderers escape it
+    assert (found[1].config_user, found[1].cap_add) == ("['0']", ())
+    assert found[2].ports == ()  # a 23-digit port is no number
+    assert found[3].compose is not None
+    assert len(found[3].compose.project) == LABEL_CAP
+    assert {c.engine for c in found} == {"podman"}

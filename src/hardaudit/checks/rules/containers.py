@@ -1,7 +1,8 @@
 """Python evaluators of the ctr.* checks beyond ctr.non-root.
 
-Every one reads `docker inspect` of the running containers: no engine on the host gives
-SKIP, an engine that could not be asked gives UNKNOWN, no running container gives PASS.
+Every one reads `docker inspect` and rootful `podman inspect` of the running containers: no
+engine on the host gives SKIP, an engine that could not be asked gives UNKNOWN, no running
+container gives PASS.
 ctr.daemon-tcp reads how dockerd was started instead (processes, daemon.json, listeners).
 """
 

@@ -1,4 +1,5 @@
-"""Parse the `containers` section: docker inspect JSON lines and `## proc PID ruid euid`."""
+"""Parse the `containers` and `podman_containers` sections: inspect JSON lines (the script's
+template, run by `docker inspect` or rootful `podman inspect`) and `## proc PID ruid euid`."""
 
 from __future__ import annotations
 
@@ -101,11 +102,14 @@ def _compose(raw: Any) -> ComposeService | None:
     return ComposeService(project, service, working_dir, tuple(files))
 
 
-def parse_containers(text: str) -> tuple[Container, ...]:
+def parse_containers(text: str, engine: str = "docker") -> tuple[Container, ...]:
     """Containers with the effective UID of their main process read from /proc.
 
     Lines: one JSON object per container (the script's inspect template), then
-    `## proc <pid> <real uid> <effective uid>` or `## proc <pid> unreadable`.
+    `## proc <pid> <real uid> <effective uid>` or `## proc <pid> unreadable`. `engine`
+    names the engine that listed them. podman's template has no `exposed` (podman keeps
+    no `Config.ExposedPorts`); its names carry no leading `/`, its pid and ipc modes say
+    `private` where Docker says nothing: neither is `host`, which is all the checks ask.
     """
     euids: dict[int, int | None] = {}
     records: list[dict[str, Any]] = []
@@ -142,6 +146,7 @@ def parse_containers(text: str) -> tuple[Container, ...]:
                 ports=_ports(rec.get("ports")),
                 compose=_compose(rec.get("compose")),
                 exposed=_exposed(rec.get("ports"), rec.get("exposed")),
+                engine=engine,
             )
         )
     return tuple(containers)

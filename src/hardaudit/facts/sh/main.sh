@@ -19,6 +19,7 @@ run ip6tables_legacy __CAP__ fw_ip6tables_legacy
 run ipv6 __CAP__ ipv6
 run processes __CAP__ processes
 run containers __CAP__ containers
+run podman_containers __CAP__ podman_containers
 run units __CAP__ units
 run redis __CAP__ redis
 run nginx __CAP__ nginx

@@ -81,6 +81,17 @@ processes() {
   return 0
 }
 
+# `## proc PID RUID EUID` (or `unreadable`) for each "pid": of the inspect JSON lines on stdin.
+container_procs() {
+  sed -n 's/.*"pid":\([0-9]*\),.*/\1/p' | while IFS= read -r _pid; do
+    if [ -r "/proc/$_pid/status" ]; then
+      echo "## proc $_pid $(awk '/^Uid:/ { print $2 " " $3 }' "/proc/$_pid/status")"
+    else
+      echo "## proc $_pid unreadable"
+    fi
+  done
+}
+
 containers() {
   if ! has docker; then echo "docker not installed" >&2; return 127; fi
   _ids=$(root docker ps -q --no-trunc) || return 1
@@ -89,11 +100,22 @@ containers() {
   # shellcheck disable=SC2086
   _js=$(root docker inspect --format '__DOCKER_FORMAT__' $_ids) || return 1
   printf '%s\n' "$_js"
-  for _pid in $(printf '%s\n' "$_js" | sed -n 's/.*"pid":\([0-9]*\),.*/\1/p'); do
-    if [ -r "/proc/$_pid/status" ]; then
-      echo "## proc $_pid $(awk '/^Uid:/ { print $2 " " $3 }' "/proc/$_pid/status")"
-    else
-      echo "## proc $_pid unreadable"
-    fi
-  done
+  printf '%s\n' "$_js" | container_procs
+}
+
+# Rootful podman's containers: its own store, no daemon. As any other user podman lists that
+# user's rootless store and would say "none" of the rootful ones: uid 0 or sudo only.
+podman_containers() {
+  if ! has podman; then echo "podman not installed" >&2; return 127; fi
+  if [ -z "${HA_SUDO-}" ] && [ "$HA_UID" != 0 ]; then
+    echo "podman lists rootful containers to uid 0 only: no sudo here" >&2
+    return 1
+  fi
+  _ids=$(root podman ps -q --no-trunc) || return 1
+  echo "## engine-ok"
+  [ -n "$_ids" ] || return 0
+  # shellcheck disable=SC2086
+  _js=$(root podman inspect --format '__PODMAN_FORMAT__' $_ids) || return 1
+  printf '%s\n' "$_js"
+  printf '%s\n' "$_js" | container_procs
 }
