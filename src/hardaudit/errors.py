@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from yaml import MarkedYAMLError
+
 
 class AuditError(Exception):
     """Root of every error hardaudit raises on purpose."""
@@ -23,6 +28,18 @@ class AuditError(Exception):
         self.column = column
         self.field = field
         self.hint = hint
+
+    @classmethod
+    def yaml_syntax(cls, exc: MarkedYAMLError, file: str, hint: str | None = None) -> Self:
+        """`YAML syntax error: <problem>` at the line and column PyYAML marked (1-based)."""
+        mark = exc.problem_mark
+        return cls(
+            f"YAML syntax error: {exc.problem}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint=hint,
+        )
 
     def __str__(self) -> str:
         where = ""

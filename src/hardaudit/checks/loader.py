@@ -96,14 +96,7 @@ def load_check_file(path: Path) -> Check:
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise CheckDefinitionError(
-            f"YAML syntax error: {exc.problem}",
-            file=str(path),
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            hint="fix the YAML syntax",
-        ) from None
+        raise CheckDefinitionError.yaml_syntax(exc, str(path), "fix the YAML syntax") from None
     except OSError as exc:
         raise CheckDefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from None
     except (yaml.YAMLError, RecursionError, UnicodeDecodeError) as exc:

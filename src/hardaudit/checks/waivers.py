@@ -77,13 +77,7 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         node = yaml.compose(text, Loader=SafeLoader)
         data = yaml.load(text, Loader=SafeLoader) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise CheckDefinitionError(
-            f"YAML syntax error: {exc.problem}",
-            file=str(path),
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
+        raise CheckDefinitionError.yaml_syntax(exc, str(path)) from None
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise CheckDefinitionError(

@@ -153,14 +153,7 @@ def _read(path: Path) -> tuple[Any, dict[Path_, int]]:
     except UnicodeDecodeError:
         raise ProfileError("not UTF-8 text", file=str(path)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ProfileError(
-            f"YAML syntax error: {exc.problem}",
-            file=str(path),
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            hint="fix the YAML syntax",
-        ) from None
+        raise ProfileError.yaml_syntax(exc, str(path), "fix the YAML syntax") from None
     except (yaml.YAMLError, RecursionError) as exc:
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise ProfileError(f"cannot parse: {why}", file=str(path)) from None
