@@ -435,7 +435,14 @@ def ssh_banner(port: int, timeout: float = 5) -> str:
 @contextlib.contextmanager
 def global_lock() -> Iterator[None]:
     """One up/down at a time on this machine: ports, bridge names and iptables are global."""
-    with LOCK_FILE.open("a") as handle:
+    with flocked(LOCK_FILE):
+        yield
+
+
+@contextlib.contextmanager
+def flocked(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if missing), waiting for it."""
+    with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -521,12 +528,8 @@ def build_lock() -> Iterator[None]:
     background while lint and the unit tests run, and the lab's `up` then waits here for it
     instead of debootstrapping the same images a second time."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with (CACHE_DIR / "build.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with flocked(CACHE_DIR / "build.lock"):
+        yield
 
 
 def ensure_tarballs(images: Sequence[Image]) -> dict[str, Path]:
