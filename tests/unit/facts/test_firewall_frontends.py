@@ -6,7 +6,6 @@ backend read beside nft, and a warning when the two backends disagree."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hardaudit.facts.build import _firewall
 from hardaudit.facts.model import FirewallState, Section, Unknown
@@ -17,16 +16,7 @@ from hardaudit.facts.parsers.firewall import (
     parse_iptables_save,
     parse_nft_json,
 )
-
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "firewall"
-
-
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-def section(name: str, text: str = "", rc: int | None = 0, stderr: str = "") -> Section:
-    return Section(name, text, rc, stderr=stderr)
+from tests.unit.facts.test_firewall import FIXTURES, fixture, section
 
 
 def host(name: str, *, legacy: bool = True) -> dict[str, Section]:
