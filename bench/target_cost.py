@@ -68,12 +68,14 @@ def instrument(script: str) -> str:
     """The script with the sudo counters before its first section, `times` after each
     section (for the CPU per section) and at its end."""
     lines = script.splitlines(keepends=True)
-    first = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    # the root helper's call (one sudo for every root-only section) comes before the first run
+    first = next(i for i, line in enumerate(lines) if line.startswith(("run ", "root_helper ")))
     out = [*lines[:first], COUNTERS]
     for line in lines[first:]:
         out.append(line)
-        if line.startswith("run "):
-            out.append(f"printf '\\n%s %s\\n' '{SECTION_TAG}' '{line.split()[1]}' >&7; times >&7\n")
+        if line.startswith(("run ", "root_helper ")):
+            name = "root_helper" if line.startswith("root_helper ") else line.split()[1]
+            out.append(f"printf '\\n%s %s\\n' '{SECTION_TAG}' '{name}' >&7; times >&7\n")
     return "".join([*out, TRAILER])
 
 
@@ -103,7 +105,7 @@ def target_cpu(stderr: str) -> float | None:
 def sudo_by_section(stderr: str, nonce: str) -> dict[str, int]:
     """How many counted sudo calls fell in each section (its stderr BEGIN marker onwards)."""
     counts: dict[str, int] = {}
-    section = "prelude"
+    section = "root_helper"  # before any section: the root helper's one sudo
     for line in stderr.splitlines():
         if line.startswith(f"@@{nonce} BEGIN "):
             section = line.split()[2]

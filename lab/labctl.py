@@ -62,11 +62,17 @@ SSH_CONFIG = STATE_DIR / "ssh_config"
 SUDOERS_EXAMPLE = REPO / "docs" / "sudoers.example"
 # The least-privilege sudoers each host installs from /lab-input/sudoers (`audit sudoers`, in
 # the form its sudo reads: old1's sudo 1.9.5 has no regexes). Others get NOPASSWD: ALL.
+# web1 and new1 also allow the root helper (`audit sudoers --root-helper`) and install it
+# from /lab-input/root-facts (`audit root-helper`): one sudo per audit; old1 keeps one sudo
+# per command, the path of a host without the helper.
+ROOT_HELPER_SUDOERS = REPO / "docs" / "sudoers-root-helper.example"
+ROOT_HELPER_FILE = REPO / "docs" / "root-facts.example"
 HOST_SUDOERS = {
-    "web1": SUDOERS_EXAMPLE,
-    "new1": SUDOERS_EXAMPLE,
+    "web1": ROOT_HELPER_SUDOERS,
+    "new1": ROOT_HELPER_SUDOERS,
     "old1": REPO / "docs" / "sudoers-sudo-1.9.5.example",
 }
+ROOT_HELPER_HOSTS = ("web1", "new1")
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hardaudit-lab"
 TMP_ROOT = Path(tempfile.gettempdir())
 TMP_PREFIX = "hardaudit-lab-"
@@ -1044,6 +1050,8 @@ def host_run_args(
     sudoers = HOST_SUDOERS.get(host.name)
     if sudoers and sudoers.exists():
         args.append(f"--volume={sudoers}:/lab-input/sudoers:ro")
+    if host.name in ROOT_HELPER_HOSTS and ROOT_HELPER_FILE.exists():
+        args.append(f"--volume={ROOT_HELPER_FILE}:/lab-input/root-facts:ro")
     if host.engine:
         args += [f"--volume={engines[host.engine].socket}:/var/run/docker.sock",
                  f"--volume={docker_client()}:/usr/bin/docker:ro"]  # fmt: skip

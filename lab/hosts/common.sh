@@ -40,6 +40,16 @@ lab_sudoers_least() {
     else
         lab_sudo_all
     fi
+    lab_root_helper
+}
+
+# lab_root_helper: the root helper (`audit root-helper`) labctl mounts at /lab-input/root-facts,
+# installed as an operator would: root-owned, mode 0755, in a directory only root writes.
+lab_root_helper() {
+    if [ -f /lab-input/root-facts ]; then
+        install -d -m 755 -o root -g root /usr/local/libexec/hardaudit
+        install -m 755 -o root -g root /lab-input/root-facts /usr/local/libexec/hardaudit/root-facts
+    fi
 }
 
 lab_exec_sshd() {

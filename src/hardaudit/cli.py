@@ -422,6 +422,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --sudo-version before 1.9.10: an app_dirs directory the .env walk may be "
         "given (repeatable, in the inventory's order; default /srv /opt /var/www /home)",
     )
+    sudoers.add_argument(
+        "--root-helper",
+        action="store_true",
+        help="also allow the root helper (`audit root-helper`): one sudo call per audit for "
+        "every root-only fact instead of one per command",
+    )
+    sub.add_parser(
+        "root-helper",
+        help="print the root helper: install it root-owned, mode 0755, at "
+        "/usr/local/libexec/hardaudit/root-facts (see `audit sudoers --root-helper`)",
+    )
 
     report = sub.add_parser(
         "report",
@@ -1140,7 +1151,16 @@ def cmd_sudoers(args: argparse.Namespace) -> ExitStatus:
             file=sys.stderr,
         )
         return ExitStatus.USAGE_ERROR
-    sys.stdout.write(sudoers_example(args.user, args.sudo_version, args.app_dirs))
+    sys.stdout.write(
+        sudoers_example(args.user, args.sudo_version, args.app_dirs, root_helper=args.root_helper)
+    )
+    return ExitStatus.OK
+
+
+def cmd_root_helper() -> ExitStatus:
+    from hardaudit.facts.script import root_helper_text
+
+    sys.stdout.write(root_helper_text())
     return ExitStatus.OK
 
 
@@ -1284,6 +1304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(cmd_diff(args))
         if args.command == "profiles":
             return int(cmd_profiles(args))
+        if args.command == "root-helper":
+            return int(cmd_root_helper())
         return int(cmd_sudoers(args))
     except AuditError as exc:
         print(f"audit: error: {printable(str(exc))}", file=sys.stderr)

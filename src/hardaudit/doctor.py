@@ -13,10 +13,12 @@ from hardaudit.errors import ConnectError
 from hardaudit.exitcodes import ExitStatus
 from hardaudit.facts.script import (
     ROOT_COMMANDS,
+    ROOT_HELPER,
     SUDO_CHECK_TIMEOUT_S,
     TOOLS,
     is_sudoers_regex,
     old_sudo_hint,
+    root_helper_cksum,
 )
 from hardaudit.inventory.model import Host
 from hardaudit.printable import short_reason, target_text
@@ -55,6 +57,12 @@ def doctor_script() -> str:
         'if E=$($T sudo -n -l 2>&1 >/dev/null </dev/null); then echo "sudo=yes"; else echo "sudo=no";'
         ' printf "sudo_error=%s\\n" "$(printf "%s\\n" "$E" | head -n 1)"; fi',
     ]
+    # The root helper (optional): installed (its cksum), and allowed by sudoers
+    lines.append(
+        f'if [ -f {ROOT_HELPER} ]; then echo "helper_cksum=$(cksum <{ROOT_HELPER})"; fi; '
+        f"if $T sudo -n -l {ROOT_HELPER} sshd_t >/dev/null 2>&1 </dev/null; then "
+        "echo helper=allowed; fi"
+    )
     tools = " ".join(t for t in TOOLS if t in DOCTOR_TOOLS)
     lines.append(f'for t in {tools}; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done')
     return "\n".join(lines) + "\n"
@@ -120,6 +128,29 @@ def _check_host(host: Host, args: argparse.Namespace) -> tuple[bool, list[str]]:
         transport.close()
 
 
+def _helper_state(lines: Sequence[str]) -> str:
+    """The root helper's state, from the doctor script's `helper_*` lines."""
+    cksum = next((x[13:] for x in lines if x.startswith("helper_cksum=")), None)
+    allowed = "helper=allowed" in lines
+    if cksum is None:
+        if allowed:
+            return (
+                f"sudoers allows it but {ROOT_HELPER} does not exist: install `audit root-helper`"
+            )
+        return (
+            "not installed (optional: `audit root-helper` and `audit sudoers --root-helper` "
+            "make the audit one sudo call instead of one per command)"
+        )
+    if cksum != root_helper_cksum():
+        return (
+            f"{ROOT_HELPER} is another version's (cksum {short_reason(cksum, 24)}): reinstall "
+            "`audit root-helper`'s output; until then one sudo per command"
+        )
+    if not allowed:
+        return "installed, but sudoers does not allow it: add `audit sudoers --root-helper`'s line"
+    return "installed and allowed: one sudo call gathers every root-only fact"
+
+
 def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
     """What the doctor script's output says, as lines to print.
 
@@ -164,6 +195,8 @@ def diagnose_output(stdout: bytes, *, become: bool) -> list[str]:
                 )
         else:
             out.append("  sudo -n allowed for every command the facts script needs")
+    if not root and become:
+        out.append(f"  root helper: {_helper_state(lines)}")
     if sudo_version:
         out.append(
             f"  sudo: {short_reason(sudo_version)}"

@@ -131,7 +131,11 @@ def test_visudo_of_each_release_reads_the_form_made_for_it(lab: Lab) -> None:
         host: _docker(lab, "exec", host, "cat", "/etc/sudoers.d/auditor").stdout
         for host in ("old1", "new1")
     }
-    assert installed == {"old1": old.read_text(), "new1": regex.read_text()}
+    # new1's is the regex form plus the root helper's line (`audit sudoers --root-helper`)
+    helper = lab.repo / "docs" / "sudoers-root-helper.example"
+    assert installed == {"old1": old.read_text(), "new1": helper.read_text()}
+    helper_lines = helper.read_text().splitlines()
+    assert all(line in helper_lines for line in regex.read_text().splitlines()[:-2])
 
 
 def test_doctor_names_the_old_sudo_and_finds_nothing_refused(lab: Lab, tmp_path: Path) -> None:
@@ -151,3 +155,5 @@ def test_doctor_names_the_old_sudo_and_finds_nothing_refused(lab: Lab, tmp_path:
     assert "sudo -n allowed for every command the facts script needs" in old
     assert "sudo: Sudo version 1.9.16p2\n" in new
     assert "sudo -n allowed for every command the facts script needs" in new
+    assert "root helper: not installed (optional" in old
+    assert "root helper: installed and allowed: one sudo call" in new

@@ -85,7 +85,8 @@ def test_script_command_applies_the_hosts_variables(
     inventory.write_text(INVENTORY)
     command, script = _printed(capsys, "-i", str(inventory), "web9")
     assert "HA_BECOME=1" in command
-    assert "for _d in /srv/app '/opt/it'\"'\"'s here'; do" in script
+    assert "env_files /srv/app '/opt/it'\"'\"'s here'\n" in script
+    assert "root_helper /srv/app '/opt/it'\"'\"'s here'\n" in script
     assert "for _s in nginx redis-server; do" in script
     command, _ = _printed(capsys, "-i", str(inventory), "db9")
     assert "HA_BECOME=0" in command
@@ -94,7 +95,7 @@ def test_script_command_applies_the_hosts_variables(
 def test_script_command_without_host_uses_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     command, script = _printed(capsys)
     assert "HA_BECOME=1" in command
-    assert "for _d in /srv /opt /var/www /home; do" in script
+    assert "env_files /srv /opt /var/www /home\n" in script
 
 
 def test_script_command_refuses_a_pattern_naming_several_hosts(

@@ -25,3 +25,14 @@ def test_security_md_lists_every_root_command() -> None:
     for line in sudoers_example().splitlines():
         if line.startswith("    /"):
             assert line.rstrip(", \\") in security, line
+
+
+def test_root_helper_examples_match_the_script() -> None:
+    from hardaudit.facts.script import root_helper_text
+
+    helper = (ROOT / "docs" / "root-facts.example").read_text()
+    assert helper == root_helper_text(), "run `audit root-helper > docs/root-facts.example`"
+    actual = (ROOT / "docs" / "sudoers-root-helper.example").read_text()
+    assert actual == sudoers_example(root_helper=True), (
+        "run `audit sudoers --root-helper > docs/sudoers-root-helper.example`"
+    )

@@ -58,9 +58,9 @@ from hardaudit.facts.parsers.sshd import (
     parse_sshd_t,
 )
 from hardaudit.facts.parsers.system import parse_ipv6, parse_processes
-from hardaudit.facts.script import WORLD_WRITABLE_CAP, old_sudo_hint
+from hardaudit.facts.script import ROOT_HELPER, WORLD_WRITABLE_CAP, old_sudo_hint
 from hardaudit.facts.sections import failure_reason
-from hardaudit.printable import printable
+from hardaudit.printable import printable, short_reason
 
 _Fact = TypeVar("_Fact")
 _REASON_CAP = 200  # characters of an exception message quoted in a reason
@@ -435,6 +435,9 @@ def build_host_facts(
     hint = old_sudo_hint(meta.sudo_version)
     if hint and meta.privilege == "sudo" and _sudo_refused(sections):
         notes.append(f"sudo refused some commands: {hint}")
+    helper_note = root_helper_note(meta.root_helper)
+    if helper_note:
+        notes.append(helper_note)
     return HostFacts(
         meta=meta,
         sshd=sshd,
@@ -470,6 +473,26 @@ def build_host_facts(
         notes=tuple(notes),
         timing=timing or FactsTiming(),
     )
+
+
+def root_helper_note(state: str) -> str:
+    """What the report says when sudoers allows the root helper but it was not used: the
+    facts were then gathered with one sudo per command (complete, only slower)."""
+    fix = f"install `audit root-helper`'s output as {ROOT_HELPER} (root-owned, mode 0755)"
+    kind, _, detail = state.partition(" ")
+    if kind == "absent":
+        return f"sudoers allows the root helper, but {ROOT_HELPER} does not exist: {fix}"
+    if kind == "other-version":
+        return (
+            f"the root helper at {ROOT_HELPER} is not this hardaudit's (cksum "
+            f"{short_reason(detail, 24)}): facts were read with one sudo per command; {fix}"
+        )
+    if kind == "failed":
+        return (
+            f"the root helper failed (exit status {short_reason(detail, 8)}): facts were read "
+            "with one sudo per command instead"
+        )
+    return ""
 
 
 def _sudo_refused(sections: Mapping[str, Section]) -> bool:

@@ -51,8 +51,9 @@ def run_function(
     # a function with the helpers only it calls
     whole = _function(name) + (_function("ssh_dir") if name == "ssh_files" else "")
     body = re.sub(r"(?<![\w/.])/etc/(passwd|shadow|gshadow)\b", rf"{tmp}/etc/\1", whole)
-    body = fill_constants(body.replace("__APP_DIRS__", " ".join(shlex.quote(d) for d in app_dirs)))
-    program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_fn}\n{before}\n{body}{name}\n"
+    body = fill_constants(body)
+    args = " ".join(shlex.quote(d) for d in app_dirs)  # env_files takes the app directories
+    program = f"N='@@{NONCE}'\n{PRELUDE}\n{root_fn}\n{before}\n{body}{name} {args}\n"
     done = subprocess.run(
         [*shell, "-c", program],
         capture_output=True,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hardaudit.facts.script import SCRIPT_PARTS, UserFact, build_script
+from hardaudit.facts.script import SCRIPT_PARTS, UserFact, build_script, root_helper_text
 
 LINTERS = {
     "shellcheck": ["shellcheck", "--shell=sh", "--severity=style", "-f", "gcc"],
@@ -46,7 +46,9 @@ def _assembled(tmp_path: Path) -> list[Path]:
     assert built.command.endswith("'")
     wrapper = tmp_path / "wrapper.sh"
     wrapper.write_text(built.command[len("/bin/sh -c '") : -1] + "\n")
-    return [script, wrapper]
+    helper = tmp_path / "root-facts"  # the root helper, built from the same parts
+    helper.write_text(root_helper_text())
+    return [script, wrapper, helper]
 
 
 @pytest.mark.parametrize("linter", sorted(LINTERS))

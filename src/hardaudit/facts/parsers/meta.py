@@ -32,4 +32,5 @@ def parse_meta(text: str) -> Meta:
         tools=frozenset(values.get("tools", "").split()),
         sshd_version=values.get("sshd_version", ""),
         sudo_version=values.get("sudo_version", "")[:200],
+        root_helper=values.get("root_helper", "")[:64],
     )

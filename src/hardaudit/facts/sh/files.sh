@@ -52,11 +52,13 @@ world_writable() {
     printf 'rc=%s\000' "$?"; } | names0 __WWCAP__
 }
 
-# .env files under the app directories: path, owner and mode only, never contents. find
-# prints NUL-separated names, so a directory or file name may hold any byte (newline too).
+# env_files APP_DIR...: .env files under the app directories: path, owner and mode only, never
+# contents. find prints NUL-separated names, so a directory or file name may hold any byte
+# (newline too).
 env_files() {
-  set --
-  for _d in __APP_DIRS__; do [ -d "$_d" ] && set -- "$@" "$_d"; done
+  _na=$#
+  for _d; do [ -d "$_d" ] && set -- "$@" "$_d"; done
+  shift "$_na"
   [ $# -gt 0 ] || { echo "## no app dir exists"; return 0; }
   printf '## dirs'
   for _d; do

@@ -2,6 +2,8 @@
 # The sshd_config files, listed once for the three sections that read them (each listing
 # runs one awk per file); build_script drops this line when none of them is selected.
 HA_SSHD_FILES=$(sshd_file_list)
+HA_HS='__HELPER_SECTIONS__'
+root_helper __APP_DIRS__
 run meta 16384 meta
 run sshd_t __CAP__ sshd_t
 run sshd_config __CAP__ sshd_files
@@ -9,7 +11,7 @@ run sshd_contexts __CAP__ sshd_contexts
 run ssh_files __CAP__ ssh_files
 run etc_files __CAP__ etc_files
 run world_writable __CAP__ world_writable
-run env_files __CAP__ env_files
+run env_files __CAP__ env_files __APP_DIRS__
 run listeners __CAP__ listeners
 run nft __CAP__ fw_nft
 run iptables __CAP__ fw_iptables

@@ -3,6 +3,7 @@ meta() {
   echo "uid=$HA_UID"  # the prelude's `id -u`: each program run costs the target ~1-3 ms
   echo "user=$(id -un)"
   echo "privilege=${HA_PRIV:-user}"
+  [ -n "$HA_RHS" ] && echo "root_helper=$HA_RHS"
   # The kernel's names from /proc by the `read` built-in (no program started), else uname.
   _ks=; _kr=; _kn=
   { IFS= read -r _ks </proc/sys/kernel/ostype && IFS= read -r _kr </proc/sys/kernel/osrelease &&

@@ -1,0 +1,112 @@
+"""The root helper on real hosts: web1 and new1 install it with `audit sudoers --root-helper`
+(labctl mounts docs/root-facts.example and docs/sudoers-root-helper.example); old1 keeps one
+sudo per command. Same findings either way, a handful of sudo calls with it, and a helper of
+another version is noticed, said, and worked around.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hardaudit.facts.script import ROOT_HELPER, build_script
+
+from .audit_cli import run_audit
+from .conftest import Lab
+from .test_lab_smoke import BASTION
+
+pytestmark = pytest.mark.lab
+
+COUNT = "@@sudo-call"
+# Every sudo the script starts, counted on stderr (the wrapper's own `sudo -n -l` aside):
+# shadowing functions defined right after the script's `root` helper, writing to a copy of
+# stderr that the script's own redirections (`2>/dev/null`) do not touch.
+COUNTERS = f"""
+exec 7>&2
+sudo() {{ echo '{COUNT}' >&7; command sudo "$@"; }}
+timeout() {{ if [ "$2" = sudo ]; then echo '{COUNT}' >&7; fi; command timeout "$@"; }}
+"""
+
+
+def _sudo_calls(lab: Lab, host: str) -> tuple[int, str]:
+    """(sudo calls, meta's root_helper line) of one full-catalog facts script on `host`."""
+    built = build_script(become=True)
+    anchor = "\nHA_HELPED=\n"
+    assert anchor in built.script
+    script = built.script.replace(anchor, COUNTERS + anchor, 1)
+    argv = lab.ssh_argv(host, built.command, jumps=[BASTION])
+    done = subprocess.run(
+        argv, input=script, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = next(
+        (line for line in done.stdout.splitlines() if line.startswith("root_helper=")), ""
+    )
+    return done.stderr.count(COUNT), state
+
+
+def test_the_helper_makes_the_audit_two_sudo_calls(lab: Lab) -> None:
+    calls = {host: _sudo_calls(lab, host) for host in ("web1", "new1", "old1")}
+    # `sudo -V` (unprivileged, in meta) and the helper; old1: one per root command
+    assert calls["web1"] == (2, "root_helper=used")
+    assert calls["new1"] == (2, "root_helper=used")
+    count, state = calls["old1"]
+    assert state == "root_helper=not-in-sudoers"
+    assert count >= 10
+
+
+def _findings(report: Path, host: str) -> list[tuple[str, str, list[str], list[str]]]:
+    data = json.loads(report.read_text())
+    found = next(h for h in data["hosts"] if h["name"] == host)
+    return [
+        (f["check"], f["status"], f["evidence"], [o["key"] for o in f.get("objects", [])])
+        for f in found["findings"]
+    ]
+
+
+def _docker(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        lab.docker_argv(*args), capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_a_helper_of_another_version_is_said_and_worked_around(lab: Lab, tmp_path: Path) -> None:
+    def audit(name: str) -> tuple[Path, dict[str, object]]:
+        run = run_audit(
+            "run",
+            "-i",
+            str(lab.inventory),
+            "--limit",
+            "web1",
+            "--no-history",
+            "--capture-dir",
+            str(tmp_path / f"{name}-capture"),
+            out_dir=tmp_path / name,
+            cwd=lab.repo,
+        )
+        assert run.exit_code == 1, run.stderr  # web1 fails some checks on purpose
+        return tmp_path / name / "report.json", run.host("web1")
+
+    helped_report, helped = audit("helped")
+    assert helped["notes"] == []
+    capture = json.loads((tmp_path / "helped-capture" / "web1.json").read_text())
+    assert "\nroot_helper=used\n" in capture["stdout"]
+    edited = _docker(lab, "exec", "web1", "sh", "-c", f"echo '# edited' >> {ROOT_HELPER}")
+    assert edited.returncode == 0, edited.stderr
+    try:
+        stale_report, stale = audit("stale")
+    finally:
+        restored = _docker(
+            lab, "exec", "web1", "install", "-m", "755", "/lab-input/root-facts", ROOT_HELPER
+        )
+        assert restored.returncode == 0, restored.stderr
+    notes = stale["notes"]
+    assert isinstance(notes, list)
+    assert len(notes) == 1
+    assert "is not this hardaudit's (cksum" in notes[0]
+    assert "one sudo per command" in notes[0]
+    # the same facts, gathered command by command
+    assert _findings(stale_report, "web1") == _findings(helped_report, "web1")
