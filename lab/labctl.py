@@ -62,9 +62,10 @@ SSH_CONFIG = STATE_DIR / "ssh_config"
 SUDOERS_EXAMPLE = REPO / "docs" / "sudoers.example"
 # The least-privilege sudoers each host installs from /lab-input/sudoers (`audit sudoers`, in
 # the form its sudo reads: old1's sudo 1.9.5 has no regexes). Others get NOPASSWD: ALL.
-# web1 and new1 also allow the root helper (`audit sudoers --root-helper`) and install it
-# from /lab-input/root-facts (`audit root-helper`): one sudo per audit; old1 keeps one sudo
-# per command, the path of a host without the helper.
+# web1 and new1 also allow the root helper (`audit sudoers --root-helper`); they and most
+# hosts with NOPASSWD: ALL install it from /lab-input/root-facts (`audit root-helper`): one
+# sudo per audit. old1 (least-privilege sudoers), the bastions, deep1 and hostile1 keep one
+# sudo per command, the path of a host without the helper.
 ROOT_HELPER_SUDOERS = REPO / "docs" / "sudoers-root-helper.example"
 ROOT_HELPER_FILE = REPO / "docs" / "root-facts.example"
 HOST_SUDOERS = {
@@ -72,7 +73,8 @@ HOST_SUDOERS = {
     "new1": ROOT_HELPER_SUDOERS,
     "old1": REPO / "docs" / "sudoers-sudo-1.9.5.example",
 }
-ROOT_HELPER_HOSTS = ("web1", "new1")
+ROOT_HELPER_HOSTS = ("web1", "new1", "gold", "bbox1", "svc1", "match1", "dock1", "dock2",
+                     "ufw1", "fwd1", "legacy1", "nat1", "stack1")  # fmt: skip
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hardaudit-lab"
 TMP_ROOT = Path(tempfile.gettempdir())
 TMP_PREFIX = "hardaudit-lab-"

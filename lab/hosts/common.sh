@@ -29,6 +29,7 @@ lab_sudo_all() {
     echo 'auditor ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/auditor  # (ALL): ~/.ssh files are read as their owner
     chmod 440 /etc/sudoers.d/auditor
     visudo -cqf /etc/sudoers.d/auditor
+    lab_root_helper
 }
 
 # lab_sudoers_least: the least-privilege sudoers labctl mounts at /lab-input/sudoers (visudo

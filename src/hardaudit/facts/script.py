@@ -436,11 +436,12 @@ WRAPPER_TEMPLATE = (
     "HA_UID=$(id -u); HA_RH=0; "
     'if [ "$HA_UID" = 0 ]; then HA_PRIV=root; HA_SUDO=; '
     'elif [ "$HA_BECOME" = 1 ] && HA_SL=$($HA_T sudo -n -l 2>/dev/null </dev/null); then '
-    'HA_PRIV=sudo; HA_SUDO="sudo -n"; case $HA_SL in *"{helper}"*) HA_RH=1 ;; esac; '
+    'HA_PRIV=sudo; HA_SUDO="sudo -n"; case $HA_SL in *"{helper}"*) HA_RH=1 ;; *"NOPASSWD: ALL"*) HA_RH=2 ;; esac; '
     "else HA_PRIV=user; HA_SUDO=; fi; "
     "export HA_PRIV HA_SUDO HA_UID HA_TK HA_RH; exec /bin/sh -s'"
 )
-# HA_RH=1: `sudo -n -l` names the root helper (ROOT_HELPER), so the script may use it.
+# HA_RH=1: `sudo -n -l` names the root helper (ROOT_HELPER), so the script may use it; 2: it
+# allows everything without a password (NOPASSWD: ALL), the helper too if it is installed.
 # HA_UID (`id -u`) and HA_TK (1: a `timeout` other than BusyBox's exists, else 0) are what the
 # wrapper found; the script's prelude takes them rather than starting `id` and `readlink` again
 # (each program run costs the target ~1 ms of CPU), and finds them itself when run without the

@@ -128,10 +128,11 @@ exec "$@"
 
 
 def _gather(
-    tmp_path: Path, helper: Path, *, allowed: bool = True, refuse: bool = False
+    tmp_path: Path, helper: Path, *, allowed: str = "1", refuse: bool = False
 ) -> tuple[dict[str, tuple[str, int | None]], str, str]:
     """(section -> (text, rc), meta's root_helper, stderr) of the facts script run in sudo
-    mode with the helper at `helper` (allowed in "sudoers" or not)."""
+    mode with the helper at `helper`; `allowed` is the wrapper's HA_RH: 1 sudo -n -l names
+    the helper, 2 NOPASSWD: ALL, 0 neither."""
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     sudo = bindir / "sudo"
@@ -146,7 +147,7 @@ def _gather(
         "HA_SUDO": "sudo -n",
         "HA_UID": "1000",  # the login user the script believes it is
         "HA_TK": "1",
-        "HA_RH": "1" if allowed else "0",
+        "HA_RH": allowed,
         "HELPER": str(helper),
     }
     if refuse:
@@ -172,7 +173,8 @@ def test_the_helper_prints_what_the_script_would(tmp_path: Path) -> None:
     helper = _helper(tmp_path)
     helped, state, _err = _gather(tmp_path, helper)
     assert state == "used"
-    without, state_without, _err = _gather(tmp_path, helper, allowed=False)
+    assert _gather(tmp_path, helper, allowed="2")[:2] == (helped, "used")  # NOPASSWD: ALL
+    without, state_without, _err = _gather(tmp_path, helper, allowed="0")
     assert state_without == "not-in-sudoers"
     wanted = {"redis", "ssh_files", "nft", "iptables", "ip6tables"}
     assert wanted <= set(helped)
@@ -183,11 +185,16 @@ def test_the_helper_prints_what_the_script_would(tmp_path: Path) -> None:
 
 @needs_root
 @pytest.mark.parametrize(
-    ("how", "state"),
-    [("absent", "absent"), ("changed", "other-version"), ("refused", "failed 1")],
+    ("how", "allowed", "state"),
+    [
+        ("absent", "1", "absent"),
+        ("absent", "2", "not-installed"),  # NOPASSWD: ALL without the helper: no note
+        ("changed", "1", "other-version"),
+        ("refused", "1", "failed 1"),
+    ],
 )
 def test_without_a_usable_helper_every_section_is_still_gathered(
-    tmp_path: Path, how: str, state: str
+    tmp_path: Path, how: str, allowed: str, state: str
 ) -> None:
     helper = _helper(tmp_path)
     reference, _state, _err = _gather(tmp_path, helper)
@@ -195,7 +202,7 @@ def test_without_a_usable_helper_every_section_is_still_gathered(
         helper.unlink()
     elif how == "changed":
         helper.write_text(root_helper_text() + "# edited\n")
-    texts, got, _err = _gather(tmp_path, helper, refuse=how == "refused")
+    texts, got, _err = _gather(tmp_path, helper, allowed=allowed, refuse=how == "refused")
     assert got.split(" ", maxsplit=1)[0] == state.split(" ", maxsplit=1)[0]
     assert got == state or how == "changed"
     assert set(texts) == set(reference)
@@ -254,6 +261,7 @@ def test_meta_and_notes_say_why_the_helper_was_not_used() -> None:
     assert "does not exist" in root_helper_note("absent")
     assert "exit status 1" in root_helper_note("failed 1")
     assert root_helper_note("used") == root_helper_note("not-in-sudoers") == ""
+    assert root_helper_note("not-installed") == ""
     out = (
         f"@@{NONCE} BEGIN meta cap=999\nuid=1000\nprivilege=sudo\nroot_helper=failed 124\n"
         f"\n@@{NONCE} END meta rc=0\n"

@@ -108,7 +108,8 @@ root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
 # root_helper APP_DIR...: the root-facts helper (`audit root-helper`, which the operator installs
 # root-owned at __HELPER__) gathers every root-only section of HA_HS (comma-separated) in one
 # `sudo -n` instead of one per command. Used when the wrapper found the helper's path in
-# `sudo -n -l` (HA_RH=1) and the installed file is this auditor's (its POSIX cksum): it then
+# `sudo -n -l` (HA_RH=1; 2: NOPASSWD: ALL) and the installed file is this auditor's (its POSIX
+# cksum): it then
 # prints those sections as this script would as root, and HA_HELPED names them for `run` to
 # skip. The nonce goes on its stdin, never in its arguments (other users can read those). If it
 # fails, every section is gathered command by command after all (a section it printed first is
@@ -117,8 +118,12 @@ HA_HELPED=
 HA_RHS=
 root_helper() {
   [ -n "$HA_SUDO" ] && [ -n "$HA_HS" ] || return 0
-  if [ "${HA_RH-}" != 1 ]; then HA_RHS=not-in-sudoers; return 0; fi
-  if [ ! -f __HELPER__ ]; then HA_RHS=absent; return 0; fi
+  case ${HA_RH-} in 1|2) ;; *) HA_RHS=not-in-sudoers; return 0 ;; esac
+  if [ ! -f __HELPER__ ]; then
+    # not installed: a note only when sudoers names it (NOPASSWD: ALL names nothing)
+    if [ "$HA_RH" = 1 ]; then HA_RHS=absent; else HA_RHS=not-installed; fi
+    return 0
+  fi
   _ck=$(cksum <__HELPER__ 2>/dev/null)
   if [ "$_ck" != '__HELPER_CKSUM__' ]; then HA_RHS="other-version ${_ck%% *}"; return 0; fi
   if [ "$HA_TK" = 1 ]; then
