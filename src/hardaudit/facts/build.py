@@ -487,10 +487,21 @@ def root_helper_note(state: str) -> str:
             f"the root helper at {ROOT_HELPER} is not this hardaudit's (cksum "
             f"{short_reason(detail, 24)}): facts were read with one sudo per command; {fix}"
         )
+    if kind == "unsafe":
+        return (
+            f"the root helper at {ROOT_HELPER}, or a directory above it, is not root's or is "
+            "writable by others than root: not used (it would run as root), facts were read with "
+            f"one sudo per command; {fix} in a directory only root can write to"
+        )
     if kind == "failed":
         return (
             f"the root helper failed (exit status {short_reason(detail, 8)}): facts were read "
             "with one sudo per command instead"
+        )
+    if kind == "stopped":
+        return (
+            f"the root helper was stopped (exit status {short_reason(detail, 8)}): the sections "
+            "it did not finish are unknown"
         )
     return ""
 

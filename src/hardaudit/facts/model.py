@@ -56,8 +56,8 @@ class Meta:
     sshd_version: str = ""  # "OpenSSH_9.2p1"
     sudo_version: str = ""  # `sudo -V`'s first line, "Sudo version 1.9.5p2" (sudo mode only)
     # sudo mode only: whether the root helper gathered the root-only facts ("used"), or why
-    # not ("not-in-sudoers", "not-installed", "absent", "other-version <cksum>",
-    # "failed <exit status>")
+    # not ("not-in-sudoers", "not-installed", "absent", "unsafe", "other-version <cksum>",
+    # "failed <exit status>", "stopped <exit status>")
     root_helper: str = ""
 
     @property

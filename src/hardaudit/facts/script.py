@@ -466,7 +466,9 @@ SCRIPT_TEMPLATE = _read_parts()
 # uses it only when it is the exact file this auditor builds (its POSIX cksum), else falls back
 # to one sudo per command and says why (meta's root_helper=).
 ROOT_HELPER = "/usr/local/libexec/hardaudit/root-facts"
-HELPER_TIMEOUT_S = 6 * COMMAND_TIMEOUT_S
+# The helper's PATH: root's directories only, never the caller's (sudo without secure_path
+# keeps it, and a program missing from these would be found in the caller's directories).
+HELPER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The sections the helper may gather, in the order it prints them: those whose commands need
 # root (ROOT_COMMANDS). `env_files` takes the app directories as arguments.
 HELPER_SECTIONS = (
@@ -538,6 +540,14 @@ _HELPER_HEAD = f"""#!/bin/sh
 # comma-separated list of the names below, DIR the absolute app directories of the .env walk.
 # It only reads: the commands are those of `audit sudoers`, run as root; names are escaped
 # and secrets redacted on this host, as in the facts script it is built from.
+# A clean environment first: nothing of the caller's (PATH, HOME, TZ, whatever sudo keeps)
+# reaches the programs it runs as root; only what it sets below.
+case ${{1-}} in
+  --env-cleared) shift ;;
+  *) exec /usr/bin/env -i PATH={HELPER_PATH} LC_ALL=C /bin/sh "$0" --env-cleared "$@" ;;
+esac
+PATH={HELPER_PATH}
+export PATH
 umask 077
 IFS=' \t
 '
@@ -572,7 +582,13 @@ def _helper_text() -> str:
         for name in SCRIPT_PARTS
         if name != "main.sh"
     )
-    body = fill_constants(prelude_etc.replace("N='@@__NONCE__'", 'N="@@$_hn"'))
+    prelude_etc = prelude_etc.replace("N='@@__NONCE__'", 'N="@@$_hn"').replace(
+        "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n",
+        "\n# PATH: set above, without the caller's\n",
+    )
+    if "$PATH" in prelude_etc:
+        raise AssertionError("the helper must not take the caller's PATH")
+    body = fill_constants(prelude_etc)
     body = _fill_fixed(body).replace("__HELPER_CKSUM__", "-").replace("__SERVICES__", "")
     runs = _section_runs()
     dispatch = [
@@ -678,7 +694,6 @@ def _fill_fixed(text: str) -> str:
         .replace("__PODMAN_FORMAT__", PODMAN_INSPECT_FORMAT)
         .replace("__REDIS_RE__", REDIS_PATTERN)
         .replace("__NGXDEPTH__", str(NGINX_INCLUDE_DEPTH))
-        .replace("__HELPER_TIMEOUT__", str(HELPER_TIMEOUT_S))
         .replace("__HELPER__", ROOT_HELPER)
     )
 

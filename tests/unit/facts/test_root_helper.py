@@ -26,6 +26,8 @@ from hardaudit.facts.script import (
     HELPER_SECTIONS,
     ROOT_COMMANDS,
     ROOT_HELPER,
+    SCRIPT_TEMPLATE,
+    UserFact,
     build_script,
     posix_cksum,
     root_helper_cksum,
@@ -176,11 +178,13 @@ def test_the_helper_prints_what_the_script_would(tmp_path: Path) -> None:
     assert _gather(tmp_path, helper, allowed="2")[:2] == (helped, "used")  # NOPASSWD: ALL
     without, state_without, _err = _gather(tmp_path, helper, allowed="0")
     assert state_without == "not-in-sudoers"
-    wanted = {"redis", "ssh_files", "nft", "iptables", "ip6tables"}
-    assert wanted <= set(helped)
-    # as root, the script's own sections and the helper's are the same text and status
-    for name in wanted:
+    assert {"redis", "ssh_files", "nft", "iptables", "ip6tables"} <= set(helped)
+    # as root, the script's own sections and the helper's are the same text and status (the
+    # firewall's too, but for packet counters that may move between the two runs)
+    for name in ("redis", "ssh_files"):
         assert helped[name] == without[name], name
+    for name in ("nft", "iptables", "ip6tables"):
+        assert helped[name][1] == without[name][1], name
 
 
 @needs_root
@@ -191,6 +195,7 @@ def test_the_helper_prints_what_the_script_would(tmp_path: Path) -> None:
         ("absent", "2", "not-installed"),  # NOPASSWD: ALL without the helper: no note
         ("changed", "1", "other-version"),
         ("refused", "1", "failed 1"),
+        ("writable", "1", "unsafe"),  # another user could replace it: never run as root
     ],
 )
 def test_without_a_usable_helper_every_section_is_still_gathered(
@@ -202,11 +207,13 @@ def test_without_a_usable_helper_every_section_is_still_gathered(
         helper.unlink()
     elif how == "changed":
         helper.write_text(root_helper_text() + "# edited\n")
+    elif how == "writable":
+        helper.parent.chmod(0o777)
     texts, got, _err = _gather(tmp_path, helper, allowed=allowed, refuse=how == "refused")
     assert got.split(" ", maxsplit=1)[0] == state.split(" ", maxsplit=1)[0]
     assert got == state or how == "changed"
     assert set(texts) == set(reference)
-    for name in ("redis", "ssh_files", "nft"):
+    for name in ("redis", "ssh_files"):
         assert texts[name] == reference[name], name
 
 
@@ -217,7 +224,7 @@ def test_the_script_asks_the_helper_only_for_the_sections_it_needs() -> None:
     full = build_script(become=True).script
     assert f"HA_HS='{','.join(HELPER_SECTIONS)}'\n" in full
     # the nonce reaches the helper on its stdin, never among its (world-readable) arguments
-    assert '"${N#@@}" | timeout' in full
+    assert '"${N#@@}" | sudo -n ' in full
     assert NONCE not in build_script(become=True, nonce=NONCE).command
 
 
@@ -277,3 +284,50 @@ def test_doctor_says_what_to_do_about_the_helper() -> None:
     mine = f"helper_cksum={root_helper_cksum()}"
     assert "sudoers does not allow it" in _helper_state([mine])
     assert "one sudo call" in _helper_state([mine, "helper=allowed"])
+
+
+@needs_root
+def test_the_helper_never_runs_a_program_from_the_callers_path(tmp_path: Path) -> None:
+    # sudo without secure_path keeps the caller's PATH: a `podman` (or any program missing
+    # from root's directories) of the caller's must not run as root
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    proof = tmp_path / "proof"
+    for name in ("podman", "docker", "nft", "ss", "setpriv", "iptables-legacy-save", "id"):
+        (evil / name).write_text(f"#!/bin/sh\necho ran >> {proof}\n")
+        (evil / name).chmod(0o755)
+    done = subprocess.run(
+        ["/bin/sh", str(_helper(tmp_path)), "podman_containers,containers,nft,listeners"],
+        input=f"{NONCE}\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"PATH": f"{evil}:/usr/bin:/bin", "HA_TK": "1", "HA_UID": "0", "HA_RH": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"@@{NONCE} END podman_containers" in done.stdout
+    assert not proof.exists()
+
+
+def test_no_section_command_holds_the_output_stream(tmp_path: Path) -> None:
+    # fd 5 is the stream past every cap: a command (one run as another user) must not get it
+    fact = UserFact("user.fds", "for f in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && echo $f; done; echo 0")
+    built = build_script(become=False, nonce=NONCE, facts={"command"}, user_facts=[fact])
+    done = subprocess.run(
+        ["/bin/sh", "-s"], input=built.script, capture_output=True, text=True, timeout=60, check=False
+    )
+    fds = split_sections(done.stdout, done.stderr, NONCE)["user.fds"].text.split()
+    assert "0" in fds
+    assert not {"3", "4", "5"} & set(fds)
+
+
+def test_a_stopped_helper_is_not_run_again() -> None:
+    # exit 1, 2, 126, 127: it did not run, so every section is gathered without it; any other
+    # status: it was stopped midway, its unfinished sections are unknown (not re-run beside
+    # what its orphaned children may still print)
+    function = SCRIPT_TEMPLATE.split("\nroot_helper() {", 1)[1].split("\n}\n", 1)[0]
+    assert '1|2|126|127) HA_RHS="failed $_hrc" ;;' in function
+    assert '*) HA_RHS="stopped $_hrc"; HA_HELPED=$HA_HS ;;' in function
+    assert "unknown" in root_helper_note("stopped 143")
+    assert "timeout" not in function  # no time cap of its own: each command in it has one

@@ -92,14 +92,16 @@ case $_up in
     esac ;;
 esac
 # run NAME CAP CMD...: one delimited section; stdout capped at CAP (+1 byte shows truncation),
-# stderr capped and sent to the stderr stream under the same marker; rc from the command.
+# stderr capped and sent to the stderr stream under the same marker; rc from the command. CMD
+# gets no descriptor but 0-2: fd 5, the stream itself, past every cap, stays here (a command
+# run as another user, the ~/.ssh key test through setpriv, must not hold it).
 run() {
   case ,$HA_HELPED, in *",$1,"*) return 0 ;; esac  # printed by the root-facts helper
   _n=$1; _c=$2; shift 2
   clk; _t0=$_now
   printf '\n%s BEGIN %s cap=%s\n' "$N" "$_n" "$_c"
   printf '\n%s BEGIN %s\n' "$N" "$_n" >&2
-  _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 )
+  _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&- 5>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 )
   printf '\n%s END %s rc=%s\n' "$N" "$_n" "${_rc:-255}"
   clk; printf '%s TIME %s %s %s\n' "$N" "$_n" "$((_now - _t0))" "$HA_CLK"
 }
@@ -108,14 +110,38 @@ root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
 # root_helper APP_DIR...: the root-facts helper (`audit root-helper`, which the operator installs
 # root-owned at __HELPER__) gathers every root-only section of HA_HS (comma-separated) in one
 # `sudo -n` instead of one per command. Used when the wrapper found the helper's path in
-# `sudo -n -l` (HA_RH=1; 2: NOPASSWD: ALL) and the installed file is this auditor's (its POSIX
-# cksum): it then
-# prints those sections as this script would as root, and HA_HELPED names them for `run` to
-# skip. The nonce goes on its stdin, never in its arguments (other users can read those). If it
-# fails, every section is gathered command by command after all (a section it printed first is
-# printed again: the later copy is the one read). HA_RHS: what meta reports.
+# `sudo -n -l` (HA_RH=1; 2: NOPASSWD: ALL), the file and every directory above it are root's
+# and writable by no one else (helper_safe), and the file is this auditor's (its POSIX cksum):
+# it then prints those sections as this script would as root, and HA_HELPED names them for
+# `run` to skip. The nonce goes on its stdin, never in its arguments (other users can read
+# those). When it did not run (sudo refused it: exit 1; it refused its arguments: 2; it could
+# not be run: 126, 127) every section is gathered command by command after all; when it was
+# stopped midway (any other status) the sections it finished stand and the others are missing
+# (unknown): re-running them could interleave with what its orphaned children still print.
+# It has no time cap of its own: each command in it has one, the auditor's host budget bounds
+# the whole. HA_RHS: what meta reports.
 HA_HELPED=
 HA_RHS=
+helper_safe() {
+  [ ! -L __HELPER__ ] || return 1
+  set -- __HELPER__
+  _hp=__HELPER__
+  while _hp=${_hp%/*}; [ -n "$_hp" ]; do set -- "$@" "$_hp"; done
+  _hv=$(stat -L -c '%u %a' -- "$@" / 2>/dev/null </dev/null) || return 1
+  _hprev=
+  _ifs=$IFS; IFS=$_nl
+  for _hl in $_hv; do
+    _hm=${_hl#* }
+    case ${_hl%% *}:${_hm#"${_hm%??}"} in
+      0:*[2367]*)  # group- or other-writable: a sticky directory, the entry below root's
+        case ${#_hm}:${_hm%???}:$_hprev in 4:[1357]:0) ;; *) IFS=$_ifs; return 1 ;; esac ;;
+      0:*) ;;
+      *) IFS=$_ifs; return 1 ;;
+    esac
+    _hprev=${_hl%% *}
+  done
+  IFS=$_ifs
+}
 root_helper() {
   [ -n "$HA_SUDO" ] && [ -n "$HA_HS" ] || return 0
   case ${HA_RH-} in 1|2) ;; *) HA_RHS=not-in-sudoers; return 0 ;; esac
@@ -124,13 +150,14 @@ root_helper() {
     if [ "$HA_RH" = 1 ]; then HA_RHS=absent; else HA_RHS=not-installed; fi
     return 0
   fi
+  if ! helper_safe; then HA_RHS=unsafe; return 0; fi
   _ck=$(cksum <__HELPER__ 2>/dev/null)
   if [ "$_ck" != '__HELPER_CKSUM__' ]; then HA_RHS="other-version ${_ck%% *}"; return 0; fi
-  if [ "$HA_TK" = 1 ]; then
-    printf '%s\n' "${N#@@}" | timeout __HELPER_TIMEOUT__ sudo -n __HELPER__ "$HA_HS" "$@"
-  else
-    printf '%s\n' "${N#@@}" | sudo -n __HELPER__ "$HA_HS" "$@"
-  fi
+  printf '%s\n' "${N#@@}" | sudo -n __HELPER__ "$HA_HS" "$@"
   _hrc=$?
-  if [ "$_hrc" = 0 ]; then HA_RHS=used; HA_HELPED=$HA_HS; else HA_RHS="failed $_hrc"; fi
+  case $_hrc in
+    0) HA_RHS=used; HA_HELPED=$HA_HS ;;
+    1|2|126|127) HA_RHS="failed $_hrc" ;;
+    *) HA_RHS="stopped $_hrc"; HA_HELPED=$HA_HS ;;
+  esac
 }
