@@ -19,6 +19,7 @@ its end), so the same measurement applies to any version of the script.
 
     python3 bench/target_cost.py --label after            # the lab must be up
     python3 bench/target_cost.py --hosts web1,gold --runs 5
+    python3 bench/target_cost.py --paired --label helper   # with and without the root helper
 
 Results: a table on stdout and bench/results/target_cost-<label>.json (raw samples,
 medians, the load average before and after: the machine is shared, note it).
@@ -114,14 +115,28 @@ def sudo_by_section(stderr: str, nonce: str) -> dict[str, int]:
     return counts
 
 
+# --paired: the same script with the root helper turned off (as on a host whose sudoers does
+# not name it), run in turn with the normal one, so both are measured under the same load.
+NO_HELPER = "HA_RH=0\n"
+
+
 def measure(
-    transport: SshTransport, host: Any, checks: Any, runs: int, raw_dir: Path | None
+    transport: SshTransport,
+    host: Any,
+    checks: Any,
+    runs: int,
+    raw_dir: Path | None,
+    *,
+    no_helper: bool = False,
 ) -> dict[str, Any]:
     samples: list[dict[str, Any]] = []
     for _ in range(runs):
         script = host_script(host, checks)
+        text = instrument(script.script)
+        if no_helper:
+            text = text.replace("\nroot_helper ", "\n" + NO_HELPER + "root_helper ", 1)
         started = time.monotonic()
-        result = transport.execute(host, script.command, instrument(script.script).encode(), 120.0)
+        result = transport.execute(host, script.command, text.encode(), 120.0)
         wall = time.monotonic() - started
         stdout = result.stdout.decode(errors="replace")
         stderr = result.stderr.decode(errors="replace")
@@ -156,6 +171,19 @@ def measure(
     }
 
 
+def _merged(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One host's row from single-run rows (paired mode)."""
+    samples = [sample for row in rows for sample in row["samples"]]
+    cpus = [s["cpu_s"] for s in samples if s["cpu_s"] is not None]
+    return {
+        "privilege": samples[-1]["privilege"],
+        "samples": samples,
+        "cpu_s_median": round(statistics.median(cpus), 3) if cpus else None,
+        "sudo_calls_median": statistics.median(s["sudo_calls"] for s in samples),
+        "exec_wall_s_median": round(statistics.median(s["exec_wall_s"] for s in samples), 3),
+    }
+
+
 def loadavg() -> list[float]:
     return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
@@ -175,6 +203,12 @@ def main() -> int:
         "unknown unless given)",
     )
     parser.add_argument("--raw-dir", type=Path, help="also save each host's raw output here")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="also measure each host with the root helper turned off (HA_RH=0), in turn with "
+        "the normal script: both under the same load",
+    )
     parser.add_argument("--out-dir", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
     inventory = load_inventory(args.inventory, use_default_ssh_config=False)
@@ -188,11 +222,31 @@ def main() -> int:
     hosts: dict[str, Any] = {}
     try:
         for name in names:
-            host = inventory.host(name)
-            if host is None:
+            if inventory.host(name) is None:
                 print(f"{name}: not in the inventory", file=sys.stderr)
                 return 2
-            hosts[name] = measure(transport, host, checks, args.runs, args.raw_dir)
+        if not args.paired:
+            for name in names:
+                hosts[name] = measure(
+                    transport, inventory.host(name), checks, args.runs, args.raw_dir
+                )
+        else:
+            # round-robin over the hosts, a pair per host and round: the same load for both,
+            # and few connections per host at a time (ufw1 and fwd1 rate-limit ssh: 6 new
+            # connections in 30 s from one address are dropped)
+            pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {n: [] for n in names}
+            for _ in range(args.runs):
+                for name in names:
+                    host = inventory.host(name)
+                    pairs[name].append(
+                        (
+                            measure(transport, host, checks, 1, args.raw_dir),
+                            measure(transport, host, checks, 1, None, no_helper=True),
+                        )
+                    )
+            for name in names:
+                hosts[name] = _merged([a for a, _ in pairs[name]])
+                hosts[name]["without_helper"] = _merged([b for _, b in pairs[name]])
     finally:
         transport.close()
     head = subprocess.run(
@@ -223,13 +277,18 @@ def main() -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     out = args.out_dir / f"target_cost-{args.label}.json"
     out.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"{'host':<14} {'privilege':<9} {'cpu s':>7} {'sudo':>5} {'exec s':>7}")
+    extra = f" {'cpu s w/o helper':>17} {'sudo':>5}" if args.paired else ""
+    print(f"{'host':<14} {'privilege':<9} {'cpu s':>7} {'sudo':>5} {'exec s':>7}{extra}")
     for name, row in hosts.items():
         cpu = row["cpu_s_median"]
-        print(
+        line = (
             f"{name:<14} {row['privilege']:<9} {cpu if cpu is not None else '?':>7} "
             f"{row['sudo_calls_median']:>5} {row['exec_wall_s_median']:>7}"
         )
+        if "without_helper" in row:
+            other = row["without_helper"]
+            line += f" {other['cpu_s_median']!s:>17} {other['sudo_calls_median']:>5}"
+        print(line)
     print(f"medians of {args.runs}; load average {load_before} -> {document['loadavg_after']}")
     print(f"written to {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
     return 0

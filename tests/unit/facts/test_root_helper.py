@@ -196,6 +196,7 @@ def test_the_helper_prints_what_the_script_would(tmp_path: Path) -> None:
         ("changed", "1", "other-version"),
         ("refused", "1", "failed 1"),
         ("writable", "1", "unsafe"),  # another user could replace it: never run as root
+        ("symlinked", "1", "unsafe"),  # a directory above it is a link (into anyone's tree)
     ],
 )
 def test_without_a_usable_helper_every_section_is_still_gathered(
@@ -209,6 +210,9 @@ def test_without_a_usable_helper_every_section_is_still_gathered(
         helper.write_text(root_helper_text() + "# edited\n")
     elif how == "writable":
         helper.parent.chmod(0o777)
+    elif how == "symlinked":
+        helper.parent.rename(tmp_path / "elsewhere")
+        helper.parent.symlink_to(tmp_path / "elsewhere")
     texts, got, _err = _gather(tmp_path, helper, allowed=allowed, refuse=how == "refused")
     assert got.split(" ", maxsplit=1)[0] == state.split(" ", maxsplit=1)[0]
     assert got == state or how == "changed"

@@ -123,22 +123,24 @@ root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
 HA_HELPED=
 HA_RHS=
 helper_safe() {
-  [ ! -L __HELPER__ ] || return 1
   set -- __HELPER__
   _hp=__HELPER__
   while _hp=${_hp%/*}; [ -n "$_hp" ]; do set -- "$@" "$_hp"; done
-  _hv=$(stat -L -c '%u %a' -- "$@" / 2>/dev/null </dev/null) || return 1
+  # lstat, not followed: a symbolic link anywhere on the path (the file, or a directory above
+  # it leading into a tree someone else owns, who could swap it after this check) is unsafe
+  _hv=$(stat -c '%u %a %F' -- "$@" / 2>/dev/null </dev/null) || return 1
   _hprev=
   _ifs=$IFS; IFS=$_nl
   for _hl in $_hv; do
-    _hm=${_hl#* }
-    case ${_hl%% *}:${_hm#"${_hm%??}"} in
+    _hu=${_hl%% *}; _hl=${_hl#* }; _hm=${_hl%% *}
+    case ${_hl#* } in "symbolic link") IFS=$_ifs; return 1 ;; esac
+    case $_hu:${_hm#"${_hm%??}"} in
       0:*[2367]*)  # group- or other-writable: a sticky directory, the entry below root's
         case ${#_hm}:${_hm%???}:$_hprev in 4:[1357]:0) ;; *) IFS=$_ifs; return 1 ;; esac ;;
       0:*) ;;
       *) IFS=$_ifs; return 1 ;;
     esac
-    _hprev=${_hl%% *}
+    _hprev=$_hu
   done
   IFS=$_ifs
 }
