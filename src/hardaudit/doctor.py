@@ -14,6 +14,7 @@ from hardaudit.exitcodes import ExitStatus
 from hardaudit.facts.script import (
     ROOT_COMMANDS,
     ROOT_HELPER,
+    SCRIPT_TEMPLATE,
     SUDO_CHECK_TIMEOUT_S,
     TOOLS,
     is_sudoers_regex,
@@ -57,11 +58,18 @@ def doctor_script() -> str:
         'if E=$($T sudo -n -l 2>&1 >/dev/null </dev/null); then echo "sudo=yes"; else echo "sudo=no";'
         ' printf "sudo_error=%s\\n" "$(printf "%s\\n" "$E" | head -n 1)"; fi',
     ]
-    # The root helper (optional): installed (its cksum), and allowed by sudoers
-    lines.append(
-        f'if [ -f {ROOT_HELPER} ]; then echo "helper_cksum=$(cksum <{ROOT_HELPER})"; fi; '
-        f"if $T sudo -n -l {ROOT_HELPER} sshd_t >/dev/null 2>&1 </dev/null; then "
-        "echo helper=allowed; fi"
+    # The root helper (optional): installed (its cksum), root's alone (the facts script's own
+    # helper_safe), and allowed by sudoers
+    safe = SCRIPT_TEMPLATE.split("\nhelper_safe() {", 1)[1].split("\n}\n", 1)[0]
+    lines.extend(
+        [
+            "_nl='\n'",
+            "helper_safe() {" + safe.replace("__HELPER__", ROOT_HELPER) + "\n}",
+            f'if [ -f {ROOT_HELPER} ]; then echo "helper_cksum=$(cksum <{ROOT_HELPER})"; '
+            "helper_safe || echo helper=unsafe; fi",
+            f"if $T sudo -n -l {ROOT_HELPER} sshd_t >/dev/null 2>&1 </dev/null; then "
+            "echo helper=allowed; fi",
+        ]
     )
     tools = " ".join(t for t in TOOLS if t in DOCTOR_TOOLS)
     lines.append(f'for t in {tools}; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done')
@@ -140,6 +148,11 @@ def _helper_state(lines: Sequence[str]) -> str:
         return (
             "not installed (optional: `audit root-helper` and `audit sudoers --root-helper` "
             "make the audit one sudo call instead of one per command)"
+        )
+    if "helper=unsafe" in lines:
+        return (
+            f"{ROOT_HELPER} or a directory above it is not root's, is writable by others or is a "
+            "symbolic link: not used (it would run as root); reinstall it where only root writes"
         )
     if cksum != root_helper_cksum():
         return (

@@ -110,3 +110,36 @@ def test_a_helper_of_another_version_is_said_and_worked_around(lab: Lab, tmp_pat
     assert "one sudo per command" in notes[0]
     # the same facts, gathered command by command
     assert _findings(stale_report, "web1") == _findings(helped_report, "web1")
+
+
+def test_a_helper_others_can_replace_is_never_run(lab: Lab, tmp_path: Path) -> None:
+    folder = ROOT_HELPER.rsplit("/", 1)[0]
+    changed = _docker(lab, "exec", "web1", "chmod", "0777", folder)
+    assert changed.returncode == 0, changed.stderr
+    try:
+        run = run_audit(
+            "run",
+            "-i",
+            str(lab.inventory),
+            "--limit",
+            "web1",
+            "--no-history",
+            "--capture-dir",
+            str(tmp_path / "capture"),
+            out_dir=tmp_path / "out",
+            cwd=lab.repo,
+        )
+        doctor = run_audit(
+            "doctor", "-i", str(lab.inventory), "-l", "web1", out_dir=tmp_path / "doctor",
+            cwd=lab.repo, output_dir=False,
+        )  # fmt: skip
+    finally:
+        restored = _docker(lab, "exec", "web1", "chmod", "0755", folder)
+        assert restored.returncode == 0, restored.stderr
+    assert run.exit_code == 1, run.stderr
+    capture = json.loads((tmp_path / "capture" / "web1.json").read_text())
+    assert "\nroot_helper=unsafe\n" in capture["stdout"]
+    [note] = run.host("web1")["notes"]
+    assert "writable by others than root: not used" in note
+    assert not [f for f in run.host("web1")["findings"] if f["status"] == "unknown"]
+    assert "is not root's, is writable by others or is a symbolic link" in doctor.stdout

@@ -288,6 +288,17 @@ def test_doctor_says_what_to_do_about_the_helper() -> None:
     mine = f"helper_cksum={root_helper_cksum()}"
     assert "sudoers does not allow it" in _helper_state([mine])
     assert "one sudo call" in _helper_state([mine, "helper=allowed"])
+    unsafe = _helper_state([mine, "helper=unsafe", "helper=allowed"])
+    assert "writable by others or is a symbolic link: not used" in unsafe
+
+
+def test_doctor_checks_the_helper_as_the_script_does() -> None:
+    from hardaudit.doctor import doctor_script
+
+    script = doctor_script()
+    body = SCRIPT_TEMPLATE.split("\nhelper_safe() {", 1)[1].split("\n}\n", 1)[0]
+    assert body.replace("__HELPER__", ROOT_HELPER) in script
+    assert "helper_safe || echo helper=unsafe" in script
 
 
 @needs_root
