@@ -161,19 +161,16 @@ def measure(
                 "cpu_by_section": cpu_by_section(stderr),
             }
         )
-    cpus = [s["cpu_s"] for s in samples if s["cpu_s"] is not None]
-    return {
-        "privilege": samples[-1]["privilege"],
-        "samples": samples,
-        "cpu_s_median": round(statistics.median(cpus), 3) if cpus else None,
-        "sudo_calls_median": statistics.median(s["sudo_calls"] for s in samples),
-        "exec_wall_s_median": round(statistics.median(s["exec_wall_s"] for s in samples), 3),
-    }
+    return _row(samples)
 
 
 def _merged(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """One host's row from single-run rows (paired mode)."""
-    samples = [sample for row in rows for sample in row["samples"]]
+    return _row([sample for row in rows for sample in row["samples"]])
+
+
+def _row(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """One host's row: its samples and their medians."""
     cpus = [s["cpu_s"] for s in samples if s["cpu_s"] is not None]
     return {
         "privilege": samples[-1]["privilege"],

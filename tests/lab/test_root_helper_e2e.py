@@ -14,7 +14,7 @@ import pytest
 
 from hardaudit.facts.script import ROOT_HELPER, build_script
 
-from .audit_cli import run_audit
+from .audit_cli import AuditRun, run_audit
 from .conftest import Lab
 from .test_lab_smoke import BASTION
 
@@ -73,22 +73,27 @@ def _docker(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _audit_web1(lab: Lab, tmp_path: Path, name: str) -> AuditRun:
+    """`audit run --limit web1`, its raw facts output in tmp_path/<name>-capture/web1.json."""
+    run = run_audit(
+        "run",
+        "-i",
+        str(lab.inventory),
+        "--limit",
+        "web1",
+        "--no-history",
+        "--capture-dir",
+        str(tmp_path / f"{name}-capture"),
+        out_dir=tmp_path / name,
+        cwd=lab.repo,
+    )
+    assert run.exit_code == 1, run.stderr  # web1 fails some checks on purpose
+    return run
+
+
 def test_a_helper_of_another_version_is_said_and_worked_around(lab: Lab, tmp_path: Path) -> None:
     def audit(name: str) -> tuple[Path, dict[str, object]]:
-        run = run_audit(
-            "run",
-            "-i",
-            str(lab.inventory),
-            "--limit",
-            "web1",
-            "--no-history",
-            "--capture-dir",
-            str(tmp_path / f"{name}-capture"),
-            out_dir=tmp_path / name,
-            cwd=lab.repo,
-        )
-        assert run.exit_code == 1, run.stderr  # web1 fails some checks on purpose
-        return tmp_path / name / "report.json", run.host("web1")
+        return tmp_path / name / "report.json", _audit_web1(lab, tmp_path, name).host("web1")
 
     helped_report, helped = audit("helped")
     assert helped["notes"] == []
@@ -117,18 +122,7 @@ def test_a_helper_others_can_replace_is_never_run(lab: Lab, tmp_path: Path) -> N
     changed = _docker(lab, "exec", "web1", "chmod", "0777", folder)
     assert changed.returncode == 0, changed.stderr
     try:
-        run = run_audit(
-            "run",
-            "-i",
-            str(lab.inventory),
-            "--limit",
-            "web1",
-            "--no-history",
-            "--capture-dir",
-            str(tmp_path / "capture"),
-            out_dir=tmp_path / "out",
-            cwd=lab.repo,
-        )
+        run = _audit_web1(lab, tmp_path, "out")
         doctor = run_audit(
             "doctor", "-i", str(lab.inventory), "-l", "web1", out_dir=tmp_path / "doctor",
             cwd=lab.repo, output_dir=False,
@@ -136,8 +130,7 @@ def test_a_helper_others_can_replace_is_never_run(lab: Lab, tmp_path: Path) -> N
     finally:
         restored = _docker(lab, "exec", "web1", "chmod", "0755", folder)
         assert restored.returncode == 0, restored.stderr
-    assert run.exit_code == 1, run.stderr
-    capture = json.loads((tmp_path / "capture" / "web1.json").read_text())
+    capture = json.loads((tmp_path / "out-capture" / "web1.json").read_text())
     assert "\nroot_helper=unsafe\n" in capture["stdout"]
     [note] = run.host("web1")["notes"]
     assert "writable by others than root: not used" in note
