@@ -451,17 +451,17 @@ WRAPPER_TEMPLATE = (
 SCRIPT_PARTS = ("prelude.sh", "sshd.sh", "files.sh", "system.sh", "services.sh", "main.sh")
 
 
-def _read_parts() -> str:
+def _read_parts(names: Sequence[str] = SCRIPT_PARTS) -> str:
     folder = resources.files("hardaudit.facts") / "sh"
-    return "\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in SCRIPT_PARTS)
+    return "\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in names)
 
 
 SCRIPT_TEMPLATE = _read_parts()
 
 # The root helper: an optional program the operator installs on a target (root-owned, printed
 # by `audit root-helper`) and allows in sudoers (`audit sudoers --root-helper`). It runs every
-# root-only section of the facts script in one `sudo -n` (today one sudo per command: 10-17 per
-# host, ~8-15 ms of CPU each). It is built from the same shell code as the script, run as root
+# root-only section of the facts script in one `sudo -n` (without it, one sudo per command:
+# 10-20 per host, ~5-15 ms of CPU each). It is built from the same shell code as the script, run as root
 # (as when the login is root), so its sections are the ones the script would print; the script
 # uses it only when it is the exact file this auditor builds (its POSIX cksum), else falls back
 # to one sudo per command and says why (meta's root_helper=).
@@ -577,12 +577,7 @@ done
 
 
 def _helper_text() -> str:
-    prelude_etc = "\n".join(
-        resources.files("hardaudit.facts").joinpath("sh", name).read_text(encoding="utf-8")
-        for name in SCRIPT_PARTS
-        if name != "main.sh"
-    )
-    prelude_etc = prelude_etc.replace("N='@@__NONCE__'", 'N="@@$_hn"').replace(
+    prelude_etc = _read_parts([name for name in SCRIPT_PARTS if name != "main.sh"]).replace("N='@@__NONCE__'", 'N="@@$_hn"').replace(
         "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n",
         "\n# PATH: set above, without the caller's\n",
     )
