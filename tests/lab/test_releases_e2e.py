@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from hardaudit.facts.script import sudoers_example
+
 from .audit_cli import AuditRun, run_audit, status_differences
 from .conftest import Lab
 
@@ -108,24 +110,33 @@ def _docker(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_visudo_of_each_release_reads_the_form_made_for_it(lab: Lab) -> None:
+def test_visudo_of_each_release_reads_the_form_made_for_it(lab: Lab, tmp_path: Path) -> None:
     regex = lab.repo / "docs" / "sudoers.example"
     old = lab.repo / "docs" / "sudoers-sudo-1.9.5.example"
+    # both forms with the root helper's line (`audit sudoers [--sudo-version 1.9.5] --root-helper`)
+    regex_helper = lab.repo / "docs" / "sudoers-root-helper.example"
+    old_helper = tmp_path / "old-helper"
+    old_helper.write_text(sudoers_example(sudo_version=(1, 9, 5), root_helper=True))
+    forms = (("regex", regex), ("old", old), ("regex+helper", regex_helper), ("old+helper", old_helper))
     verdicts = {}
     for host in ("old1", "new1"):
-        for name, path in (("regex", regex), ("old", old)):
+        for name, path in forms:
             assert _docker(lab, "cp", str(path), f"{host}:/tmp/hardaudit-check").returncode == 0
             checked = _docker(lab, "exec", host, "visudo", "-cf", "/tmp/hardaudit-check")
             verdicts[host, name] = checked.returncode == 0
-            if host == "old1" and name == "regex":
+            if host == "old1" and name.startswith("regex"):
                 assert "syntax error" in checked.stdout + checked.stderr
         _docker(lab, "exec", host, "rm", "-f", "/tmp/hardaudit-check")
     # sudo 1.9.5 rejects the regexes; the old form works on both (the regex form is tighter)
     assert verdicts == {
         ("old1", "regex"): False,
         ("old1", "old"): True,
+        ("old1", "regex+helper"): False,
+        ("old1", "old+helper"): True,
         ("new1", "regex"): True,
         ("new1", "old"): True,
+        ("new1", "regex+helper"): True,
+        ("new1", "old+helper"): True,
     }
     installed = {
         host: _docker(lab, "exec", host, "cat", "/etc/sudoers.d/auditor").stdout
