@@ -73,21 +73,21 @@ def _docker(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _audit_web1(lab: Lab, tmp_path: Path, name: str) -> AuditRun:
-    """`audit run --limit web1`, its raw facts output in tmp_path/<name>-capture/web1.json."""
+def _audit_web1(lab: Lab, tmp_path: Path, name: str, host: str = "web1") -> AuditRun:
+    """`audit run --limit HOST`, its raw facts output in tmp_path/<name>-capture/HOST.json."""
     run = run_audit(
         "run",
         "-i",
         str(lab.inventory),
         "--limit",
-        "web1",
+        host,
         "--no-history",
         "--capture-dir",
         str(tmp_path / f"{name}-capture"),
         out_dir=tmp_path / name,
         cwd=lab.repo,
     )
-    assert run.exit_code == 1, run.stderr  # web1 fails some checks on purpose
+    assert run.exit_code == 1, run.stderr  # web1 and hostile1 fail some checks on purpose
     return run
 
 
@@ -136,3 +136,31 @@ def test_a_helper_others_can_replace_is_never_run(lab: Lab, tmp_path: Path) -> N
     assert "writable by others than root: not used" in note
     assert not [f for f in run.host("web1")["findings"] if f["status"] == "unknown"]
     assert "is not root's, is writable by others or is a symbolic link" in doctor.stdout
+
+
+def test_hostile1_reads_the_same_through_the_helper(lab: Lab, tmp_path: Path) -> None:
+    # hostile1 (names with newlines and escapes, forged markers, processes named like
+    # sshguard: tests/lab/test_hostile_e2e.py) runs without the helper in the lab; installed
+    # for one run, as root runs every section, its findings are the same to the letter
+    without = _audit_web1(lab, tmp_path, "without", "hostile1")
+    helper = lab.repo / "docs" / "root-facts.example"
+    folder = ROOT_HELPER.rsplit("/", 1)[0]
+    copied = _docker(lab, "cp", str(helper), "hostile1:/tmp/root-facts")
+    assert copied.returncode == 0, copied.stderr
+    installed = _docker(
+        lab, "exec", "hostile1", "sh", "-c",
+        f"install -d -m 755 {folder} && install -m 755 /tmp/root-facts {ROOT_HELPER}"
+        " && rm /tmp/root-facts",
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    try:
+        helped = _audit_web1(lab, tmp_path, "helped", "hostile1")
+    finally:
+        removed = _docker(lab, "exec", "hostile1", "rm", "-rf", folder)
+        assert removed.returncode == 0, removed.stderr
+    capture = json.loads((tmp_path / "helped-capture" / "hostile1.json").read_text())
+    assert "\nroot_helper=used\n" in capture["stdout"]
+    assert helped.host("hostile1")["notes"] == without.host("hostile1")["notes"]
+    assert _findings(tmp_path / "helped" / "report.json", "hostile1") == _findings(
+        tmp_path / "without" / "report.json", "hostile1"
+    )
