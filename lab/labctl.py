@@ -773,8 +773,12 @@ def start_engine(tmpdir: Path, name: str, extra: Sequence[str]) -> Engine:
         "--log-level": "warn",
     }
     argv = ["dockerd", *(f"{flag}={value}" for flag, value in options.items()), *extra]
+    # Its temp dir inside ours: what dockerd or its containerd write there (containerd's
+    # containerd.<pid>.stacks.log when it is stopped while busy) goes with `down`, not /tmp.
+    (root / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(root / "tmp")}
     with (root / "dockerd.log").open("w") as out:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, env=env,
                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     engine.pid = process.pid
     return engine
