@@ -14,6 +14,7 @@ from hardaudit.exitcodes import ExitStatus
 from hardaudit.facts.script import (
     ROOT_COMMANDS,
     ROOT_HELPER,
+    ROOT_PATH,
     SCRIPT_TEMPLATE,
     SUDO_CHECK_TIMEOUT_S,
     TOOLS,
@@ -31,7 +32,7 @@ DOCTOR_TOOLS = ("ss", "nft", "iptables-save", "docker", "sshd", "stat", "find", 
 def doctor_script() -> str:
     """A tiny read-only script: identity, sudo per root command, tools."""
     lines = [
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export LC_ALL=C",
+        f"PATH={ROOT_PATH}:$PATH; export LC_ALL=C",
         'echo "uid=$(id -u) user=$(id -un)"',
     ]
     # A hung name service must not hang the doctor: `sudo -n -l` gets a cap where a `timeout`

@@ -17,6 +17,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+# Root's directories: the script puts them before the login user's PATH; the root helper uses
+# them alone, never the caller's (sudo without secure_path keeps it, and a program missing from
+# these would be found in the caller's directories).
+ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Per-section output caps in bytes: a hostile or huge host cannot flood the auditor.
 DEFAULT_CAP = 256 * 1024
 STDERR_CAP = 2048
@@ -466,9 +470,6 @@ SCRIPT_TEMPLATE = _read_parts()
 # uses it only when it is the exact file this auditor builds (its POSIX cksum), else falls back
 # to one sudo per command and says why (meta's root_helper=).
 ROOT_HELPER = "/usr/local/libexec/hardaudit/root-facts"
-# The helper's PATH: root's directories only, never the caller's (sudo without secure_path
-# keeps it, and a program missing from these would be found in the caller's directories).
-HELPER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The sections the helper may gather, in the order it prints them: those whose commands need
 # root (ROOT_COMMANDS). `env_files` takes the app directories as arguments.
 HELPER_SECTIONS = (
@@ -544,9 +545,9 @@ _HELPER_HEAD = f"""#!/bin/sh
 # reaches the programs it runs as root; only what it sets below.
 case ${{1-}} in
   --env-cleared) shift ;;
-  *) exec /usr/bin/env -i PATH={HELPER_PATH} LC_ALL=C /bin/sh "$0" --env-cleared "$@" ;;
+  *) exec /usr/bin/env -i PATH={ROOT_PATH} LC_ALL=C /bin/sh "$0" --env-cleared "$@" ;;
 esac
-PATH={HELPER_PATH}
+PATH={ROOT_PATH}
 export PATH
 umask 077
 IFS=' \t
@@ -577,9 +578,10 @@ done
 
 
 def _helper_text() -> str:
-    prelude_etc = _read_parts([name for name in SCRIPT_PARTS if name != "main.sh"]).replace("N='@@__NONCE__'", 'N="@@$_hn"').replace(
-        "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n",
-        "\n# PATH: set above, without the caller's\n",
+    prelude_etc = (
+        _read_parts([name for name in SCRIPT_PARTS if name != "main.sh"])
+        .replace("N='@@__NONCE__'", 'N="@@$_hn"')
+        .replace("\nPATH=__ROOT_PATH__:$PATH\n", "\n# PATH: set above, without the caller's\n")
     )
     if "$PATH" in prelude_etc:
         raise AssertionError("the helper must not take the caller's PATH")
@@ -670,6 +672,7 @@ def fill_constants(text: str) -> str:
     caps and the walks' roots and pruned directories (not the per-host ones)."""
     return (
         text.replace("__TIMEOUT__", str(COMMAND_TIMEOUT_S))
+        .replace("__ROOT_PATH__", ROOT_PATH)
         .replace("__ERRCAP__", str(STDERR_CAP))
         .replace("__CAP__", str(DEFAULT_CAP))
         .replace("__WWCAP__", str(WORLD_WRITABLE_CAP))

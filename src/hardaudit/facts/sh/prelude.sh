@@ -1,7 +1,7 @@
 # hardaudit facts script: helpers every section uses (assembled first by facts/script.py).
 # Placeholders __LIKE_THIS__ are filled in by build_script; the nonce is per run.
 N='@@__NONCE__'
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+PATH=__ROOT_PATH__:$PATH
 LC_ALL=C
 export PATH LC_ALL
 umask 077
