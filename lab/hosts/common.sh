@@ -38,10 +38,10 @@ lab_sudoers_least() {
     if [ -f /lab-input/sudoers ]; then
         install -m 440 -o root -g root /lab-input/sudoers /etc/sudoers.d/auditor
         visudo -cqf /etc/sudoers.d/auditor
+        lab_root_helper
     else
-        lab_sudo_all
+        lab_sudo_all  # installs the root helper too
     fi
-    lab_root_helper
 }
 
 # lab_root_helper: the root helper (`audit root-helper`) labctl mounts at /lab-input/root-facts,
