@@ -69,8 +69,13 @@ def instrument(script: str) -> str:
     """The script with the sudo counters before its first section, `times` after each
     section (for the CPU per section) and at its end."""
     lines = script.splitlines(keepends=True)
-    # the root helper's call (one sudo for every root-only section) comes before the first run
-    first = next(i for i, line in enumerate(lines) if line.startswith(("run ", "root_helper ")))
+    # the root helper's call (one sudo for every root-only section) comes before the first run;
+    # both are in `sections() {`, whose stderr goes through the capper (not fd 7's copy)
+    first = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith(("sections() {", "run ", "root_helper "))
+    )
     out = [*lines[:first], COUNTERS]
     for line in lines[first:]:
         out.append(line)

@@ -674,6 +674,7 @@ def fill_constants(text: str) -> str:
         text.replace("__TIMEOUT__", str(COMMAND_TIMEOUT_S))
         .replace("__ROOT_PATH__", ROOT_PATH)
         .replace("__ERRCAP__", str(STDERR_CAP))
+        .replace("__FOLDW__", str(DEFAULT_CAP + 1))
         .replace("__CAP__", str(DEFAULT_CAP))
         .replace("__WWCAP__", str(WORLD_WRITABLE_CAP))
         .replace("__WW_ROOTS__", " ".join(WALK_ROOTS))

@@ -3,6 +3,8 @@
 # runs one awk per file); build_script drops this line when none of them is selected.
 HA_SSHD_FILES=$(sshd_file_list)
 HA_HS='__HELPER_SECTIONS__'
+# Every section, through the cappers (see capped).
+sections() {
 root_helper __APP_DIRS__
 run meta 16384 meta
 run sshd_t __CAP__ sshd_t
@@ -25,7 +27,9 @@ run podman_containers __CAP__ podman_containers
 run units __CAP__ units
 run redis __CAP__ redis
 run nginx __CAP__ nginx
-__USER_FACTS__# The CPU the script used so far (its shell and every child it waited for), as `times` prints it.
+__USER_FACTS__}
+capped sections
+# The CPU the script used so far (its shell and every child it waited for), as `times` prints it.
 printf '\n%s CPU\n' "$N"
 times
 printf '\n%s DONE\n' "$N"
