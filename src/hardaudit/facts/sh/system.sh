@@ -82,10 +82,16 @@ processes() {
 }
 
 # `## proc PID RUID EUID` (or `unreadable`) for each "pid": of the inspect JSON lines on stdin.
+# The Uid line is read by the shell (no program per container); status's lines before it are
+# the kernel's, a Name with a newline in it escaped.
 container_procs() {
   sed -n 's/.*"pid":\([0-9]*\),.*/\1/p' | while IFS= read -r _pid; do
     if [ -r "/proc/$_pid/status" ]; then
-      echo "## proc $_pid $(awk '/^Uid:/ { print $2 " " $3 }' "/proc/$_pid/status")"
+      _pu=
+      while read -r _pk _pr _pe _; do
+        case $_pk in Uid:) _pu="$_pr $_pe"; break ;; esac
+      done 2>/dev/null <"/proc/$_pid/status"
+      echo "## proc $_pid $_pu"
     else
       echo "## proc $_pid unreadable"
     fi
