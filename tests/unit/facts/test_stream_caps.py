@@ -18,7 +18,7 @@ from hardaudit.facts.script import DEFAULT_CAP, STDERR_CAP, build_script
 from hardaudit.facts.sections import split_sections
 
 NONCE = "0123456789abcdef01234567"
-PROBE = "case $(printf 'a\\000b\\n' | awk '{ print length($0) }' 2>/dev/null) in 3) HA_SC=1 ;; esac"
+PROBE = 'if [ "$_p" -eq 4 ] 2>/dev/null && has fold; then HA_SC=1; fi'
 EMIT = """emit() {
   cat "$HA_TD/$1.out"; cat "$HA_TD/$1.err" >&2
   read -r _r <"$HA_TD/$1.rc"; return "$_r"
@@ -158,12 +158,20 @@ def test_output_between_sections_is_dropped(tmp_path: Path) -> None:
     assert (sections["a"].text, sections["b"].text) == ("a\n", "b\n")
 
 
-def _probe(awk: str, tmp_path: Path) -> str:
+def _probe(awk: str, tmp_path: Path, *, fold: bool = True) -> str:
+    """HA_SC as the prelude's probe sets it with `awk` (and fold, or without it)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "awk").symlink_to(awk)
+    for tool in ("wc", *(("fold",) if fold else ())):
+        (bindir / tool).symlink_to(shutil.which(tool) or tool)
+    text = build_script(become=False, nonce=NONCE).script
+    lines = [
+        line for line in text.splitlines() if line.startswith(("has()", "_p=$(", 'if [ "$_p"'))
+    ]
+    assert len(lines) == 3, lines
     done = subprocess.run(
-        [shutil.which("dash") or "/bin/sh", "-c", PROBE + '; echo "[$HA_SC]"'],
+        [shutil.which("dash") or "/bin/sh", "-c", "\n".join([*lines, 'echo "[$HA_SC]"'])],
         capture_output=True,
         text=True,
         env={"PATH": str(bindir)},
@@ -185,9 +193,98 @@ def test_mawk_takes_the_stream_caps(tmp_path: Path) -> None:
     assert _probe(awk, tmp_path) == "[1]"
 
 
+def test_without_fold_the_head_caps_stay(tmp_path: Path) -> None:
+    """fold bounds the capper's line (awk's memory): no fold, no stream caps."""
+    assert _probe(shutil.which("mawk") or "mawk", tmp_path, fold=False) == "[]"
+
+
+def test_an_awk_that_prints_a_string_up_to_its_nul_keeps_the_head_caps(tmp_path: Path) -> None:
+    """The probe checks printf "%s" too, not only length(): a stand-in awk that counts a NUL
+    but prints a string up to it (as old awks' printf did) gets the head caps."""
+    fake = tmp_path / "fake-awk"
+    fake.write_text("#!/bin/sh\nprintf 'a3'\n")
+    fake.chmod(0o755)
+    (tmp_path / "p").mkdir()
+    assert _probe(str(fake), tmp_path / "p") == "[]"
+
+
 def test_the_nonce_is_not_in_the_cappers_arguments() -> None:
     """Other users read /proc/PID/cmdline: the nonce goes in awk's environment."""
     text = build_script(become=False, nonce=NONCE).script
     capper = text[text.index("capper() {") : text.index("\ncapped() {")]
     assert "ENVIRON[" in capper
     assert "$N" not in capper.replace("HA_CN=$N awk", "")
+
+
+def _body(text: str, function: str) -> str:
+    start = text.index(f"\n{function}() {{\n")
+    return text[start : text.index("\n}\n", start)]
+
+
+def test_commands_run_as_other_users_have_pipes_of_their_own() -> None:
+    """With the stream caps every section shares the cappers' pipes: a program run as another
+    user (who could ptrace it) must never hold them. Such programs start only in as_owner
+    (setpriv, sudo -u), called only by keygrep, which runs only inside cap2, a command
+    substitution whose pipes are its own."""
+    text = build_script(become=True, nonce=NONCE).script
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    owner = _body(code, "as_owner")
+    assert "setpriv" in owner
+    assert "sudo -n -u" in owner
+    without = code.replace(owner, "")
+    assert "setpriv" not in without
+    assert "sudo -n -u" not in without
+    assert "-u " not in without.replace("-u)", "").replace("id -u", "")
+    keygrep = _body(code, "keygrep")
+    assert [line for line in code.splitlines() if "as_owner " in line] == [
+        line for line in keygrep.splitlines() if "as_owner " in line
+    ]
+    calls = [line for line in code.splitlines() if "keygrep " in line]
+    assert calls
+    assert all("cap2 keygrep " in line for line in calls), calls
+
+
+def test_a_straggler_is_dropped_between_sections_and_cannot_hold_the_end(tmp_path: Path) -> None:
+    """A command left running by a section: what it prints after its section's END and
+    before the next BEGIN is dropped (both streams), and once the cappers have seen EOF it
+    gets SIGPIPE, so the script still ends (with the head caps it would hold it open)."""
+    text = build_script(become=False, nonce=NONCE).script
+    head, _, rest = text.partition("sections() {\n")
+    _, _, tail = rest.partition("\n}\ncapped sections\n")
+    body = (
+        "straggle() { ( sleep 0.3; echo LATE-OUT; echo LATE-ERR >&2; sleep 0.5; yes ) & echo a; }\n"
+        "run a 100 straggle\nsleep 0.6\nrun b 100 echo b\n"
+    )
+    done = subprocess.run(
+        ["dash", "-s"],
+        input=(head + "sections() {\n" + body + "}\ncapped sections\n" + tail).encode(),
+        capture_output=True,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        timeout=30,
+        check=False,
+    )
+    assert f"@@{NONCE} DONE".encode() in done.stdout
+    sections = split_sections(done.stdout.decode(), done.stderr.decode(), NONCE)
+    assert (sections["a"].text, sections["b"].text) == ("a\n", "b\n")
+    assert b"LATE" not in done.stdout + done.stderr
+
+
+def test_sections_a_user_can_lengthen_are_still_stopped_at_their_cap(tmp_path: Path) -> None:
+    """env_files and ssh_files loop per name (a user can make thousands), user.* run an
+    operator's command: head's exit stops them at the cap, where a capper would read on."""
+    text = build_script(become=False, nonce=NONCE).script
+    head, _, rest = text.partition("sections() {\n")
+    _, _, tail = rest.partition("\n}\ncapped sections\n")
+    body = "".join(f"run {name} 100 yes\n" for name in ("env_files", "ssh_files", "user.site.x"))
+    done = subprocess.run(
+        ["dash", "-s"],
+        input=(head + "sections() {\n" + body + "}\ncapped sections\n" + tail).encode(),
+        capture_output=True,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        timeout=30,
+        check=False,
+    )
+    sections = split_sections(done.stdout.decode(), done.stderr.decode(), NONCE)
+    for name in ("env_files", "ssh_files", "user.site.x"):
+        assert sections[name].truncated
+        assert sections[name].text == "y\n" * 50

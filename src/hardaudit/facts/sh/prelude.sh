@@ -93,24 +93,31 @@ case $_up in
 esac
 # Section caps. Each section's stdout is cut at CAP bytes (+1 byte shows truncation) and its
 # stderr at __ERRCAP__, so that one section's flood cannot crowd out the others. Where awk
-# keeps a NUL byte inside its line (mawk, gawk: HA_SC=1), two long-lived cappers do that for
-# the whole stream (`capped`, around every section): each section then costs one fork, not
-# two `head` programs and four forks (~2 ms of CPU a section, 20 sections). Elsewhere
-# (BusyBox's awk splits a line at a NUL: content could gain a line start) `run` pipes each
-# section through two `head -c` as before.
+# keeps a NUL byte inside its line and prints it back (mawk, gawk), and fold exists (HA_SC=1),
+# two long-lived cappers do that for the whole stream (`capped`, around every section): a
+# section then costs one fork, not two `head` programs and four forks (~2 ms of CPU a
+# section, 20 sections). Elsewhere (BusyBox's awk splits a line at a NUL: content could gain
+# a line start) every section goes through two `head -c`, and so do, everywhere, the
+# sections whose work grows with what a user can make them print (env_files, ssh_files: a
+# loop per name) and the operators' user.* commands: head's exit stops them at the cap
+# (SIGPIPE), where a capper would read on to the end. The probe: "a<NUL>b" must come back
+# whole from printf "%s" with its length, 3 (BusyBox: "ab2"; an awk that prints %s up to
+# a NUL: "a3").
 HA_SC=
-case $(printf 'a\000b\n' | awk '{ print length($0) }' 2>/dev/null) in 3) HA_SC=1 ;; esac
+_p=$(printf 'a\000b\n' | awk '{ s = s $0 } END { printf "%s%d", s, length(s) }' 2>/dev/null | wc -c)
+if [ "$_p" -eq 4 ] 2>/dev/null && has fold; then HA_SC=1; fi
 # capper ECAP: stdin to stdout, the body after each `BEGIN` marker cut at the cap the marker
-# names (stdout: `cap=C`, C + 1 bytes kept) or ECAP (stderr), nothing kept between an `END`
-# and the next `BEGIN` (a straggler's output), ECAP before the first, nothing after `EOF`
-# (`capped` prints it last: the newline before it is no content). Markers (BEGIN, END, TIME,
-# EOF: the nonce known to this script only) pass, each on a line of its own as `run` prints
-# them; the bytes kept are exactly those `head -c` would keep (test_stream_caps.py). fold
-# first bounds a line (awk holds one line at a time) to more than any cap: what it folds is
-# past the cap anyway.
-# The nonce reaches awk in its environment, which other users cannot read (arguments they can).
+# names (stdout: `cap=C`, C + 1 bytes kept) or ECAP (stderr); nothing kept after an `END`
+# until the next `BEGIN` (what a command left running prints then), ECAP before the first;
+# `EOF` (`capped` prints it last; the newline before it is no content) ends it: awk exits,
+# and a process still writing gets SIGPIPE. Markers (BEGIN, END, TIME, EOF: the nonce known
+# to this script only) pass, each on a line of its own as `run` prints them; the bytes kept
+# are exactly those `head -c` would keep (test_stream_caps.py). fold first bounds a line (awk
+# holds one line at a time) to more than any cap (build_script checks): what it folds is
+# past the cap anyway. The nonce reaches awk in its environment, which other users cannot
+# read (arguments they can).
 capper() {
-  if has fold; then fold -b -w __FOLDW__; else cat; fi | HA_CN=$N awk -v e="$1" '
+  fold -b -w __FOLDW__ | HA_CN=$N awk -v e="$1" '
     BEGIN { n = ENVIRON["HA_CN"] " "; k = length(n); left = e; p = 0 }
     {
       m = ""
@@ -118,8 +125,8 @@ capper() {
         m = substr($0, k + 1)
         if (m != "EOF" && m !~ /^BEGIN [^ ]+( cap=[0-9]+)?$/ && m !~ /^(END|TIME) [^ ]+ /) m = ""
       }
-      if (m == "EOF") { p = 0; left = 0; eof = 1; next }
-      if (m != "" && !eof) {
+      if (m == "EOF") { p = 0; exit }
+      if (m != "") {
         if (p) printf "\n"
         printf "%s", $0; p = 2
         if (m ~ /^BEGIN /) left = (m ~ / cap=/) ? substr(m, index(m, " cap=") + 5) + 1 : e
@@ -132,30 +139,35 @@ capper() {
     }
     END { if (p == 2 || (p == 1 && left > 0)) printf "\n" }'
 }
-# capped CMD...: CMD (the sections) with both streams through a capper each (HA_SC=1), else as is.
+# capped CMD...: CMD (the sections) with both streams through a capper each (HA_SC=1), else as
+# is. fd 5 (what `run`'s head caps write to) is then the stdout capper's input.
 capped() {
   if [ -n "$HA_SC" ]; then
-    { { "$@"; printf '\n%s EOF\n' "$N"; printf '\n%s EOF\n' "$N" >&2; } 2>&1 1>&3 3>&- |
-      capper __ERRCAP__ >&2; } 3>&1 | capper __ERRCAP__
+    { { exec 5>&1; "$@"; printf '\n%s EOF\n' "$N"; printf '\n%s EOF\n' "$N" >&2; } 2>&1 1>&3 3>&- |
+      capper __ERRCAP__ >&2 3>&-; } 3>&1 | capper __ERRCAP__
   else "$@"; fi
 }
-# run NAME CAP CMD...: one delimited section; stdout capped at CAP, stderr at __ERRCAP__ and
-# sent to the stderr stream under the same marker; rc from the command. CMD gets no descriptor
-# but 0-2: fd 5, the stream itself, past every cap, stays here (a command run as another user,
-# the ~/.ssh key test through setpriv, must not hold it).
+# run NAME CAP CMD...: one delimited section; stdout capped at CAP, stderr at __ERRCAP__, each
+# stream's body ended by END; rc from the command. CMD gets no descriptor but 0-2: not fd 5,
+# the stream past `run`'s head caps. With the stream caps, fds 1 and 2 are the cappers' pipes,
+# shared by every section: what a command leaves running and writing after its section ended
+# is dropped until the next BEGIN, and lands in that section after it. Only root's and the
+# login user's programs hold them: a command run as another user (the ~/.ssh key test,
+# as_owner) runs inside cap2, whose pipes are its own (test_stream_caps.py checks).
 run() {
   case ,$HA_HELPED, in *",$1,"*) return 0 ;; esac  # printed by the root-facts helper
   _n=$1; _c=$2; shift 2
   clk; _t0=$_now
   printf '\n%s BEGIN %s cap=%s\n' "$N" "$_n" "$_c"
   printf '\n%s BEGIN %s\n' "$N" "$_n" >&2
-  if [ -n "$HA_SC" ]; then
-    ( "$@" ) </dev/null 3>&- 4>&- 5>&-; _rc=$?
-  else
-    _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&- 5>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 )
-  fi
+  case $HA_SC:$_n in
+    1:env_files|1:ssh_files|1:user.*|:*)
+      _rc=$( { { { "$@" </dev/null 2>&1 1>&3 3>&- 4>&- 5>&-; echo $? >&4; } | head -c __ERRCAP__ >&2; } 3>&1 | head -c $((_c + 1)) >&5; } 4>&1 ) ;;
+    *) ( "$@" ) </dev/null 3>&- 4>&- 5>&-; _rc=$? ;;
+  esac
   printf '\n%s END %s rc=%s\n' "$N" "$_n" "${_rc:-255}"
-  clk; printf '%s TIME %s %s %s\n' "$N" "$_n" "$((_now - _t0))" "$HA_CLK"
+  printf '\n%s END %s rc=%s\n' "$N" "$_n" "${_rc:-255}" >&2
+  clk; printf '\n%s TIME %s %s %s\n' "$N" "$_n" "$((_now - _t0))" "$HA_CLK"
 }
 # root CMD...: through `sudo -n` when the wrapper found it allowed (only ROOT_COMMANDS use it).
 root() { if [ -n "$HA_SUDO" ]; then tmo sudo -n "$@"; else tmo "$@"; fi; }
