@@ -660,6 +660,10 @@ FACT_SECTIONS: dict[str, tuple[str, ...]] = {
 # The sections that read the sshd_config file list the script makes once (HA_SSHD_FILES).
 SSHD_FILE_USERS = frozenset({"sshd_config", "sshd_contexts", "etc_files"})
 WORLD_WRITABLE_CAP = 50
+# .env files, and entries of one ~/.ssh, the script stats and judges at most (a user can make
+# thousands; the shell's loop over them grows with the square of their number): past it the
+# search is incomplete (judged on what it sent) and the ~/.ssh `unreadable: list`.
+NAME_CAP = 500
 NGINX_INCLUDE_DEPTH = 8  # include levels the script follows from nginx.conf
 
 
@@ -681,6 +685,7 @@ def fill_constants(text: str) -> str:
         .replace("__WW_PRUNE__", _prune(WALK_PRUNED).removesuffix(" -o"))
         .replace("__ENV_PRUNE__", _prune(PSEUDO_FS))
         .replace("__ENV_DEPTH__", str(ENV_MAX_DEPTH))
+        .replace("__NAMECAP__", str(NAME_CAP))
     )
 
 

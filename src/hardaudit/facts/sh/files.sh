@@ -68,18 +68,22 @@ env_files() {
     esac
   done
   echo
+  # At most __NAMECAP__ names (names0 sends one more to tell): a user can make thousands, and
+  # each costs the loop below (its `set --` copies the list) and a stat. Past the cap the
+  # search is incomplete: judged on the files sent, unknown when none fails.
   _esc=$( { root find "$@" -xdev -maxdepth __ENV_DEPTH__ __ENV_PRUNE__ -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
-    printf 'rc=%s\000' "$?"; } | names0)
-  _frc=1
+    printf 'rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
+  _frc=$?
   set --
   _ifs=$IFS; IFS=$_nl
   set -f  # a name like `.env.*` is a name, not a pattern to expand in the current directory
   for _e in $_esc; do
+    if [ $# -ge __NAMECAP__ ]; then
+      echo "more than __NAMECAP__ .env files under the app directories: the first __NAMECAP__ are judged" >&2
+      _frc=3; break
+    fi
     # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
-    case $_e in
-      rc=*) _frc=${_e#rc=}; continue ;;
-      \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
-    esac
+    case $_e in \\*) _e=$(printf "$_e."); _e=${_e%.} ;; esac
     set -- "$@" "$_e"
   done
   set +f
@@ -191,22 +195,27 @@ ssh_dir() {
   _u=$1; _uid=$2; _gid=$3; _d=$4
   _rs=root
   [ "$_uid" = "$HA_UID" ] && _rs=tmo
+  # at most __NAMECAP__ entries (names0 sends one more to tell), as for the .env files: more
+  # (a user can make them) and the directory is `unreadable: list`, its keys unknown
   _esc=$( { $_rs find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
-    printf 'rc=%s\000' "$?"; } | names0)
-  case $_esc in *"${_nl}rc=0"|rc=0) ;; *) if [ "$_rs" = tmo ]; then _rs=root
+    printf 'rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
+  _frc=$?
+  if [ "$_frc" != 0 ] && [ "$_rs" = tmo ]; then
+    _rs=root
     _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
-      printf 'rc=%s\000' "$?"; } | names0)
-  fi ;; esac
-  _frc=1
+      printf 'rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
+    _frc=$?
+  fi
   set --
   _ifs=$IFS; IFS=$_nl
   set -f  # a file named `*` is a name, not a pattern to expand in the current directory
   for _e in $_esc; do
+    if [ $# -ge __NAMECAP__ ]; then
+      { printf 'more than __NAMECAP__ entries: not judged: '; enc "$_d"; } >&2
+      _frc=3; break
+    fi
     # shellcheck disable=SC2059  # only \ooo escapes: printf decodes them
-    case $_e in
-      rc=*) _frc=${_e#rc=}; continue ;;
-      \\*) _e=$(printf "$_e."); _e=${_e%.} ;;
-    esac
+    case $_e in \\*) _e=$(printf "$_e."); _e=${_e%.} ;; esac
     set -- "$@" "$_e"
   done
   set +f
