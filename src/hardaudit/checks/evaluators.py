@@ -641,6 +641,12 @@ def _fileset(files: SshFiles, name: str) -> list[tuple[FileStat, str]]:
 
 
 _FILESETS = ("ssh-dir", "ssh-privkey")
+# SshFiles.unreadable reasons about a directory's entries, not the directory itself
+_ENTRY_REASONS = (
+    ": cannot list its names",
+    ": stat failed for some of its names",
+    ": could not read the first line of some files",
+)
 
 
 def _file_mode_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
@@ -685,11 +691,16 @@ def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
             objects.append(file_object(stat.path))
     if bad:
         return failure(bad, objects)
-    if files.unreadable:
+    unreadable = files.unreadable
+    if check.params["fileset"] == "ssh-dir":
+        # a directory is judged on its own stat: one whose entries could not be listed or
+        # read (a user can fill their own ~/.ssh past the script's cap) hides no directory
+        unreadable = tuple(u for u in unreadable if not u.endswith(_ENTRY_REASONS))
+    if unreadable:
         return Outcome(
             Status.UNKNOWN,
             tuple(good),
-            reason="could not read: " + "; ".join(files.unreadable),
+            reason="could not read: " + "; ".join(unreadable),
         )
     if not chosen:
         return Outcome(

@@ -49,7 +49,7 @@ world_writable() {
     [ -d "$_d" ] && [ ! -L "$_d" ] && set -- "$@" "$_d"
   done
   { root find "$@" -xdev \( -type f -o -type d \) -perm -0002 ! -perm -1000 -print0 -o __WW_PRUNE__ </dev/null
-    printf 'rc=%s\000' "$?"; } | names0 __WWCAP__
+    printf '\000rc=%s\000' "$?"; } | names0 __WWCAP__
 }
 
 # env_files APP_DIR...: .env files under the app directories: path, owner and mode only, never
@@ -72,7 +72,7 @@ env_files() {
   # each costs the loop below (its `set --` copies the list) and a stat. Past the cap the
   # search is incomplete: judged on the files sent, unknown when none fails.
   _esc=$( { root find "$@" -xdev -maxdepth __ENV_DEPTH__ __ENV_PRUNE__ -type f \( -name .env -o -name '.env.*' \) -print0 </dev/null
-    printf 'rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
+    printf '\000rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
   _frc=$?
   set --
   _ifs=$IFS; IFS=$_nl
@@ -198,12 +198,12 @@ ssh_dir() {
   # at most __NAMECAP__ entries (names0 sends one more to tell), as for the .env files: more
   # (a user can make them) and the directory is `unreadable: list`, its keys unknown
   _esc=$( { $_rs find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
-    printf 'rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
+    printf '\000rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
   _frc=$?
   if [ "$_frc" != 0 ] && [ "$_rs" = tmo ]; then
     _rs=root
     _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -print0 </dev/null 2>/dev/null
-      printf 'rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
+      printf '\000rc=%s\000' "$?"; } | names0 $((__NAMECAP__ + 1)))
     _frc=$?
   fi
   set --

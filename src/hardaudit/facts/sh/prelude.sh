@@ -30,7 +30,9 @@ enc() {
 mark() { printf '\n%s %s ' "$N" "$1"; enc "$2"; }
 # names0 [CAP]: NUL-separated names on stdin, one line each, as enc writes them (one od, one
 # awk). With CAP: the first CAP names only, and an `rc=N` name is not printed but is the exit
-# status (the walk's own, as the walks append it).
+# status (the walk's own, as the walks append it: `\000rc=N\000`, a NUL first, so that a walk
+# killed in the middle of a name cannot glue the record to it); no record, exit 255 (a walk
+# cut short is never complete).
 names0() {
   od -An -v -to1 | awk -v cap="${1:-0}" '
     function out(    s) {
@@ -40,7 +42,7 @@ names0() {
       if (s ~ /^rc=[0-9]+$/) { rc = substr(s, 4) + 0; return }
       if (n++ < cap) print s
     }
-    BEGIN { for (i = 33; i < 127; i++) c[sprintf("%03o", i)] = sprintf("%c", i) }
+    BEGIN { rc = 255; for (i = 33; i < 127; i++) c[sprintf("%03o", i)] = sprintf("%c", i) }
     {
       for (i = 1; i <= NF; i++) {
         if ($i == "000") { out(); continue }
@@ -48,7 +50,7 @@ names0() {
         if (($i in c) && c[$i] ~ /^[A-Za-z0-9_.\/@:+,=%~*?-]$/) p = p c[$i]; else bad = 1
       }
     }
-    END { out(); exit rc }'
+    END { out(); exit (cap ? rc : 0) }'
 }
 # cap2 CMD...: runs CMD (stdin /dev/null) and sets _co to its stdout, _ce to its stderr and
 # _crc to its exit status, without a program of its own (the nonce marks the split).

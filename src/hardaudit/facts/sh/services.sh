@@ -51,7 +51,7 @@ redis() {
       # Its names are listed through sudo (regular files only), NUL-separated. Exit 2 like
       # grep's errors (1 means "no directive matched").
       _esc=$( { root find "$_d" -mindepth 1 -maxdepth 1 -type f -print0 </dev/null 2>/dev/null
-        printf 'rc=%s\000' "$?"; } | names0)
+        printf '\000rc=%s\000' "$?"; } | names0)
       _frc=1
       _ifs=$IFS; IFS=$_nl
       set -f
