@@ -29,14 +29,30 @@ SHELLS = [["dash"]] + ([["busybox", "sh"]] if shutil.which("busybox") else [])
 
 def _script(runs: list[str], *, stream: bool) -> str:
     """The full-catalog script with its sections replaced by `runs` (emit's)."""
+    text = _with_sections(EMIT + "sections() {\n" + "".join(runs) + "}\n")
+    return text if stream else text.replace(PROBE, ": stream caps off")
+
+
+def _with_sections(definition: str) -> str:
+    """The full-catalog script with its `sections` function replaced by `definition`."""
     text = build_script(become=False, nonce=NONCE).script
     assert PROBE in text
-    if not stream:
-        text = text.replace(PROBE, ": stream caps off")
     head, _, rest = text.partition("sections() {\n")
     _, _, tail = rest.partition("\n}\ncapped sections\n")
     assert tail, "the sections function changed shape"
-    return head + EMIT + "sections() {\n" + "".join(runs) + "}\ncapped sections\n" + tail
+    return head + definition + "capped sections\n" + tail
+
+
+def _run_sections(body: str) -> subprocess.CompletedProcess[bytes]:
+    """The script, its sections `body`, run by dash."""
+    return subprocess.run(
+        ["dash", "-s"],
+        input=_with_sections("sections() {\n" + body + "}\n").encode(),
+        capture_output=True,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        timeout=30,
+        check=False,
+    )
 
 
 def _run(
@@ -141,18 +157,8 @@ def test_a_flood_is_cut_in_its_own_section_only(tmp_path: Path, shell: list[str]
 def test_output_between_sections_is_dropped(tmp_path: Path) -> None:
     """Nothing but markers passes from an END to the next BEGIN: a command's straggler that
     writes after its section ended reaches no section (if it writes then)."""
-    text = build_script(become=False, nonce=NONCE).script
-    head, _, rest = text.partition("sections() {\n")
-    _, _, tail = rest.partition("\n}\ncapped sections\n")
     body = "run a 100 echo a\necho straggler; echo oops >&2\nrun b 100 echo b\n"
-    done = subprocess.run(
-        ["dash", "-s"],
-        input=(head + "sections() {\n" + body + "}\ncapped sections\n" + tail).encode(),
-        capture_output=True,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        timeout=60,
-        check=False,
-    )
+    done = _run_sections(body)
     assert b"straggler" not in done.stdout
     sections = split_sections(done.stdout.decode(), done.stderr.decode(), NONCE)
     assert (sections["a"].text, sections["b"].text) == ("a\n", "b\n")
@@ -248,21 +254,11 @@ def test_a_straggler_is_dropped_between_sections_and_cannot_hold_the_end(tmp_pat
     """A command left running by a section: what it prints after its section's END and
     before the next BEGIN is dropped (both streams), and once the cappers have seen EOF it
     gets SIGPIPE, so the script still ends (with the head caps it would hold it open)."""
-    text = build_script(become=False, nonce=NONCE).script
-    head, _, rest = text.partition("sections() {\n")
-    _, _, tail = rest.partition("\n}\ncapped sections\n")
     body = (
         "straggle() { ( sleep 0.3; echo LATE-OUT; echo LATE-ERR >&2; sleep 0.5; yes ) & echo a; }\n"
         "run a 100 straggle\nsleep 0.6\nrun b 100 echo b\n"
     )
-    done = subprocess.run(
-        ["dash", "-s"],
-        input=(head + "sections() {\n" + body + "}\ncapped sections\n" + tail).encode(),
-        capture_output=True,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        timeout=30,
-        check=False,
-    )
+    done = _run_sections(body)
     assert f"@@{NONCE} DONE".encode() in done.stdout
     sections = split_sections(done.stdout.decode(), done.stderr.decode(), NONCE)
     assert (sections["a"].text, sections["b"].text) == ("a\n", "b\n")
@@ -272,18 +268,8 @@ def test_a_straggler_is_dropped_between_sections_and_cannot_hold_the_end(tmp_pat
 def test_sections_a_user_can_lengthen_are_still_stopped_at_their_cap(tmp_path: Path) -> None:
     """env_files and ssh_files loop per name (a user can make thousands), user.* run an
     operator's command: head's exit stops them at the cap, where a capper would read on."""
-    text = build_script(become=False, nonce=NONCE).script
-    head, _, rest = text.partition("sections() {\n")
-    _, _, tail = rest.partition("\n}\ncapped sections\n")
     body = "".join(f"run {name} 100 yes\n" for name in ("env_files", "ssh_files", "user.site.x"))
-    done = subprocess.run(
-        ["dash", "-s"],
-        input=(head + "sections() {\n" + body + "}\ncapped sections\n" + tail).encode(),
-        capture_output=True,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        timeout=30,
-        check=False,
-    )
+    done = _run_sections(body)
     sections = split_sections(done.stdout.decode(), done.stderr.decode(), NONCE)
     for name in ("env_files", "ssh_files", "user.site.x"):
         assert sections[name].truncated
