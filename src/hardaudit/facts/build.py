@@ -360,8 +360,9 @@ def _received(section: Section) -> str:
 
 def _world_writable(section: Section | None) -> WorldWritable | Unknown:
     # find exits 1 when some directory could not be read: the walk is then incomplete. Paths
-    # received before the cap cut the output are found all the same: the check fails on them.
-    if section is not None and section.truncated:
+    # received before the walk was cut (the section cap, the time cap: 124, a walk without its
+    # rc= record: 255, a killed section: no rc) are found all the same: the check fails on them.
+    if section is not None and not section.ok:
         found = parse_world_writable(_received(section), section.stderr, WORLD_WRITABLE_CAP)
         if found.paths:
             return replace(found, capped=True)

@@ -140,6 +140,18 @@ def test_world_writable_paths_cut_by_the_cap_still_fail() -> None:
     assert result.status == Status.FAIL
 
 
+@pytest.mark.parametrize("rc", [124, 255, None])
+def test_world_writable_paths_of_a_walk_cut_by_time_still_fail(rc: int | None) -> None:
+    """SECURITY.md: a walk cut short by the time cap (124), without its rc= record (255) or
+    killed with its section (no rc) fails on the paths it sent; unknown only without any."""
+    found = _world_writable(Section("world_writable", "/srv/open\n", rc=rc))
+    (result,) = evaluate([CHECKS["file.world-writable"]], facts(world_writable=found), {})
+    assert result.status == Status.FAIL
+    empty = _world_writable(Section("world_writable", "", rc=rc))
+    (result,) = evaluate([CHECKS["file.world-writable"]], facts(world_writable=empty), {})
+    assert result.status == Status.UNKNOWN
+
+
 @pytest.mark.parametrize("shell", SHELLS, ids=" ".join)
 def test_stats_reports_a_file_gone_since_the_walk(tmp_path: Path, shell: list[str]) -> None:
     # renamed away between find and stat: the search is incomplete, not silently shorter
