@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from hardaudit.checks.model import MAX_OBJECTS, Check, FindingObject, Outcome, Severity, Status
 from hardaudit.facts.model import (
+    SSH_ENTRY_REASONS,
     Absent,
     Container,
     FileStat,
@@ -641,12 +642,6 @@ def _fileset(files: SshFiles, name: str) -> list[tuple[FileStat, str]]:
 
 
 _FILESETS = ("ssh-dir", "ssh-privkey")
-# SshFiles.unreadable reasons about a directory's entries, not the directory itself
-_ENTRY_REASONS = (
-    ": cannot list its names",
-    ": stat failed for some of its names",
-    ": could not read the first line of some files",
-)
 
 
 def _file_mode_params(params: Mapping[str, Any], spec: CheckSpec) -> None:
@@ -695,7 +690,7 @@ def file_mode(check: Check, facts: HostFacts, variables: Mapping[str, Any]) -> O
     if check.params["fileset"] == "ssh-dir":
         # a directory is judged on its own stat: one whose entries could not be listed or
         # read (a user can fill their own ~/.ssh past the script's cap) hides no directory
-        unreadable = tuple(u for u in unreadable if not u.endswith(_ENTRY_REASONS))
+        unreadable = tuple(u for u in unreadable if not u.endswith(SSH_ENTRY_REASONS))
     if unreadable:
         return Outcome(
             Status.UNKNOWN,

@@ -108,12 +108,23 @@ class UserSshDir:
     files: tuple[FileStat, ...]
 
 
+# SshFiles.unreadable's reasons: the script's `unreadable: WHAT <dir>` lines, by WHAT. All but
+# `stat` are about a directory's entries, not about the directory itself.
+SSH_UNREADABLE = {
+    "stat": ": cannot stat the directory",
+    "list": ": cannot list its names",
+    "names": ": stat failed for some of its names",
+    "keys": ": could not read the first line of some files",
+}
+SSH_ENTRY_REASONS = tuple(reason for what, reason in SSH_UNREADABLE.items() if what != "stat")
+
+
 @dataclass(frozen=True)
 class SshFiles:
     """Every ~/.ssh found from /etc/passwd, and the ones that could not be read."""
 
     dirs: tuple[UserSshDir, ...]
-    unreadable: tuple[str, ...]  # "path: reason"
+    unreadable: tuple[str, ...]  # "path: reason" (a reason of SSH_UNREADABLE)
 
 
 @dataclass(frozen=True)

@@ -6,22 +6,22 @@ here: a name may hold a newline, a tab, `|`, an escape sequence or invalid UTF-8
 
 from __future__ import annotations
 
-from hardaudit.facts.model import EnvFiles, FileStat, SshFiles, UserSshDir, WorldWritable
+from hardaudit.facts.model import (
+    SSH_UNREADABLE,
+    EnvFiles,
+    FileStat,
+    SshFiles,
+    UserSshDir,
+    WorldWritable,
+)
 from hardaudit.facts.parsers.names import decode_name
-
-# `unreadable: <what> <dir>` lines of ssh_files, as "dir: reason" (keys: see checks/rules/files.py)
-_UNREADABLE = {
-    "stat": ": cannot stat the directory",
-    "list": ": cannot list its names",
-    "names": ": stat failed for some of its names",
-    "keys": ": could not read the first line of some files",
-}
 
 
 def _unreadable(rest: str) -> str:
+    """An `unreadable: <what> <dir>` line of ssh_files, as "dir: reason" (SSH_UNREADABLE)."""
     what, _, name = rest.partition(" ")
-    if what in _UNREADABLE and name:
-        return decode_name(name) + _UNREADABLE[what]
+    if what in SSH_UNREADABLE and name:
+        return decode_name(name) + SSH_UNREADABLE[what]
     return rest  # an older capture: "path: reason"
 
 
