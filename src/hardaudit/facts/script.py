@@ -747,11 +747,6 @@ def build_script(
             )
             + "\n"
         )
-    # fold (the stream caps, prelude.sh's capper) breaks lines longer than DEFAULT_CAP + 1:
-    # a break within a section's cap would be content
-    for line in script.splitlines():
-        if line.startswith("run ") and int(line.split()[2]) > DEFAULT_CAP:
-            raise AssertionError(f"a section's cap is over fold's width: {line[:80]}")
     command = WRAPPER_TEMPLATE.format(
         become="1" if become else "0", sudo_timeout=SUDO_CHECK_TIMEOUT_S, helper=ROOT_HELPER
     )

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hardaudit.facts.script import DEFAULT_CAP, STDERR_CAP, build_script
+from hardaudit.facts.script import DEFAULT_CAP, STDERR_CAP, UserFact, build_script
 from hardaudit.facts.sections import split_sections
 
 NONCE = "0123456789abcdef01234567"
@@ -274,3 +274,14 @@ def test_sections_a_user_can_lengthen_are_still_stopped_at_their_cap(tmp_path: P
     for name in ("env_files", "ssh_files", "user.site.x"):
         assert sections[name].truncated
         assert sections[name].text == "y\n" * 50
+
+
+def test_no_section_cap_is_over_folds_width() -> None:
+    """fold breaks lines longer than DEFAULT_CAP + 1 (the capper's line bound): a break within a
+    section's cap would be content. User checks' sections get DEFAULT_CAP (build_script)."""
+    fact = UserFact("user.site.x", "true")
+    text = build_script(become=True, nonce=NONCE, user_facts=[fact]).script
+    caps = [int(line.split()[2]) for line in text.splitlines() if line.startswith("run ")]
+    assert len(caps) > 20
+    assert max(caps) <= DEFAULT_CAP
+    assert f"fold -b -w {DEFAULT_CAP + 1} " in text
