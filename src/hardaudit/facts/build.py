@@ -490,9 +490,10 @@ def root_helper_note(state: str) -> str:
         )
     if kind == "unsafe":
         return (
-            f"the root helper at {ROOT_HELPER}, or a directory above it, is not root's or is "
-            "writable by others than root: not used (it would run as root), facts were read with "
-            f"one sudo per command; {fix} in a directory only root can write to"
+            f"the root helper at {ROOT_HELPER}, or a directory above it, is not root's, is a "
+            "symbolic link or is writable by others than root: not used (it would run as root), "
+            f"facts were read with one sudo per command; {fix} in a directory only root can "
+            "write to"
         )
     if kind == "failed":
         return (
